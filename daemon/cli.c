@@ -1,0 +1,487 @@
+/*
+ * cli: argument parsing, option merging and logging for the one-shot
+ * commands. Options may come before or after the command, as with
+ * directus-sync; the merge order is defaults, config file, environment,
+ * then flags.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "collections.h"
+#include "options.h"
+#include "sync.h"
+#include "xmalloc.h"
+
+enum {
+	OPT_SORT_JSON = 256,
+	OPT_DUMP_PATH,
+	OPT_COLLECTIONS_PATH,
+	OPT_SNAPSHOT_PATH,
+	OPT_SPECS_PATH,
+	OPT_NO_COLLECTIONS,
+	OPT_NO_SNAPSHOT,
+	OPT_NO_SPLIT,
+	OPT_NO_SPECS,
+	OPT_NO_SYNC_POLICY_ROLES,
+	OPT_PRESERVE_IDS,
+	OPT_PRETTY_DIFF,
+	OPT_MAX_PUSH_RETRIES,
+	OPT_ID_MAP,
+};
+
+static const struct option long_opts[] = {
+	{ "debug", no_argument, NULL, 'd' },
+	{ "sort-json", no_argument, NULL, OPT_SORT_JSON },
+	{ "directus-url", required_argument, NULL, 'u' },
+	{ "directus-token", required_argument, NULL, 't' },
+	{ "directus-email", required_argument, NULL, 'e' },
+	{ "directus-password", required_argument, NULL, 'p' },
+	{ "config-path", required_argument, NULL, 'c' },
+	{ "header", required_argument, NULL, 'H' },
+	{ "dump-path", required_argument, NULL, OPT_DUMP_PATH },
+	{ "collections-path", required_argument, NULL, OPT_COLLECTIONS_PATH },
+	{ "snapshot-path", required_argument, NULL, OPT_SNAPSHOT_PATH },
+	{ "specs-path", required_argument, NULL, OPT_SPECS_PATH },
+	{ "exclude-collections", required_argument, NULL, 'x' },
+	{ "only-collections", required_argument, NULL, 'o' },
+	{ "no-collections", no_argument, NULL, OPT_NO_COLLECTIONS },
+	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
+	{ "no-split", no_argument, NULL, OPT_NO_SPLIT },
+	{ "no-specs", no_argument, NULL, OPT_NO_SPECS },
+	{ "no-sync-policy-roles", no_argument, NULL, OPT_NO_SYNC_POLICY_ROLES },
+	{ "preserve-ids", required_argument, NULL, OPT_PRESERVE_IDS },
+	{ "force", no_argument, NULL, 'f' },
+	{ "pretty-diff", no_argument, NULL, OPT_PRETTY_DIFF },
+	{ "max-push-retries", required_argument, NULL, OPT_MAX_PUSH_RETRIES },
+	{ "id-map", required_argument, NULL, OPT_ID_MAP },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+static const char short_opts[] = "+du:t:e:p:c:H:x:o:fhV";
+
+static const char usage_main[] =
+"Usage: dsyncd [options] [command]\n"
+"\n"
+"Keeps a Directus instance's configuration in sync with a dump tree in git.\n"
+"Without a command, dsyncd runs as a daemon (not built yet in this version).\n"
+"\n"
+"Commands:\n"
+"  pull      write the instance's schema, specs and configuration to the dump\n"
+"  diff      show what a push would change (not built yet)\n"
+"  push      make the instance match the dump (not built yet)\n"
+"\n"
+"Global options:\n"
+"  -d, --debug                     log debug messages\n"
+"  --sort-json                     sort object keys in collection and snapshot files\n"
+"  -u, --directus-url <url>        Directus URL (env DIRECTUS_URL)\n"
+"  -t, --directus-token <token>    admin static token (env DIRECTUS_TOKEN)\n"
+"  -e, --directus-email <email>    admin email, with -p (env DIRECTUS_ADMIN_EMAIL)\n"
+"  -p, --directus-password <pw>    admin password (env DIRECTUS_ADMIN_PASSWORD)\n"
+"  -c, --config-path <path>        directus-sync JSON config file (default: first of\n"
+"                                  ./directus-sync.config.{js,cjs,json}; JSON only)\n"
+"  -H, --header <name: value>      extra HTTP header for every request (repeatable)\n"
+"  -h, --help                      this help; 'dsyncd <command> --help' for a command\n"
+"  -V, --version                   print the version\n"
+"\n"
+"Exit status: 0 done, 1 error.\n";
+
+static const char usage_pull[] =
+"Usage: dsyncd pull [options]\n"
+"\n"
+"Write the instance's schema snapshot, specs and the 11 configuration\n"
+"collections to the dump tree, giving every item a SyncID. The new tree is\n"
+"built beside the old one and swapped in whole: a failure changes nothing.\n"
+"\n"
+"Options:\n"
+"  --dump-path <path>              dump root (default ./directus-config)\n"
+"  --collections-path <path>       under the dump root (default collections)\n"
+"  --snapshot-path <path>          under the dump root (default snapshot)\n"
+"  --specs-path <path>             under the dump root (default specs)\n"
+"  -x, --exclude-collections <a,b> collections to leave out\n"
+"  -o, --only-collections <a,b>    collections to process (default all)\n"
+"  --no-collections                skip the collections\n"
+"  --no-snapshot                   skip the schema snapshot\n"
+"  --no-split                      one snapshot.json instead of one file per item\n"
+"  --no-specs                      skip the GraphQL and OpenAPI specs\n"
+"  --no-sync-policy-roles          leave policies' role links out\n"
+"  --preserve-ids <a,b|all|*>      SyncIDs of new items are their ids (dashboards,\n"
+"                                  operations, panels, policies, roles, translations)\n"
+"  --id-map <auto|extension|collection>\n"
+"                                  where SyncIDs live: the directus-extension-sync\n"
+"                                  routes, or dsync's own hidden collection\n"
+"                                  dsync_id_map; auto prefers the extension\n"
+"Collections: settings, folders, translations, flows, operations, roles,\n"
+"policies, permissions, dashboards, panels, presets.\n";
+
+struct cli {
+	struct sync_opts opts;
+	const char *command;
+	int level;			/* highest level printed */
+	struct timespec start;
+};
+
+static const char *level_name(enum sync_level l)
+{
+	switch (l) {
+	case SYNC_ERR:
+		return "ERROR";
+	case SYNC_WARN:
+		return "WARN";
+	case SYNC_INFO:
+		return "INFO";
+	default:
+		return "DEBUG";
+	}
+}
+
+static void log_line(struct cli *c, enum sync_level level, const char *msg)
+{
+	struct timeval tv;
+	struct tm tm;
+
+	if ((int)level > c->level)
+		return;
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	fprintf(stderr, "[%02d:%02d:%02d.%03ld] %s: %s\n", tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000, level_name(level),
+	    msg);
+}
+
+static void log_cb(void *arg, enum sync_level level, const char *msg)
+{
+	log_line(arg, level, msg);
+}
+
+static void logf_cli(struct cli *c, enum sync_level level, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static void logf_cli(struct cli *c, enum sync_level level, const char *fmt,
+    ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	log_line(c, level, msg);
+	free(msg);
+}
+
+static void trace_cb(void *arg, const struct http_req *r)
+{
+	struct cli *c = arg;
+
+	if (r->error)
+		logf_cli(c, SYNC_DEBUG, "%s %s -> %s (%.0f ms)", r->method,
+		    r->path, r->error, r->seconds * 1000);
+	else
+		logf_cli(c, SYNC_DEBUG, "%s %s -> %ld (%.0f ms)", r->method,
+		    r->path, r->status, r->seconds * 1000);
+}
+
+static int set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+	return 0;
+}
+
+/* Apply one parsed flag to the options. */
+static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
+{
+	struct sync_opts *o = &c->opts;
+	char *end;
+
+	switch (ch) {
+	case 'd':
+		o->debug = true;
+		return 0;
+	case OPT_SORT_JSON:
+		o->sort_json = true;
+		return 0;
+	case 'u':
+		return set_str(&o->url, arg);
+	case 't':
+		return set_str(&o->token, arg);
+	case 'e':
+		return set_str(&o->email, arg);
+	case 'p':
+		return set_str(&o->password, arg);
+	case 'H':
+		if (strchr(arg, ':') == NULL) {
+			xasprintf(errstr, "--header '%s': expected 'Name: "
+			    "value'", arg);
+			return -1;
+		}
+		o->headers = xreallocarray(o->headers, o->nheaders + 1,
+		    sizeof(char *));
+		o->headers[o->nheaders++] = xstrdup(arg);
+		return 0;
+	case OPT_DUMP_PATH:
+		return set_str(&o->dump_path, arg);
+	case OPT_COLLECTIONS_PATH:
+		return set_str(&o->collections_path, arg);
+	case OPT_SNAPSHOT_PATH:
+		return set_str(&o->snapshot_path, arg);
+	case OPT_SPECS_PATH:
+		return set_str(&o->specs_path, arg);
+	case 'x':
+		return sync_opts_parse_collections("--exclude-collections", arg,
+		    false, &o->exclude, errstr);
+	case 'o':
+		return sync_opts_parse_collections("--only-collections", arg,
+		    false, &o->only, errstr);
+	case OPT_NO_COLLECTIONS:
+		o->collections = false;
+		return 0;
+	case OPT_NO_SNAPSHOT:
+		o->snapshot = false;
+		return 0;
+	case OPT_NO_SPLIT:
+		o->split = false;
+		return 0;
+	case OPT_NO_SPECS:
+		o->specs = false;
+		return 0;
+	case OPT_NO_SYNC_POLICY_ROLES:
+		o->sync_policy_roles = false;
+		return 0;
+	case OPT_PRESERVE_IDS:
+		return sync_opts_parse_collections("--preserve-ids", arg, true,
+		    &o->preserve, errstr);
+	case 'f':
+		o->force = true;
+		return 0;
+	case OPT_PRETTY_DIFF:
+		o->pretty_diff = true;
+		return 0;
+	case OPT_MAX_PUSH_RETRIES:
+		errno = 0;
+		o->max_push_retries = strtol(arg, &end, 10);
+		if (errno || *end || o->max_push_retries < 0) {
+			xasprintf(errstr, "--max-push-retries '%s': expected a "
+			    "number >= 0", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_ID_MAP:
+		if (strcmp(arg, "auto") == 0)
+			o->id_map = IDMAP_AUTO;
+		else if (strcmp(arg, "extension") == 0)
+			o->id_map = IDMAP_EXTENSION;
+		else if (strcmp(arg, "collection") == 0)
+			o->id_map = IDMAP_COLLECTION;
+		else {
+			xasprintf(errstr, "--id-map '%s': expected auto, "
+			    "extension or collection", arg);
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* The config file: -c, else the first default path that exists. */
+static int load_config(struct cli *c, const char *explicit_path,
+    char **errstr)
+{
+	static const char *const defaults[] = { "./directus-sync.config.js",
+	    "./directus-sync.config.cjs", "./directus-sync.config.json" };
+	size_t i;
+
+	if (explicit_path) {
+		if (access(explicit_path, F_OK) < 0) {
+			xasprintf(errstr, "config file %s: %s", explicit_path,
+			    strerror(errno));
+			return -1;
+		}
+		logf_cli(c, SYNC_DEBUG, "Loaded config file from %s",
+		    explicit_path);
+		return sync_opts_load_file(&c->opts, explicit_path, errstr);
+	}
+	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		if (access(defaults[i], F_OK) < 0)
+			continue;
+		logf_cli(c, SYNC_DEBUG, "Loaded config file from %s",
+		    defaults[i]);
+		return sync_opts_load_file(&c->opts, defaults[i], errstr);
+	}
+	logf_cli(c, SYNC_DEBUG, "No config file found");
+	return 0;
+}
+
+static void apply_env(struct sync_opts *o)
+{
+	const char *v;
+
+	if ((v = getenv("DIRECTUS_URL")) && *v)
+		set_str(&o->url, v);
+	if ((v = getenv("DIRECTUS_TOKEN")) && *v)
+		set_str(&o->token, v);
+	if ((v = getenv("DIRECTUS_ADMIN_EMAIL")) && *v)
+		set_str(&o->email, v);
+	if ((v = getenv("DIRECTUS_ADMIN_PASSWORD")) && *v)
+		set_str(&o->password, v);
+}
+
+static int run_pull(struct cli *c)
+{
+	struct sync_ctx ctx;
+	struct sync_stats st;
+	struct dx *dx = NULL;
+	char *err = NULL;
+	struct timespec end;
+	double secs;
+
+	if (sync_connect(&c->opts, &dx, &err) < 0)
+		goto fail;
+	if (c->opts.debug)
+		http_set_trace(dx_http(dx), trace_cb, c);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.opts = &c->opts;
+	ctx.dx = dx;
+	ctx.log = log_cb;
+	ctx.log_arg = c;
+	if (sync_pull(&ctx, &st, &err) < 0)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	secs = (double)(end.tv_sec - c->start.tv_sec) +
+	    (double)(end.tv_nsec - c->start.tv_nsec) / 1e9;
+	logf_cli(c, SYNC_INFO, "Pulled %lu items into %s (%lu files, %lu "
+	    "requests, %lu new id maps, %.2f s)", st.items, c->opts.dump_path,
+	    st.files, st.requests, st.map_rows_created, secs);
+	logf_cli(c, SYNC_INFO, "Done!");
+	dx_free(dx);
+	return 0;
+fail:
+	logf_cli(c, SYNC_ERR, "%s", err ? err : "pull failed");
+	free(err);
+	dx_free(dx);
+	return 1;
+}
+
+int cli_main(int argc, char **argv)
+{
+	struct cli c;
+	char *err = NULL, **args;
+	const char *config_path = NULL;
+	int ch, nargs = 0, i, rc = 1, help = 0;
+	struct { int ch; char *arg; } *flags;
+	int nflags = 0;
+
+	memset(&c, 0, sizeof(c));
+	clock_gettime(CLOCK_MONOTONIC, &c.start);
+	c.level = SYNC_INFO;
+	sync_opts_init(&c.opts);
+	flags = xcalloc((size_t)argc + 1, sizeof(*flags));
+	args = xcalloc((size_t)argc + 1, sizeof(char *));
+
+	/* Options may stand before and after the command: collect the
+	 * flags first, apply them after the config file. */
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		ch = getopt_long(argc, argv, short_opts, long_opts, NULL);
+		if (ch == -1) {
+			if (optind >= argc)
+				break;
+			args[nargs++] = argv[optind++];
+			continue;
+		}
+		if (ch == '?' || ch == ':') {
+			if (optopt)
+				fprintf(stderr, "dsyncd: option -%c: %s\n",
+				    optopt, ch == ':' ? "needs a value" :
+				    "unknown option");
+			else
+				fprintf(stderr, "dsyncd: unknown option or "
+				    "missing value: %s\n", argv[optind - 1]);
+			fprintf(stderr, "Try 'dsyncd --help'.\n");
+			goto out;
+		}
+		if (ch == 'h') {
+			help = 1;
+			continue;
+		}
+		if (ch == 'V') {
+			printf("dsyncd %s\n", DSYNC_VERSION);
+			rc = 0;
+			goto out;
+		}
+		if (ch == 'c') {
+			config_path = optarg;
+			continue;
+		}
+		if (ch == 'd')
+			c.level = SYNC_DEBUG;
+		flags[nflags].ch = ch;
+		flags[nflags].arg = optarg ? xstrdup(optarg) : NULL;
+		/* Secrets would stay visible in /proc/<pid>/cmdline. */
+		if ((ch == 't' || ch == 'p') && optarg)
+			explicit_bzero(optarg, strlen(optarg));
+		nflags++;
+	}
+	c.command = nargs > 0 ? args[0] : NULL;
+	if (help) {
+		fputs(c.command && strcmp(c.command, "pull") == 0 ? usage_pull :
+		    usage_main, stdout);
+		rc = 0;
+		goto out;
+	}
+	if (c.command == NULL) {
+		fprintf(stderr, "dsyncd: the daemon mode is not built yet; "
+		    "give a command (see 'dsyncd --help')\n");
+		goto out;
+	}
+	if (strcmp(c.command, "pull") != 0) {
+		if (strcmp(c.command, "diff") == 0 ||
+		    strcmp(c.command, "push") == 0 ||
+		    strcmp(c.command, "helpers") == 0)
+			fprintf(stderr, "dsyncd: '%s' is not built yet in "
+			    "this version\n", c.command);
+		else
+			fprintf(stderr, "dsyncd: unknown command '%s' (see "
+			    "'dsyncd --help')\n", c.command);
+		goto out;
+	}
+	if (nargs > 1) {
+		fprintf(stderr, "dsyncd: unexpected argument '%s'\n", args[1]);
+		goto out;
+	}
+	if (load_config(&c, config_path, &err) < 0)
+		goto fail;
+	apply_env(&c.opts);
+	for (i = 0; i < nflags; i++)
+		if (apply_flag(&c, flags[i].ch, flags[i].arg, &err) < 0)
+			goto fail;
+	if (c.opts.debug)
+		c.level = SYNC_DEBUG;
+	if (sync_opts_validate(&c.opts, &err) < 0)
+		goto fail;
+	rc = run_pull(&c);
+	goto out;
+fail:
+	logf_cli(&c, SYNC_ERR, "%s", err);
+	free(err);
+	rc = 1;
+out:
+	for (i = 0; i < nflags; i++) {
+		if (flags[i].arg)
+			explicit_bzero(flags[i].arg, strlen(flags[i].arg));
+		free(flags[i].arg);
+	}
+	free(flags);
+	free(args);
+	sync_opts_clear(&c.opts);
+	return rc;
+}

@@ -1,0 +1,284 @@
+/*
+ * http: libcurl multi transport. One multi handle per client keeps its
+ * connection cache between batches, so a whole pull runs over a few
+ * kept-alive connections. Easy handles are pooled and reused.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "xmalloc.h"
+
+#define HTTP_MAX_PARALLEL 32
+
+struct http {
+	CURLM *multi;
+	CURL *pool[HTTP_MAX_PARALLEL];
+	char *base;
+	char *auth;			/* "Authorization: Bearer ..." */
+	char **headers;
+	size_t nheaders;
+	int parallel;
+	long timeout;
+	atomic_int *cancel;
+	http_trace_cb trace;
+	void *trace_arg;
+	unsigned long count;
+};
+
+struct slot {
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct http_req *req;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct http *http_new(const char *base_url)
+{
+	struct http *h = xcalloc(1, sizeof(*h));
+	size_t len = strlen(base_url);
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	while (len > 0 && base_url[len - 1] == '/')
+		len--;
+	h->base = xstrndup(base_url, len);
+	h->multi = curl_multi_init();
+	if (h->multi == NULL)
+		abort();
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_MAX_PARALLEL);
+	h->parallel = 6;
+	h->timeout = 300;
+	return h;
+}
+
+void http_free(struct http *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < HTTP_MAX_PARALLEL; i++)
+		if (h->pool[i])
+			curl_easy_cleanup(h->pool[i]);
+	curl_multi_cleanup(h->multi);
+	if (h->auth) {
+		explicit_bzero(h->auth, strlen(h->auth));
+		free(h->auth);
+	}
+	for (i = 0; i < h->nheaders; i++)
+		free(h->headers[i]);
+	free(h->headers);
+	free(h->base);
+	free(h);
+}
+
+void http_set_token(struct http *h, const char *token)
+{
+	if (h->auth) {
+		explicit_bzero(h->auth, strlen(h->auth));
+		free(h->auth);
+		h->auth = NULL;
+	}
+	if (token)
+		xasprintf(&h->auth, "Authorization: Bearer %s", token);
+}
+
+void http_set_parallel(struct http *h, int n)
+{
+	h->parallel = n < 1 ? 1 : n > HTTP_MAX_PARALLEL ? HTTP_MAX_PARALLEL : n;
+}
+
+void http_set_timeout(struct http *h, long seconds)
+{
+	h->timeout = seconds;
+}
+
+void http_set_cancel(struct http *h, atomic_int *flag)
+{
+	h->cancel = flag;
+}
+
+void http_set_trace(struct http *h, http_trace_cb cb, void *arg)
+{
+	h->trace = cb;
+	h->trace_arg = arg;
+}
+
+void http_add_header(struct http *h, const char *header)
+{
+	h->headers = xreallocarray(h->headers, h->nheaders + 1, sizeof(char *));
+	h->headers[h->nheaders++] = xstrdup(header);
+}
+
+unsigned long http_count(const struct http *h)
+{
+	return h->count;
+}
+
+void http_req_init(struct http_req *r, const char *method, char *path,
+    char *body)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = method;
+	r->path = path;
+	r->body = body;
+	r->bodylen = body ? strlen(body) : 0;
+	buf_init(&r->resp);
+}
+
+void http_req_clear(struct http_req *r)
+{
+	free(r->path);
+	free(r->body);
+	free(r->error);
+	buf_clear(&r->resp);
+	r->path = r->body = r->error = NULL;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct http_req *req = arg;
+
+	buf_add(&req->resp, ptr, size * nmemb);
+	return size * nmemb;
+}
+
+static int xfer_cb(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+    curl_off_t uln)
+{
+	atomic_int *cancel = arg;
+
+	return cancel && atomic_load(cancel) ? 1 : 0;
+}
+
+/* Prepare a pooled easy handle for one request. */
+static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
+    struct http_req *req)
+{
+	char *url;
+	size_t i;
+
+	if (*pooled == NULL)
+		*pooled = curl_easy_init();
+	if (*pooled == NULL)
+		abort();
+	s->easy = *pooled;
+	s->req = req;
+	s->errbuf[0] = '\0';
+	curl_easy_reset(s->easy);
+
+	xasprintf(&url, "%s%s", h->base, req->path);
+	curl_easy_setopt(s->easy, CURLOPT_URL, url);
+	free(url);
+	s->hdrs = curl_slist_append(NULL, "Accept: application/json");
+	if (req->body)
+		s->hdrs = curl_slist_append(s->hdrs,
+		    "Content-Type: application/json");
+	if (h->auth)
+		s->hdrs = curl_slist_append(s->hdrs, h->auth);
+	for (i = 0; i < h->nheaders; i++)
+		s->hdrs = curl_slist_append(s->hdrs, h->headers[i]);
+	/* Without this curl sends "Expect: 100-continue" on large bodies. */
+	s->hdrs = curl_slist_append(s->hdrs, "Expect:");
+	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdrs);
+	curl_easy_setopt(s->easy, CURLOPT_CUSTOMREQUEST, req->method);
+	if (strcmp(req->method, "GET") == 0)
+		curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
+	if (req->body) {
+		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)req->bodylen);
+	}
+	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, h->timeout);
+	curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "dsync/" DSYNC_VERSION);
+	curl_easy_setopt(s->easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(s->easy, CURLOPT_XFERINFOFUNCTION, xfer_cb);
+	curl_easy_setopt(s->easy, CURLOPT_XFERINFODATA, h->cancel);
+	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_multi_add_handle(h->multi, s->easy);
+	h->count++;
+}
+
+static void slot_done(struct http *h, struct slot *s, CURLcode rc)
+{
+	struct http_req *req = s->req;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &req->status);
+	curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME, &req->seconds);
+	if (rc != CURLE_OK) {
+		req->status = 0;
+		free(req->error);
+		req->error = xstrdup(s->errbuf[0] ? s->errbuf :
+		    curl_easy_strerror(rc));
+	}
+	curl_multi_remove_handle(h->multi, s->easy);
+	curl_slist_free_all(s->hdrs);
+	s->hdrs = NULL;
+	s->req = NULL;
+	if (h->trace)
+		h->trace(h->trace_arg, req);
+}
+
+int http_run(struct http *h, struct http_req *reqs, size_t n)
+{
+	struct slot slots[HTTP_MAX_PARALLEL];
+	size_t next = 0, active = 0, i;
+	int running, failed = 0, cancelled = 0, par = h->parallel;
+
+	memset(slots, 0, sizeof(slots));
+	for (;;) {
+		/* Fill free slots while requests remain. */
+		for (i = 0; i < (size_t)par && next < n; i++) {
+			if (slots[i].req)
+				continue;
+			if (h->cancel && atomic_load(h->cancel)) {
+				cancelled = 1;
+				break;
+			}
+			reqs[next].status = 0;
+			slot_setup(h, &slots[i], &h->pool[i], &reqs[next]);
+			next++;
+			active++;
+		}
+		if (active == 0)
+			break;
+		curl_multi_perform(h->multi, &running);
+		for (;;) {
+			int left;
+			CURLMsg *m = curl_multi_info_read(h->multi, &left);
+			struct slot *s;
+
+			if (m == NULL)
+				break;
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &s);
+			if (m->data.result == CURLE_ABORTED_BY_CALLBACK)
+				cancelled = 1;
+			else if (m->data.result != CURLE_OK)
+				failed = 1;
+			slot_done(h, s, m->data.result);
+			active--;
+		}
+		if (active > 0 && running > 0)
+			curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+	}
+	/* Requests never started because of a cancel get an error too. */
+	for (; next < n; next++) {
+		free(reqs[next].error);
+		reqs[next].error = xstrdup("cancelled");
+	}
+	if (cancelled)
+		return -ECANCELED;
+	return failed ? -EIO : 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * http: the HTTP transport of the engine, on a libcurl multi handle. Batches
+ * of independent requests run in parallel over kept-alive connections; the
+ * caller waits for the whole batch. No request or response is ever logged
+ * here, and the Authorization header never leaves this file.
+ */
+#ifndef DSYNC_HTTP_H
+#define DSYNC_HTTP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct http;
+
+struct http_req {
+	/* in */
+	const char *method;	/* "GET", "POST", "PATCH", "DELETE" */
+	char *path;		/* owned: path and query after the base URL */
+	char *body;		/* owned, may be NULL */
+	size_t bodylen;
+	/* out */
+	long status;		/* HTTP status, 0 if no response */
+	struct buf resp;	/* response body */
+	char *error;		/* owned: transport error text, or NULL */
+	double seconds;		/* total time of the transfer */
+};
+
+/* Called after each finished transfer (for debug logs and counters). */
+typedef void (*http_trace_cb)(void *arg, const struct http_req *req);
+
+struct http *http_new(const char *base_url);
+void http_free(struct http *h);
+
+/* The bearer token sent with every request; copied, NULL clears it. */
+void http_set_token(struct http *h, const char *token);
+/* Requests in flight at once within one batch (default 6). */
+void http_set_parallel(struct http *h, int n);
+/* Per-request time limit in seconds (0: none; default 300). */
+void http_set_timeout(struct http *h, long seconds);
+/* While *flag is non-zero, transfers are aborted and new ones refused. */
+void http_set_cancel(struct http *h, atomic_int *flag);
+void http_set_trace(struct http *h, http_trace_cb cb, void *arg);
+/* Extra header sent with every request ("Name: value"); copied. */
+void http_add_header(struct http *h, const char *header);
+
+/* Run n requests, at most the parallel limit at once, and wait for all.
+ * Returns 0 when every request got an HTTP response (whatever its status),
+ * -ECANCELED when cancelled, -EIO when a transfer failed (req->error says
+ * why). A failed batch still runs its remaining requests. */
+int http_run(struct http *h, struct http_req *reqs, size_t n);
+
+/* Number of transfers started since http_new. */
+unsigned long http_count(const struct http *h);
+
+void http_req_init(struct http_req *r, const char *method, char *path,
+    char *body);
+void http_req_clear(struct http_req *r);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * options: defaults, collection lists and the JSON config file of
+ * directus-sync (keys of directus-sync.config.json; "extends" files are
+ * merged first, the child wins, arrays are joined).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collections.h"
+#include "fsutil.h"
+#include "json.h"
+#include "options.h"
+#include "xmalloc.h"
+
+#define MAX_EXTENDS_DEPTH 16
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+void sync_opts_init(struct sync_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->dump_path = xstrdup("./directus-config");
+	o->collections_path = xstrdup("collections");
+	o->snapshot_path = xstrdup("snapshot");
+	o->specs_path = xstrdup("specs");
+	o->collections = true;
+	o->snapshot = true;
+	o->split = true;
+	o->specs = true;
+	o->sync_policy_roles = true;
+	o->max_push_retries = 20;
+	o->id_map = IDMAP_AUTO;
+}
+
+static void wipe(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void sync_opts_clear(struct sync_opts *o)
+{
+	size_t i;
+
+	free(o->url);
+	wipe(o->token);
+	free(o->email);
+	wipe(o->password);
+	free(o->config_path);
+	free(o->dump_path);
+	free(o->collections_path);
+	free(o->snapshot_path);
+	free(o->specs_path);
+	for (i = 0; i < o->nheaders; i++)
+		free(o->headers[i]);
+	free(o->headers);
+	memset(o, 0, sizeof(*o));
+}
+
+unsigned sync_opts_selected(const struct sync_opts *o)
+{
+	unsigned all = (1u << COLL_COUNT) - 1;
+
+	if (!o->collections)
+		return 0;
+	return (o->only ? o->only : all) & ~o->exclude;
+}
+
+bool sync_opts_preserves(const struct sync_opts *o, const char *coll)
+{
+	const struct coll_rule *r = coll_find(coll);
+
+	if (r == NULL || r->preserve == COLL_PRESERVE_NEVER)
+		return false;
+	if (r->preserve == COLL_PRESERVE_ALWAYS)
+		return true;
+	return (o->preserve & coll_bit(r)) != 0;
+}
+
+static int add_collection(const char *what, const char *name, size_t len,
+    bool preserve, unsigned *out, char **errstr)
+{
+	char *n = xstrndup(name, len);
+	const struct coll_rule *r;
+	size_t i;
+
+	if (preserve && (strcmp(n, "all") == 0 || strcmp(n, "*") == 0)) {
+		for (i = 0; i < COLL_COUNT; i++)
+			if (coll_rules[i].preserve == COLL_PRESERVE_OPTIONAL)
+				*out |= coll_bit(&coll_rules[i]);
+		free(n);
+		return 0;
+	}
+	r = coll_find(n);
+	if (r == NULL || (preserve && r->preserve != COLL_PRESERVE_OPTIONAL)) {
+		char ok[256];
+		size_t off = 0;
+
+		ok[0] = '\0';
+		for (i = 0; i < COLL_COUNT; i++) {
+			if (preserve && coll_rules[i].preserve !=
+			    COLL_PRESERVE_OPTIONAL)
+				continue;
+			off += (size_t)snprintf(ok + off, sizeof(ok) - off,
+			    "%s%s", off ? ", " : "", coll_rules[i].name);
+		}
+		xasprintf(errstr, "%s: unknown collection '%s' (expected %s%s)",
+		    what, n, ok, preserve ? ", all or *" : "");
+		free(n);
+		return -1;
+	}
+	*out |= coll_bit(r);
+	free(n);
+	return 0;
+}
+
+int sync_opts_parse_collections(const char *what, const char *list,
+    bool preserve, unsigned *out, char **errstr)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *s = p;
+		size_t len = n;
+
+		while (len && (*s == ' ')) {
+			s++;
+			len--;
+		}
+		while (len && s[len - 1] == ' ')
+			len--;
+		if (len && add_collection(what, s, len, preserve, out,
+		    errstr) < 0)
+			return -1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int list_from_json(const char *file, const char *key,
+    const struct json *v, bool preserve, unsigned *out, char **errstr)
+{
+	size_t i;
+	char *what;
+	int rc = 0;
+
+	xasprintf(&what, "%s: %s", file, key);
+	if (v->type == JSON_STRING)
+		rc = sync_opts_parse_collections(what, v->u.str.ptr, preserve,
+		    out, errstr);
+	else if (v->type != JSON_ARRAY) {
+		xasprintf(errstr, "%s must be an array of collection names",
+		    what);
+		rc = -1;
+	} else
+		for (i = 0; rc == 0 && i < v->u.arr.len; i++) {
+			const char *s = json_str(v->u.arr.items[i]);
+
+			if (s == NULL) {
+				xasprintf(errstr, "%s[%zu] must be a string",
+				    what, i);
+				rc = -1;
+			} else
+				rc = add_collection(what, s, strlen(s),
+				    preserve, out, errstr);
+		}
+	free(what);
+	return rc;
+}
+
+/* Apply one config object's known keys. */
+static int apply_object(struct sync_opts *o, const char *file,
+    const struct json *cfg, char **errstr)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} strs[] = {
+		{ "directusUrl", offsetof(struct sync_opts, url) },
+		{ "directusToken", offsetof(struct sync_opts, token) },
+		{ "directusEmail", offsetof(struct sync_opts, email) },
+		{ "directusPassword", offsetof(struct sync_opts, password) },
+		{ "dumpPath", offsetof(struct sync_opts, dump_path) },
+		{ "collectionsPath", offsetof(struct sync_opts,
+		    collections_path) },
+		{ "snapshotPath", offsetof(struct sync_opts, snapshot_path) },
+		{ "specsPath", offsetof(struct sync_opts, specs_path) },
+	};
+	static const struct {
+		const char *key;
+		size_t off;
+	} bools[] = {
+		{ "debug", offsetof(struct sync_opts, debug) },
+		{ "sortJson", offsetof(struct sync_opts, sort_json) },
+		{ "collections", offsetof(struct sync_opts, collections) },
+		{ "snapshot", offsetof(struct sync_opts, snapshot) },
+		{ "split", offsetof(struct sync_opts, split) },
+		{ "specs", offsetof(struct sync_opts, specs) },
+		{ "syncPolicyRoles", offsetof(struct sync_opts,
+		    sync_policy_roles) },
+	};
+	const struct json *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		if ((v = json_get(cfg, strs[i].key)) == NULL)
+			continue;
+		if (v->type != JSON_STRING) {
+			xasprintf(errstr, "%s: %s must be a string", file,
+			    strs[i].key);
+			return -1;
+		}
+		set_str((char **)((char *)o + strs[i].off), v->u.str.ptr);
+	}
+	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		if ((v = json_get(cfg, bools[i].key)) == NULL)
+			continue;
+		if (v->type != JSON_TRUE && v->type != JSON_FALSE) {
+			xasprintf(errstr, "%s: %s must be true or false", file,
+			    bools[i].key);
+			return -1;
+		}
+		*(bool *)((char *)o + bools[i].off) = v->type == JSON_TRUE;
+	}
+	if ((v = json_get(cfg, "maxPushRetries")) != NULL) {
+		if (v->type != JSON_NUMBER || v->u.num < 0) {
+			xasprintf(errstr, "%s: maxPushRetries must be a number "
+			    ">= 0", file);
+			return -1;
+		}
+		o->max_push_retries = (long)v->u.num;
+	}
+	if ((v = json_get(cfg, "excludeCollections")) != NULL &&
+	    list_from_json(file, "excludeCollections", v, false, &o->exclude,
+	    errstr) < 0)
+		return -1;
+	if ((v = json_get(cfg, "onlyCollections")) != NULL &&
+	    list_from_json(file, "onlyCollections", v, false, &o->only,
+	    errstr) < 0)
+		return -1;
+	if ((v = json_get(cfg, "preserveIds")) != NULL) {
+		if (v->type == JSON_STRING && (strcmp(v->u.str.ptr, "all") == 0 ||
+		    strcmp(v->u.str.ptr, "*") == 0))
+			return add_collection(file, "all", 3, true,
+			    &o->preserve, errstr);
+		if (list_from_json(file, "preserveIds", v, true, &o->preserve,
+		    errstr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int load_file(struct sync_opts *o, const char *path, int depth,
+    char **errstr)
+{
+	char *data = NULL, *perr = NULL, *dir = NULL;
+	size_t len, plen = strlen(path), i;
+	struct json *cfg = NULL, *ext;
+	int rc = -1;
+
+	if ((plen > 3 && strcmp(path + plen - 3, ".js") == 0) ||
+	    (plen > 4 && strcmp(path + plen - 4, ".cjs") == 0) ||
+	    (plen > 4 && strcmp(path + plen - 4, ".mjs") == 0)) {
+		xasprintf(errstr, "%s: dsync reads JSON config files only "
+		    "(directus-sync.config.json); a JavaScript config cannot "
+		    "be loaded", path);
+		return -1;
+	}
+	if (depth > MAX_EXTENDS_DEPTH) {
+		xasprintf(errstr, "%s: \"extends\" nests too deep", path);
+		return -1;
+	}
+	if ((rc = fs_read_file(path, &data, &len)) < 0) {
+		xasprintf(errstr, "cannot read config file %s: %s", path,
+		    strerror(-rc));
+		return -1;
+	}
+	rc = -1;
+	cfg = json_parse(data, len, &perr);
+	if (cfg == NULL) {
+		xasprintf(errstr, "config file %s: %s", path, perr);
+		goto fail;
+	}
+	if (cfg->type != JSON_OBJECT) {
+		xasprintf(errstr, "config file %s: expected a JSON object", path);
+		goto fail;
+	}
+	if ((ext = json_get(cfg, "extends")) != NULL) {
+		char *copy = xstrdup(path);
+
+		dir = xstrdup(dirname(copy));
+		free(copy);
+		if (ext->type != JSON_ARRAY) {
+			xasprintf(errstr, "config file %s: extends must be an "
+			    "array of paths", path);
+			goto fail;
+		}
+		for (i = 0; i < ext->u.arr.len; i++) {
+			const char *p = json_str(ext->u.arr.items[i]);
+			char *full;
+			int r;
+
+			if (p == NULL) {
+				xasprintf(errstr, "config file %s: extends[%zu] "
+				    "must be a string", path, i);
+				goto fail;
+			}
+			full = p[0] == '/' ? xstrdup(p) : fs_join(dir, p);
+			r = load_file(o, full, depth + 1, errstr);
+			free(full);
+			if (r < 0)
+				goto fail;
+		}
+	}
+	rc = apply_object(o, path, cfg, errstr);
+fail:
+	free(dir);
+	free(perr);
+	json_free(cfg);
+	if (data)
+		explicit_bzero(data, len);
+	free(data);
+	return rc;
+}
+
+int sync_opts_load_file(struct sync_opts *o, const char *path, char **errstr)
+{
+	return load_file(o, path, 0, errstr);
+}
+
+int sync_opts_validate(const struct sync_opts *o, char **errstr)
+{
+	if (o->url == NULL || o->url[0] == '\0') {
+		*errstr = xstrdup("no Directus URL: give -u/--directus-url, "
+		    "DIRECTUS_URL or directusUrl in the config file");
+		return -1;
+	}
+	if (strncmp(o->url, "http://", 7) != 0 &&
+	    strncmp(o->url, "https://", 8) != 0) {
+		xasprintf(errstr, "Directus URL '%s' must start with http:// "
+		    "or https://", o->url);
+		return -1;
+	}
+	if ((o->token == NULL || o->token[0] == '\0') &&
+	    (o->email == NULL || o->password == NULL)) {
+		*errstr = xstrdup("no credentials: give -t/--directus-token "
+		    "(DIRECTUS_TOKEN), or -e and -p (DIRECTUS_ADMIN_EMAIL and "
+		    "DIRECTUS_ADMIN_PASSWORD)");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * options: the settings of one sync run (pull, diff, push), merged the way
+ * directus-sync merges them: defaults, then the JSON config file, then the
+ * environment and global flags, then the command's flags.
+ */
+#ifndef DSYNC_OPTIONS_H
+#define DSYNC_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "idmap.h"
+
+struct sync_opts {
+	char *url;
+	char *token;		/* secret */
+	char *email;
+	char *password;		/* secret */
+	char *config_path;
+	bool debug;
+	bool sort_json;
+	char *dump_path;
+	char *collections_path;
+	char *snapshot_path;
+	char *specs_path;
+	unsigned only;		/* bit set over coll_rules; 0: all */
+	unsigned exclude;
+	unsigned preserve;	/* collections whose ids are kept */
+	bool collections;
+	bool snapshot;
+	bool split;
+	bool specs;
+	bool sync_policy_roles;
+	bool force;
+	bool pretty_diff;
+	long max_push_retries;
+	enum idmap_backend id_map;
+	char **headers;		/* extra HTTP headers "Name: value" */
+	size_t nheaders;
+};
+
+void sync_opts_init(struct sync_opts *o);
+void sync_opts_clear(struct sync_opts *o);	/* wipes the secrets */
+
+/* The collections a run processes, as a bit set over coll_rules. */
+unsigned sync_opts_selected(const struct sync_opts *o);
+/* Whether items of this collection keep their ids. */
+bool sync_opts_preserves(const struct sync_opts *o, const char *coll);
+
+/* Parse "a,b,c" into a bit set of collection names; what names the
+ * option for messages. allow_all accepts "all" and "*", and only the
+ * collections whose ids may be preserved. */
+int sync_opts_parse_collections(const char *what, const char *list,
+    bool preserve, unsigned *out, char **errstr);
+
+/* Merge a directus-sync JSON config file (and the files it extends) into
+ * o. A .js or .cjs file is refused with a clear message. */
+int sync_opts_load_file(struct sync_opts *o, const char *path, char **errstr);
+
+/* Check the merged result (URL present, paths relative...). */
+int sync_opts_validate(const struct sync_opts *o, char **errstr);
+
+#endif

@@ -1,0 +1,810 @@
+/*
+ * pull: instance -> dump tree, as directus-sync pull does it, in four
+ * steps: read everything (parallel GETs, one per mapping table), give
+ * every item a SyncID (creating the missing map rows), turn items into
+ * their dump form, then write the new tree beside the old one and swap.
+ * Nothing is written before every read has succeeded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "collate.h"
+#include "collections.h"
+#include "dump.h"
+#include "idmap.h"
+#include "json.h"
+#include "schema.h"
+#include "sync.h"
+#include "xmalloc.h"
+
+#define ADMIN_ROLE "_sync_default_admin_role"
+#define ADMIN_POLICY "_sync_default_admin_policy"
+#define PUBLIC_POLICY "_sync_default_public_policy"
+#define SETTINGS_ID "_sync_default_settings"
+
+enum { SPEC_ITEM, SPEC_SYSTEM, SPEC_OAS, SPEC_COUNT };
+
+struct pull {
+	struct sync_ctx *ctx;
+	const struct sync_opts *o;
+	struct idmap *map;
+	unsigned selected;
+	struct json *snapshot;		/* data of /schema/snapshot */
+	struct dx_call specs[SPEC_COUNT];
+	struct json *items[COLL_COUNT];	/* arrays */
+	char *admin_role, *admin_policy, *public_policy;
+	bool placeholders_fetched;
+	char *collections_rel, *snapshot_rel, *specs_rel;
+	struct dump_stage *stage;
+	struct sync_stats *st;
+};
+
+static const char *const spec_paths[SPEC_COUNT] = {
+	"/server/specs/graphql", "/server/specs/graphql/system",
+	"/server/specs/oas",
+};
+static const char *const spec_files[SPEC_COUNT] = {
+	"item.graphql", "system.graphql", "openapi.json",
+};
+
+void sync_logf(const struct sync_ctx *ctx, enum sync_level level,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (ctx->log == NULL)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	ctx->log(ctx->log_arg, level, msg);
+	free(msg);
+}
+
+int sync_connect(const struct sync_opts *o, struct dx **out, char **errstr)
+{
+	struct dx *dx = dx_new(o->url);
+	size_t i;
+
+	for (i = 0; i < o->nheaders; i++)
+		http_add_header(dx_http(dx), o->headers[i]);
+	if (o->token && o->token[0])
+		dx_set_token(dx, o->token);
+	else if (dx_login(dx, o->email, o->password, errstr) < 0) {
+		dx_free(dx);
+		return -1;
+	}
+	*out = dx;
+	return 0;
+}
+
+/* "collections" / "./x//y/" -> "x/y": relative paths as the dump tree
+ * names them, so that carried-over files can be told apart. */
+static char *norm_rel(const char *p)
+{
+	struct buf b;
+
+	buf_init(&b);
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (!(n == 0 || (n == 1 && p[0] == '.'))) {
+			if (b.len)
+				buf_addc(&b, '/');
+			buf_add(&b, p, n);
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return buf_steal(&b, NULL);
+}
+
+static char *rel_join(const char *dir, const char *name)
+{
+	char *r;
+
+	if (dir[0] == '\0')
+		return xstrdup(name);
+	xasprintf(&r, "%s/%s", dir, name);
+	return r;
+}
+
+/* Read the schema, specs and collections in one parallel batch. */
+static int fetch_all(struct pull *p, char **errstr)
+{
+	struct dx_call calls[1 + SPEC_COUNT + COLL_COUNT];
+	int idx_coll[COLL_COUNT];
+	size_t n = 0, i;
+	int rc = -1, idx_snap = -1;
+
+	memset(calls, 0, sizeof(calls));
+	if (p->o->snapshot) {
+		idx_snap = (int)n;
+		dx_call_init(&calls[n++], "GET", xstrdup("/schema/snapshot"),
+		    NULL, 0);
+	}
+	for (i = 0; i < COLL_COUNT; i++) {
+		const struct coll_rule *r = &coll_rules[i];
+		const char *q = r->query ? r->query : "";
+		char *path;
+
+		idx_coll[i] = -1;
+		if (!(p->selected & coll_bit(r)))
+			continue;
+		if (strcmp(r->name, "policies") == 0 &&
+		    !p->o->sync_policy_roles)
+			q = "";
+		xasprintf(&path, "%s?limit=-1%s", r->endpoint, q);
+		idx_coll[i] = (int)n;
+		dx_call_init(&calls[n++], "GET", path, NULL, 0);
+	}
+	if (p->o->specs)
+		for (i = 0; i < SPEC_COUNT; i++)
+			dx_call_init(&p->specs[i], "GET", xstrdup(spec_paths[i]),
+			    NULL, i == SPEC_OAS ? 0 : DX_RAW);
+	sync_logf(p->ctx, SYNC_DEBUG, "Reading %zu collection lists%s%s", n -
+	    (idx_snap >= 0), idx_snap >= 0 ? ", the schema" : "",
+	    p->o->specs ? " and the specs" : "");
+	if (dx_run(p->ctx->dx, calls, n, errstr) < 0)
+		goto fail;
+	if (p->o->specs && dx_run(p->ctx->dx, p->specs, SPEC_COUNT,
+	    errstr) < 0)
+		goto fail;
+	if (idx_snap >= 0) {
+		p->snapshot = json_take(calls[idx_snap].result, "data");
+		if (p->snapshot == NULL || p->snapshot->type != JSON_OBJECT) {
+			*errstr = xstrdup("GET /schema/snapshot: no snapshot "
+			    "object in the answer");
+			goto fail;
+		}
+	}
+	for (i = 0; i < COLL_COUNT; i++) {
+		struct json *d;
+
+		if (idx_coll[i] < 0)
+			continue;
+		d = json_take(calls[idx_coll[i]].result, "data");
+		if (coll_rules[i].singleton) {
+			struct json *arr = json_new_array();
+
+			/* The settings answer is one object; no id: none. */
+			if (d && d->type == JSON_OBJECT &&
+			    !json_is_null(json_get(d, "id")))
+				json_array_append(arr, d);
+			else
+				json_free(d);
+			d = arr;
+		}
+		if (d == NULL || d->type != JSON_ARRAY) {
+			xasprintf(errstr, "GET %s: expected a list in \"data\"",
+			    calls[idx_coll[i]].path);
+			json_free(d);
+			goto fail;
+		}
+		p->items[i] = d;
+	}
+	rc = 0;
+fail:
+	for (i = 0; i < n; i++)
+		dx_call_clear(&calls[i]);
+	return rc;
+}
+
+static char *first_id(struct json *res)
+{
+	struct json *d = dx_data(res);
+
+	if (d && d->type == JSON_ARRAY && d->u.arr.len > 0)
+		return json_scalar_string(json_get(d->u.arr.items[0], "id"));
+	return NULL;
+}
+
+/* The placeholders' local ids: the token user's role, the admin policy
+ * attached to it, the public policy. Only needed when map rows are
+ * missing, so only asked for then. */
+static int fetch_placeholders(struct pull *p, char **errstr)
+{
+	struct json *me = NULL;
+	struct dx_call calls[2];
+	char *filter, *esc;
+	int rc = -1;
+
+	if (p->placeholders_fetched)
+		return 0;
+	memset(calls, 0, sizeof(calls));
+	if (dx_request(p->ctx->dx, "GET", "/users/me?fields=role", NULL, &me,
+	    errstr) < 0)
+		return -1;
+	p->admin_role = json_scalar_string(json_get(dx_data(me), "role"));
+	json_free(me);
+
+	xasprintf(&filter, "{\"_and\":[{\"roles\":{\"role\":{\"_eq\":\"%s\"}}},"
+	    "{\"admin_access\":{\"_eq\":true}}]}",
+	    p->admin_role ? p->admin_role : "");
+	esc = dx_escape(filter);
+	free(filter);
+	xasprintf(&filter, "/policies?fields=id&limit=1&filter=%s", esc);
+	free(esc);
+	dx_call_init(&calls[0], "GET", filter, NULL, 0);
+	esc = dx_escape("{\"_and\":[{\"roles\":{\"role\":{\"_null\":true}}},"
+	    "{\"roles\":{\"user\":{\"_null\":true}}},"
+	    "{\"_or\":[{\"roles\":{\"sort\":{\"_eq\":1}}},"
+	    "{\"roles\":{\"sort\":{\"_null\":true}}}]}]}");
+	xasprintf(&filter, "/policies?fields=id&limit=1&filter=%s", esc);
+	free(esc);
+	dx_call_init(&calls[1], "GET", filter, NULL, 0);
+	if (dx_run(p->ctx->dx, calls, 2, errstr) < 0)
+		goto fail;
+	p->admin_policy = first_id(calls[0].result);
+	p->public_policy = first_id(calls[1].result);
+	p->placeholders_fetched = true;
+	rc = 0;
+fail:
+	dx_call_clear(&calls[0]);
+	dx_call_clear(&calls[1]);
+	return rc;
+}
+
+/* The SyncID a new map row gets, as directus-sync's id mappers choose
+ * it: a placeholder, the id itself when ids are preserved, or random. */
+static const char *wanted_sync_id(struct pull *p, const struct coll_rule *r,
+    const char *local_id)
+{
+	if (strcmp(r->name, "settings") == 0)
+		return SETTINGS_ID;
+	if (strcmp(r->name, "roles") == 0 && p->admin_role &&
+	    strcmp(local_id, p->admin_role) == 0)
+		return ADMIN_ROLE;
+	if (strcmp(r->name, "policies") == 0) {
+		if (p->admin_policy && strcmp(local_id, p->admin_policy) == 0)
+			return ADMIN_POLICY;
+		if (p->public_policy && strcmp(local_id, p->public_policy) == 0)
+			return PUBLIC_POLICY;
+	}
+	if (sync_opts_preserves(p->o, r->name))
+		return local_id;
+	return NULL;
+}
+
+/* Give every item of collection i a map row. */
+static int assign_sync_ids(struct pull *p, size_t ci, char **errstr)
+{
+	const struct coll_rule *r = &coll_rules[ci];
+	struct json *arr = p->items[ci];
+	struct idmap_new *rows;
+	char **lids;
+	size_t i, n = 0;
+	int rc = -1;
+
+	/* Rows without an id (virtual admin permissions) are not items. */
+	for (i = arr->u.arr.len; i-- > 0;)
+		if (json_is_null(json_get(arr->u.arr.items[i], "id")))
+			json_array_remove(arr, i);
+	rows = xcalloc(arr->u.arr.len + 1, sizeof(*rows));
+	lids = xcalloc(arr->u.arr.len + 1, sizeof(char *));
+	for (i = 0; i < arr->u.arr.len; i++) {
+		char *lid = json_scalar_string(json_get(arr->u.arr.items[i],
+		    "id"));
+
+		if (lid == NULL) {
+			xasprintf(errstr, "%s: an item has an id that is neither"
+			    " a string nor a number", r->name);
+			goto fail;
+		}
+		if (idmap_by_local(p->map, r->name, lid)) {
+			free(lid);
+			continue;
+		}
+		lids[n] = lid;
+		rows[n].local_id = lid;
+		n++;
+	}
+	if (n == 0) {
+		rc = 0;
+		goto fail;
+	}
+	if ((strcmp(r->name, "roles") == 0 || strcmp(r->name, "policies") == 0)
+	    && fetch_placeholders(p, errstr) < 0)
+		goto fail;
+	for (i = 0; i < n; i++)
+		rows[i].sync_id = wanted_sync_id(p, r, rows[i].local_id);
+	sync_logf(p->ctx, SYNC_DEBUG, "[%s] Creating %zu id map(s)", r->name, n);
+	if (idmap_create(p->map, r->name, rows, n, errstr) < 0)
+		goto fail;
+	p->st->map_rows_created += n;
+	rc = 0;
+fail:
+	for (i = 0; i < n; i++)
+		free(lids[i]);
+	free(lids);
+	free(rows);
+	return rc;
+}
+
+/* Local id -> SyncID for one value; values without a map row stay. */
+static int map_scalar(struct pull *p, struct json *v, const char *table,
+    const char *coll, const char *field, char **errstr)
+{
+	const struct idmap_row *row;
+	char *key;
+
+	if (v->type == JSON_NULL)
+		return 0;
+	if (v->type == JSON_OBJECT || v->type == JSON_ARRAY) {
+		xasprintf(errstr, "%s: field %s holds a nested value where an id"
+		    " was expected", coll, field);
+		return -1;
+	}
+	key = json_scalar_string(v);
+	if (key == NULL)
+		return 0;
+	row = idmap_by_local(p->map, table, key);
+	free(key);
+	if (row == NULL)
+		return 0;
+	if (v->type == JSON_STRING)
+		free(v->u.str.ptr);
+	v->type = JSON_STRING;
+	v->u.str.ptr = xstrdup(row->sync_id);
+	v->u.str.len = strlen(row->sync_id);
+	return 0;
+}
+
+/* A mapped field: a scalar, or an array whose null elements are dropped. */
+static int map_field(struct pull *p, struct json *obj, const char *key,
+    const char *table, const char *coll, char **errstr)
+{
+	struct json *v = json_get(obj, key);
+	size_t i;
+
+	if (v == NULL || obj->type != JSON_OBJECT)
+		return 0;
+	if (v->type != JSON_ARRAY)
+		return map_scalar(p, v, table, coll, key, errstr);
+	for (i = v->u.arr.len; i-- > 0;)
+		if (v->u.arr.items[i]->type == JSON_NULL)
+			json_array_remove(v, i);
+	for (i = 0; i < v->u.arr.len; i++)
+		if (map_scalar(p, v->u.arr.items[i], table, coll, key,
+		    errstr) < 0)
+			return -1;
+	return 0;
+}
+
+/* Apply one relation rule: "a", "a.b" or "a[].b". */
+static int map_relation(struct pull *p, struct json *item,
+    const struct coll_relation *rel, const char *coll, char **errstr)
+{
+	const char *dot = strchr(rel->path, '.');
+	char *head;
+	struct json *sub;
+	size_t i;
+	int rc = 0;
+
+	if (dot == NULL)
+		return map_field(p, item, rel->path, rel->table, coll, errstr);
+	head = xstrndup(rel->path, (size_t)(dot - rel->path));
+	if (strlen(head) > 2 && strcmp(head + strlen(head) - 2, "[]") == 0)
+		head[strlen(head) - 2] = '\0';
+	sub = json_get(item, head);
+	if (sub && sub->type == JSON_OBJECT)
+		rc = map_field(p, sub, dot + 1, rel->table, coll, errstr);
+	else if (sub && sub->type == JSON_ARRAY)
+		for (i = 0; rc == 0 && i < sub->u.arr.len; i++)
+			rc = map_field(p, sub->u.arr.items[i], dot + 1,
+			    rel->table, coll, errstr);
+	free(head);
+	return rc;
+}
+
+/* A policy's access rows as directus-sync 3.5 dumps them: role links
+ * only (user attachments are the users' business), each {role,user,sort}. */
+static void policy_roles(struct json *item)
+{
+	struct json *roles = json_get(item, "roles");
+	size_t i;
+
+	if (roles == NULL || roles->type != JSON_ARRAY)
+		return;
+	for (i = roles->u.arr.len; i-- > 0;) {
+		struct json *a = roles->u.arr.items[i];
+
+		if (a->type == JSON_OBJECT &&
+		    json_is_null(json_get(a, "role")) &&
+		    !json_is_null(json_get(a, "user")))
+			json_array_remove(roles, i);
+	}
+}
+
+/* Turn collection i's items into their dump form. */
+static int postprocess(struct pull *p, size_t ci, char **errstr)
+{
+	const struct coll_rule *r = &coll_rules[ci];
+	struct json *arr = p->items[ci];
+	bool policies = strcmp(r->name, "policies") == 0;
+	size_t i, k;
+
+	for (i = 0; i < arr->u.arr.len; i++) {
+		struct json *it = arr->u.arr.items[i];
+		char *lid = json_scalar_string(json_get(it, "id"));
+		const struct idmap_row *row = idmap_by_local(p->map, r->name,
+		    lid);
+
+		free(lid);
+		if (row == NULL) {
+			xasprintf(errstr, "%s: an item lost its id map row",
+			    r->name);
+			return -1;
+		}
+		json_set(it, "_syncId", json_new_string(row->sync_id));
+		json_del(it, "id");
+		for (k = 0; k < COLL_MAX_IGNORED && r->ignored[k]; k++)
+			json_del(it, r->ignored[k]);
+		if (policies && !p->o->sync_policy_roles)
+			json_del(it, "roles");
+		for (k = 0; k < COLL_MAX_RELATIONS && r->relations[k].path; k++)
+			if (map_relation(p, it, &r->relations[k], r->name,
+			    errstr) < 0)
+				return -1;
+		if (policies)
+			policy_roles(it);
+	}
+	return 0;
+}
+
+/* The string an item sorts by, as the reference's template strings
+ * build it (String(undefined) included). */
+static char *sort_key(const struct coll_rule *r, const struct json *it)
+{
+	char *s, *a, *b, *c;
+
+	switch (r->sort) {
+	case COLL_SORT_KEY:
+		s = json_scalar_string(json_get(it, "key"));
+		return s ? s : xstrdup(json_get(it, "key") ? "null" :
+		    "undefined");
+	case COLL_SORT_PERMISSION:
+		a = json_scalar_string(json_get(it, "policy"));
+		b = json_scalar_string(json_get(it, "collection"));
+		c = json_scalar_string(json_get(it, "action"));
+		xasprintf(&s, "%s-%s-%s", a ? a : "null", b ? b : "null",
+		    c ? c : "null");
+		free(a);
+		free(b);
+		free(c);
+		return s;
+	default:
+		return json_scalar_string(json_get(it, "_syncId"));
+	}
+}
+
+struct keyed {
+	char *key;
+	struct json *item;
+};
+
+/* Stable merge sort, as Array.prototype.sort is stable. */
+static void merge_sort(struct keyed *a, struct keyed *tmp, size_t n)
+{
+	size_t mid = n / 2, i = 0, j = mid, k = 0;
+
+	if (n < 2)
+		return;
+	merge_sort(a, tmp, mid);
+	merge_sort(a + mid, tmp, n - mid);
+	while (i < mid && j < n)
+		tmp[k++] = collate_compare(a[j].key, a[i].key) < 0 ? a[j++] :
+		    a[i++];
+	while (i < mid)
+		tmp[k++] = a[i++];
+	while (j < n)
+		tmp[k++] = a[j++];
+	memcpy(a, tmp, n * sizeof(*a));
+}
+
+static void sort_items(const struct coll_rule *r, struct json *arr)
+{
+	size_t n = arr->u.arr.len, i;
+	struct keyed *k = xcalloc(n + 1, sizeof(*k));
+	struct keyed *tmp = xcalloc(n + 1, sizeof(*tmp));
+
+	for (i = 0; i < n; i++) {
+		k[i].item = arr->u.arr.items[i];
+		k[i].key = sort_key(r, k[i].item);
+		if (k[i].key == NULL)
+			k[i].key = xstrdup("");
+	}
+	merge_sort(k, tmp, n);
+	for (i = 0; i < n; i++) {
+		arr->u.arr.items[i] = k[i].item;
+		free(k[i].key);
+	}
+	free(k);
+	free(tmp);
+}
+
+/* JSON.stringify(v, null, 2) + "\n" into the staging tree. */
+static int write_json(struct pull *p, const char *rel, struct json *v,
+    bool sort, char **errstr)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (sort)
+		json_sort_keys(v);
+	text = json_write(v, true, &len);
+	text = xreallocarray(text, len + 2, 1);
+	text[len++] = '\n';
+	text[len] = '\0';
+	rc = dump_stage_write(p->stage, rel, text, len, errstr);
+	free(text);
+	if (rc == 0)
+		p->st->files++;
+	return rc;
+}
+
+static int snapshot_file_cb(void *arg, const char *rel,
+    const struct json *content, char **errstr)
+{
+	struct pull *p = arg;
+	char *full = rel_join(p->snapshot_rel, rel);
+	int rc = write_json(p, full, (struct json *)content, p->o->sort_json,
+	    errstr);
+
+	free(full);
+	return rc;
+}
+
+/* openapi.json: Directus 11.11 puts a fresh value in info.version on
+ * every request; when nothing else changed, the old file stays. */
+static int write_openapi(struct pull *p, char **errstr)
+{
+	struct json *fresh = p->specs[SPEC_OAS].result, *old = NULL;
+	char *rel = rel_join(p->specs_rel, spec_files[SPEC_OAS]), *data = NULL;
+	size_t len;
+	int rc;
+
+	if (fresh == NULL) {
+		*errstr = xstrdup("GET /server/specs/oas: empty answer");
+		free(rel);
+		return -1;
+	}
+	if (dump_stage_read_old(p->stage, rel, &data, &len) == 0 && data)
+		old = json_parse(data, len, NULL);
+	free(data);
+	if (old && old->type == JSON_OBJECT && fresh->type == JSON_OBJECT) {
+		struct json *oi = json_get(old, "info"), *fi = json_get(fresh,
+		    "info");
+		struct json *ov = json_get(oi, "version");
+
+		if (oi && fi && ov && oi->type == JSON_OBJECT &&
+		    fi->type == JSON_OBJECT && json_get(fi, "version")) {
+			struct json *saved = json_copy(json_get(fi, "version"));
+			bool same;
+
+			json_set(fi, "version", json_copy(ov));
+			same = json_equal(old, fresh);
+			json_set(fi, "version", saved);
+			if (same && dump_stage_keep(p->stage, rel) == 0) {
+				sync_logf(p->ctx, SYNC_DEBUG, "[specifications]"
+				    " openapi.json unchanged but for "
+				    "info.version: kept");
+				json_free(old);
+				free(rel);
+				return 0;
+			}
+		}
+	}
+	json_free(old);
+	rc = write_json(p, rel, fresh, false, errstr);
+	free(rel);
+	return rc;
+}
+
+static int write_specs(struct pull *p, char **errstr)
+{
+	size_t i;
+
+	for (i = 0; i < SPEC_COUNT; i++) {
+		char *rel;
+		int rc;
+
+		if (i == SPEC_OAS)
+			continue;
+		rel = rel_join(p->specs_rel, spec_files[i]);
+		rc = dump_stage_write(p->stage, rel, p->specs[i].raw ?
+		    p->specs[i].raw : "", p->specs[i].rawlen, errstr);
+		free(rel);
+		if (rc < 0)
+			return -1;
+		p->st->files++;
+	}
+	return write_openapi(p, errstr);
+}
+
+/* What the new tree rewrites, so not carried over from the old one. */
+static bool skip_cb(const char *rel, void *arg)
+{
+	struct pull *p = arg;
+	size_t i;
+
+	if (p->o->snapshot && strcmp(rel, p->snapshot_rel) == 0)
+		return true;
+	if (p->o->specs) {
+		for (i = 0; i < SPEC_COUNT; i++) {
+			char *f = rel_join(p->specs_rel, spec_files[i]);
+			bool hit = strcmp(rel, f) == 0;
+
+			free(f);
+			if (hit)
+				return true;
+		}
+	}
+	for (i = 0; i < COLL_COUNT; i++) {
+		char *f;
+		bool hit;
+
+		if (!(p->selected & coll_bit(&coll_rules[i])))
+			continue;
+		f = rel_join(p->collections_rel, coll_rules[i].name);
+		hit = strncmp(rel, f, strlen(f)) == 0 &&
+		    strcmp(rel + strlen(f), ".json") == 0;
+		free(f);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+static int write_tree(struct pull *p, char **errstr)
+{
+	size_t i;
+
+	if (dump_stage_begin(p->o->dump_path, skip_cb, p, &p->stage,
+	    errstr) < 0)
+		return -1;
+	/* Both folders exist after any run, as with the reference. */
+	if (dump_stage_write_dir(p->stage, p->collections_rel, errstr) < 0 ||
+	    dump_stage_write_dir(p->stage, p->snapshot_rel, errstr) < 0)
+		return -1;
+	if (p->snapshot) {
+		if (p->o->split) {
+			if (schema_split(p->snapshot, snapshot_file_cb, p,
+			    errstr) < 0)
+				return -1;
+		} else if (snapshot_file_cb(p, "snapshot.json", p->snapshot,
+		    errstr) < 0)
+			return -1;
+	}
+	if (p->o->specs && write_specs(p, errstr) < 0)
+		return -1;
+	for (i = 0; i < COLL_COUNT; i++) {
+		char *name, *rel;
+		int rc;
+
+		if (p->items[i] == NULL)
+			continue;
+		xasprintf(&name, "%s.json", coll_rules[i].name);
+		rel = rel_join(p->collections_rel, name);
+		free(name);
+		rc = write_json(p, rel, p->items[i], p->o->sort_json, errstr);
+		free(rel);
+		if (rc < 0)
+			return -1;
+		p->st->items += p->items[i]->u.arr.len;
+	}
+	return 0;
+}
+
+static void pull_clear(struct pull *p)
+{
+	size_t i;
+
+	idmap_free(p->map);
+	json_free(p->snapshot);
+	for (i = 0; i < SPEC_COUNT; i++)
+		dx_call_clear(&p->specs[i]);
+	for (i = 0; i < COLL_COUNT; i++)
+		json_free(p->items[i]);
+	free(p->admin_role);
+	free(p->admin_policy);
+	free(p->public_policy);
+	free(p->collections_rel);
+	free(p->snapshot_rel);
+	free(p->specs_rel);
+	dump_stage_abort(p->stage);
+}
+
+int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
+{
+	struct pull p;
+	struct sync_stats dummy;
+	const char *tables[COLL_COUNT * 2];
+	unsigned need = 0;
+	size_t i, k, nt = 0;
+	char *version = NULL;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	memset(st ? st : &dummy, 0, sizeof(*st));
+	p.ctx = ctx;
+	p.o = ctx->opts;
+	p.st = st ? st : &dummy;
+	p.selected = sync_opts_selected(p.o);
+	p.collections_rel = norm_rel(p.o->collections_path);
+	p.snapshot_rel = norm_rel(p.o->snapshot_path);
+	p.specs_rel = norm_rel(p.o->specs_path);
+	if (dump_check_relpath("collections path", p.collections_rel,
+	    errstr) < 0 || dump_check_relpath("snapshot path", p.snapshot_rel,
+	    errstr) < 0 || dump_check_relpath("specs path", p.specs_rel,
+	    errstr) < 0)
+		goto fail;
+	if (ctx->cancel)
+		http_set_cancel(dx_http(ctx->dx), ctx->cancel);
+
+	if (dx_check_version(ctx->dx, &version, errstr) < 0)
+		goto fail;
+	sync_logf(ctx, SYNC_DEBUG, "Directus %s is compatible", version);
+	free(version);
+	if (dx_request(ctx->dx, "POST", "/utils/cache/clear", NULL, NULL,
+	    errstr) < 0)
+		goto fail;
+
+	p.map = idmap_new(ctx->dx, p.o->id_map);
+	if (p.selected && idmap_open(p.map, 1, errstr) < 0)
+		goto fail;
+	if (p.selected)
+		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s",
+		    idmap_backend_name(idmap_backend(p.map)));
+	if (fetch_all(&p, errstr) < 0)
+		goto fail;
+
+	/* The map tables of the selected collections and their targets. */
+	for (i = 0; i < COLL_COUNT; i++) {
+		if (!(p.selected & coll_bit(&coll_rules[i])))
+			continue;
+		need |= coll_bit(&coll_rules[i]);
+		for (k = 0; k < COLL_MAX_RELATIONS &&
+		    coll_rules[i].relations[k].path; k++)
+			need |= coll_bit(coll_find(
+			    coll_rules[i].relations[k].table));
+	}
+	for (i = 0; i < COLL_COUNT; i++)
+		if (need & coll_bit(&coll_rules[i]))
+			tables[nt++] = coll_rules[i].name;
+	if (nt && idmap_load(p.map, tables, nt, errstr) < 0)
+		goto fail;
+
+	for (i = 0; i < COLL_COUNT; i++)
+		if (p.items[i] && assign_sync_ids(&p, i, errstr) < 0)
+			goto fail;
+	for (i = 0; i < COLL_COUNT; i++) {
+		if (p.items[i] == NULL)
+			continue;
+		if (postprocess(&p, i, errstr) < 0)
+			goto fail;
+		sort_items(&coll_rules[i], p.items[i]);
+		sync_logf(ctx, SYNC_DEBUG, "[%s] Pulled %zu items.",
+		    coll_rules[i].name, p.items[i]->u.arr.len);
+	}
+	if (p.snapshot)
+		schema_filter(p.snapshot);
+	if (write_tree(&p, errstr) < 0)
+		goto fail;
+	if (dump_stage_commit(p.stage, errstr) < 0) {
+		p.stage = NULL;
+		goto fail;
+	}
+	p.stage = NULL;
+	rc = 0;
+fail:
+	p.st->requests = http_count(dx_http(ctx->dx));
+	pull_clear(&p);
+	return rc;
+}

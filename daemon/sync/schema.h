@@ -1,0 +1,25 @@
+/*
+ * schema: the Directus schema snapshot in the dump: the SyncID map
+ * collections left out, and the split into info/collections/fields/
+ * relations files with directus-sync's "_2" suffixes for names that clash
+ * on case-insensitive file systems.
+ */
+#ifndef DSYNC_SCHEMA_H
+#define DSYNC_SCHEMA_H
+
+#include "json.h"
+
+/* Drop directus_sync_id_map and dsync_id_map (and their fields and
+ * relations) from a snapshot or a schema diff; missing arrays become []. */
+void schema_filter(struct json *snap);
+
+/* Called once per file: rel is relative to the snapshot directory. */
+typedef int (*schema_file_cb)(void *arg, const char *rel,
+    const struct json *content, char **errstr);
+
+/* Split a snapshot into its files, in the reference's order. The snapshot
+ * loses its collections, fields and relations arrays (it becomes info). */
+int schema_split(struct json *snap, schema_file_cb cb, void *arg,
+    char **errstr);
+
+#endif

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Failures of a pull: wrong URL, wrong token, a non-admin token, Directus
+# killed mid-pull, a 5xx, a truncated or non-JSON answer. Each must give
+# a clear error and a non-zero exit, leave the previous dump byte for byte
+# as it was, and never print the token.
+source "$(dirname "$0")/common.sh"
+
+dx_install || exit 1
+dx_start || exit 1
+URL=$DX_URL TOKEN=$DX_TOKEN PID=$DX_PID
+node "$top/tests/lib/seed.mjs" --url "$URL" --token "$TOKEN" >"$T/seed.log" 2>&1 ||
+	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
+
+D="$T/dump"
+dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >"$T/good.log" 2>&1
+check "baseline pull succeeds" test -f "$D/collections/flows.json"
+tree_sum "$D" >"$T/before"
+
+# expect_failure NAME PATTERN ARGS...: dsyncd pull ARGS must exit 1,
+# print PATTERN, leave the tree as it was, and not print the token.
+expect_failure() {
+	local name=$1 pattern=$2; shift 2
+	local log="$T/$name.log" rc=0
+	dsyncd "$@" pull --dump-path "$D" >"$log" 2>&1 || rc=$?
+	check "$name: exit status 1" test "$rc" -eq 1
+	if grep -qE -- "$pattern" "$log"; then pass "$name: error names the cause"
+	else cat "$log"; fail "$name: error names the cause ($pattern)"; fi
+	tree_sum "$D" >"$T/after"
+	check "$name: previous dump untouched" cmp -s "$T/before" "$T/after"
+	check "$name: token not printed" bash -c "! grep -qF -- '$TOKEN' '$log'"
+}
+
+expect_failure wrong-url "GET /server/info: .*(onnect|refused)" -u "http://127.0.0.1:9" -t "$TOKEN"
+expect_failure wrong-token "HTTP 401 INVALID_CREDENTIALS" -u "$URL" -t "not-the-token"
+expect_failure bad-url-scheme "must start with http" -u "ftp://x" -t "$TOKEN"
+expect_failure no-credentials "no credentials" -u "$URL"
+
+# A user whose role has a non-admin policy, with a static token.
+NA_TOKEN="dsync-nonadmin-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+role=$(dx_api POST /roles '{"name":"Editor"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id')
+dx_api POST /policies "{\"name\":\"Editing\",\"app_access\":true,\"admin_access\":false,\"roles\":[{\"role\":\"$role\"}]}" >/dev/null
+dx_api POST /users "{\"email\":\"editor@example.com\",\"password\":\"editor-pass-123\",\"role\":\"$role\",\"token\":\"$NA_TOKEN\"}" >/dev/null
+# The failed pulls above must not have changed the instance's map either.
+dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >/dev/null 2>&1
+tree_sum "$D" >"$T/before"
+expect_failure non-admin "(admin|FORBIDDEN)" -u "$URL" -t "$NA_TOKEN"
+
+# Faults injected by a proxy in front of the real instance.
+proxy() {
+	python3 "$top/tests/faults/proxy.py" --upstream "${URL#http://}" "$@" >"$T/proxy.port" 2>"$T/proxy.log" &
+	PROXY_PID=$!
+	for _ in $(seq 50); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+	PROXY_URL="http://127.0.0.1:$(head -1 "$T/proxy.port")"
+}
+unproxy() { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; : >"$T/proxy.port"; }
+
+proxy --after 6 --status 503
+expect_failure status-503 "HTTP 503" -u "$PROXY_URL" -t "$TOKEN"
+unproxy
+proxy --after 1 --match /schema/snapshot --truncate
+expect_failure truncated-body "/schema/snapshot" -u "$PROXY_URL" -t "$TOKEN"
+unproxy
+proxy --after 1 --match /flows --garbage
+expect_failure not-json "GET /flows.*not JSON" -u "$PROXY_URL" -t "$TOKEN"
+unproxy
+proxy --after 8 --kill "$PID"
+expect_failure directus-killed "(onnect|Empty reply|closed|recv)" -u "$PROXY_URL" -t "$TOKEN"
+unproxy
+
+finish
