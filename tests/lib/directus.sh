@@ -293,6 +293,7 @@ _dx_set_current() {
 	fi
 }
 
+# shellcheck disable=SC2120 # set -- below parses trap -p output
 _dx_ensure_trap() {
 	local cur old
 	cur=$(trap -p EXIT)
@@ -356,16 +357,20 @@ _dx_untrack() {
 #   DX_PID DX_DIR (exported) and, with --as NAME, NAME_URL NAME_TOKEN ... too.
 #   Do NOT call it in $(...) or a pipeline: the instance would belong to a subshell.
 dx_start() {
-	local ext=1 as= dir port rc attempt pkg
+	local ext=1 as='' dir port rc attempt pkg
 	while (($#)); do
 		case $1 in
 		--no-extension) ext=0 ;;
-		--as) as=${2:?--as needs a name}; shift ;;
+		--as) as=${2:-}; shift ;;
 		--as=*) as=${1#--as=} ;;
 		*) _dx_err "dx_start: unknown argument $1"; return 2 ;;
 		esac
 		shift
 	done
+	if [[ -n "$as" && ! "$as" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+		_dx_err "dx_start: --as needs a shell variable prefix"
+		return 2
+	fi
 	dx_template || return 1
 	_dx_ensure_trap
 	if ((ext)); then pkg=$DX_INSTALL; else pkg=$DX_NOEXT; fi
@@ -377,6 +382,7 @@ dx_start() {
 		(umask 077 && printf 'KEY=%s\nSECRET=%s\n' "$(_dx_rand_hex 16)" "$(_dx_rand_hex 32)" >"$dir/secret.env") ||
 		{ dx_stop "$dir"; return 1; }
 	for attempt in 1 2 3; do
+		: "$attempt"
 		port=$(_dx_pick_port) || { dx_stop "$dir"; return 1; }
 		printf 'PORT=%s\nPKG=%s\nEXT=%s\n' "$port" "$pkg" "$ext" >"$dir/instance"
 		_dx_launch "$dir" || { dx_stop "$dir"; return 1; }
@@ -397,10 +403,28 @@ dx_start() {
 
 # dx_use PID|DIR [--as NAME]: make a started instance the current one (DX_*).
 dx_use() {
-	local dir as=
-	dir=$(_dx_resolve "${1:-}") || return 1
-	[[ "${2:-}" == --as ]] && as=${3:-}
-	_dx_set_current "$dir" "$as"
+	local dir
+	_dx_id_as "$@" || return 2
+	dir=$(_dx_resolve "$_DX_ARG_ID") || return 1
+	_dx_set_current "$dir" "$_DX_ARG_AS"
+}
+
+# parse "[PID|DIR] [--as NAME]" in any order into _DX_ARG_ID/_DX_ARG_AS
+_dx_id_as() {
+	_DX_ARG_ID='' _DX_ARG_AS=''
+	while (($#)); do
+		case $1 in
+		--as) _DX_ARG_AS=${2:-}; shift ;;
+		--as=*) _DX_ARG_AS=${1#--as=} ;;
+		-*) _dx_err "unknown option $1"; return 2 ;;
+		*) _DX_ARG_ID=$1 ;;
+		esac
+		shift
+	done
+	if [[ -n "$_DX_ARG_AS" && ! "$_DX_ARG_AS" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+		_dx_err "--as needs a shell variable prefix"
+		return 2
+	fi
 }
 
 # dx_kill [--hard] [PID|DIR]: stop the server but keep its dir/db (for dx_resume).
@@ -416,9 +440,10 @@ dx_kill() {
 # dx_resume [PID|DIR] [--as NAME]: start a killed instance again, same port and db.
 #   It becomes the current instance; its pid changes (DX_PID).
 dx_resume() {
-	local dir as= pid port i rc
-	dir=$(_dx_resolve "${1:-}") || return 1
-	[[ "${2:-}" == --as ]] && as=${3:-}
+	local dir as pid port i rc
+	_dx_id_as "$@" || return 2
+	as=$_DX_ARG_AS
+	dir=$(_dx_resolve "$_DX_ARG_ID") || return 1
 	pid=$(_dx_pid_of "$dir")
 	if [[ -n "$pid" ]] && _dx_alive "$pid"; then
 		_dx_err "instance $dir is still running (pid $pid)"
@@ -442,11 +467,14 @@ dx_resume() {
 	_dx_set_current "$dir" "$as"
 }
 
-# dx_restart [PID|DIR]: dx_kill + dx_resume.
+# dx_restart [PID|DIR] [--as NAME]: dx_kill + dx_resume (pid changes).
 dx_restart() {
-	local dir
-	dir=$(_dx_resolve "${1:-}") || return 1
-	dx_kill "$dir" && dx_resume "$dir"
+	local dir as
+	_dx_id_as "$@" || return 2
+	as=$_DX_ARG_AS
+	dir=$(_dx_resolve "$_DX_ARG_ID") || return 1
+	dx_kill "$dir" || return 1
+	dx_resume "$dir" ${as:+--as "$as"}
 }
 
 # dx_stop [PID|DIR]: stop (TERM, 10 s, KILL) and delete the dir (kept if DX_KEEP=1).
@@ -461,9 +489,10 @@ dx_stop() {
 		if [[ "${DX_KEEP:-0}" == 1 ]]; then
 			printf 'directus.sh: kept %s\n' "$dir" >&2
 		else
-			case $dir in
-			"${TMPDIR:-/tmp}"/dx.*) rm -rf "$dir" ;;
-			esac
+			# only ever delete a dir that dx_start made
+			if [[ -f "$dir/instance" && -f "$dir/secret.env" && -f "$dir/owner" ]]; then
+				rm -rf "$dir"
+			fi
 		fi
 	fi
 	return "$rc"
@@ -486,7 +515,7 @@ dx_list() {
 	local d pid port
 	for d in ${_DX_DIRS[@]+"${_DX_DIRS[@]}"}; do
 		pid=$(_dx_pid_of "$d"); [[ -n "$pid" ]] || pid=-
-		port=$(_dx_read_meta "$d" PORT) || port=?
+		port=$(_dx_read_meta "$d" PORT) || port='?'
 		_dx_alive "$pid" || pid="$pid(stopped)"
 		printf '%s http://127.0.0.1:%s %s\n' "$pid" "$port" "$d"
 	done
