@@ -817,13 +817,14 @@ struct json *json_parse(const char *buf, size_t len, char **errstr)
 	size_t pos;
 	char *reason;
 	bool lexical = false, at_end = false;
+	char *ignored = NULL;
 
+	if (errstr == NULL)
+		errstr = &ignored;
 	*errstr = NULL;
 	h = yajl_alloc(&parse_callbacks, NULL, &ctx);
-	if (h == NULL) {
-		*errstr = xstrdup("out of memory");
-		return NULL;
-	}
+	if (h == NULL)
+		abort();
 	ctx.h = h;
 	ctx.buf = buf;
 	st = yajl_parse(h, (const unsigned char *)buf, len);
@@ -845,6 +846,7 @@ struct json *json_parse(const char *buf, size_t len, char **errstr)
 		pos = error_token(buf, len, pos);
 	*errstr = parse_error(buf, pos, reason);
 	free(reason);
+	free(ignored);
 	json_free(ctx.root);
 	ctx.root = NULL;
 done:

@@ -1,8 +1,10 @@
 /*
  * json: an ordered, mutable JSON tree (parsed with yajl) and a writer whose
  * output is byte for byte what JavaScript's JSON.stringify(v, null, 2)
- * produces. Object members keep their input order; numbers keep their value
- * as a double and are printed the way JavaScript prints them.
+ * produces. Object members keep their input order, except that keys that
+ * are array indices ("0", "17") are written first in numeric order, as
+ * JavaScript objects order them; numbers keep their value as a double and
+ * are printed the way JavaScript prints them.
  */
 #ifndef DSYNC_JSON_H
 #define DSYNC_JSON_H
@@ -48,7 +50,8 @@ struct json {
 };
 
 /* Parsing. On error returns NULL and sets *errstr (caller frees) to a
- * message with line and column, e.g. "line 3, column 7: unexpected ']'". */
+ * message with line and column, e.g. "line 3, column 7: unexpected ']'".
+ * errstr may be NULL. */
 struct json *json_parse(const char *buf, size_t len, char **errstr);
 
 /* Constructors; all allocation aborts on out-of-memory. */

@@ -146,9 +146,9 @@ int dx_run(struct dx *dx, struct dx_call *calls, size_t n, char **errstr)
 			rc = -1;
 			continue;
 		}
-		if (r->error || r->status < 200 ||
-		    (r->status >= 300 && !(r->status == 404 &&
-		    (c->flags & DX_ALLOW_404)))) {
+		if (r->error || r->status < 200 || (r->status >= 300 &&
+		    !(r->status == 404 && (c->flags & DX_ALLOW_404)) &&
+		    !(r->status == 403 && (c->flags & DX_ALLOW_403)))) {
 			if (errstr)
 				*errstr = call_error(c, r, NULL);
 			rc = -1;

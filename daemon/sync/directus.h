@@ -17,6 +17,7 @@ struct dx;
 enum {
 	DX_ALLOW_404 = 1 << 0,	/* a 404 is an answer, not an error */
 	DX_RAW = 1 << 1,	/* keep the body as text, do not parse */
+	DX_ALLOW_403 = 1 << 2,	/* a 403 is an answer, not an error */
 };
 
 struct dx_call {

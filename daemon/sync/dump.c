@@ -3,12 +3,14 @@
  * sibling (same file system, so rename and link work), named
  * ".<name>.dsync-XXXXXX", and is removed on every failure path.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,8 +21,33 @@
 struct dump_stage {
 	char *dump;		/* the live tree */
 	char *stage;		/* the staging tree */
+	int lockfd;		/* the parent directory, flock'ed */
 	bool had_old;
 };
+
+/* Under the lock no other run stages this tree, so any staging directory
+ * of it is what a crash left behind. */
+static void remove_stale(const char *parent, const char *base)
+{
+	DIR *d = opendir(parent);
+	struct dirent *de;
+	char *prefix;
+
+	if (d == NULL)
+		return;
+	xasprintf(&prefix, ".%s.dsync-", base);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+		    strlen(de->d_name) == strlen(prefix) + 6) {
+			char *p = fs_join(parent, de->d_name);
+
+			fs_rmtree(p);
+			free(p);
+		}
+	}
+	free(prefix);
+	closedir(d);
+}
 
 int dump_check_relpath(const char *what, const char *rel, char **errstr)
 {
@@ -51,11 +78,12 @@ int dump_stage_begin(const char *dump_path,
     struct dump_stage **out, char **errstr)
 {
 	struct dump_stage *s = xcalloc(1, sizeof(*s));
-	char *copy = xstrdup(dump_path), *dir, *base, *tmpl;
+	char *copy = xstrdup(dump_path), *dir, *base, *tmpl, *parent;
 	size_t len = strlen(copy);
 	struct stat st;
 	int rc;
 
+	s->lockfd = -1;
 	while (len > 1 && copy[len - 1] == '/')
 		copy[--len] = '\0';
 	s->dump = xstrdup(copy);
@@ -64,11 +92,20 @@ int dump_stage_begin(const char *dump_path,
 		xasprintf(errstr, "cannot create %s: %s", dir, strerror(-rc));
 		goto fail;
 	}
+	s->lockfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->lockfd < 0 || flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		xasprintf(errstr, "%s: %s", dir, errno == EWOULDBLOCK ?
+		    "another dsyncd run is writing a dump here" :
+		    strerror(errno));
+		goto fail;
+	}
 	free(copy);
 	copy = xstrdup(s->dump);
 	base = basename(copy);
 	dir = xstrdup(s->dump);
-	xasprintf(&tmpl, "%s/.%s.dsync-XXXXXX", dirname(dir), base);
+	parent = dirname(dir);
+	remove_stale(parent, base);
+	xasprintf(&tmpl, "%s/.%s.dsync-XXXXXX", parent, base);
 	free(dir);
 	if (mkdtemp(tmpl) == NULL) {
 		xasprintf(errstr, "cannot create a staging directory beside %s:"
@@ -205,6 +242,8 @@ void dump_stage_abort(struct dump_stage *s)
 		fs_rmtree(s->stage);
 		free(s->stage);
 	}
+	if (s->lockfd >= 0)
+		close(s->lockfd);
 	free(s->dump);
 	free(s);
 }

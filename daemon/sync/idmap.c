@@ -213,8 +213,10 @@ static int coll_probe(struct idmap *m, int create_ok, char **errstr)
 	struct dx_call c;
 	int rc, exists;
 
+	/* Directus answers 403, not 404, for a collection that does not
+	 * exist, even to an administrator. */
 	dx_call_init(&c, "GET", xstrdup("/collections/" IDMAP_COLLECTION_NAME),
-	    NULL, DX_ALLOW_404);
+	    NULL, DX_ALLOW_404 | DX_ALLOW_403);
 	rc = dx_run(m->dx, &c, 1, errstr);
 	exists = c.status == 200;
 	dx_call_clear(&c);

@@ -57,9 +57,9 @@ process.exit(a.some(p => "user" in p) ? 1 : 0)' "$T/default/dsync/collections/pr
 # Two pulls in a row: identical trees (openapi.json included, as dsyncd
 # keeps it when only info.version moved).
 d1="$T/twice/1"; mkdir -p "$T/twice"
-dsyncd -u "$DX_URL" -t "$DX_TOKEN" pull --dump-path "$d1" >/dev/null 2>&1
+check "first pull of the pair succeeds" dsyncd -u "$DX_URL" -t "$DX_TOKEN" pull --dump-path "$d1"
 tree_sum "$d1" >"$T/twice/sum1"
-dsyncd -u "$DX_URL" -t "$DX_TOKEN" pull --dump-path "$d1" >/dev/null 2>&1
+check "second pull of the pair succeeds" dsyncd -u "$DX_URL" -t "$DX_TOKEN" pull --dump-path "$d1"
 tree_sum "$d1" >"$T/twice/sum2"
 check "two pulls in a row give an identical tree" cmp -s "$T/twice/sum1" "$T/twice/sum2"
 
@@ -67,7 +67,7 @@ check "two pulls in a row give an identical tree" cmp -s "$T/twice/sum1" "$T/twi
 mkdir -p "$d1/snapshot/fields/gone" "$d1/seed"
 echo '{}' >"$d1/snapshot/fields/gone/stale.json"
 echo '{"keep": true}' >"$d1/seed/mine.json"
-dsyncd -u "$DX_URL" -t "$DX_TOKEN" pull --dump-path "$d1" >/dev/null 2>&1
+check "pull over a tree with stale files succeeds" dsyncd -u "$DX_URL" -t "$DX_TOKEN" pull --dump-path "$d1"
 check "stale snapshot file removed" test ! -e "$d1/snapshot/fields/gone/stale.json"
 check "a file dsync does not own is kept" grep -q keep "$d1/seed/mine.json"
 check "no staging directory left beside the dump" \
