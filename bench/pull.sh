@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--scale N] [--runs N]" >&2; exit 1 ;;
 	esac
 done
-build="$top/build"
+build="${DSYNC_BENCH_BUILD:-$top/build-rel}"
 [ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
 ninja -C "$build" >/dev/null
 source "$top/tests/lib/directus.sh"

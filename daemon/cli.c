@@ -320,6 +320,50 @@ static int load_config(struct cli *c, const char *explicit_path,
 	return 0;
 }
 
+/* Like directus-sync (dotenv): KEY=value lines of ./.env become
+ * environment variables unless they are already set. */
+static void load_dotenv(struct cli *c)
+{
+	FILE *f = fopen(".env", "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		return;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *k = line, *v, *e;
+
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (strncmp(k, "export ", 7) == 0)
+			k += 7;
+		if (*k == '#' || (v = strchr(k, '=')) == NULL)
+			continue;
+		for (e = v; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if ((*v == '"' || *v == '\'') && (e = strrchr(v + 1, *v))) {
+			*e = '\0';
+			v++;
+		} else if ((e = strstr(v, " #")) != NULL)
+			*e = '\0';
+		if (*k)
+			setenv(k, v, 0);
+	}
+	if (line) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
+	fclose(f);
+	logf_cli(c, SYNC_DEBUG, "Loaded ./.env");
+}
+
 static void apply_env(struct sync_opts *o)
 {
 	const char *v;
@@ -460,6 +504,7 @@ int cli_main(int argc, char **argv)
 	}
 	if (load_config(&c, config_path, &err) < 0)
 		goto fail;
+	load_dotenv(&c);
 	apply_env(&c.opts);
 	for (i = 0; i < nflags; i++)
 		if (apply_flag(&c, flags[i].ch, flags[i].arg, &err) < 0)

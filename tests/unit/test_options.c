@@ -1,0 +1,149 @@
+/*
+ * test_options: collection lists, the JSON config file (extends, arrays
+ * joined, JavaScript configs refused) and validation messages.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "collections.h"
+#include "options.h"
+#include "xmalloc.h"
+
+static char tmpdir[] = "/tmp/dsync-test-options.XXXXXX";
+
+static char *write_tmp(const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	xasprintf(&path, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static unsigned bit(const char *name)
+{
+	return coll_bit(coll_find(name));
+}
+
+static void test_lists(void **state)
+{
+	unsigned set = 0;
+	char *err = NULL;
+
+	assert_int_equal(sync_opts_parse_collections("-o", "flows, operations",
+	    false, &set, &err), 0);
+	assert_int_equal(set, bit("flows") | bit("operations"));
+	assert_int_equal(sync_opts_parse_collections("-o", "flows,nope",
+	    false, &set, &err), -1);
+	assert_non_null(strstr(err, "unknown collection 'nope'"));
+	free(err);
+	set = 0;
+	assert_int_equal(sync_opts_parse_collections("--preserve-ids", "all",
+	    true, &set, &err), 0);
+	assert_int_equal(set, bit("dashboards") | bit("operations") |
+	    bit("panels") | bit("policies") | bit("roles") |
+	    bit("translations"));
+	/* Integer ids can never be preserved. */
+	assert_int_equal(sync_opts_parse_collections("--preserve-ids",
+	    "permissions", true, &set, &err), -1);
+	free(err);
+}
+
+static void test_selected(void **state)
+{
+	struct sync_opts o;
+
+	sync_opts_init(&o);
+	assert_int_equal(sync_opts_selected(&o), (1u << COLL_COUNT) - 1);
+	o.only = bit("flows") | bit("roles");
+	o.exclude = bit("roles");
+	assert_int_equal(sync_opts_selected(&o), bit("flows"));
+	o.collections = false;
+	assert_int_equal(sync_opts_selected(&o), 0);
+	assert_true(sync_opts_preserves(&o, "flows"));
+	assert_false(sync_opts_preserves(&o, "roles"));
+	sync_opts_clear(&o);
+}
+
+static void test_config_file(void **state)
+{
+	struct sync_opts o;
+	char *err = NULL;
+	char *base = write_tmp("base.json", "{\"directusUrl\":\"http://a\","
+	    "\"excludeCollections\":[\"presets\"],\"split\":false}");
+	char *child = write_tmp("child.json", "{\"extends\":[\"./base.json\"],"
+	    "\"directusUrl\":\"http://b\",\"excludeCollections\":[\"panels\"],"
+	    "\"dumpPath\":\"./cfg\",\"unknownKey\":1}");
+	char *js = write_tmp("directus-sync.config.js", "module.exports={}");
+	char *bad = write_tmp("bad.json", "{\n  \"debug\": true,\n}");
+
+	sync_opts_init(&o);
+	assert_int_equal(sync_opts_load_file(&o, child, &err), 0);
+	assert_string_equal(o.url, "http://b");
+	assert_string_equal(o.dump_path, "./cfg");
+	assert_false(o.split);
+	assert_int_equal(o.exclude, bit("presets") | bit("panels"));
+	assert_int_equal(sync_opts_load_file(&o, js, &err), -1);
+	assert_non_null(strstr(err, "JSON config files only"));
+	free(err);
+	assert_int_equal(sync_opts_load_file(&o, bad, &err), -1);
+	assert_non_null(strstr(err, "bad.json"));
+	assert_non_null(strstr(err, "line 3"));
+	free(err);
+	sync_opts_clear(&o);
+	unlink(base);
+	unlink(child);
+	unlink(js);
+	unlink(bad);
+	free(base);
+	free(child);
+	free(js);
+	free(bad);
+}
+
+static void test_validate(void **state)
+{
+	struct sync_opts o;
+	char *err = NULL;
+
+	sync_opts_init(&o);
+	assert_int_equal(sync_opts_validate(&o, &err), -1);
+	assert_non_null(strstr(err, "no Directus URL"));
+	free(err);
+	o.url = xstrdup("http://127.0.0.1:8055");
+	assert_int_equal(sync_opts_validate(&o, &err), -1);
+	assert_non_null(strstr(err, "no credentials"));
+	free(err);
+	o.token = xstrdup("secret");
+	assert_int_equal(sync_opts_validate(&o, &err), 0);
+	sync_opts_clear(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_selected),
+		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_validate),
+	};
+	int rc;
+
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rmdir(tmpdir);
+	return rc;
+}
