@@ -59,7 +59,8 @@ void dx_call_clear(struct dx_call *c)
 	json_free(c->body);
 	json_free(c->result);
 	free(c->raw);
-	c->path = c->raw = NULL;
+	free(c->error);
+	c->path = c->raw = c->error = NULL;
 	c->body = c->result = NULL;
 }
 
@@ -115,6 +116,43 @@ static char *call_error(const struct dx_call *c, const struct http_req *r,
 	return buf_steal(&b, NULL);
 }
 
+/* One finished transfer: check the status, parse the body, free the text
+ * (keeping the peak low), then hand the answer to the call's callback. */
+static void call_done(struct http_req *r, void *arg)
+{
+	struct dx_call *c = arg;
+	char *perr = NULL;
+
+	c->status = r->status;
+	if (r->error || r->status < 200 || (r->status >= 300 &&
+	    !(r->status == 404 && (c->flags & DX_ALLOW_404)) &&
+	    !(r->status == 403 && (c->flags & DX_ALLOW_403)))) {
+		c->error = call_error(c, r, NULL);
+		return;
+	}
+	if (c->flags & DX_RAW)
+		c->raw = buf_steal(&r->resp, &c->rawlen);
+	else if (r->resp.len > 0) {
+		c->result = json_parse(r->resp.data, r->resp.len, &perr);
+		if (c->result == NULL) {
+			struct buf b;
+
+			buf_init(&b);
+			buf_addf(&b, "%s ", c->method);
+			path_for_message(&b, c->path);
+			buf_addf(&b, ": HTTP %ld: response is not JSON (%s)",
+			    r->status, perr);
+			c->error = buf_steal(&b, NULL);
+			free(perr);
+			return;
+		}
+		buf_clear(&r->resp);
+	}
+	if (c->done && c->done(c, c->done_arg, &c->error) < 0 &&
+	    c->error == NULL)
+		c->error = xstrdup("failed");
+}
+
 int dx_run(struct dx *dx, struct dx_call *calls, size_t n, char **errstr)
 {
 	struct http_req *reqs;
@@ -130,51 +168,21 @@ int dx_run(struct dx *dx, struct dx_call *calls, size_t n, char **errstr)
 		if (calls[i].body)
 			body = json_write(calls[i].body, false, NULL);
 		http_req_init(&reqs[i], calls[i].method, calls[i].path, body);
+		reqs[i].done = call_done;
+		reqs[i].done_arg = &calls[i];
 	}
 	hrc = http_run(dx->http, reqs, n);
-	for (i = 0; i < n; i++) {
-		struct dx_call *c = &calls[i];
-		struct http_req *r = &reqs[i];
-		char *perr = NULL;
-
-		c->status = r->status;
-		if (rc < 0)
+	if (hrc == -ECANCELED) {
+		if (errstr)
+			*errstr = xstrdup("cancelled");
+		rc = -1;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (calls[i].error == NULL)
 			continue;
-		if (hrc == -ECANCELED) {
-			if (errstr)
-				*errstr = xstrdup("cancelled");
-			rc = -1;
-			continue;
-		}
-		if (r->error || r->status < 200 || (r->status >= 300 &&
-		    !(r->status == 404 && (c->flags & DX_ALLOW_404)) &&
-		    !(r->status == 403 && (c->flags & DX_ALLOW_403)))) {
-			if (errstr)
-				*errstr = call_error(c, r, NULL);
-			rc = -1;
-			continue;
-		}
-		if (c->flags & DX_RAW) {
-			c->raw = buf_steal(&r->resp, &c->rawlen);
-			continue;
-		}
-		if (r->resp.len == 0)
-			continue;
-		c->result = json_parse(r->resp.data, r->resp.len, &perr);
-		if (c->result == NULL) {
-			if (errstr) {
-				struct buf b;
-
-				buf_init(&b);
-				buf_addf(&b, "%s ", c->method);
-				path_for_message(&b, c->path);
-				buf_addf(&b, ": HTTP %ld: response is not JSON"
-				    " (%s)", r->status, perr);
-				*errstr = buf_steal(&b, NULL);
-			}
-			free(perr);
-			rc = -1;
-		}
+		if (errstr)
+			*errstr = xstrdup(calls[i].error);
+		rc = -1;
 	}
 	for (i = 0; i < n; i++) {
 		reqs[i].path = NULL;	/* owned by the call */

@@ -26,11 +26,16 @@ struct dx_call {
 	char *path;		/* owned */
 	struct json *body;	/* owned, may be NULL */
 	unsigned flags;
+	/* Called when this call has its answer, while the others of the
+	 * batch may still run; a failure fails the batch with *errstr. */
+	int (*done)(struct dx_call *c, void *arg, char **errstr);
+	void *done_arg;
 	/* out */
 	long status;
 	struct json *result;	/* owned: parsed body, NULL if empty or raw */
 	char *raw;		/* owned: body text with DX_RAW */
 	size_t rawlen;
+	char *error;		/* owned: why this call failed, or NULL */
 };
 
 struct dx *dx_new(const char *url);

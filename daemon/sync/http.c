@@ -227,6 +227,8 @@ static void slot_done(struct http *h, struct slot *s, CURLcode rc)
 	s->req = NULL;
 	if (h->trace)
 		h->trace(h->trace_arg, req);
+	if (req->done)
+		req->done(req, req->done_arg);
 }
 
 int http_run(struct http *h, struct http_req *reqs, size_t n)

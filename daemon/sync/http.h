@@ -25,6 +25,9 @@ struct http_req {
 	struct buf resp;	/* response body */
 	char *error;		/* owned: transport error text, or NULL */
 	double seconds;		/* total time of the transfer */
+	/* Called as soon as this transfer ends, before the batch does. */
+	void (*done)(struct http_req *r, void *arg);
+	void *done_arg;
 };
 
 /* Called after each finished transfer (for debug logs and counters). */

@@ -32,8 +32,6 @@ struct pull {
 	const struct sync_opts *o;
 	struct idmap *map;
 	unsigned selected;
-	struct json *snapshot;		/* data of /schema/snapshot */
-	struct dx_call specs[SPEC_COUNT];
 	struct json *items[COLL_COUNT];	/* arrays */
 	char *admin_role, *admin_policy, *public_policy;
 	bool placeholders_fetched;
@@ -112,87 +110,6 @@ static char *rel_join(const char *dir, const char *name)
 		return xstrdup(name);
 	xasprintf(&r, "%s/%s", dir, name);
 	return r;
-}
-
-/* Read the schema, specs and collections in one parallel batch. */
-static int fetch_all(struct pull *p, char **errstr)
-{
-	struct dx_call calls[1 + SPEC_COUNT + COLL_COUNT];
-	int idx_coll[COLL_COUNT];
-	size_t n = 0, i;
-	int rc = -1, idx_snap = -1;
-
-	memset(calls, 0, sizeof(calls));
-	if (p->o->snapshot) {
-		idx_snap = (int)n;
-		dx_call_init(&calls[n++], "GET", xstrdup("/schema/snapshot"),
-		    NULL, 0);
-	}
-	for (i = 0; i < COLL_COUNT; i++) {
-		const struct coll_rule *r = &coll_rules[i];
-		const char *q = r->query ? r->query : "";
-		char *path;
-
-		idx_coll[i] = -1;
-		if (!(p->selected & coll_bit(r)))
-			continue;
-		if (strcmp(r->name, "policies") == 0 &&
-		    !p->o->sync_policy_roles)
-			q = "";
-		xasprintf(&path, "%s?limit=-1%s", r->endpoint, q);
-		idx_coll[i] = (int)n;
-		dx_call_init(&calls[n++], "GET", path, NULL, 0);
-	}
-	if (p->o->specs)
-		for (i = 0; i < SPEC_COUNT; i++)
-			dx_call_init(&p->specs[i], "GET", xstrdup(spec_paths[i]),
-			    NULL, i == SPEC_OAS ? 0 : DX_RAW);
-	sync_logf(p->ctx, SYNC_DEBUG, "Reading %zu collection lists%s%s", n -
-	    (idx_snap >= 0), idx_snap >= 0 ? ", the schema" : "",
-	    p->o->specs ? " and the specs" : "");
-	if (dx_run(p->ctx->dx, calls, n, errstr) < 0)
-		goto fail;
-	if (p->o->specs && dx_run(p->ctx->dx, p->specs, SPEC_COUNT,
-	    errstr) < 0)
-		goto fail;
-	if (idx_snap >= 0) {
-		p->snapshot = json_take(calls[idx_snap].result, "data");
-		if (p->snapshot == NULL || p->snapshot->type != JSON_OBJECT) {
-			*errstr = xstrdup("GET /schema/snapshot: no snapshot "
-			    "object in the answer");
-			goto fail;
-		}
-	}
-	for (i = 0; i < COLL_COUNT; i++) {
-		struct json *d;
-
-		if (idx_coll[i] < 0)
-			continue;
-		d = json_take(calls[idx_coll[i]].result, "data");
-		if (coll_rules[i].singleton) {
-			struct json *arr = json_new_array();
-
-			/* The settings answer is one object; no id: none. */
-			if (d && d->type == JSON_OBJECT &&
-			    !json_is_null(json_get(d, "id")))
-				json_array_append(arr, d);
-			else
-				json_free(d);
-			d = arr;
-		}
-		if (d == NULL || d->type != JSON_ARRAY) {
-			xasprintf(errstr, "GET %s: expected a list in \"data\"",
-			    calls[idx_coll[i]].path);
-			json_free(d);
-			goto fail;
-		}
-		p->items[i] = d;
-	}
-	rc = 0;
-fail:
-	for (i = 0; i < n; i++)
-		dx_call_clear(&calls[i]);
-	return rc;
 }
 
 static char *first_id(struct json *res)
@@ -562,12 +479,16 @@ static int snapshot_file_cb(void *arg, const char *rel,
 }
 
 /* openapi.json: Directus 11.11 puts a fresh value in info.version on
- * every request; when nothing else changed, the old file stays. */
-static int write_openapi(struct pull *p, char **errstr)
+ * every request; when nothing else changed, the old file stays. The
+ * comparison is on the text, around the one value that may differ, so
+ * that the old file need not be parsed. */
+static int write_openapi(struct pull *p, const struct json *fresh,
+    char **errstr)
 {
-	struct json *fresh = p->specs[SPEC_OAS].result, *old = NULL;
-	char *rel = rel_join(p->specs_rel, spec_files[SPEC_OAS]), *data = NULL;
-	size_t len;
+	const char *ver;
+	char *rel = rel_join(p->specs_rel, spec_files[SPEC_OAS]), *old = NULL;
+	char *text, *needle, *at;
+	size_t len, oldlen = 0;
 	int rc;
 
 	if (fresh == NULL) {
@@ -575,57 +496,41 @@ static int write_openapi(struct pull *p, char **errstr)
 		free(rel);
 		return -1;
 	}
-	if (dump_stage_read_old(p->stage, rel, &data, &len) == 0 && data)
-		old = json_parse(data, len, NULL);
-	free(data);
-	if (old && old->type == JSON_OBJECT && fresh->type == JSON_OBJECT) {
-		struct json *oi = json_get(old, "info"), *fi = json_get(fresh,
-		    "info");
-		struct json *ov = json_get(oi, "version");
+	text = json_write(fresh, true, &len);
+	text = xreallocarray(text, len + 2, 1);
+	text[len++] = '\n';
+	text[len] = '\0';
+	ver = json_str(json_get(json_get(fresh, "info"), "version"));
+	if (ver && dump_stage_read_old(p->stage, rel, &old, &oldlen) == 0 &&
+	    old && oldlen == len) {
+		xasprintf(&needle, "\n    \"version\": \"%s\"", ver);
+		at = strstr(text, needle);
+		if (at) {
+			size_t start = (size_t)(at - text) + strlen(needle) -
+			    strlen(ver) - 1, end = start + strlen(ver);
 
-		if (oi && fi && ov && oi->type == JSON_OBJECT &&
-		    fi->type == JSON_OBJECT && json_get(fi, "version")) {
-			struct json *saved = json_copy(json_get(fi, "version"));
-			bool same;
-
-			json_set(fi, "version", json_copy(ov));
-			same = json_equal(old, fresh);
-			json_set(fi, "version", saved);
-			if (same && dump_stage_keep(p->stage, rel) == 0) {
+			if (memcmp(old, text, start) == 0 &&
+			    memcmp(old + end, text + end, len - end) == 0 &&
+			    dump_stage_keep(p->stage, rel) == 0) {
 				sync_logf(p->ctx, SYNC_DEBUG, "[specifications]"
 				    " openapi.json unchanged but for "
 				    "info.version: kept");
-				json_free(old);
+				free(needle);
+				free(old);
+				free(text);
 				free(rel);
 				return 0;
 			}
 		}
+		free(needle);
 	}
-	json_free(old);
-	rc = write_json(p, rel, fresh, false, errstr);
+	free(old);
+	rc = dump_stage_write(p->stage, rel, text, len, errstr);
+	if (rc == 0)
+		p->st->files++;
+	free(text);
 	free(rel);
 	return rc;
-}
-
-static int write_specs(struct pull *p, char **errstr)
-{
-	size_t i;
-
-	for (i = 0; i < SPEC_COUNT; i++) {
-		char *rel;
-		int rc;
-
-		if (i == SPEC_OAS)
-			continue;
-		rel = rel_join(p->specs_rel, spec_files[i]);
-		rc = dump_stage_write(p->stage, rel, p->specs[i].raw ?
-		    p->specs[i].raw : "", p->specs[i].rawlen, errstr);
-		free(rel);
-		if (rc < 0)
-			return -1;
-		p->st->files++;
-	}
-	return write_openapi(p, errstr);
 }
 
 /* What the new tree rewrites, so not carried over from the old one. */
@@ -662,10 +567,11 @@ static bool skip_cb(const char *rel, void *arg)
 	return false;
 }
 
-static int write_tree(struct pull *p, char **errstr)
+/* The new tree starts before the reads: what needs no SyncIDs (schema,
+ * specs) is written as soon as it arrives and freed, which keeps the
+ * pull's peak memory low. A failed read discards the staging tree. */
+static int begin_tree(struct pull *p, char **errstr)
 {
-	size_t i;
-
 	if (dump_stage_begin(p->o->dump_path, skip_cb, p, &p->stage,
 	    errstr) < 0)
 		return -1;
@@ -673,32 +579,155 @@ static int write_tree(struct pull *p, char **errstr)
 	if (dump_stage_write_dir(p->stage, p->collections_rel, errstr) < 0 ||
 	    dump_stage_write_dir(p->stage, p->snapshot_rel, errstr) < 0)
 		return -1;
-	if (p->snapshot) {
-		if (p->o->split) {
-			if (schema_split(p->snapshot, snapshot_file_cb, p,
-			    errstr) < 0)
-				return -1;
-		} else if (snapshot_file_cb(p, "snapshot.json", p->snapshot,
-		    errstr) < 0)
-			return -1;
-	}
-	if (p->o->specs && write_specs(p, errstr) < 0)
-		return -1;
-	for (i = 0; i < COLL_COUNT; i++) {
-		char *name, *rel;
-		int rc;
+	return 0;
+}
 
-		if (p->items[i] == NULL)
-			continue;
-		xasprintf(&name, "%s.json", coll_rules[i].name);
-		rel = rel_join(p->collections_rel, name);
-		free(name);
-		rc = write_json(p, rel, p->items[i], p->o->sort_json, errstr);
-		free(rel);
-		if (rc < 0)
-			return -1;
-		p->st->items += p->items[i]->u.arr.len;
+static int snapshot_done(struct dx_call *c, void *arg, char **errstr)
+{
+	struct pull *p = arg;
+	struct json *snap = json_take(c->result, "data");
+	int rc;
+
+	if (snap == NULL || snap->type != JSON_OBJECT) {
+		*errstr = xstrdup("GET /schema/snapshot: no snapshot object in "
+		    "the answer");
+		json_free(snap);
+		return -1;
 	}
+	json_free(c->result);
+	c->result = NULL;
+	schema_filter(snap);
+	if (p->o->split)
+		rc = schema_split(snap, snapshot_file_cb, p, errstr);
+	else
+		rc = snapshot_file_cb(p, "snapshot.json", snap, errstr);
+	json_free(snap);
+	return rc;
+}
+
+static int spec_done(struct dx_call *c, void *arg, char **errstr)
+{
+	struct pull *p = arg;
+	size_t i;
+	char *rel;
+	int rc;
+
+	for (i = 0; i < SPEC_COUNT; i++)
+		if (strcmp(c->path, spec_paths[i]) == 0)
+			break;
+	if (i == SPEC_OAS) {
+		rc = write_openapi(p, c->result, errstr);
+		json_free(c->result);
+		c->result = NULL;
+		return rc;
+	}
+	rel = rel_join(p->specs_rel, spec_files[i]);
+	rc = dump_stage_write(p->stage, rel, c->raw ? c->raw : "", c->rawlen,
+	    errstr);
+	free(rel);
+	free(c->raw);
+	c->raw = NULL;
+	if (rc == 0)
+		p->st->files++;
+	return rc;
+}
+
+/* Read the schema, specs and collections in one parallel batch. */
+static int fetch_all(struct pull *p, char **errstr)
+{
+	struct dx_call calls[1 + SPEC_COUNT + COLL_COUNT];
+	int idx_coll[COLL_COUNT];
+	size_t n = 0, i;
+	int rc = -1;
+
+	memset(calls, 0, sizeof(calls));
+	if (p->o->snapshot) {
+		dx_call_init(&calls[n], "GET", xstrdup("/schema/snapshot"),
+		    NULL, 0);
+		calls[n].done = snapshot_done;
+		calls[n++].done_arg = p;
+	}
+	if (p->o->specs)
+		for (i = 0; i < SPEC_COUNT; i++) {
+			dx_call_init(&calls[n], "GET", xstrdup(spec_paths[i]),
+			    NULL, i == SPEC_OAS ? 0 : DX_RAW);
+			calls[n].done = spec_done;
+			calls[n++].done_arg = p;
+		}
+	for (i = 0; i < COLL_COUNT; i++) {
+		const struct coll_rule *r = &coll_rules[i];
+		const char *q = r->query ? r->query : "";
+		char *path;
+
+		idx_coll[i] = -1;
+		if (!(p->selected & coll_bit(r)))
+			continue;
+		if (strcmp(r->name, "policies") == 0 &&
+		    !p->o->sync_policy_roles)
+			q = "";
+		xasprintf(&path, "%s?limit=-1%s", r->endpoint, q);
+		idx_coll[i] = (int)n;
+		dx_call_init(&calls[n++], "GET", path, NULL, 0);
+	}
+	sync_logf(p->ctx, SYNC_DEBUG, "Reading the collections%s%s",
+	    p->o->snapshot ? ", the schema" : "",
+	    p->o->specs ? " and the specs" : "");
+	/* One batch: the requests overlap on the server. */
+	if (dx_run(p->ctx->dx, calls, n, errstr) < 0)
+		goto fail;
+	for (i = 0; i < COLL_COUNT; i++) {
+		struct json *d;
+
+		if (idx_coll[i] < 0)
+			continue;
+		d = json_take(calls[idx_coll[i]].result, "data");
+		if (coll_rules[i].singleton) {
+			struct json *arr = json_new_array();
+
+			/* The settings answer is one object; no id: none. */
+			if (d && d->type == JSON_OBJECT &&
+			    !json_is_null(json_get(d, "id")))
+				json_array_append(arr, d);
+			else
+				json_free(d);
+			d = arr;
+		}
+		if (d == NULL || d->type != JSON_ARRAY) {
+			xasprintf(errstr, "GET %s: expected a list in \"data\"",
+			    calls[idx_coll[i]].path);
+			json_free(d);
+			goto fail;
+		}
+		p->items[i] = d;
+	}
+	rc = 0;
+fail:
+	for (i = 0; i < n; i++)
+		dx_call_clear(&calls[i]);
+	return rc;
+}
+
+/* Post-process, sort and write collection i, then free its items. */
+static int write_collection(struct pull *p, size_t i, char **errstr)
+{
+	char *name, *rel;
+	int rc;
+
+	if (postprocess(p, i, errstr) < 0)
+		return -1;
+	sort_items(&coll_rules[i], p->items[i]);
+	sync_logf(p->ctx, SYNC_DEBUG, "[%s] Pulled %zu items.",
+	    coll_rules[i].name, p->items[i]->u.arr.len);
+	xasprintf(&name, "%s.json", coll_rules[i].name);
+	rel = rel_join(p->collections_rel, name);
+	free(name);
+	rc = write_json(p, rel, p->items[i], p->o->sort_json, errstr);
+	free(rel);
+	if (rc < 0)
+		return -1;
+	p->st->items += p->items[i]->u.arr.len;
+	json_free(p->items[i]);
+	p->items[i] = NULL;
 	return 0;
 }
 
@@ -707,9 +736,6 @@ static void pull_clear(struct pull *p)
 	size_t i;
 
 	idmap_free(p->map);
-	json_free(p->snapshot);
-	for (i = 0; i < SPEC_COUNT; i++)
-		dx_call_clear(&p->specs[i]);
 	for (i = 0; i < COLL_COUNT; i++)
 		json_free(p->items[i]);
 	free(p->admin_role);
@@ -762,7 +788,7 @@ int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 	if (p.selected)
 		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s",
 		    idmap_backend_name(idmap_backend(p.map)));
-	if (fetch_all(&p, errstr) < 0)
+	if (begin_tree(&p, errstr) < 0 || fetch_all(&p, errstr) < 0)
 		goto fail;
 
 	/* The map tables of the selected collections and their targets. */
@@ -784,19 +810,9 @@ int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 	for (i = 0; i < COLL_COUNT; i++)
 		if (p.items[i] && assign_sync_ids(&p, i, errstr) < 0)
 			goto fail;
-	for (i = 0; i < COLL_COUNT; i++) {
-		if (p.items[i] == NULL)
-			continue;
-		if (postprocess(&p, i, errstr) < 0)
+	for (i = 0; i < COLL_COUNT; i++)
+		if (p.items[i] && write_collection(&p, i, errstr) < 0)
 			goto fail;
-		sort_items(&coll_rules[i], p.items[i]);
-		sync_logf(ctx, SYNC_DEBUG, "[%s] Pulled %zu items.",
-		    coll_rules[i].name, p.items[i]->u.arr.len);
-	}
-	if (p.snapshot)
-		schema_filter(p.snapshot);
-	if (write_tree(&p, errstr) < 0)
-		goto fail;
 	if (dump_stage_commit(p.stage, errstr) < 0) {
 		p.stage = NULL;
 		goto fail;
