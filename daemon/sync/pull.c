@@ -17,6 +17,7 @@
 #include "idmap.h"
 #include "json.h"
 #include "schema.h"
+#include "transform.h"
 #include "sync.h"
 #include "xmalloc.h"
 
@@ -243,108 +244,12 @@ fail:
 	return rc;
 }
 
-/* Local id -> SyncID for one value; values without a map row stay. */
-static int map_scalar(struct pull *p, struct json *v, const char *table,
-    const char *coll, const char *field, char **errstr)
-{
-	const struct idmap_row *row;
-	char *key;
-
-	if (v->type == JSON_NULL)
-		return 0;
-	if (v->type == JSON_OBJECT || v->type == JSON_ARRAY) {
-		xasprintf(errstr, "%s: field %s holds a nested value where an id"
-		    " was expected", coll, field);
-		return -1;
-	}
-	key = json_scalar_string(v);
-	if (key == NULL)
-		return 0;
-	row = idmap_by_local(p->map, table, key);
-	free(key);
-	if (row == NULL)
-		return 0;
-	if (v->type == JSON_STRING)
-		free(v->u.str.ptr);
-	v->type = JSON_STRING;
-	v->u.str.ptr = xstrdup(row->sync_id);
-	v->u.str.len = strlen(row->sync_id);
-	return 0;
-}
-
-/* A mapped field: a scalar, or an array whose null elements are dropped. */
-static int map_field(struct pull *p, struct json *obj, const char *key,
-    const char *table, const char *coll, char **errstr)
-{
-	struct json *v = json_get(obj, key);
-	size_t i;
-
-	if (v == NULL || obj->type != JSON_OBJECT)
-		return 0;
-	if (v->type != JSON_ARRAY)
-		return map_scalar(p, v, table, coll, key, errstr);
-	for (i = v->u.arr.len; i-- > 0;)
-		if (v->u.arr.items[i]->type == JSON_NULL)
-			json_array_remove(v, i);
-	for (i = 0; i < v->u.arr.len; i++)
-		if (map_scalar(p, v->u.arr.items[i], table, coll, key,
-		    errstr) < 0)
-			return -1;
-	return 0;
-}
-
-/* Apply one relation rule: "a", "a.b" or "a[].b". */
-static int map_relation(struct pull *p, struct json *item,
-    const struct coll_relation *rel, const char *coll, char **errstr)
-{
-	const char *dot = strchr(rel->path, '.');
-	char *head;
-	struct json *sub;
-	size_t i;
-	int rc = 0;
-
-	if (dot == NULL)
-		return map_field(p, item, rel->path, rel->table, coll, errstr);
-	head = xstrndup(rel->path, (size_t)(dot - rel->path));
-	if (strlen(head) > 2 && strcmp(head + strlen(head) - 2, "[]") == 0)
-		head[strlen(head) - 2] = '\0';
-	sub = json_get(item, head);
-	if (sub && sub->type == JSON_OBJECT)
-		rc = map_field(p, sub, dot + 1, rel->table, coll, errstr);
-	else if (sub && sub->type == JSON_ARRAY)
-		for (i = 0; rc == 0 && i < sub->u.arr.len; i++)
-			rc = map_field(p, sub->u.arr.items[i], dot + 1,
-			    rel->table, coll, errstr);
-	free(head);
-	return rc;
-}
-
-/* A policy's access rows as directus-sync 3.5 dumps them: role links
- * only (user attachments are the users' business), each {role,user,sort}. */
-static void policy_roles(struct json *item)
-{
-	struct json *roles = json_get(item, "roles");
-	size_t i;
-
-	if (roles == NULL || roles->type != JSON_ARRAY)
-		return;
-	for (i = roles->u.arr.len; i-- > 0;) {
-		struct json *a = roles->u.arr.items[i];
-
-		if (a->type == JSON_OBJECT &&
-		    json_is_null(json_get(a, "role")) &&
-		    !json_is_null(json_get(a, "user")))
-			json_array_remove(roles, i);
-	}
-}
-
 /* Turn collection i's items into their dump form. */
 static int postprocess(struct pull *p, size_t ci, char **errstr)
 {
 	const struct coll_rule *r = &coll_rules[ci];
 	struct json *arr = p->items[ci];
-	bool policies = strcmp(r->name, "policies") == 0;
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < arr->u.arr.len; i++) {
 		struct json *it = arr->u.arr.items[i];
@@ -358,18 +263,9 @@ static int postprocess(struct pull *p, size_t ci, char **errstr)
 			    r->name);
 			return -1;
 		}
-		json_set(it, "_syncId", json_new_string(row->sync_id));
-		json_del(it, "id");
-		for (k = 0; k < COLL_MAX_IGNORED && r->ignored[k]; k++)
-			json_del(it, r->ignored[k]);
-		if (policies && !p->o->sync_policy_roles)
-			json_del(it, "roles");
-		for (k = 0; k < COLL_MAX_RELATIONS && r->relations[k].path; k++)
-			if (map_relation(p, it, &r->relations[k], r->name,
-			    errstr) < 0)
-				return -1;
-		if (policies)
-			policy_roles(it);
+		if (xform_to_dump(p->map, p->o, r, it, row->sync_id,
+		    errstr) < 0)
+			return -1;
 	}
 	return 0;
 }
