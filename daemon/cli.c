@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "collections.h"
 #include "options.h"
+#include "plan.h"
+#include "report.h"
 #include "sync.h"
 #include "xmalloc.h"
 
@@ -34,6 +36,8 @@ enum {
 	OPT_PRETTY_DIFF,
 	OPT_MAX_PUSH_RETRIES,
 	OPT_ID_MAP,
+	OPT_JSON,
+	OPT_MAX_DELETES,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +65,8 @@ static const struct option long_opts[] = {
 	{ "pretty-diff", no_argument, NULL, OPT_PRETTY_DIFF },
 	{ "max-push-retries", required_argument, NULL, OPT_MAX_PUSH_RETRIES },
 	{ "id-map", required_argument, NULL, OPT_ID_MAP },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "max-deletes", required_argument, NULL, OPT_MAX_DELETES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -75,7 +81,7 @@ static const char usage_main[] =
 "\n"
 "Commands:\n"
 "  pull      write the instance's schema, specs and configuration to the dump\n"
-"  diff      show what a push would change (not built yet)\n"
+"  diff      show what a push would change (exit 0: none, 2: some)\n"
 "  push      make the instance match the dump (not built yet)\n"
 "\n"
 "Global options:\n"
@@ -91,7 +97,34 @@ static const char usage_main[] =
 "  -h, --help                      this help; 'dsyncd <command> --help' for a command\n"
 "  -V, --version                   print the version\n"
 "\n"
-"Exit status: 0 done, 1 error.\n";
+"Exit status: 0 done, 1 error (diff: 0 no differences, 2 differences, 1 error).\n";
+
+static const char usage_diff[] =
+"Usage: dsyncd diff [options]\n"
+"\n"
+"Compare the dump tree with the instance and print what a push would do:\n"
+"the schema changes, then per collection the items to create, to update\n"
+"(with the fields that differ), to delete (tracked items the dump no longer\n"
+"has), and dangling map rows. Nothing is written to the instance except the\n"
+"map rows of the built-in items (_sync_default_*), as directus-sync does.\n"
+"\n"
+"Options:\n"
+"  --dump-path <path>              dump root (default ./directus-config)\n"
+"  --collections-path <path>       under the dump root (default collections)\n"
+"  --snapshot-path <path>          under the dump root (default snapshot)\n"
+"  -x, --exclude-collections <a,b> collections to leave out\n"
+"  -o, --only-collections <a,b>    collections to process (default all)\n"
+"  --no-collections                skip the collections\n"
+"  --no-snapshot                   skip the schema\n"
+"  --no-split                      the snapshot is one snapshot.json\n"
+"  --no-sync-policy-roles          leave policies' role links out\n"
+"  -f, --force                     compare the schema across Directus versions\n"
+"  --pretty-diff                   show the values that would be written\n"
+"  --json                          print the whole plan as JSON on stdout\n"
+"  --id-map <auto|extension|collection>\n"
+"                                  where SyncIDs live (see dsyncd pull --help)\n"
+"\n"
+"Exit status: 0 no differences, 2 differences, 1 error.\n";
 
 static const char usage_pull[] =
 "Usage: dsyncd pull [options]\n"
@@ -126,6 +159,7 @@ struct cli {
 	const char *command;
 	int level;			/* highest level printed */
 	struct timespec start;
+	bool json;			/* diff --json */
 };
 
 static const char *level_name(enum sync_level l)
@@ -274,6 +308,18 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 			return -1;
 		}
 		return 0;
+	case OPT_JSON:
+		c->json = true;
+		return 0;
+	case OPT_MAX_DELETES:
+		errno = 0;
+		o->max_deletes = strtol(arg, &end, 10);
+		if (errno || *end || o->max_deletes < 0) {
+			xasprintf(errstr, "--max-deletes '%s': expected a "
+			    "number >= 0", arg);
+			return -1;
+		}
+		return 0;
 	case OPT_ID_MAP:
 		if (strcmp(arg, "auto") == 0)
 			o->id_map = IDMAP_AUTO;
@@ -414,6 +460,64 @@ fail:
 	return 1;
 }
 
+static double elapsed(const struct cli *c)
+{
+	struct timespec end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	return (double)(end.tv_sec - c->start.tv_sec) +
+	    (double)(end.tv_nsec - c->start.tv_nsec) / 1e9;
+}
+
+static int run_diff(struct cli *c)
+{
+	struct sync_ctx ctx;
+	struct plan plan;
+	struct dx *dx = NULL;
+	char *err = NULL;
+	int rc = 1;
+
+	memset(&plan, 0, sizeof(plan));
+	if (sync_connect(&c->opts, &dx, &err) < 0)
+		goto fail;
+	if (c->opts.debug)
+		http_set_trace(dx_http(dx), trace_cb, c);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.opts = &c->opts;
+	ctx.dx = dx;
+	ctx.log = log_cb;
+	ctx.log_arg = c;
+	if (sync_begin(&ctx, &err) < 0 ||
+	    plan_build(&ctx, &plan, false, &err) < 0)
+		goto fail;
+	if (c->json) {
+		struct json *j = plan_json(&plan);
+		size_t len;
+		char *s = json_write(j, true, &len);
+
+		printf("%s\n", s);
+		free(s);
+		json_free(j);
+	} else
+		report_plan(stdout, &plan, c->opts.pretty_diff);
+	if (fflush(stdout) != 0) {
+		err = xstrdup("writing the diff to standard output failed");
+		goto fail;
+	}
+	logf_cli(c, SYNC_DEBUG, "diff: %lu requests, %.2f s",
+	    http_count(dx_http(dx)), elapsed(c));
+	rc = plan.changes + plan.schema_changes ? 2 : 0;
+	plan_free(&plan);
+	dx_free(dx);
+	return rc;
+fail:
+	logf_cli(c, SYNC_ERR, "%s", err ? err : "diff failed");
+	free(err);
+	plan_free(&plan);
+	dx_free(dx);
+	return 1;
+}
+
 int cli_main(int argc, char **argv)
 {
 	struct cli c;
@@ -478,6 +582,7 @@ int cli_main(int argc, char **argv)
 	c.command = nargs > 0 ? args[0] : NULL;
 	if (help) {
 		fputs(c.command && strcmp(c.command, "pull") == 0 ? usage_pull :
+		    c.command && strcmp(c.command, "diff") == 0 ? usage_diff :
 		    usage_main, stdout);
 		rc = 0;
 		goto out;
@@ -487,9 +592,8 @@ int cli_main(int argc, char **argv)
 		    "give a command (see 'dsyncd --help')\n");
 		goto out;
 	}
-	if (strcmp(c.command, "pull") != 0) {
-		if (strcmp(c.command, "diff") == 0 ||
-		    strcmp(c.command, "push") == 0 ||
+	if (strcmp(c.command, "pull") != 0 && strcmp(c.command, "diff") != 0) {
+		if (strcmp(c.command, "push") == 0 ||
 		    strcmp(c.command, "helpers") == 0)
 			fprintf(stderr, "dsyncd: '%s' is not built yet in "
 			    "this version\n", c.command);
@@ -513,7 +617,7 @@ int cli_main(int argc, char **argv)
 		c.level = SYNC_DEBUG;
 	if (sync_opts_validate(&c.opts, &err) < 0)
 		goto fail;
-	rc = run_pull(&c);
+	rc = strcmp(c.command, "diff") == 0 ? run_diff(&c) : run_pull(&c);
 	goto out;
 fail:
 	logf_cli(&c, SYNC_ERR, "%s", err);

@@ -5,6 +5,7 @@
  * collection with one unique column per lookup direction, since the API
  * cannot declare composite unique keys.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ struct idmap {
 	enum idmap_backend backend;
 	struct table *tables;
 	size_t ntables;
+	unsigned flags;		/* IDMAP_OPEN_* given to idmap_open */
+	bool absent;		/* collection backend, collection missing */
 };
 
 struct idmap *idmap_new(struct dx *dx, enum idmap_backend want)
@@ -222,6 +225,10 @@ static int coll_probe(struct idmap *m, int create_ok, char **errstr)
 	dx_call_clear(&c);
 	if (rc < 0 || exists)
 		return rc;
+	if (m->flags & IDMAP_OPEN_ABSENT_OK) {
+		m->absent = true;
+		return 0;
+	}
 	if (!create_ok) {
 		xasprintf(errstr, "this instance has neither the "
 		    "directus-extension-sync routes nor the %s collection",
@@ -231,10 +238,11 @@ static int coll_probe(struct idmap *m, int create_ok, char **errstr)
 	return coll_create(m, errstr);
 }
 
-int idmap_open(struct idmap *m, int create_ok, char **errstr)
+int idmap_open(struct idmap *m, unsigned flags, char **errstr)
 {
-	int present = 0;
+	int present = 0, create_ok = (flags & IDMAP_OPEN_CREATE) != 0;
 
+	m->flags = flags;
 	if (m->backend == IDMAP_COLLECTION)
 		return coll_probe(m, create_ok, errstr);
 	if (ext_probe(m, &present, errstr) < 0)
@@ -290,6 +298,8 @@ int idmap_load(struct idmap *m, const char *const *tables, size_t n,
 
 	for (i = 0; i < n; i++)
 		table_clear(table_get(m, tables[i], 1));
+	if (m->absent)
+		return 0;
 	ncalls = m->backend == IDMAP_EXTENSION ? n : 1;
 	calls = xcalloc(ncalls, sizeof(*calls));
 	if (m->backend == IDMAP_EXTENSION) {
@@ -470,13 +480,108 @@ int idmap_create(struct idmap *m, const char *table, struct idmap_new *rows,
 
 	if (n == 0)
 		return 0;
-	if (m->backend == IDMAP_EXTENSION)
+	if (m->absent && !(m->flags & IDMAP_OPEN_CREATE)) {
+		/* Read-only run on an instance without a map: rows live in
+		 * memory for this run only. */
+		for (i = 0; i < n; i++) {
+			char *sid = rows[i].sync_id ? xstrdup(rows[i].sync_id)
+			    : uuid4();
+
+			table_add(t, sid, rows[i].local_id, NULL);
+			free(sid);
+		}
+		rc = 0;
+	} else if (m->absent && (rc = coll_create(m, errstr)) < 0) {
+		return rc;
+	} else if (m->backend == IDMAP_EXTENSION) {
 		rc = ext_create(m, t, rows, n, errstr);
-	else
-		rc = coll_create_rows(m, t, rows, n, errstr);
+	} else {
+		/* A few hundred bytes a row: chunks stay far below Directus'
+		 * default 1 MB body limit. */
+		m->absent = false;
+		for (i = 0, rc = 0; i < n && rc == 0; i += 1000)
+			rc = coll_create_rows(m, t, rows + i,
+			    n - i < 1000 ? n - i : 1000, errstr);
+	}
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < n; i++)
 		rows[i].result = t->rows[first + i].sync_id;
 	return 0;
+}
+
+/* Forget row i of t (its slot stays, with NULL ids). */
+static void table_forget(struct table *t, size_t i)
+{
+	struct idmap_row *r = &t->rows[i];
+
+	if (r->sync_id == NULL)
+		return;
+	strmap_del(t->by_local, r->local_id);
+	strmap_del(t->by_sync, r->sync_id);
+	free(r->sync_id);
+	free(r->local_id);
+	free(r->row_id);
+	r->sync_id = r->local_id = r->row_id = NULL;
+}
+
+int idmap_remove(struct idmap *m, const char *table,
+    const char *const *sync_ids, size_t n, char **errstr)
+{
+	struct table *t = table_get(m, table, 0);
+	struct dx_call *calls;
+	struct json *ids = NULL;
+	size_t i, ncalls = 0;
+	int rc = -1;
+
+	if (t == NULL || n == 0)
+		return 0;
+	calls = xcalloc(n, sizeof(*calls));
+	if (m->backend == IDMAP_EXTENSION) {
+		char *esc = dx_escape(table);
+
+		for (i = 0; i < n; i++) {
+			char *p, *se = dx_escape(sync_ids[i]);
+
+			xasprintf(&p, EXT "/table/%s/sync_id/%s", esc, se);
+			free(se);
+			dx_call_init(&calls[ncalls++], "DELETE", p, NULL, 0);
+		}
+		free(esc);
+	} else if (!m->absent) {
+		ids = json_new_array();
+		for (i = 0; i < n; i++) {
+			uintptr_t k = (uintptr_t)strmap_get(t->by_sync,
+			    sync_ids[i]);
+
+			if (k && t->rows[k - 1].row_id)
+				json_array_append(ids, json_new_string(
+				    t->rows[k - 1].row_id));
+		}
+		if (ids->u.arr.len) {
+			dx_call_init(&calls[ncalls++], "DELETE",
+			    xstrdup(COLL), ids, 0);
+			ids = NULL;
+		}
+	}
+	if (ncalls && dx_run(m->dx, calls, ncalls, errstr) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		uintptr_t k = (uintptr_t)strmap_get(t->by_sync, sync_ids[i]);
+
+		if (k)
+			table_forget(t, k - 1);
+	}
+	rc = 0;
+fail:
+	for (i = 0; i < ncalls; i++)
+		dx_call_clear(&calls[i]);
+	free(calls);
+	json_free(ids);
+	return rc;
+}
+
+bool idmap_absent(const struct idmap *m)
+{
+	return m->absent;
 }

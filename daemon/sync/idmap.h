@@ -8,6 +8,7 @@
 #ifndef DSYNC_IDMAP_H
 #define DSYNC_IDMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "directus.h"
@@ -37,10 +38,19 @@ struct idmap_new {
 struct idmap *idmap_new(struct dx *dx, enum idmap_backend want);
 void idmap_free(struct idmap *m);
 
+enum {
+	IDMAP_OPEN_CREATE = 1 << 0,	/* create the map collection now */
+	IDMAP_OPEN_ABSENT_OK = 1 << 1,	/* a missing map collection is an
+					 * empty map: with CREATE it is
+					 * created at the first new row,
+					 * without, new rows stay in memory */
+};
+
 /* Pick the backend (auto: the extension when it answers) and, for the
- * collection backend, create the collection when create_ok and it is
- * missing. */
-int idmap_open(struct idmap *m, int create_ok, char **errstr);
+ * collection backend, check the collection (flags above). */
+int idmap_open(struct idmap *m, unsigned flags, char **errstr);
+/* The collection backend found no map collection (yet). */
+bool idmap_absent(const struct idmap *m);
 enum idmap_backend idmap_backend(const struct idmap *m);
 const char *idmap_backend_name(enum idmap_backend b);
 
@@ -54,7 +64,9 @@ const struct idmap_row *idmap_by_local(const struct idmap *m,
     const char *table, const char *local_id);
 const struct idmap_row *idmap_by_sync(const struct idmap *m,
     const char *table, const char *sync_id);
-/* The rows of a loaded table, in backend order. */
+/* The rows of a loaded table, in backend order; removed rows stay as
+ * slots whose sync_id is NULL. Pointers into a table are valid until the
+ * next idmap_create or idmap_remove on it. */
 const struct idmap_row *idmap_rows(const struct idmap *m, const char *table,
     size_t *n);
 
@@ -62,5 +74,10 @@ const struct idmap_row *idmap_rows(const struct idmap *m, const char *table,
  * adds the rows to the loaded table. */
 int idmap_create(struct idmap *m, const char *table, struct idmap_new *rows,
     size_t n, char **errstr);
+
+/* Remove rows by SyncID (requests in parallel for the extension, one for
+ * the collection backend); SyncIDs without a row are skipped. */
+int idmap_remove(struct idmap *m, const char *table,
+    const char *const *sync_ids, size_t n, char **errstr);
 
 #endif

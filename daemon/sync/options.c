@@ -37,6 +37,7 @@ void sync_opts_init(struct sync_opts *o)
 	o->specs = true;
 	o->sync_policy_roles = true;
 	o->max_push_retries = 20;
+	o->max_deletes = -1;
 	o->id_map = IDMAP_AUTO;
 }
 

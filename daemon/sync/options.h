@@ -34,6 +34,7 @@ struct sync_opts {
 	bool force;
 	bool pretty_diff;
 	long max_push_retries;
+	long max_deletes;	/* -1: no limit */
 	enum idmap_backend id_map;
 	char **headers;		/* extra HTTP headers "Name: value" */
 	size_t nheaders;

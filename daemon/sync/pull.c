@@ -16,15 +16,12 @@
 #include "dump.h"
 #include "idmap.h"
 #include "json.h"
+#include "placeholder.h"
 #include "schema.h"
 #include "transform.h"
 #include "sync.h"
 #include "xmalloc.h"
 
-#define ADMIN_ROLE "_sync_default_admin_role"
-#define ADMIN_POLICY "_sync_default_admin_policy"
-#define PUBLIC_POLICY "_sync_default_public_policy"
-#define SETTINGS_ID "_sync_default_settings"
 
 enum { SPEC_ITEM, SPEC_SYSTEM, SPEC_OAS, SPEC_COUNT };
 
@@ -34,8 +31,7 @@ struct pull {
 	struct idmap *map;
 	unsigned selected;
 	struct json *items[COLL_COUNT];	/* arrays */
-	char *admin_role, *admin_policy, *public_policy;
-	bool placeholders_fetched;
+	struct placeholders ph;
 	char *collections_rel, *snapshot_rel, *specs_rel;
 	struct dump_stage *stage;
 	struct sync_stats *st;
@@ -113,77 +109,15 @@ static char *rel_join(const char *dir, const char *name)
 	return r;
 }
 
-static char *first_id(struct json *res)
-{
-	struct json *d = dx_data(res);
-
-	if (d && d->type == JSON_ARRAY && d->u.arr.len > 0)
-		return json_scalar_string(json_get(d->u.arr.items[0], "id"));
-	return NULL;
-}
-
-/* The placeholders' local ids: the token user's role, the admin policy
- * attached to it, the public policy. Only needed when map rows are
- * missing, so only asked for then. */
-static int fetch_placeholders(struct pull *p, char **errstr)
-{
-	struct json *me = NULL;
-	struct dx_call calls[2];
-	char *filter, *esc;
-	int rc = -1;
-
-	if (p->placeholders_fetched)
-		return 0;
-	memset(calls, 0, sizeof(calls));
-	if (dx_request(p->ctx->dx, "GET", "/users/me?fields=role", NULL, &me,
-	    errstr) < 0)
-		return -1;
-	p->admin_role = json_scalar_string(json_get(dx_data(me), "role"));
-	json_free(me);
-
-	xasprintf(&filter, "{\"_and\":[{\"roles\":{\"role\":{\"_eq\":\"%s\"}}},"
-	    "{\"admin_access\":{\"_eq\":true}}]}",
-	    p->admin_role ? p->admin_role : "");
-	esc = dx_escape(filter);
-	free(filter);
-	xasprintf(&filter, "/policies?fields=id&limit=1&filter=%s", esc);
-	free(esc);
-	dx_call_init(&calls[0], "GET", filter, NULL, 0);
-	esc = dx_escape("{\"_and\":[{\"roles\":{\"role\":{\"_null\":true}}},"
-	    "{\"roles\":{\"user\":{\"_null\":true}}},"
-	    "{\"_or\":[{\"roles\":{\"sort\":{\"_eq\":1}}},"
-	    "{\"roles\":{\"sort\":{\"_null\":true}}}]}]}");
-	xasprintf(&filter, "/policies?fields=id&limit=1&filter=%s", esc);
-	free(esc);
-	dx_call_init(&calls[1], "GET", filter, NULL, 0);
-	if (dx_run(p->ctx->dx, calls, 2, errstr) < 0)
-		goto fail;
-	p->admin_policy = first_id(calls[0].result);
-	p->public_policy = first_id(calls[1].result);
-	p->placeholders_fetched = true;
-	rc = 0;
-fail:
-	dx_call_clear(&calls[0]);
-	dx_call_clear(&calls[1]);
-	return rc;
-}
-
 /* The SyncID a new map row gets, as directus-sync's id mappers choose
  * it: a placeholder, the id itself when ids are preserved, or random. */
 static const char *wanted_sync_id(struct pull *p, const struct coll_rule *r,
     const char *local_id)
 {
-	if (strcmp(r->name, "settings") == 0)
-		return SETTINGS_ID;
-	if (strcmp(r->name, "roles") == 0 && p->admin_role &&
-	    strcmp(local_id, p->admin_role) == 0)
-		return ADMIN_ROLE;
-	if (strcmp(r->name, "policies") == 0) {
-		if (p->admin_policy && strcmp(local_id, p->admin_policy) == 0)
-			return ADMIN_POLICY;
-		if (p->public_policy && strcmp(local_id, p->public_policy) == 0)
-			return PUBLIC_POLICY;
-	}
+	const char *ph = ph_sync_id(&p->ph, r->name, local_id);
+
+	if (ph)
+		return ph;
 	if (sync_opts_preserves(p->o, r->name))
 		return local_id;
 	return NULL;
@@ -227,7 +161,7 @@ static int assign_sync_ids(struct pull *p, size_t ci, char **errstr)
 		goto fail;
 	}
 	if ((strcmp(r->name, "roles") == 0 || strcmp(r->name, "policies") == 0)
-	    && fetch_placeholders(p, errstr) < 0)
+	    && ph_fetch(p->ctx->dx, &p->ph, errstr) < 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		rows[i].sync_id = wanted_sync_id(p, r, rows[i].local_id);
@@ -634,9 +568,7 @@ static void pull_clear(struct pull *p)
 	idmap_free(p->map);
 	for (i = 0; i < COLL_COUNT; i++)
 		json_free(p->items[i]);
-	free(p->admin_role);
-	free(p->admin_policy);
-	free(p->public_policy);
+	ph_clear(&p->ph);
 	free(p->collections_rel);
 	free(p->snapshot_rel);
 	free(p->specs_rel);
@@ -679,7 +611,7 @@ int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 		goto fail;
 
 	p.map = idmap_new(ctx->dx, p.o->id_map);
-	if (p.selected && idmap_open(p.map, 1, errstr) < 0)
+	if (p.selected && idmap_open(p.map, IDMAP_OPEN_CREATE, errstr) < 0)
 		goto fail;
 	if (p.selected)
 		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s",

@@ -1,0 +1,27 @@
+/*
+ * load: the dump tree read back for diff and push. Stricter than
+ * directus-sync: a missing or malformed collection file is an error that
+ * names the file (with line and column for a parse error), never an empty
+ * list, since an empty list would mean "delete every tracked item". A file
+ * holding [] still means "none".
+ */
+#ifndef DSYNC_LOAD_H
+#define DSYNC_LOAD_H
+
+#include "collections.h"
+#include "json.h"
+#include "sync.h"
+
+/* <dump>/<collections>/<name>.json as an array of items, each an object
+ * with a non-empty, unique string "_syncId". Policies written by
+ * directus-sync 3.4 are brought to the 3.5 form (see load.c). */
+int load_collection(const struct sync_ctx *ctx, const struct coll_rule *r,
+    struct json **items, char **errstr);
+
+/* The schema snapshot: the split files put back together (info.json is
+ * required, the sub-trees may be missing) or snapshot.json with
+ * --no-split; without the map collections. */
+int load_snapshot(const struct sync_ctx *ctx, struct json **snap,
+    char **errstr);
+
+#endif

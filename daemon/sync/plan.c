@@ -1,0 +1,572 @@
+/*
+ * plan: one read of everything a diff depends on, then the comparison.
+ * A failed read fails the plan: nothing is ever concluded from a list
+ * that did not arrive whole.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+#include "plan.h"
+#include "schema.h"
+#include "strmap.h"
+#include "transform.h"
+#include "xmalloc.h"
+
+int sync_begin(struct sync_ctx *ctx, char **errstr)
+{
+	char *version = NULL;
+
+	if (ctx->cancel)
+		http_set_cancel(dx_http(ctx->dx), ctx->cancel);
+	if (dx_check_version(ctx->dx, &version, errstr) < 0)
+		return -1;
+	sync_logf(ctx, SYNC_DEBUG, "Directus %s is compatible", version);
+	free(version);
+	return dx_request(ctx->dx, "POST", "/utils/cache/clear", NULL, NULL,
+	    errstr);
+}
+
+static void list_add(struct plan_list *l, const char *sync_id,
+    const char *local_id, struct json *item, struct json *diff)
+{
+	struct plan_change *c;
+
+	if (l->len == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	c = &l->v[l->len++];
+	c->sync_id = xstrdup(sync_id);
+	c->local_id = local_id ? xstrdup(local_id) : NULL;
+	c->item = item;
+	c->diff = diff;
+}
+
+static void list_free(struct plan_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->len; i++) {
+		free(l->v[i].sync_id);
+		free(l->v[i].local_id);
+		json_free(l->v[i].item);
+		json_free(l->v[i].diff);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void plan_free(struct plan *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < COLL_COUNT; i++) {
+		struct coll_plan *c = &p->c[i];
+
+		list_free(&c->create);
+		list_free(&c->update);
+		list_free(&c->del);
+		for (k = 0; k < c->ndangling; k++)
+			free(c->dangling[k]);
+		free(c->dangling);
+		json_free(c->target);
+		strmap_free(c->by_local);
+	}
+	json_free(p->schema_diff);
+	free(p->schema_hash);
+	idmap_free(p->map);
+	ph_clear(&p->ph);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Equality as directus-sync's comparison sees it (deep-object-diff):
+ * JSON values, object member order ignored, and an empty array equal to
+ * an empty object.
+ */
+static bool is_empty_container(const struct json *v)
+{
+	return (v->type == JSON_ARRAY && v->u.arr.len == 0) ||
+	    (v->type == JSON_OBJECT && v->u.obj.len == 0);
+}
+
+static bool same_value(const struct json *a, const struct json *b)
+{
+	size_t i;
+
+	if (is_empty_container(a) && is_empty_container(b))
+		return true;
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case JSON_ARRAY:
+		if (a->u.arr.len != b->u.arr.len)
+			return false;
+		for (i = 0; i < a->u.arr.len; i++)
+			if (!same_value(a->u.arr.items[i], b->u.arr.items[i]))
+				return false;
+		return true;
+	case JSON_OBJECT:
+		if (a->u.obj.len != b->u.obj.len)
+			return false;
+		for (i = 0; i < a->u.obj.len; i++) {
+			const struct json *bv = json_get(b,
+			    a->u.obj.members[i].key);
+
+			if (bv == NULL ||
+			    !same_value(a->u.obj.members[i].val, bv))
+				return false;
+		}
+		return true;
+	default:
+		return json_equal(a, b);
+	}
+}
+
+/* {key: source value} for each top-level key of the dump's item whose
+ * value differs on the instance, or NULL when none does. Keys that only
+ * the instance has are not a difference: no push could remove them (see
+ * the README). */
+static struct json *item_diff(const struct json *src, const struct json *tgt)
+{
+	struct json *d = NULL;
+	size_t i;
+
+	for (i = 0; i < src->u.obj.len; i++) {
+		const struct json_member *m = &src->u.obj.members[i];
+		const struct json *tv;
+
+		if (strcmp(m->key, "_syncId") == 0 || strcmp(m->key, "id") == 0)
+			continue;
+		tv = json_get(tgt, m->key);
+		if (tv && same_value(m->val, tv))
+			continue;
+		if (d == NULL)
+			d = json_new_object();
+		json_set(d, m->key, json_copy(m->val));
+	}
+	return d;
+}
+
+/* The policies query adds the access rows' ids, which push needs to
+ * update them in place. */
+static char *list_path(const struct sync_opts *o, const struct coll_rule *r)
+{
+	char *path;
+	const char *q = r->query ? r->query : "";
+
+	if (strcmp(r->name, "policies") == 0)
+		q = o->sync_policy_roles ?
+		    "&fields=*,roles.id,roles.role,roles.user,roles.sort" : "";
+	xasprintf(&path, "%s?limit=-1%s", r->endpoint, q);
+	return path;
+}
+
+static int take_target(struct coll_plan *c, struct dx_call *call,
+    char **errstr)
+{
+	struct json *d = json_take(call->result, "data");
+	size_t i;
+
+	if (c->rule->singleton) {
+		struct json *arr = json_new_array();
+
+		if (d && d->type == JSON_OBJECT &&
+		    !json_is_null(json_get(d, "id")))
+			json_array_append(arr, d);
+		else
+			json_free(d);
+		d = arr;
+	}
+	if (d == NULL || d->type != JSON_ARRAY) {
+		xasprintf(errstr, "GET %s: expected a list in \"data\"",
+		    call->path);
+		json_free(d);
+		return -1;
+	}
+	c->target = d;
+	c->by_local = strmap_new();
+	for (i = 0; i < d->u.arr.len; i++) {
+		char *lid = json_scalar_string(json_get(d->u.arr.items[i],
+		    "id"));
+
+		/* Rows without an id (virtual admin permissions) are not
+		 * items. */
+		if (lid)
+			strmap_put(c->by_local, lid, d->u.arr.items[i]);
+		free(lid);
+	}
+	return 0;
+}
+
+/* directus-sync maps a placeholder SyncID that has no map row yet to the
+ * instance's built-in item, and records the row (diff included). */
+static int map_placeholders(struct sync_ctx *ctx, struct plan *p,
+    struct json *const *src, char **errstr)
+{
+	size_t i, k;
+
+	for (i = 0; i < COLL_COUNT; i++) {
+		const char *table = coll_rules[i].name;
+
+		if (src[i] == NULL)
+			continue;
+		for (k = 0; k < src[i]->u.arr.len; k++) {
+			const char *sid = json_str(json_get(
+			    src[i]->u.arr.items[k], "_syncId"));
+			const char *lid;
+			const struct idmap_row *row;
+			struct idmap_new nr;
+
+			if (!ph_is(table, sid) || idmap_by_sync(p->map, table,
+			    sid))
+				continue;
+			if (ph_fetch(ctx->dx, &p->ph, errstr) < 0)
+				return -1;
+			lid = ph_local_id(&p->ph, table, sid);
+			if (lid == NULL)
+				continue;
+			row = idmap_by_local(p->map, table, lid);
+			if (row) {
+				sync_logf(ctx, SYNC_WARN, "[%s] %s: the "
+				    "instance's item %s is tracked as %s "
+				    "already", table, sid, lid, row->sync_id);
+				continue;
+			}
+			memset(&nr, 0, sizeof(nr));
+			nr.local_id = lid;
+			nr.sync_id = sid;
+			if (idmap_create(p->map, table, &nr, 1, errstr) < 0)
+				return -1;
+			sync_logf(ctx, SYNC_DEBUG, "[%s] %s is the instance's "
+			    "%s", table, sid, lid);
+		}
+	}
+	return 0;
+}
+
+/* The instance's item in dump form, for comparison. */
+static int target_dump_form(const struct plan *p, const struct sync_opts *o,
+    const struct coll_rule *r, const struct json *raw, const char *sync_id,
+    struct json **out, char **errstr)
+{
+	struct json *t = json_copy(raw);
+	struct json *roles;
+	size_t i;
+
+	if (xform_to_dump(p->map, o, r, t, sync_id, errstr) < 0) {
+		json_free(t);
+		return -1;
+	}
+	roles = json_get(t, "roles");
+	if (strcmp(r->name, "policies") == 0 && roles &&
+	    roles->type == JSON_ARRAY)
+		for (i = 0; i < roles->u.arr.len; i++)
+			json_del(roles->u.arr.items[i], "id");
+	*out = t;
+	return 0;
+}
+
+static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
+    struct json *src, char **errstr)
+{
+	const struct sync_opts *o = ctx->opts;
+	struct coll_plan *c = &p->c[ci];
+	const struct coll_rule *r = c->rule;
+	struct strmap *in_dump = strmap_new();
+	const struct idmap_row *rows;
+	size_t i, n;
+	int rc = -1;
+
+	for (i = 0; i < src->u.arr.len; i++) {
+		struct json *it = src->u.arr.items[i];
+		const char *sid = json_str(json_get(it, "_syncId"));
+		const struct idmap_row *row = idmap_by_sync(p->map, r->name,
+		    sid);
+		struct json *raw = row ? strmap_get(c->by_local,
+		    row->local_id) : NULL, *t, *d;
+
+		strmap_put(in_dump, sid, it);
+		if (raw == NULL) {
+			list_add(&c->create, sid, NULL, json_copy(it), NULL);
+			continue;
+		}
+		if (target_dump_form(p, o, r, raw, sid, &t, errstr) < 0)
+			goto out;
+		d = item_diff(it, t);
+		json_free(t);
+		if (d)
+			list_add(&c->update, sid, row->local_id, json_copy(it),
+			    d);
+		else
+			c->unchanged++;
+	}
+	rows = idmap_rows(p->map, r->name, &n);
+	for (i = 0; i < n; i++) {
+		const struct idmap_row *row = &rows[i];
+		struct json *raw, *t;
+
+		if (row->sync_id == NULL)
+			continue;
+		raw = strmap_get(c->by_local, row->local_id);
+		if (raw == NULL) {
+			c->dangling = xreallocarray(c->dangling,
+			    c->ndangling + 1, sizeof(char *));
+			c->dangling[c->ndangling++] = xstrdup(row->sync_id);
+			continue;
+		}
+		if (strmap_get(in_dump, row->sync_id) || r->singleton)
+			continue;
+		if (target_dump_form(p, o, r, raw, row->sync_id, &t,
+		    errstr) < 0)
+			goto out;
+		list_add(&c->del, row->sync_id, row->local_id, t, NULL);
+	}
+	p->changes += c->create.len + c->update.len + c->del.len;
+	rc = 0;
+out:
+	strmap_free(in_dump);
+	return rc;
+}
+
+static size_t schema_count(const struct json *diff)
+{
+	static const char *const keys[] = { "collections", "fields",
+	    "relations" };
+	size_t k, n = 0;
+
+	for (k = 0; k < 3; k++) {
+		const struct json *a = json_get(diff, keys[k]);
+
+		if (a && a->type == JSON_ARRAY)
+			n += a->u.arr.len;
+	}
+	return n;
+}
+
+static int take_schema_diff(struct sync_ctx *ctx, struct plan *p,
+    struct dx_call *call, char **errstr)
+{
+	struct json *data = dx_data(call->result), *diff;
+
+	p->schema = true;
+	if (call->status == 204 || data == NULL || data->type != JSON_OBJECT)
+		return 0;
+	diff = json_take(data, "diff");
+	if (diff == NULL || diff->type != JSON_OBJECT) {
+		json_free(diff);
+		return 0;
+	}
+	schema_filter(diff);
+	p->schema_changes = schema_count(diff);
+	if (p->schema_changes == 0) {
+		json_free(diff);
+		return 0;
+	}
+	p->schema_diff = diff;
+	p->schema_hash = json_scalar_string(json_get(data, "hash"));
+	if (p->schema_hash == NULL) {
+		*errstr = xstrdup("POST /schema/diff: no hash in the answer");
+		return -1;
+	}
+	sync_logf(ctx, SYNC_DEBUG, "[snapshot] %zu change(s)",
+	    p->schema_changes);
+	return 0;
+}
+
+int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
+    char **errstr)
+{
+	const struct sync_opts *o = ctx->opts;
+	unsigned selected = sync_opts_selected(o), need = 0;
+	struct json *src[COLL_COUNT] = { 0 }, *snap = NULL;
+	struct dx_call calls[COLL_COUNT + 1];
+	int idx[COLL_COUNT];
+	const char *tables[COLL_COUNT];
+	size_t i, k, n = 0, nt = 0;
+	int schema_idx = -1, rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	memset(calls, 0, sizeof(calls));
+	for (i = 0; i < COLL_COUNT; i++) {
+		p->c[i].rule = &coll_rules[i];
+		p->c[i].selected = (selected & coll_bit(&coll_rules[i])) != 0;
+	}
+
+	/* The files first: a bad dump fails before any request. */
+	for (i = 0; i < COLL_COUNT; i++) {
+		if (!p->c[i].selected)
+			continue;
+		if (load_collection(ctx, &coll_rules[i], &src[i], errstr) < 0)
+			goto out;
+		if (strcmp(coll_rules[i].name, "policies") == 0 &&
+		    !o->sync_policy_roles)
+			for (k = 0; k < src[i]->u.arr.len; k++)
+				json_del(src[i]->u.arr.items[k], "roles");
+	}
+	if (o->snapshot && load_snapshot(ctx, &snap, errstr) < 0)
+		goto out;
+
+	p->map = idmap_new(ctx->dx, o->id_map);
+	if (selected && idmap_open(p->map, IDMAP_OPEN_ABSENT_OK |
+	    (for_push ? IDMAP_OPEN_CREATE : 0), errstr) < 0)
+		goto out;
+	if (selected)
+		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s%s",
+		    idmap_backend_name(idmap_backend(p->map)),
+		    idmap_absent(p->map) ? " (none yet)" : "");
+
+	/* Every list and the schema diff in one parallel batch. */
+	for (i = 0; i < COLL_COUNT; i++) {
+		idx[i] = -1;
+		if (!p->c[i].selected)
+			continue;
+		idx[i] = (int)n;
+		dx_call_init(&calls[n++], "GET", list_path(o, &coll_rules[i]),
+		    NULL, 0);
+	}
+	if (snap) {
+		schema_idx = (int)n;
+		dx_call_init(&calls[n++], "POST", xstrdup(o->force ?
+		    "/schema/diff?force=true" : "/schema/diff"), snap, 0);
+		snap = NULL;
+	}
+	if (n && dx_run(ctx->dx, calls, n, errstr) < 0)
+		goto out;
+	for (i = 0; i < COLL_COUNT; i++)
+		if (idx[i] >= 0 && take_target(&p->c[i], &calls[idx[i]],
+		    errstr) < 0)
+			goto out;
+	if (schema_idx >= 0 && take_schema_diff(ctx, p, &calls[schema_idx],
+	    errstr) < 0)
+		goto out;
+
+	/* The map tables of the selected collections and their targets. */
+	for (i = 0; i < COLL_COUNT; i++) {
+		if (!p->c[i].selected)
+			continue;
+		need |= coll_bit(&coll_rules[i]);
+		for (k = 0; k < COLL_MAX_RELATIONS &&
+		    coll_rules[i].relations[k].path; k++)
+			need |= coll_bit(coll_find(
+			    coll_rules[i].relations[k].table));
+	}
+	for (i = 0; i < COLL_COUNT; i++)
+		if (need & coll_bit(&coll_rules[i]))
+			tables[nt++] = coll_rules[i].name;
+	if (nt && idmap_load(p->map, tables, nt, errstr) < 0)
+		goto out;
+	if (map_placeholders(ctx, p, src, errstr) < 0)
+		goto out;
+
+	for (i = 0; i < COLL_COUNT; i++)
+		if (src[i] && compare(ctx, p, i, src[i], errstr) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		dx_call_clear(&calls[i]);
+	for (i = 0; i < COLL_COUNT; i++)
+		json_free(src[i]);
+	json_free(snap);
+	return rc;
+}
+
+char *plan_label(const struct coll_rule *r, const struct json *item)
+{
+	const char *name = json_str(json_get(item, "name"));
+	char *s;
+
+	if (strcmp(r->name, "permissions") == 0) {
+		xasprintf(&s, "%s %s",
+		    json_str(json_get(item, "collection")) ?
+		    json_str(json_get(item, "collection")) : "?",
+		    json_str(json_get(item, "action")) ?
+		    json_str(json_get(item, "action")) : "?");
+		return s;
+	}
+	if (strcmp(r->name, "translations") == 0) {
+		xasprintf(&s, "%s (%s)",
+		    json_str(json_get(item, "key")) ?
+		    json_str(json_get(item, "key")) : "?",
+		    json_str(json_get(item, "language")) ?
+		    json_str(json_get(item, "language")) : "?");
+		return s;
+	}
+	if (strcmp(r->name, "operations") == 0 &&
+	    json_str(json_get(item, "key")))
+		return xstrdup(json_str(json_get(item, "key")));
+	if (strcmp(r->name, "presets") == 0 &&
+	    json_str(json_get(item, "collection")) && name == NULL)
+		return xstrdup(json_str(json_get(item, "collection")));
+	if (r->singleton)
+		return xstrdup("settings");
+	return name ? xstrdup(name) : NULL;
+}
+
+static struct json *change_json(const struct plan_change *c, bool with_item,
+    bool with_diff)
+{
+	struct json *o = json_new_object();
+
+	json_set(o, "_syncId", json_new_string(c->sync_id));
+	if (c->local_id)
+		json_set(o, "id", json_new_string(c->local_id));
+	if (with_diff && c->diff)
+		json_set(o, "changes", json_copy(c->diff));
+	if (with_item && c->item)
+		json_set(o, "item", json_copy(c->item));
+	return o;
+}
+
+struct json *plan_json(const struct plan *p)
+{
+	struct json *root = json_new_object(), *colls = json_new_object();
+	size_t i, k;
+
+	if (p->schema) {
+		struct json *s = json_new_object();
+
+		json_set(s, "changes", json_new_number(
+		    (double)p->schema_changes));
+		json_set(s, "diff", p->schema_diff ?
+		    json_copy(p->schema_diff) : json_new_null());
+		json_set(root, "schema", s);
+	} else
+		json_set(root, "schema", json_new_null());
+	for (i = 0; i < COLL_COUNT; i++) {
+		const struct coll_plan *c = &p->c[i];
+		struct json *o, *a;
+
+		if (!c->selected)
+			continue;
+		o = json_new_object();
+		a = json_new_array();
+		for (k = 0; k < c->create.len; k++)
+			json_array_append(a, change_json(&c->create.v[k], true,
+			    false));
+		json_set(o, "create", a);
+		a = json_new_array();
+		for (k = 0; k < c->update.len; k++)
+			json_array_append(a, change_json(&c->update.v[k], false,
+			    true));
+		json_set(o, "update", a);
+		a = json_new_array();
+		for (k = 0; k < c->del.len; k++)
+			json_array_append(a, change_json(&c->del.v[k], true,
+			    false));
+		json_set(o, "delete", a);
+		json_set(o, "unchanged", json_new_number((double)c->unchanged));
+		a = json_new_array();
+		for (k = 0; k < c->ndangling; k++)
+			json_array_append(a, json_new_string(c->dangling[k]));
+		json_set(o, "dangling", a);
+		json_set(colls, c->rule->name, o);
+	}
+	json_set(root, "collections", colls);
+	json_set(root, "changes", json_new_number((double)(p->changes +
+	    p->schema_changes)));
+	return root;
+}
