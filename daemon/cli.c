@@ -82,7 +82,7 @@ static const char usage_main[] =
 "Commands:\n"
 "  pull      write the instance's schema, specs and configuration to the dump\n"
 "  diff      show what a push would change (exit 0: none, 2: some)\n"
-"  push      make the instance match the dump (not built yet)\n"
+"  push      make the instance match the dump\n"
 "\n"
 "Global options:\n"
 "  -d, --debug                     log debug messages\n"
@@ -125,6 +125,32 @@ static const char usage_diff[] =
 "                                  where SyncIDs live (see dsyncd pull --help)\n"
 "\n"
 "Exit status: 0 no differences, 2 differences, 1 error.\n";
+
+static const char usage_push[] =
+"Usage: dsyncd push [options]\n"
+"\n"
+"Make the instance match the dump: the schema first, then the items to\n"
+"create (in dependency order), to update and to delete. Only items dsync\n"
+"tracks (with a map row) are ever updated or deleted. Every read is done,\n"
+"and the dump checked, before the first write.\n"
+"\n"
+"Options:\n"
+"  --dump-path <path>              dump root (default ./directus-config)\n"
+"  --collections-path <path>       under the dump root (default collections)\n"
+"  --snapshot-path <path>          under the dump root (default snapshot)\n"
+"  -x, --exclude-collections <a,b> collections to leave out\n"
+"  -o, --only-collections <a,b>    collections to process (default all)\n"
+"  --no-collections                skip the collections\n"
+"  --no-snapshot                   skip the schema\n"
+"  --no-split                      the snapshot is one snapshot.json\n"
+"  --no-sync-policy-roles          leave policies' role links alone\n"
+"  --preserve-ids <a,b|all|*>      new items get their SyncID as id\n"
+"  -f, --force                     apply the schema across Directus versions\n"
+"  --max-push-retries <n>          passes at most (default 20, 0: no limit)\n"
+"  --max-deletes <n>               refuse a push that would delete more than n\n"
+"                                  items, before any write\n"
+"  --id-map <auto|extension|collection>\n"
+"                                  where SyncIDs live (see dsyncd pull --help)\n";
 
 static const char usage_pull[] =
 "Usage: dsyncd pull [options]\n"
@@ -518,6 +544,38 @@ fail:
 	return 1;
 }
 
+static int run_push(struct cli *c)
+{
+	struct sync_ctx ctx;
+	struct sync_stats st;
+	struct dx *dx = NULL;
+	char *err = NULL;
+
+	if (sync_connect(&c->opts, &dx, &err) < 0)
+		goto fail;
+	if (c->opts.debug)
+		http_set_trace(dx_http(dx), trace_cb, c);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.opts = &c->opts;
+	ctx.dx = dx;
+	ctx.log = log_cb;
+	ctx.log_arg = c;
+	if (sync_push(&ctx, &st, &err) < 0)
+		goto fail;
+	logf_cli(c, SYNC_INFO, "Pushed %s: %lu created, %lu updated, %lu "
+	    "deleted (%lu pass(es), %lu requests, %.2f s)", c->opts.dump_path,
+	    st.created, st.updated, st.deleted, st.passes, st.requests,
+	    elapsed(c));
+	logf_cli(c, SYNC_INFO, "Done!");
+	dx_free(dx);
+	return 0;
+fail:
+	logf_cli(c, SYNC_ERR, "%s", err ? err : "push failed");
+	free(err);
+	dx_free(dx);
+	return 1;
+}
+
 int cli_main(int argc, char **argv)
 {
 	struct cli c;
@@ -583,6 +641,7 @@ int cli_main(int argc, char **argv)
 	if (help) {
 		fputs(c.command && strcmp(c.command, "pull") == 0 ? usage_pull :
 		    c.command && strcmp(c.command, "diff") == 0 ? usage_diff :
+		    c.command && strcmp(c.command, "push") == 0 ? usage_push :
 		    usage_main, stdout);
 		rc = 0;
 		goto out;
@@ -592,8 +651,9 @@ int cli_main(int argc, char **argv)
 		    "give a command (see 'dsyncd --help')\n");
 		goto out;
 	}
-	if (strcmp(c.command, "pull") != 0 && strcmp(c.command, "diff") != 0) {
-		if (strcmp(c.command, "push") == 0 ||
+	if (strcmp(c.command, "pull") != 0 && strcmp(c.command, "diff") != 0 &&
+	    strcmp(c.command, "push") != 0) {
+		if (
 		    strcmp(c.command, "helpers") == 0)
 			fprintf(stderr, "dsyncd: '%s' is not built yet in "
 			    "this version\n", c.command);
@@ -617,7 +677,12 @@ int cli_main(int argc, char **argv)
 		c.level = SYNC_DEBUG;
 	if (sync_opts_validate(&c.opts, &err) < 0)
 		goto fail;
-	rc = strcmp(c.command, "diff") == 0 ? run_diff(&c) : run_pull(&c);
+	if (strcmp(c.command, "diff") == 0)
+		rc = run_diff(&c);
+	else if (strcmp(c.command, "push") == 0)
+		rc = run_push(&c);
+	else
+		rc = run_pull(&c);
 	goto out;
 fail:
 	logf_cli(&c, SYNC_ERR, "%s", err);

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "buf.h"
 #include "idmap.h"
 #include "strmap.h"
+#include "uuid.h"
 #include "xmalloc.h"
 
 #define EXT "/directus-extension-sync"
@@ -364,27 +364,6 @@ const struct idmap_row *idmap_rows(const struct idmap *m, const char *table,
 	return t ? t->rows : NULL;
 }
 
-/* A random (version 4) UUID, as the extension's randomUUID() makes. */
-static char *uuid4(void)
-{
-	unsigned char b[16];
-	char *s;
-	size_t got = 0;
-
-	while (got < sizeof(b)) {
-		ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
-
-		if (r > 0)
-			got += (size_t)r;
-	}
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	xasprintf(&s, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	return s;
-}
-
 static int ext_create(struct idmap *m, struct table *t, struct idmap_new *rows,
     size_t n, char **errstr)
 {
@@ -438,7 +417,7 @@ static int coll_create_rows(struct idmap *m, struct table *t,
 		struct json *r = json_new_object();
 		char *k;
 
-		sids[i] = rows[i].sync_id ? xstrdup(rows[i].sync_id) : uuid4();
+		sids[i] = rows[i].sync_id ? xstrdup(rows[i].sync_id) : uuid_v4();
 		json_set(r, "table", json_new_string(t->name));
 		json_set(r, "sync_id", json_new_string(sids[i]));
 		json_set(r, "local_id", json_new_string(rows[i].local_id));
@@ -485,7 +464,7 @@ int idmap_create(struct idmap *m, const char *table, struct idmap_new *rows,
 		 * memory for this run only. */
 		for (i = 0; i < n; i++) {
 			char *sid = rows[i].sync_id ? xstrdup(rows[i].sync_id)
-			    : uuid4();
+			    : uuid_v4();
 
 			table_add(t, sid, rows[i].local_id, NULL);
 			free(sid);

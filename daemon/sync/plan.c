@@ -129,7 +129,7 @@ static bool same_value(const struct json *a, const struct json *b)
  * value differs on the instance, or NULL when none does. Keys that only
  * the instance has are not a difference: no push could remove them (see
  * the README). */
-static struct json *item_diff(const struct json *src, const struct json *tgt)
+struct json *plan_item_diff(const struct json *src, const struct json *tgt)
 {
 	struct json *d = NULL;
 	size_t i;
@@ -295,7 +295,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		}
 		if (target_dump_form(p, o, r, raw, sid, &t, errstr) < 0)
 			goto out;
-		d = item_diff(it, t);
+		d = plan_item_diff(it, t);
 		json_free(t);
 		if (d)
 			list_add(&c->update, sid, row->local_id, json_copy(it),
@@ -346,8 +346,93 @@ static size_t schema_count(const struct json *diff)
 	return n;
 }
 
+/* The dump's uuid fields, "collection/field": type uuid, or a 36
+ * character char/varchar column (how SQLite reports a uuid field). */
+static struct strmap *uuid_fields(const struct json *snap)
+{
+	const struct json *f = json_get(snap, "fields");
+	struct strmap *m = strmap_new();
+	size_t i;
+
+	for (i = 0; f && f->type == JSON_ARRAY && i < f->u.arr.len; i++) {
+		const struct json *e = f->u.arr.items[i];
+		const char *c = json_str(json_get(e, "collection"));
+		const char *n = json_str(json_get(e, "field"));
+		const char *t = json_str(json_get(e, "type"));
+		char *k;
+
+		const struct json *sch = json_get(e, "schema");
+		const struct json *len = json_get(sch, "max_length");
+		const char *dt = json_str(json_get(sch, "data_type"));
+		bool uuid = t && strcmp(t, "uuid") == 0;
+
+		if (!uuid && dt && len && len->type == JSON_NUMBER &&
+		    len->u.num == 36 && (strcmp(dt, "char") == 0 ||
+		    strcmp(dt, "varchar") == 0))
+			uuid = true;
+		if (c == NULL || n == NULL || !uuid)
+			continue;
+		xasprintf(&k, "%s/%s", c, n);
+		strmap_put(m, k, (void *)1);
+		free(k);
+	}
+	return m;
+}
+
+static bool is_char_varchar(const struct json *rec)
+{
+	const struct json *path = json_get(rec, "path");
+	const char *l = json_str(json_get(rec, "lhs"));
+	const char *r = json_str(json_get(rec, "rhs"));
+
+	if (path == NULL || path->type != JSON_ARRAY || path->u.arr.len != 2 ||
+	    strcmp(json_str(path->u.arr.items[0]) ?
+	    json_str(path->u.arr.items[0]) : "", "schema") != 0 ||
+	    strcmp(json_str(path->u.arr.items[1]) ?
+	    json_str(path->u.arr.items[1]) : "", "data_type") != 0 ||
+	    l == NULL || r == NULL)
+		return false;
+	return (strcmp(l, "char") == 0 && strcmp(r, "varchar") == 0) ||
+	    (strcmp(l, "varchar") == 0 && strcmp(r, "char") == 0);
+}
+
+/*
+ * Differences that no apply removes. Directus on SQLite stores a uuid
+ * field created through /fields as char(36) and the same field created
+ * by /schema/apply as varchar(36): for a uuid field, char and varchar are
+ * the same column.
+ */
+static void schema_normalize(struct json *diff, struct strmap *uuids)
+{
+	struct json *fields = json_get(diff, "fields");
+	size_t i, k;
+
+	for (i = fields ? fields->u.arr.len : 0; i-- > 0;) {
+		struct json *e = fields->u.arr.items[i];
+		struct json *recs = json_get(e, "diff");
+		const char *c = json_str(json_get(e, "collection"));
+		const char *n = json_str(json_get(e, "field"));
+		char *key;
+		bool uuid;
+
+		if (c == NULL || n == NULL || recs == NULL ||
+		    recs->type != JSON_ARRAY)
+			continue;
+		xasprintf(&key, "%s/%s", c, n);
+		uuid = strmap_get(uuids, key) != NULL;
+		free(key);
+		if (!uuid)
+			continue;
+		for (k = recs->u.arr.len; k-- > 0;)
+			if (is_char_varchar(recs->u.arr.items[k]))
+				json_array_remove(recs, k);
+		if (recs->u.arr.len == 0)
+			json_array_remove(fields, i);
+	}
+}
+
 static int take_schema_diff(struct sync_ctx *ctx, struct plan *p,
-    struct dx_call *call, char **errstr)
+    struct dx_call *call, struct strmap *uuids, char **errstr)
 {
 	struct json *data = dx_data(call->result), *diff;
 
@@ -360,6 +445,7 @@ static int take_schema_diff(struct sync_ctx *ctx, struct plan *p,
 		return 0;
 	}
 	schema_filter(diff);
+	schema_normalize(diff, uuids);
 	p->schema_changes = schema_count(diff);
 	if (p->schema_changes == 0) {
 		json_free(diff);
@@ -387,6 +473,7 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 	const char *tables[COLL_COUNT];
 	size_t i, k, n = 0, nt = 0;
 	int schema_idx = -1, rc = -1;
+	struct strmap *uuids = NULL;
 
 	memset(p, 0, sizeof(*p));
 	memset(calls, 0, sizeof(calls));
@@ -428,6 +515,7 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 		    NULL, 0);
 	}
 	if (snap) {
+		uuids = uuid_fields(snap);
 		schema_idx = (int)n;
 		dx_call_init(&calls[n++], "POST", xstrdup(o->force ?
 		    "/schema/diff?force=true" : "/schema/diff"), snap, 0);
@@ -440,7 +528,7 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 		    errstr) < 0)
 			goto out;
 	if (schema_idx >= 0 && take_schema_diff(ctx, p, &calls[schema_idx],
-	    errstr) < 0)
+	    uuids, errstr) < 0)
 		goto out;
 
 	/* The map tables of the selected collections and their targets. */
@@ -471,6 +559,7 @@ out:
 	for (i = 0; i < COLL_COUNT; i++)
 		json_free(src[i]);
 	json_free(snap);
+	strmap_free(uuids);
 	return rc;
 }
 

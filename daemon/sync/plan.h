@@ -71,6 +71,10 @@ void plan_free(struct plan *p);
  * "collection action" for permissions. Caller frees. */
 char *plan_label(const struct coll_rule *r, const struct json *item);
 
+/* {key: dump value} for each top-level key of the dump's item src that
+ * differs on the instance's item tgt (both in dump form), or NULL. */
+struct json *plan_item_diff(const struct json *src, const struct json *tgt);
+
 /* The plan as JSON (the --json output of diff). */
 struct json *plan_json(const struct plan *p);
 

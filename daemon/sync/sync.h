@@ -37,6 +37,8 @@ struct sync_stats {
 	unsigned long items;		/* collection items written */
 	unsigned long files;		/* files written */
 	unsigned long map_rows_created;
+	unsigned long created, updated, deleted;	/* push */
+	unsigned long passes;				/* push */
 };
 
 /* Connect: a dx for opts (token, or login), with headers set. */
@@ -44,6 +46,9 @@ int sync_connect(const struct sync_opts *opts, struct dx **out,
     char **errstr);
 
 int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr);
+
+/* Make the instance match the dump (see push.c). */
+int sync_push(struct sync_ctx *ctx, struct sync_stats *st, char **errstr);
 
 void sync_logf(const struct sync_ctx *ctx, enum sync_level level,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,973 @@
+/*
+ * push: dump -> instance. The plan is built from one read; then, in this
+ * order: the schema, the dangling map rows, the creates (collections in
+ * dependency order, and within a collection by levels, so that an item
+ * is created after the items it points to), the updates, the deletes.
+ * References that cannot be resolved yet (a cycle) are deferred to a
+ * further pass; a pass that resolves nothing fails with the references it
+ * could not resolve, rather than looping.
+ *
+ * Crash safety: items with uuid keys get their id from dsync and their
+ * map row before they are created, so a push cut off at any point leaves
+ * either a dangling map row (removed by the next push) or a tracked item
+ * (compared by the next push), never an untracked copy. Items with
+ * integer keys (permissions, presets) are mapped right after their
+ * create; an untracked item equal to one the dump wants is adopted rather
+ * than duplicated.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "plan.h"
+#include "strmap.h"
+#include "transform.h"
+#include "uuid.h"
+#include "xmalloc.h"
+
+#define BATCH_BYTES (256 * 1024)	/* Directus' default limit is 1 MB */
+#define BATCH_ITEMS 200
+
+struct link {
+	char *holder;		/* operation's local id */
+	char *target;		/* its resolve or reject */
+};
+
+struct links {
+	struct link *v;
+	size_t len;
+};
+
+struct push {
+	struct sync_ctx *ctx;
+	const struct sync_opts *o;
+	struct plan *plan;
+	struct sync_stats *st;
+	bool *create_done[COLL_COUNT];
+	bool *update_done[COLL_COUNT];
+	struct plan_list links;		/* flows' operation, set last */
+	struct links resolve, reject;	/* operations' unique links */
+	char *unresolved;		/* first reference not resolved */
+	bool progress;
+};
+
+/* Creation order: dependencies first; settings points at roles and
+ * folders and is never really created (see placeholders). */
+static const char *const create_order[] = {
+	"folders", "translations", "flows", "operations", "roles", "policies",
+	"permissions", "dashboards", "panels", "presets", "settings",
+};
+
+static size_t coll_index(const char *name)
+{
+	return (size_t)(coll_find(name) - coll_rules);
+}
+
+static bool uuid_keyed(const struct coll_rule *r)
+{
+	return !r->singleton && strcmp(r->name, "permissions") != 0 &&
+	    strcmp(r->name, "presets") != 0;
+}
+
+static char *item_path(const struct coll_rule *r, const char *local_id)
+{
+	char *p, *esc;
+
+	if (r->singleton)
+		return xstrdup(r->endpoint);
+	esc = dx_escape(local_id);
+	xasprintf(&p, "%s/%s", r->endpoint, esc);
+	free(esc);
+	return p;
+}
+
+/* --- operations' resolve/reject: unique on the instance --- */
+
+static void links_set(struct links *l, const char *holder, const char *target)
+{
+	size_t i;
+
+	for (i = 0; i < l->len; i++)
+		if (strcmp(l->v[i].holder, holder) == 0) {
+			free(l->v[i].holder);
+			free(l->v[i].target);
+			l->v[i] = l->v[--l->len];
+			break;
+		}
+	if (target == NULL)
+		return;
+	l->v = xreallocarray(l->v, l->len + 1, sizeof(*l->v));
+	l->v[l->len].holder = xstrdup(holder);
+	l->v[l->len].target = xstrdup(target);
+	l->len++;
+}
+
+static const char *links_holder(const struct links *l, const char *target)
+{
+	size_t i;
+
+	for (i = 0; i < l->len; i++)
+		if (strcmp(l->v[i].target, target) == 0)
+			return l->v[i].holder;
+	return NULL;
+}
+
+static void links_free(struct links *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->len; i++) {
+		free(l->v[i].holder);
+		free(l->v[i].target);
+	}
+	free(l->v);
+}
+
+static void links_init(struct push *ps)
+{
+	const struct json *t = ps->plan->c[coll_index("operations")].target;
+	size_t i;
+
+	for (i = 0; t && i < t->u.arr.len; i++) {
+		const struct json *op = t->u.arr.items[i];
+		char *id = json_scalar_string(json_get(op, "id"));
+		char *rs = json_scalar_string(json_get(op, "resolve"));
+		char *rj = json_scalar_string(json_get(op, "reject"));
+
+		if (id && rs)
+			links_set(&ps->resolve, id, rs);
+		if (id && rj)
+			links_set(&ps->reject, id, rj);
+		free(id);
+		free(rs);
+		free(rj);
+	}
+}
+
+/* Before operations are written with these bodies (ids[i] is the
+ * operation each one writes): clear the resolve/reject of every other
+ * operation that holds a value one of them is about to take. */
+static int free_links(struct push *ps, struct json *const *bodies,
+    char *const *ids, size_t n, char **errstr)
+{
+	static const char *const fields[] = { "resolve", "reject" };
+	size_t f, i, k;
+
+	for (f = 0; f < 2; f++) {
+		struct links *l = f ? &ps->reject : &ps->resolve;
+		struct json *keys = json_new_array(), *body, *data;
+
+		for (i = 0; i < n; i++) {
+			char *v = json_scalar_string(json_get(bodies[i],
+			    fields[f]));
+			const char *h = v ? links_holder(l, v) : NULL;
+			bool dup = false;
+
+			if (h && strcmp(h, ids[i]) != 0) {
+				for (k = 0; k < keys->u.arr.len; k++)
+					dup |= strcmp(json_str(
+					    keys->u.arr.items[k]), h) == 0;
+				if (!dup)
+					json_array_append(keys,
+					    json_new_string(h));
+			}
+			free(v);
+		}
+		if (keys->u.arr.len == 0) {
+			json_free(keys);
+			continue;
+		}
+		for (k = 0; k < keys->u.arr.len; k++)
+			links_set(l, json_str(keys->u.arr.items[k]), NULL);
+		body = json_new_object();
+		data = json_new_object();
+		json_set(data, fields[f], json_new_null());
+		json_set(body, "keys", keys);
+		json_set(body, "data", data);
+		sync_logf(ps->ctx, SYNC_DEBUG, "[operations] clearing %s of %zu"
+		    " operation(s) first (unique on the instance)", fields[f],
+		    keys->u.arr.len);
+		if (dx_request(ps->ctx->dx, "PATCH", "/operations", body, NULL,
+		    errstr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void note_links(struct push *ps, const struct json *body,
+    const char *id)
+{
+	const struct json *v;
+	char *s;
+
+	if ((v = json_get(body, "resolve")) != NULL) {
+		s = json_scalar_string(v);
+		links_set(&ps->resolve, id, s);
+		free(s);
+	}
+	if ((v = json_get(body, "reject")) != NULL) {
+		s = json_scalar_string(v);
+		links_set(&ps->reject, id, s);
+		free(s);
+	}
+}
+
+/* --- mapping --- */
+
+/* The dump's value, mapped to local ids: 0 ready, 1 deferred (a
+ * reference is not resolvable yet), -1 error. */
+static int to_local(struct push *ps, const struct coll_rule *r,
+    const char *sync_id, struct json *body, char **errstr)
+{
+	char *missing = NULL;
+	int rc = xform_to_local(ps->plan->map, r, body, &missing, errstr);
+
+	if (rc == 1) {
+		sync_logf(ps->ctx, SYNC_DEBUG, "[%s] %s: no id map for %s yet",
+		    r->name, sync_id, missing);
+		if (ps->unresolved == NULL)
+			xasprintf(&ps->unresolved, "%s %s: %s", r->name,
+			    sync_id, missing);
+		free(missing);
+	}
+	return rc;
+}
+
+/* --- policies' access rows --- */
+
+static bool same_scalar(const struct json *a, const struct json *b)
+{
+	char *x = json_scalar_string(a), *y = json_scalar_string(b);
+	bool eq = (x == NULL && y == NULL) ||
+	    (x && y && strcmp(x, y) == 0);
+
+	free(x);
+	free(y);
+	return eq;
+}
+
+/*
+ * A policy's "roles" (already mapped) as a nested change of its access
+ * rows: rows of the dump's roles that exist are updated (sort), the
+ * others created, role rows the dump no longer has deleted. Rows that
+ * link a user are never touched. NULL when nothing is to be done.
+ */
+static struct json *nested_roles(const struct json *raw, const struct json *want)
+{
+	const struct json *have = json_get(raw, "roles");
+	struct json *create = json_new_array(), *update = json_new_array(),
+	    *del = json_new_array(), *out;
+	size_t nh = have && have->type == JSON_ARRAY ? have->u.arr.len : 0;
+	bool *used = xcalloc(nh + 1, sizeof(bool));
+	size_t i, k;
+
+	for (i = 0; want && want->type == JSON_ARRAY && i < want->u.arr.len;
+	    i++) {
+		const struct json *e = want->u.arr.items[i];
+		const struct json *role = json_get(e, "role");
+		bool found = false;
+
+		if (!json_is_null(json_get(e, "user")))
+			continue;
+		for (k = 0; k < nh && !found; k++) {
+			const struct json *h = have->u.arr.items[k];
+
+			if (used[k] || !json_is_null(json_get(h, "user")) ||
+			    !same_scalar(json_get(h, "role"), role))
+				continue;
+			found = used[k] = true;
+			if (!same_scalar(json_get(h, "sort"),
+			    json_get(e, "sort"))) {
+				struct json *u = json_new_object();
+
+				json_set(u, "id", json_copy(json_get(h, "id")));
+				json_set(u, "sort", json_get(e, "sort") ?
+				    json_copy(json_get(e, "sort")) :
+				    json_new_null());
+				json_array_append(update, u);
+			}
+		}
+		if (!found && !json_is_null(role))
+			json_array_append(create, json_copy(e));
+	}
+	for (k = 0; k < nh; k++) {
+		const struct json *h = have->u.arr.items[k];
+
+		if (!used[k] && json_is_null(json_get(h, "user")) &&
+		    !json_is_null(json_get(h, "role")))
+			json_array_append(del, json_copy(json_get(h, "id")));
+	}
+	free(used);
+	if (create->u.arr.len + update->u.arr.len + del->u.arr.len == 0) {
+		json_free(create);
+		json_free(update);
+		json_free(del);
+		return NULL;
+	}
+	out = json_new_object();
+	json_set(out, "create", create);
+	json_set(out, "update", update);
+	json_set(out, "delete", del);
+	return out;
+}
+
+/* --- creates --- */
+
+/* Adopt, instead of creating: an untracked item whose id is the SyncID
+ * (ids preserved: a push cut off before its map row, or an item made by
+ * directus-sync), or for integer keys an untracked item equal to the
+ * dump's. Adopted items become updates or stay unchanged. */
+static int adopt(struct push *ps, size_t ci, char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	const struct coll_rule *r = c->rule;
+	bool preserve = sync_opts_preserves(ps->o, r->name);
+	size_t i;
+
+	if (!preserve && uuid_keyed(r))
+		return 0;
+	for (i = 0; i < c->create.len; i++) {
+		struct plan_change *ch = &c->create.v[i];
+		const struct json *raw = NULL;
+		struct idmap_new nr;
+		char *lid = NULL;
+
+		if (ps->create_done[ci][i])
+			continue;
+		if (preserve && uuid_keyed(r)) {
+			raw = strmap_get(c->by_local, ch->sync_id);
+			if (raw)
+				lid = xstrdup(ch->sync_id);
+		} else if (!r->singleton) {
+			size_t k;
+
+			for (k = 0; k < c->target->u.arr.len && !raw; k++) {
+				const struct json *t = c->target->u.arr.items[k];
+				char *tl = json_scalar_string(json_get(t, "id"));
+				struct json *copy, *d;
+
+				if (tl == NULL || idmap_by_local(ps->plan->map,
+				    r->name, tl)) {
+					free(tl);
+					continue;
+				}
+				copy = json_copy(t);
+				if (xform_to_dump(ps->plan->map, ps->o, r, copy,
+				    ch->sync_id, errstr) < 0) {
+					json_free(copy);
+					free(tl);
+					return -1;
+				}
+				d = plan_item_diff(ch->item, copy);
+				if (d == NULL) {
+					raw = t;
+					lid = tl;
+				} else
+					free(tl);
+				json_free(copy);
+				json_free(d);
+			}
+		}
+		if (raw == NULL || (lid && idmap_by_local(ps->plan->map,
+		    r->name, lid))) {
+			free(lid);
+			continue;
+		}
+		memset(&nr, 0, sizeof(nr));
+		nr.local_id = lid;
+		nr.sync_id = ch->sync_id;
+		if (idmap_create(ps->plan->map, r->name, &nr, 1, errstr) < 0) {
+			free(lid);
+			return -1;
+		}
+		sync_logf(ps->ctx, SYNC_WARN, "[%s] Item %s already exists but "
+		    "had no id map: tracking it", r->name, lid);
+		ps->create_done[ci][i] = true;
+		/* Compare it as an update. */
+		{
+			struct json *copy = json_copy(raw), *d;
+
+			if (xform_to_dump(ps->plan->map, ps->o, r, copy,
+			    ch->sync_id, errstr) < 0) {
+				json_free(copy);
+				free(lid);
+				return -1;
+			}
+			d = plan_item_diff(ch->item, copy);
+			json_free(copy);
+			if (d) {
+				struct plan_list *u = &c->update;
+
+				if (u->len == u->cap) {
+					u->cap = u->cap ? u->cap * 2 : 16;
+					u->v = xreallocarray(u->v, u->cap,
+					    sizeof(*u->v));
+					ps->update_done[ci] = xreallocarray(
+					    ps->update_done[ci], u->cap,
+					    sizeof(bool));
+				}
+				u->v[u->len].sync_id = xstrdup(ch->sync_id);
+				u->v[u->len].local_id = xstrdup(lid);
+				u->v[u->len].item = json_copy(ch->item);
+				u->v[u->len].diff = d;
+				ps->update_done[ci][u->len] = false;
+				u->len++;
+			}
+		}
+		free(lid);
+	}
+	return 0;
+}
+
+/* POST bodies in batches of at most BATCH_ITEMS items and BATCH_BYTES. */
+static int post_batches(struct push *ps, const struct coll_rule *r,
+    struct json **bodies, size_t n, char **errstr)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		struct json *arr = json_new_array();
+		size_t bytes = 0;
+
+		while (i < n && arr->u.arr.len < BATCH_ITEMS) {
+			size_t len;
+			char *s = json_write(bodies[i], false, &len);
+
+			free(s);
+			if (arr->u.arr.len > 0 && bytes + len > BATCH_BYTES)
+				break;
+			bytes += len + 1;
+			json_array_append(arr, bodies[i]);
+			bodies[i++] = NULL;
+		}
+		if (dx_request(ps->ctx->dx, "POST", r->endpoint, arr, NULL,
+		    errstr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Create what is ready in collection ci, level by level. */
+static int create_items(struct push *ps, size_t ci, char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	const struct coll_rule *r = c->rule;
+	bool flows = strcmp(r->name, "flows") == 0;
+	bool ops = strcmp(r->name, "operations") == 0;
+	size_t n = c->create.len, i, made = 0;
+	struct json **bodies = xcalloc(n + 1, sizeof(*bodies));
+	size_t *which = xcalloc(n + 1, sizeof(size_t));
+	char **ids = xcalloc(n + 1, sizeof(char *));
+	struct idmap_new *rows = xcalloc(n + 1, sizeof(*rows));
+	int rc = -1;
+
+	for (;;) {
+		size_t nready = 0;
+
+		for (i = 0; i < n; i++) {
+			struct plan_change *ch = &c->create.v[i];
+			struct json *b;
+			int m;
+
+			if (ps->create_done[ci][i])
+				continue;
+			b = json_copy(ch->item);
+			if (flows && !json_is_null(json_get(b, "operation"))) {
+				json_set(b, "operation", json_new_null());
+			}
+			m = to_local(ps, r, ch->sync_id, b, errstr);
+			if (m < 0) {
+				json_free(b);
+				goto out;
+			}
+			if (m > 0) {
+				json_free(b);
+				continue;
+			}
+			which[nready] = i;
+			bodies[nready++] = b;
+		}
+		if (nready == 0)
+			break;
+		/* Ids and map rows first for uuid keys. */
+		for (i = 0; i < nready; i++) {
+			const char *sid = c->create.v[which[i]].sync_id;
+
+			ids[i] = NULL;
+			if (!uuid_keyed(r))
+				continue;
+			ids[i] = sync_opts_preserves(ps->o, r->name) ?
+			    xstrdup(sid) : uuid_v4();
+			json_set(bodies[i], "id", json_new_string(ids[i]));
+			rows[i].local_id = ids[i];
+			rows[i].sync_id = sid;
+		}
+		if (uuid_keyed(r)) {
+			if (idmap_create(ps->plan->map, r->name, rows, nready,
+			    errstr) < 0)
+				goto out;
+			ps->st->map_rows_created += nready;
+			if (ops && free_links(ps, bodies, ids, nready,
+			    errstr) < 0)
+				goto out;
+			for (i = 0; ops && i < nready; i++)
+				note_links(ps, bodies[i], ids[i]);
+			if (post_batches(ps, r, bodies, nready, errstr) < 0)
+				goto out;
+		} else {
+			/* Integer keys: one POST each (the answer gives the
+			 * id), in parallel, then the map rows. */
+			struct dx_call *calls = xcalloc(nready,
+			    sizeof(*calls));
+			size_t k;
+			int run;
+
+			for (k = 0; k < nready; k++) {
+				dx_call_init(&calls[k], r->singleton ? "PATCH" :
+				    "POST", xstrdup(r->endpoint), bodies[k], 0);
+				bodies[k] = NULL;
+			}
+			run = dx_run(ps->ctx->dx, calls, nready, errstr);
+			for (k = 0; run == 0 && k < nready; k++) {
+				ids[k] = json_scalar_string(json_get(dx_data(
+				    calls[k].result), "id"));
+				rows[k].local_id = ids[k] ? ids[k] : "";
+				rows[k].sync_id = c->create.v[which[k]].sync_id;
+				if (ids[k] == NULL) {
+					xasprintf(errstr, "%s %s: no id in the "
+					    "answer", calls[k].method,
+					    calls[k].path);
+					run = -1;
+				}
+			}
+			for (k = 0; k < nready; k++)
+				dx_call_clear(&calls[k]);
+			free(calls);
+			/* Settings: the placeholder row may exist already. */
+			for (k = 0; run == 0 && k < nready; k++) {
+				if (idmap_by_sync(ps->plan->map, r->name,
+				    rows[k].sync_id))
+					continue;
+				if (idmap_create(ps->plan->map, r->name,
+				    &rows[k], 1, errstr) < 0)
+					run = -1;
+				else
+					ps->st->map_rows_created++;
+			}
+			if (run < 0)
+				goto out;
+		}
+		for (i = 0; i < nready; i++) {
+			struct plan_change *ch = &c->create.v[which[i]];
+			const struct json *op = json_get(ch->item, "operation");
+
+			ps->create_done[ci][which[i]] = true;
+			if (flows && !json_is_null(op)) {
+				struct json *d = json_new_object();
+				struct plan_list *l = &ps->links;
+
+				json_set(d, "operation", json_copy(op));
+				if (l->len == l->cap) {
+					l->cap = l->cap ? l->cap * 2 : 16;
+					l->v = xreallocarray(l->v, l->cap,
+					    sizeof(*l->v));
+				}
+				l->v[l->len].sync_id = xstrdup(ch->sync_id);
+				l->v[l->len].local_id = xstrdup(ids[i]);
+				l->v[l->len].item = NULL;
+				l->v[l->len].diff = d;
+				l->len++;
+			}
+			json_free(bodies[i]);
+			bodies[i] = NULL;
+			free(ids[i]);
+			ids[i] = NULL;
+		}
+		made += nready;
+		ps->progress = true;
+	}
+	if (made) {
+		ps->st->created += made;
+		sync_logf(ps->ctx, SYNC_INFO, "[%s] Created %zu items", r->name,
+		    made);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++) {
+		json_free(bodies[i]);
+		free(ids[i]);
+	}
+	free(bodies);
+	free(which);
+	free(ids);
+	free(rows);
+	return rc;
+}
+
+/* --- updates --- */
+
+/* PATCH every ready update of list l (done flags in done). */
+static int update_list(struct push *ps, size_t ci, struct plan_list *l,
+    bool *done, char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	const struct coll_rule *r = c->rule;
+	bool ops = strcmp(r->name, "operations") == 0;
+	bool policies = strcmp(r->name, "policies") == 0;
+	bool translations = strcmp(r->name, "translations") == 0;
+	size_t n = l->len, i, nready = 0, nfirst = 0, k;
+	struct json **bodies = xcalloc(n + 1, sizeof(*bodies));
+	char **ids = xcalloc(n + 1, sizeof(char *));
+	size_t *which = xcalloc(n + 1, sizeof(size_t));
+	struct dx_call *calls = NULL;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		struct plan_change *ch = &l->v[i];
+		struct json *b;
+		int m;
+
+		if (done[i])
+			continue;
+		b = json_copy(ch->diff);
+		m = to_local(ps, r, ch->sync_id, b, errstr);
+		if (m < 0) {
+			json_free(b);
+			goto out;
+		}
+		if (m > 0) {
+			json_free(b);
+			continue;
+		}
+		if (policies && json_get(b, "roles")) {
+			const struct json *raw = strmap_get(c->by_local,
+			    ch->local_id);
+			struct json *nested = nested_roles(raw,
+			    json_get(b, "roles"));
+
+			if (nested)
+				json_set(b, "roles", nested);
+			else
+				json_del(b, "roles");
+		}
+		which[nready] = i;
+		ids[nready] = ch->local_id;
+		bodies[nready++] = b;
+	}
+	if (nready == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (ops && free_links(ps, bodies, ids, nready, errstr) < 0)
+		goto out;
+	for (i = 0; ops && i < nready; i++)
+		note_links(ps, bodies[i], ids[i]);
+	/* Translations that change key and language: the key first. */
+	calls = xcalloc(2 * nready, sizeof(*calls));
+	for (i = 0; translations && i < nready; i++)
+		if (json_get(bodies[i], "key") &&
+		    json_get(bodies[i], "language")) {
+			struct json *kb = json_new_object();
+
+			json_set(kb, "key", json_take(bodies[i], "key"));
+			dx_call_init(&calls[nfirst++], "PATCH",
+			    item_path(r, ids[i]), kb, 0);
+		}
+	if (nfirst && dx_run(ps->ctx->dx, calls, nfirst, errstr) < 0)
+		goto out;
+	k = nfirst;
+	for (i = 0; i < nready; i++) {
+		if (bodies[i]->u.obj.len == 0)
+			continue;
+		dx_call_init(&calls[k++], "PATCH", item_path(r, ids[i]),
+		    bodies[i], 0);
+		bodies[i] = NULL;
+	}
+	if (k > nfirst && dx_run(ps->ctx->dx, calls + nfirst, k - nfirst,
+	    errstr) < 0)
+		goto out;
+	for (i = 0; i < nready; i++)
+		done[which[i]] = true;
+	ps->st->updated += nready;
+	ps->progress = true;
+	sync_logf(ps->ctx, SYNC_INFO, "[%s] Updated %zu items", r->name,
+	    nready);
+	rc = 0;
+out:
+	if (calls) {
+		for (i = 0; i < 2 * nready; i++)
+			dx_call_clear(&calls[i]);
+		free(calls);
+	}
+	for (i = 0; i < nready; i++)
+		json_free(bodies[i]);
+	free(bodies);
+	free(ids);
+	free(which);
+	return rc;
+}
+
+/* --- deletes --- */
+
+static int delete_items(struct push *ps, size_t ci, char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	const struct coll_rule *r = c->rule;
+	size_t n = c->del.len, i;
+	struct dx_call *calls;
+	const char **sids;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	calls = xcalloc(n, sizeof(*calls));
+	sids = xcalloc(n, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		/* Gone already (a cascade) is as good as deleted. */
+		dx_call_init(&calls[i], "DELETE", item_path(r,
+		    c->del.v[i].local_id), NULL, DX_ALLOW_404 | DX_ALLOW_403);
+		sids[i] = c->del.v[i].sync_id;
+		if (strcmp(r->name, "operations") == 0) {
+			links_set(&ps->resolve, c->del.v[i].local_id, NULL);
+			links_set(&ps->reject, c->del.v[i].local_id, NULL);
+		}
+	}
+	if (dx_run(ps->ctx->dx, calls, n, errstr) < 0 ||
+	    idmap_remove(ps->plan->map, r->name, sids, n, errstr) < 0)
+		goto out;
+	ps->st->deleted += n;
+	sync_logf(ps->ctx, SYNC_INFO, "[%s] Deleted %zu items", r->name, n);
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		dx_call_clear(&calls[i]);
+	free(calls);
+	free(sids);
+	return rc;
+}
+
+/* --- the run --- */
+
+static size_t pending(const struct push *ps)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < COLL_COUNT; i++) {
+		const struct coll_plan *c = &ps->plan->c[i];
+
+		for (k = 0; k < c->create.len; k++)
+			n += !ps->create_done[i][k];
+		for (k = 0; k < c->update.len; k++)
+			n += !ps->update_done[i][k];
+	}
+	return n;
+}
+
+static int check_deletes(struct push *ps, char **errstr)
+{
+	struct buf b;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < COLL_COUNT; i++)
+		n += ps->plan->c[i].del.len;
+	if (ps->o->max_deletes < 0 || n <= (size_t)ps->o->max_deletes)
+		return 0;
+	buf_init(&b);
+	buf_addf(&b, "the push would delete %zu item(s), more than "
+	    "--max-deletes %ld; nothing was written. It would delete:", n,
+	    ps->o->max_deletes);
+	for (i = 0; i < COLL_COUNT; i++) {
+		const struct coll_plan *c = &ps->plan->c[i];
+
+		for (k = 0; k < c->del.len; k++) {
+			char *label = plan_label(c->rule, c->del.v[k].item);
+
+			buf_addf(&b, "\n  %s %s%s%s%s (id %s)", c->rule->name,
+			    c->del.v[k].sync_id, label ? " \"" : "",
+			    label ? label : "", label ? "\"" : "",
+			    c->del.v[k].local_id);
+			free(label);
+		}
+	}
+	*errstr = buf_steal(&b, NULL);
+	return -1;
+}
+
+static int apply_schema(struct push *ps, char **errstr)
+{
+	struct plan *p = ps->plan;
+	struct json *body;
+
+	if (p->schema_diff == NULL) {
+		sync_logf(ps->ctx, SYNC_DEBUG, "[snapshot] No changes to apply");
+		return 0;
+	}
+	body = json_new_object();
+	json_set(body, "hash", json_new_string(p->schema_hash));
+	json_set(body, "diff", json_copy(p->schema_diff));
+	if (dx_request(ps->ctx->dx, "POST", "/schema/apply", body, NULL,
+	    errstr) < 0)
+		return -1;
+	sync_logf(ps->ctx, SYNC_INFO, "[snapshot] Changes applied (%zu)",
+	    p->schema_changes);
+	return 0;
+}
+
+static int clean_dangling(struct push *ps, char **errstr)
+{
+	size_t i;
+
+	for (i = 0; i < COLL_COUNT; i++) {
+		struct coll_plan *c = &ps->plan->c[i];
+
+		if (c->ndangling == 0)
+			continue;
+		if (idmap_remove(ps->plan->map, c->rule->name,
+		    (const char *const *)c->dangling, c->ndangling,
+		    errstr) < 0)
+			return -1;
+		sync_logf(ps->ctx, SYNC_INFO, "[%s] Deleted %zu dangling id "
+		    "maps", c->rule->name, c->ndangling);
+	}
+	return 0;
+}
+
+static int run_pass(struct push *ps, unsigned pass, char **errstr)
+{
+	size_t i;
+	bool *link_done;
+	int lrc;
+
+	for (i = 0; i < sizeof(create_order) / sizeof(create_order[0]); i++) {
+		size_t ci = coll_index(create_order[i]);
+
+		if (ps->plan->c[ci].selected && create_items(ps, ci,
+		    errstr) < 0)
+			return -1;
+	}
+	for (i = 0; i < COLL_COUNT; i++)
+		if (ps->plan->c[i].selected && update_list(ps, i,
+		    &ps->plan->c[i].update, ps->update_done[i], errstr) < 0)
+			return -1;
+	/* Flows created in this pass get their first operation now. */
+	if (ps->links.len) {
+		link_done = xcalloc(ps->links.len, sizeof(bool));
+		lrc = update_list(ps, coll_index("flows"), &ps->links,
+		    link_done, errstr);
+		for (i = 0; i < ps->links.len; i++)
+			if (!link_done[i]) {
+				/* Leave it for the next pass. */
+				struct plan_change *ch = &ps->links.v[i];
+				size_t fi = coll_index("flows");
+				struct plan_list *u = &ps->plan->c[fi].update;
+
+				if (u->len == u->cap) {
+					u->cap = u->cap ? u->cap * 2 : 16;
+					u->v = xreallocarray(u->v, u->cap,
+					    sizeof(*u->v));
+					ps->update_done[fi] = xreallocarray(
+					    ps->update_done[fi], u->cap,
+					    sizeof(bool));
+				}
+				u->v[u->len] = *ch;
+				ps->update_done[fi][u->len++] = false;
+				memset(ch, 0, sizeof(*ch));
+			}
+		free(link_done);
+		for (i = 0; i < ps->links.len; i++) {
+			free(ps->links.v[i].sync_id);
+			free(ps->links.v[i].local_id);
+			json_free(ps->links.v[i].diff);
+		}
+		ps->links.len = 0;
+		if (lrc < 0)
+			return -1;
+	}
+	if (pass == 1)
+		for (i = COLL_COUNT; i-- > 0;)
+			if (ps->plan->c[i].selected && delete_items(ps, i,
+			    errstr) < 0)
+				return -1;
+	return 0;
+}
+
+int sync_push(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
+{
+	struct push ps;
+	struct plan plan;
+	struct sync_stats dummy;
+	unsigned pass;
+	size_t i;
+	int rc = -1;
+
+	memset(&ps, 0, sizeof(ps));
+	memset(st ? st : &dummy, 0, sizeof(*st));
+	ps.ctx = ctx;
+	ps.o = ctx->opts;
+	ps.plan = &plan;
+	ps.st = st ? st : &dummy;
+	memset(&plan, 0, sizeof(plan));
+
+	/* Everything is read and checked before the first write. */
+	if (sync_begin(ctx, errstr) < 0 ||
+	    plan_build(ctx, &plan, true, errstr) < 0 ||
+	    check_deletes(&ps, errstr) < 0)
+		goto out;
+	for (i = 0; i < COLL_COUNT; i++) {
+		ps.create_done[i] = xcalloc(plan.c[i].create.len + 1,
+		    sizeof(bool));
+		ps.update_done[i] = xcalloc(plan.c[i].update.len + 1,
+		    sizeof(bool));
+	}
+	links_init(&ps);
+
+	if (apply_schema(&ps, errstr) < 0 || clean_dangling(&ps, errstr) < 0)
+		goto out;
+	for (i = 0; i < COLL_COUNT; i++)
+		if (plan.c[i].selected && adopt(&ps, i, errstr) < 0)
+			goto out;
+	for (pass = 1;; pass++) {
+		if (ps.o->max_push_retries > 0 &&
+		    pass > (unsigned)ps.o->max_push_retries) {
+			xasprintf(errstr, "Push: max retries reached after %u "
+			    "attempts (%zu item(s) left; first unresolved "
+			    "reference: %s)", pass - 1, pending(&ps),
+			    ps.unresolved ? ps.unresolved : "none");
+			goto out;
+		}
+		sync_logf(ctx, SYNC_DEBUG, "Push: iteration %u", pass);
+		ps.progress = false;
+		free(ps.unresolved);
+		ps.unresolved = NULL;
+		if (run_pass(&ps, pass, errstr) < 0)
+			goto out;
+		ps.st->passes = pass;
+		if (pending(&ps) == 0)
+			break;
+		if (!ps.progress) {
+			xasprintf(errstr, "push: %zu item(s) refer to items "
+			    "that are neither in the dump nor tracked on the "
+			    "instance; the first: %s", pending(&ps),
+			    ps.unresolved ? ps.unresolved : "?");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	ps.st->requests = http_count(dx_http(ctx->dx));
+	for (i = 0; i < COLL_COUNT; i++) {
+		free(ps.create_done[i]);
+		free(ps.update_done[i]);
+	}
+	for (i = 0; i < ps.links.len; i++) {
+		free(ps.links.v[i].sync_id);
+		free(ps.links.v[i].local_id);
+		json_free(ps.links.v[i].diff);
+	}
+	free(ps.links.v);
+	links_free(&ps.resolve);
+	links_free(&ps.reject);
+	free(ps.unresolved);
+	plan_free(&plan);
+	return rc;
+}
