@@ -53,3 +53,36 @@ finish() {
 	[ "$nfail" -eq 0 ]
 	exit $?
 }
+
+# start_proxy UPSTREAM_URL ARGS...: the fault-injecting proxy in front of
+# a real instance (tests/faults/proxy.py); sets PROXY_URL and PROXY_PID.
+start_proxy() {
+	local up=$1; shift
+	: >"$T/proxy.port"
+	python3 "$top/tests/faults/proxy.py" --upstream "${up#http://}" "$@" >"$T/proxy.port" 2>"$T/proxy.log" &
+	PROXY_PID=$!
+	for _ in $(seq 50); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+	PROXY_URL="http://127.0.0.1:$(head -1 "$T/proxy.port")"
+}
+stop_proxy() { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; : >"$T/proxy.port"; }
+
+# activity URL: the number of rows in the instance's activity log.
+activity() {
+	DX_URL=$1 dx_api GET '/activity?aggregate[count]=id' |
+		node -pe 'JSON.parse(require("fs").readFileSync(0)).data[0].count.id'
+}
+
+# same_counts URL DUMP: every collection of the dump has exactly as many
+# items on the instance as in its file (no duplicates, nothing missing);
+# presets count global and role presets only, settings is left out.
+same_counts() {
+	local url=$1 dump=$2 c n m rc=0
+	for c in folders translations flows operations roles policies permissions dashboards panels presets; do
+		local q='aggregate[count]=id'
+		[ "$c" = presets ] && q="$q&filter[user][_null]=true"
+		n=$(DX_URL=$url dx_api GET "/$c?$q" | node -pe 'JSON.parse(require("fs").readFileSync(0)).data[0].count.id')
+		m=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).length' "$dump/collections/$c.json")
+		[ "$n" = "$m" ] || { echo "$c: $n on the instance, $m in the dump" >&2; rc=1; }
+	done
+	return $rc
+}
