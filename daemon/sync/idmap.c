@@ -128,6 +128,7 @@ static void table_add(struct table *t, const char *sync_id,
 	r->sync_id = xstrdup(sync_id);
 	r->local_id = xstrdup(local_id);
 	r->row_id = row_id ? xstrdup(row_id) : NULL;
+	r->unsaved = false;
 	strmap_put(t->by_local, local_id, (void *)(uintptr_t)t->len);
 	strmap_put(t->by_sync, sync_id, (void *)(uintptr_t)t->len);
 }
@@ -467,6 +468,7 @@ int idmap_create(struct idmap *m, const char *table, struct idmap_new *rows,
 			    : uuid_v4();
 
 			table_add(t, sid, rows[i].local_id, NULL);
+			t->rows[t->len - 1].unsaved = true;
 			free(sid);
 		}
 		rc = 0;
@@ -563,4 +565,43 @@ fail:
 bool idmap_absent(const struct idmap *m)
 {
 	return m->absent;
+}
+
+int idmap_save(struct idmap *m, char **errstr)
+{
+	size_t i, k;
+
+	m->flags |= IDMAP_OPEN_CREATE;
+	for (i = 0; i < m->ntables; i++) {
+		struct table *t = &m->tables[i];
+		struct idmap_new *rows = xcalloc(t->len + 1, sizeof(*rows));
+		char **sids = xcalloc(t->len + 1, sizeof(char *));
+		size_t n = 0;
+		int rc;
+
+		for (k = 0; k < t->len; k++) {
+			if (t->rows[k].sync_id == NULL || !t->rows[k].unsaved)
+				continue;
+			sids[n] = xstrdup(t->rows[k].sync_id);
+			rows[n].local_id = xstrdup(t->rows[k].local_id);
+			rows[n].sync_id = sids[n];
+			n++;
+			table_forget(t, k);
+		}
+		rc = idmap_create(m, t->name, rows, n, errstr);
+		for (k = 0; k < n; k++) {
+			free(sids[k]);
+			free((char *)rows[k].local_id);
+		}
+		free(sids);
+		free(rows);
+		if (rc < 0)
+			return -1;
+	}
+	if (m->absent && m->backend == IDMAP_COLLECTION) {
+		if (coll_create(m, errstr) < 0)
+			return -1;
+		m->absent = false;
+	}
+	return 0;
 }

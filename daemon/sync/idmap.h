@@ -27,6 +27,7 @@ struct idmap_row {
 	char *sync_id;
 	char *local_id;
 	char *row_id;		/* backend row id (collection backend) */
+	bool unsaved;		/* in memory only (see IDMAP_OPEN_ABSENT_OK) */
 };
 
 struct idmap_new {
@@ -51,6 +52,9 @@ enum {
 int idmap_open(struct idmap *m, unsigned flags, char **errstr);
 /* The collection backend found no map collection (yet). */
 bool idmap_absent(const struct idmap *m);
+/* From now on rows are written: the map collection is created if it is
+ * absent, and the rows kept in memory so far are saved. */
+int idmap_save(struct idmap *m, char **errstr);
 enum idmap_backend idmap_backend(const struct idmap *m);
 const char *idmap_backend_name(enum idmap_backend b);
 

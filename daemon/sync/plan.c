@@ -497,8 +497,10 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 		goto out;
 
 	p->map = idmap_new(ctx->dx, o->id_map);
-	if (selected && idmap_open(p->map, IDMAP_OPEN_ABSENT_OK |
-	    (for_push ? IDMAP_OPEN_CREATE : 0), errstr) < 0)
+	/* Nothing is written before the plan is whole: a push saves the
+	 * rows kept in memory here once the schema is applied. */
+	(void)for_push;
+	if (selected && idmap_open(p->map, IDMAP_OPEN_ABSENT_OK, errstr) < 0)
 		goto out;
 	if (selected)
 		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s%s",

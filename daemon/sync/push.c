@@ -921,7 +921,9 @@ int sync_push(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 	}
 	links_init(&ps);
 
-	if (apply_schema(&ps, errstr) < 0 || clean_dangling(&ps, errstr) < 0)
+	if (apply_schema(&ps, errstr) < 0 ||
+	    idmap_save(plan.map, errstr) < 0 ||
+	    clean_dangling(&ps, errstr) < 0)
 		goto out;
 	for (i = 0; i < COLL_COUNT; i++)
 		if (plan.c[i].selected && adopt(&ps, i, errstr) < 0)
