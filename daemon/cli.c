@@ -38,6 +38,12 @@ enum {
 	OPT_ID_MAP,
 	OPT_JSON,
 	OPT_MAX_DELETES,
+	OPT_COLLECTION,
+	OPT_ID,
+	OPT_KEEP,
+	OPT_INTERVAL,
+	OPT_TIMEOUT,
+	OPT_SUCCESSES,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +72,12 @@ static const struct option long_opts[] = {
 	{ "max-push-retries", required_argument, NULL, OPT_MAX_PUSH_RETRIES },
 	{ "id-map", required_argument, NULL, OPT_ID_MAP },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "collection", required_argument, NULL, OPT_COLLECTION },
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "successes", required_argument, NULL, OPT_SUCCESSES },
 	{ "max-deletes", required_argument, NULL, OPT_MAX_DELETES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -83,6 +95,7 @@ static const char usage_main[] =
 "  pull      write the instance's schema, specs and configuration to the dump\n"
 "  diff      show what a push would change (exit 0: none, 2: some)\n"
 "  push      make the instance match the dump\n"
+"  helpers   untrack, remove-permission-duplicates, wait-server-ready\n"
 "\n"
 "Global options:\n"
 "  -d, --debug                     log debug messages\n"
@@ -152,6 +165,20 @@ static const char usage_push[] =
 "  --id-map <auto|extension|collection>\n"
 "                                  where SyncIDs live (see dsyncd pull --help)\n";
 
+static const char usage_helpers[] =
+"Usage: dsyncd helpers <helper> [options]\n"
+"\n"
+"  untrack --collection <name> --id <local id>\n"
+"        forget the SyncID of one item (its map row); the next pull gives\n"
+"        it a new one. <name> is the map table: roles, permissions, ...\n"
+"  remove-permission-duplicates [--keep first|last]\n"
+"        delete all but one permission of each (policy, collection,\n"
+"        action), keeping the last (default) or the first by id\n"
+"  wait-server-ready [--interval 5] [--timeout 90] [--successes 1]\n"
+"        poll /server/health until it answers \"ok\" --successes times\n"
+"        in a row, --interval seconds apart; fail after --timeout seconds.\n"
+"        Needs only the URL.\n";
+
 static const char usage_pull[] =
 "Usage: dsyncd pull [options]\n"
 "\n"
@@ -186,6 +213,10 @@ struct cli {
 	int level;			/* highest level printed */
 	struct timespec start;
 	bool json;			/* diff --json */
+	char *collection, *id;		/* helpers untrack */
+	bool keep_first;		/* remove-permission-duplicates */
+	double interval, timeout;	/* wait-server-ready */
+	long successes;
 };
 
 static const char *level_name(enum sync_level l)
@@ -336,6 +367,41 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 		return 0;
 	case OPT_JSON:
 		c->json = true;
+		return 0;
+	case OPT_COLLECTION:
+		return set_str(&c->collection, arg);
+	case OPT_ID:
+		return set_str(&c->id, arg);
+	case OPT_KEEP:
+		if (strcmp(arg, "first") && strcmp(arg, "last")) {
+			xasprintf(errstr, "--keep '%s': expected first or last",
+			    arg);
+			return -1;
+		}
+		c->keep_first = strcmp(arg, "first") == 0;
+		return 0;
+	case OPT_INTERVAL:
+	case OPT_TIMEOUT: {
+		double v;
+
+		errno = 0;
+		v = strtod(arg, &end);
+		if (errno || *end || end == arg || v < 0) {
+			xasprintf(errstr, "--%s '%s': expected seconds",
+			    ch == OPT_INTERVAL ? "interval" : "timeout", arg);
+			return -1;
+		}
+		*(ch == OPT_INTERVAL ? &c->interval : &c->timeout) = v;
+		return 0;
+	}
+	case OPT_SUCCESSES:
+		errno = 0;
+		c->successes = strtol(arg, &end, 10);
+		if (errno || *end || c->successes < 1) {
+			xasprintf(errstr, "--successes '%s': expected a number "
+			    ">= 1", arg);
+			return -1;
+		}
 		return 0;
 	case OPT_MAX_DELETES:
 		errno = 0;
@@ -576,6 +642,62 @@ fail:
 	return 1;
 }
 
+static int run_helper(struct cli *c, const char *name)
+{
+	struct sync_ctx ctx;
+	struct dx *dx = NULL;
+	char *err = NULL;
+	int rc = -1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.opts = &c->opts;
+	ctx.log = log_cb;
+	ctx.log_arg = c;
+	if (strcmp(name, "wait-server-ready") == 0) {
+		/* Only the URL: the server may not know the token yet. */
+		dx = dx_new(c->opts.url);
+		ctx.dx = dx;
+		rc = sync_wait_ready(&ctx, c->interval, c->timeout,
+		    (unsigned)c->successes, &err);
+	} else if (strcmp(name, "untrack") == 0) {
+		bool found;
+
+		if (c->collection == NULL || c->id == NULL) {
+			err = xstrdup("untrack needs --collection and --id");
+			goto out;
+		}
+		if (sync_connect(&c->opts, &dx, &err) < 0)
+			goto out;
+		ctx.dx = dx;
+		rc = sync_untrack(&ctx, c->collection, c->id, &found, &err);
+		if (rc == 0 && !found)
+			logf_cli(c, SYNC_WARN, "[%s] %s has no map row: nothing "
+			    "to untrack", c->collection, c->id);
+	} else if (strcmp(name, "remove-permission-duplicates") == 0) {
+		size_t n;
+
+		if (sync_connect(&c->opts, &dx, &err) < 0)
+			goto out;
+		ctx.dx = dx;
+		rc = sync_remove_permission_duplicates(&ctx, !c->keep_first,
+		    &n, &err);
+		if (rc == 0)
+			logf_cli(c, SYNC_INFO, "Deleted %zu duplicate "
+			    "permission(s)", n);
+	} else {
+		xasprintf(&err, "unknown helper '%s' (see 'dsyncd helpers "
+		    "--help')", name);
+	}
+out:
+	if (rc == 0)
+		logf_cli(c, SYNC_INFO, "Done!");
+	else
+		logf_cli(c, SYNC_ERR, "%s", err ? err : "helper failed");
+	free(err);
+	dx_free(dx);
+	return rc == 0 ? 0 : 1;
+}
+
 int cli_main(int argc, char **argv)
 {
 	struct cli c;
@@ -586,6 +708,9 @@ int cli_main(int argc, char **argv)
 	int nflags = 0;
 
 	memset(&c, 0, sizeof(c));
+	c.interval = 5;
+	c.timeout = 90;
+	c.successes = 1;
 	clock_gettime(CLOCK_MONOTONIC, &c.start);
 	c.level = SYNC_INFO;
 	sync_opts_init(&c.opts);
@@ -642,6 +767,8 @@ int cli_main(int argc, char **argv)
 		fputs(c.command && strcmp(c.command, "pull") == 0 ? usage_pull :
 		    c.command && strcmp(c.command, "diff") == 0 ? usage_diff :
 		    c.command && strcmp(c.command, "push") == 0 ? usage_push :
+		    c.command && strcmp(c.command, "helpers") == 0 ?
+		    usage_helpers :
 		    usage_main, stdout);
 		rc = 0;
 		goto out;
@@ -652,7 +779,8 @@ int cli_main(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(c.command, "pull") != 0 && strcmp(c.command, "diff") != 0 &&
-	    strcmp(c.command, "push") != 0) {
+	    strcmp(c.command, "push") != 0 &&
+	    strcmp(c.command, "helpers") != 0) {
 		if (
 		    strcmp(c.command, "helpers") == 0)
 			fprintf(stderr, "dsyncd: '%s' is not built yet in "
@@ -662,7 +790,12 @@ int cli_main(int argc, char **argv)
 			    "'dsyncd --help')\n", c.command);
 		goto out;
 	}
-	if (nargs > 1) {
+	if (strcmp(c.command, "helpers") == 0 && nargs != 2) {
+		fprintf(stderr, "dsyncd: helpers needs one helper name (see "
+		    "'dsyncd helpers --help')\n");
+		goto out;
+	}
+	if (strcmp(c.command, "helpers") != 0 && nargs > 1) {
 		fprintf(stderr, "dsyncd: unexpected argument '%s'\n", args[1]);
 		goto out;
 	}
@@ -675,9 +808,15 @@ int cli_main(int argc, char **argv)
 			goto fail;
 	if (c.opts.debug)
 		c.level = SYNC_DEBUG;
-	if (sync_opts_validate(&c.opts, &err) < 0)
+	if (strcmp(c.command, "helpers") == 0 &&
+	    strcmp(args[1], "wait-server-ready") == 0) {
+		if (sync_opts_validate_url(&c.opts, &err) < 0)
+			goto fail;
+	} else if (sync_opts_validate(&c.opts, &err) < 0)
 		goto fail;
-	if (strcmp(c.command, "diff") == 0)
+	if (strcmp(c.command, "helpers") == 0)
+		rc = run_helper(&c, args[1]);
+	else if (strcmp(c.command, "diff") == 0)
 		rc = run_diff(&c);
 	else if (strcmp(c.command, "push") == 0)
 		rc = run_push(&c);
@@ -696,6 +835,8 @@ out:
 	}
 	free(flags);
 	free(args);
+	free(c.collection);
+	free(c.id);
 	sync_opts_clear(&c.opts);
 	return rc;
 }

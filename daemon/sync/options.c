@@ -342,7 +342,7 @@ int sync_opts_load_file(struct sync_opts *o, const char *path, char **errstr)
 	return load_file(o, path, 0, errstr);
 }
 
-int sync_opts_validate(const struct sync_opts *o, char **errstr)
+int sync_opts_validate_url(const struct sync_opts *o, char **errstr)
 {
 	if (o->url == NULL || o->url[0] == '\0') {
 		*errstr = xstrdup("no Directus URL: give -u/--directus-url, "
@@ -355,6 +355,13 @@ int sync_opts_validate(const struct sync_opts *o, char **errstr)
 		    "or https://", o->url);
 		return -1;
 	}
+	return 0;
+}
+
+int sync_opts_validate(const struct sync_opts *o, char **errstr)
+{
+	if (sync_opts_validate_url(o, errstr) < 0)
+		return -1;
 	if ((o->token == NULL || o->token[0] == '\0') &&
 	    (o->email == NULL || o->password == NULL)) {
 		*errstr = xstrdup("no credentials: give -t/--directus-token "

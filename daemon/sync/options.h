@@ -60,5 +60,7 @@ int sync_opts_load_file(struct sync_opts *o, const char *path, char **errstr);
 
 /* Check the merged result (URL present, paths relative...). */
 int sync_opts_validate(const struct sync_opts *o, char **errstr);
+/* The same, without the credentials (helpers wait-server-ready). */
+int sync_opts_validate_url(const struct sync_opts *o, char **errstr);
 
 #endif

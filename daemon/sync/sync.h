@@ -10,6 +10,8 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "directus.h"
 #include "options.h"
@@ -49,6 +51,17 @@ int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr);
 
 /* Make the instance match the dump (see push.c). */
 int sync_push(struct sync_ctx *ctx, struct sync_stats *st, char **errstr);
+
+/* helpers: remove the map row of one local item (*found: there was
+ * one); delete duplicate permissions, keeping the first or the last of
+ * each (policy, collection, action); poll /server/health until it says
+ * "ok" successes times in a row. */
+int sync_untrack(struct sync_ctx *ctx, const char *table,
+    const char *local_id, bool *found, char **errstr);
+int sync_remove_permission_duplicates(struct sync_ctx *ctx, bool keep_last,
+    size_t *deleted, char **errstr);
+int sync_wait_ready(struct sync_ctx *ctx, double interval, double timeout,
+    unsigned successes, char **errstr);
 
 void sync_logf(const struct sync_ctx *ctx, enum sync_level level,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
