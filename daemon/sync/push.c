@@ -606,6 +606,50 @@ out:
 
 /* --- updates --- */
 
+static bool pair_exists(const struct coll_plan *c, const struct json *key,
+    const struct json *lang)
+{
+	size_t i;
+
+	for (i = 0; i < c->target->u.arr.len; i++) {
+		const struct json *t = c->target->u.arr.items[i];
+
+		if (json_equal(json_get(t, "key"), key) &&
+		    json_equal(json_get(t, "language"), lang))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A translation's (key, language) pair is unique, so a change of both
+ * goes in two steps, the first through a pair that is free: the new key
+ * with the old language, else the old key with the new language, else a
+ * temporary key. Returns the first step's body; body keeps the rest.
+ */
+static struct json *first_step(const struct coll_plan *c, const char *id,
+    struct json *body)
+{
+	const struct json *raw = strmap_get(c->by_local, id);
+	const struct json *key = json_get(body, "key");
+	const struct json *lang = json_get(body, "language");
+	struct json *first = json_new_object();
+
+	if (!pair_exists(c, key, json_get(raw, "language"))) {
+		json_set(first, "key", json_take(body, "key"));
+	} else if (!pair_exists(c, json_get(raw, "key"), lang)) {
+		json_set(first, "language", json_take(body, "language"));
+	} else {
+		char *u = uuid_v4(), *tmp;
+
+		xasprintf(&tmp, "dsync-rename-%s", u);
+		json_set(first, "key", json_new_string(tmp));
+		free(tmp);
+		free(u);
+	}
+	return first;
+}
+
 /* PATCH every ready update of list l (done flags in done). */
 static int update_list(struct push *ps, size_t ci, struct plan_list *l,
     bool *done, char **errstr)
@@ -662,17 +706,15 @@ static int update_list(struct push *ps, size_t ci, struct plan_list *l,
 		goto out;
 	for (i = 0; ops && i < nready; i++)
 		note_links(ps, bodies[i], ids[i]);
-	/* Translations that change key and language: the key first. */
+	/* Translations that change key and language: one of the two
+	 * first (see first_step). */
 	calls = xcalloc(2 * nready, sizeof(*calls));
 	for (i = 0; translations && i < nready; i++)
 		if (json_get(bodies[i], "key") &&
-		    json_get(bodies[i], "language")) {
-			struct json *kb = json_new_object();
-
-			json_set(kb, "key", json_take(bodies[i], "key"));
+		    json_get(bodies[i], "language"))
 			dx_call_init(&calls[nfirst++], "PATCH",
-			    item_path(r, ids[i]), kb, 0);
-		}
+			    item_path(r, ids[i]), first_step(c, ids[i],
+			    bodies[i]), 0);
 	if (nfirst && dx_run(ps->ctx->dx, calls, nfirst, errstr) < 0)
 		goto out;
 	k = nfirst;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# push's special cases: a fresh push needs one pass; operations swapping
+# their resolve targets (unique on the instance); a translation changing
+# key and language; --preserve-ids; --no-sync-policy-roles and user
+# attachments.
+source "$(dirname "$0")/common.sh"
+
+dx_install || exit 1
+dx_start --as SRC || exit 1
+node "$top/tests/lib/seed.mjs" --url "$SRC_URL" --token "$SRC_TOKEN" >"$T/seed.log" 2>&1 ||
+	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
+D="$T/dump"
+dsyncd -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$D" >/dev/null 2>&1 || { fail "pull"; finish; }
+dx_start --as DST || exit 1
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" push --dump-path "$D" >"$T/push.log" 2>&1 || { tail "$T/push.log"; fail "first push"; finish; }
+check "a push into a fresh instance needs one pass" grep -q "(1 pass(es)" "$T/push.log"
+
+clean() { dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$1" >"$T/diff.out" 2>&1 || { head -20 "$T/diff.out" >&2; return 1; }; }
+edit() { node -e "const fs = require('fs'), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f)); $2; fs.writeFileSync(f, JSON.stringify(a, null, 2) + '\n');" "$1"; }
+
+# A chain of operations reversed (check_status -reject-> log_refused ->
+# notify_user -> mail_admin becomes check_status -reject-> mail_admin ->
+# notify_user -> log_refused): resolve is unique on the instance, so the
+# old holders must let go first.
+E="$T/reverse"; cp -r "$D" "$E"
+edit "$E/collections/operations.json" '
+const k = Object.fromEntries(a.map(o => [o.key, o]));
+k.check_status.reject = k.mail_admin._syncId;
+k.mail_admin.resolve = k.notify_user._syncId;
+k.notify_user.resolve = k.log_refused._syncId;
+k.log_refused.resolve = null;'
+if dsyncd -u "$DST_URL" -t "$DST_TOKEN" push --dump-path "$E" >"$T/reverse.log" 2>&1; then pass "a reversed chain of operations pushes"; else tail "$T/reverse.log"; fail "a reversed chain of operations pushes"; fi
+check "reversed chain: 4 operations updated" grep -q "\[operations\] Updated 4 items" "$T/reverse.log"
+check "reversed chain: diff exits 0 after" clean "$E"
+
+# A translation changes key and language at once.
+E="$T/tr"; cp -r "$D" "$E"
+edit "$E/collections/translations.json" 'a[0].key = "renamed.key"; a[0].language = a[0].language === "fr-FR" ? "de-DE" : "fr-FR";'
+if dsyncd -u "$DST_URL" -t "$DST_TOKEN" push --dump-path "$E" >"$T/tr.log" 2>&1; then pass "translation key and language change pushes"; else tail "$T/tr.log"; fail "translation key and language change pushes"; fi
+check "translation: diff exits 0 after" clean "$E"
+
+# --preserve-ids: a new role's SyncID is its id, and the push keeps it.
+rid=$(DX_URL=$SRC_URL dx_api POST '/roles?fields=id' '{"name":"Preserved role"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id')
+P="$T/preserve"
+dsyncd -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$P" --preserve-ids roles >/dev/null 2>&1 || fail "pull --preserve-ids"
+check "pull --preserve-ids: the new role's SyncID is its id" node -e '
+process.exit(JSON.parse(require("fs").readFileSync(process.argv[1])).some(r => r._syncId === process.argv[2]) ? 0 : 1)' "$P/collections/roles.json" "$rid"
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" push --dump-path "$P" --preserve-ids roles >"$T/preserve.log" 2>&1 || { tail "$T/preserve.log"; fail "push --preserve-ids"; }
+got=$(DX_URL=$DST_URL dx_api GET "/roles/$rid?fields=name" 2>/dev/null | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.name' 2>/dev/null)
+check "push --preserve-ids: the role has the same id on the target" test "$got" = "Preserved role"
+
+# Policies' role links: --no-sync-policy-roles leaves them alone; a
+# normal push removes a role link the dump does not have, and keeps
+# links to users.
+pol=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1])).find(p => p.name === "Editor policy")._syncId' "$P/collections/policies.json")
+plid=$(DX_URL=$DST_URL dx_api GET "/policies?filter[name][_eq]=Editor%20policy&fields=id" | node -pe 'JSON.parse(require("fs").readFileSync(0)).data[0].id')
+extra=$(DX_URL=$DST_URL dx_api POST '/roles?fields=id' '{"name":"Extra role"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id')
+user=$(DX_URL=$DST_URL dx_api POST '/users?fields=id' '{"email":"someone@example.com","status":"active"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id')
+DX_URL=$DST_URL dx_api POST /access "{\"role\":\"$extra\",\"policy\":\"$plid\",\"sort\":5}" >/dev/null
+DX_URL=$DST_URL dx_api POST /access "{\"user\":\"$user\",\"policy\":\"$plid\",\"sort\":6}" >/dev/null
+links() { DX_URL=$DST_URL dx_api GET "/access?filter[policy][_eq]=$plid&filter[$1][_eq]=$2&aggregate[count]=id" | node -pe 'JSON.parse(require("fs").readFileSync(0)).data[0].count.id'; }
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" push --dump-path "$P" --preserve-ids roles --no-sync-policy-roles >/dev/null 2>&1 || fail "push --no-sync-policy-roles"
+check "--no-sync-policy-roles: the extra role link stays" test "$(links role "$extra")" = 1
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" push --dump-path "$P" --preserve-ids roles >"$T/roles.log" 2>&1 || fail "push with policy roles"
+check "push: the role link the dump does not have is gone" test "$(links role "$extra")" = 0
+check "push: the link to a user stays" test "$(links user "$user")" = 1
+check "policy roles: diff exits 0 after" clean "$P"
+finish
