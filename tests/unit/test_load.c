@@ -1,0 +1,217 @@
+/*
+ * test_load: reading the dump back (errors name the file, with line and
+ * column; [] is none; 3.4.1 policies), the diff of two items and the
+ * nested form of policies' access rows as the plan computes them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fsutil.h"
+#include "load.h"
+#include "plan.h"
+#include "xmalloc.h"
+
+static char tmpdir[] = "/tmp/dsync-test-load.XXXXXX";
+static struct sync_opts opts;
+static struct sync_ctx ctx;
+static int warnings;
+
+static void log_cb(void *arg, enum sync_level level, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	if (level == SYNC_WARN)
+		warnings++;
+}
+
+static void put(const char *rel, const char *text)
+{
+	char *path = fs_join(tmpdir, rel), *dir = xstrdup(path);
+
+	*strrchr(dir, '/') = '\0';
+	assert_int_equal(fs_mkdirs(dir, 0755), 0);
+	assert_int_equal(fs_write_file(path, text, strlen(text)), 0);
+	free(dir);
+	free(path);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_non_null(mkdtemp(tmpdir));
+	sync_opts_init(&opts);
+	free(opts.dump_path);
+	opts.dump_path = xstrdup(tmpdir);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.opts = &opts;
+	ctx.log = log_cb;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fs_rmtree(tmpdir);
+	sync_opts_clear(&opts);
+	return 0;
+}
+
+static void expect_error(const char *coll, const char *needle)
+{
+	struct json *items = NULL;
+	char *err = NULL;
+
+	assert_int_equal(load_collection(&ctx, coll_find(coll), &items, &err),
+	    -1);
+	assert_null(items);
+	assert_non_null(err);
+	if (strstr(err, needle) == NULL)
+		fail_msg("error \"%s\" does not say \"%s\"", err, needle);
+	free(err);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("flows", "collections/flows.json: no such file");
+	put("collections/flows.json", "[\n  {\"_syncId\": \"a\",\n  \"name\": ");
+	expect_error("flows", "collections/flows.json: line 3, column");
+	put("collections/flows.json", "{\"a\": 1}\n");
+	expect_error("flows", "expected an array of items");
+	put("collections/flows.json", "[{\"name\": \"x\"}]\n");
+	expect_error("flows", "item 1 has no \"_syncId\"");
+	put("collections/flows.json", "[{\"_syncId\": \"a\"}, {\"_syncId\": \"a\"}]");
+	expect_error("flows", "items 1 and 2 have the same _syncId a");
+}
+
+static void test_empty_is_none(void **state)
+{
+	struct json *items = NULL;
+	char *err = NULL;
+
+	(void)state;
+	put("collections/roles.json", "[]\n");
+	assert_int_equal(load_collection(&ctx, coll_find("roles"), &items,
+	    &err), 0);
+	assert_int_equal(items->type, JSON_ARRAY);
+	assert_int_equal(items->u.arr.len, 0);
+	json_free(items);
+}
+
+static void test_policies_341(void **state)
+{
+	struct json *items = NULL, *roles;
+	char *err = NULL, *s;
+	size_t len;
+
+	(void)state;
+	warnings = 0;
+	put("collections/policies.json", "[{\"name\": \"p\", \"roles\": ["
+	    "{\"role\": \"r1\", \"sort\": 1}, {\"role\": null, \"sort\": 2}],"
+	    " \"_syncId\": \"p1\"}, {\"name\": \"public\", \"roles\": ["
+	    "{\"role\": null, \"sort\": 1}], \"_syncId\": "
+	    "\"_sync_default_public_policy\"}]");
+	assert_int_equal(load_collection(&ctx, coll_find("policies"), &items,
+	    &err), 0);
+	assert_int_equal(warnings, 1);
+	roles = json_get(items->u.arr.items[0], "roles");
+	s = json_write(roles, false, &len);
+	assert_string_equal(s, "[{\"role\":\"r1\",\"user\":null,\"sort\":1}]");
+	free(s);
+	roles = json_get(items->u.arr.items[1], "roles");
+	s = json_write(roles, false, &len);
+	assert_string_equal(s, "[{\"role\":null,\"user\":null,\"sort\":1}]");
+	free(s);
+	json_free(items);
+}
+
+static void test_snapshot(void **state)
+{
+	struct json *snap = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(load_snapshot(&ctx, &snap, &err), -1);
+	assert_non_null(strstr(err, "snapshot/info.json: no such file"));
+	free(err);
+	put("snapshot/info.json", "{\"version\": 1, \"directus\": \"11.11.0\"}");
+	put("snapshot/collections/b.json", "{\"collection\": \"b\"}");
+	put("snapshot/collections/a.json", "{\"collection\": \"a\"}");
+	put("snapshot/fields/a/id.json", "{\"collection\": \"a\", \"field\": \"id\"}");
+	assert_int_equal(load_snapshot(&ctx, &snap, &err), 0);
+	assert_int_equal(json_get(snap, "collections")->u.arr.len, 2);
+	assert_string_equal(json_str(json_get(json_get(snap,
+	    "collections")->u.arr.items[0], "collection")), "a");
+	assert_int_equal(json_get(snap, "fields")->u.arr.len, 1);
+	assert_int_equal(json_get(snap, "relations")->u.arr.len, 0);
+	json_free(snap);
+	put("snapshot/fields/a/bad.json", "[1,");
+	assert_int_equal(load_snapshot(&ctx, &snap, &err), -1);
+	assert_non_null(strstr(err, "snapshot/fields/a/bad.json: line 1"));
+	free(err);
+}
+
+static struct json *parse(const char *s)
+{
+	struct json *v = json_parse(s, strlen(s), NULL);
+
+	assert_non_null(v);
+	return v;
+}
+
+static void test_item_diff(void **state)
+{
+	struct json *src, *tgt, *d;
+	char *s;
+	size_t len;
+
+	(void)state;
+	/* Order of members ignored, [] equals {}, keys only the instance
+	 * has are no difference, _syncId and id ignored. */
+	src = parse("{\"a\": {\"x\": 1, \"y\": [1, 2]}, \"b\": [], \"c\": 3,"
+	    " \"_syncId\": \"s\"}");
+	tgt = parse("{\"id\": 9, \"c\": 3, \"b\": {}, \"a\": {\"y\": [1, 2],"
+	    " \"x\": 1}, \"extra\": true, \"_syncId\": \"s\"}");
+	assert_null(plan_item_diff(src, tgt));
+	json_free(tgt);
+	/* Whole top-level values are sent; array order matters. */
+	tgt = parse("{\"a\": {\"x\": 1, \"y\": [2, 1]}, \"b\": [], \"c\": 4}");
+	d = plan_item_diff(src, tgt);
+	assert_non_null(d);
+	s = json_write(d, false, &len);
+	assert_string_equal(s, "{\"a\":{\"x\":1,\"y\":[1,2]},\"c\":3}");
+	free(s);
+	json_free(d);
+	json_free(tgt);
+	/* A key missing on the instance is a difference. */
+	tgt = parse("{\"a\": {\"x\": 1, \"y\": [1, 2]}, \"b\": []}");
+	d = plan_item_diff(src, tgt);
+	s = json_write(d, false, &len);
+	assert_string_equal(s, "{\"c\":3}");
+	free(s);
+	json_free(d);
+	json_free(tgt);
+	json_free(src);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_empty_is_none),
+		cmocka_unit_test(test_policies_341),
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_item_diff),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
