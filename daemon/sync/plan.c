@@ -203,45 +203,63 @@ static int take_target(struct coll_plan *c, struct dx_call *call,
 
 /* directus-sync maps a placeholder SyncID that has no map row yet to the
  * instance's built-in item, and records the row (diff included). */
+struct ph_ctx {
+	struct sync_ctx *ctx;
+	struct plan *p;
+	char **errstr;
+};
+
+static int map_placeholder(void *arg, const char *table, const char *field,
+    const char *sid)
+{
+	struct ph_ctx *pc = arg;
+	struct plan *p = pc->p;
+	const struct idmap_row *row;
+	struct idmap_new nr;
+	const char *lid;
+
+	(void)field;
+	if (!ph_is(table, sid) || idmap_by_sync(p->map, table, sid))
+		return 0;
+	if (ph_fetch(pc->ctx->dx, &p->ph, pc->errstr) < 0)
+		return -1;
+	lid = ph_local_id(&p->ph, table, sid);
+	if (lid == NULL)
+		return 0;
+	row = idmap_by_local(p->map, table, lid);
+	if (row) {
+		sync_logf(pc->ctx, SYNC_WARN, "[%s] %s: the instance's item %s "
+		    "is tracked as %s already", table, sid, lid, row->sync_id);
+		return 0;
+	}
+	memset(&nr, 0, sizeof(nr));
+	nr.local_id = lid;
+	nr.sync_id = sid;
+	if (idmap_create(p->map, table, &nr, 1, pc->errstr) < 0)
+		return -1;
+	sync_logf(pc->ctx, SYNC_DEBUG, "[%s] %s is the instance's %s", table,
+	    sid, lid);
+	return 0;
+}
+
+/* Placeholders as items of the dump, and as references in its items. */
 static int map_placeholders(struct sync_ctx *ctx, struct plan *p,
     struct json *const *src, char **errstr)
 {
+	struct ph_ctx pc = { ctx, p, errstr };
 	size_t i, k;
 
 	for (i = 0; i < COLL_COUNT; i++) {
-		const char *table = coll_rules[i].name;
-
 		if (src[i] == NULL)
 			continue;
 		for (k = 0; k < src[i]->u.arr.len; k++) {
-			const char *sid = json_str(json_get(
-			    src[i]->u.arr.items[k], "_syncId"));
-			const char *lid;
-			const struct idmap_row *row;
-			struct idmap_new nr;
+			const struct json *it = src[i]->u.arr.items[k];
 
-			if (!ph_is(table, sid) || idmap_by_sync(p->map, table,
-			    sid))
-				continue;
-			if (ph_fetch(ctx->dx, &p->ph, errstr) < 0)
+			if (map_placeholder(&pc, coll_rules[i].name, NULL,
+			    json_str(json_get(it, "_syncId"))) < 0 ||
+			    xform_refs(&coll_rules[i], it, map_placeholder,
+			    &pc, errstr) < 0)
 				return -1;
-			lid = ph_local_id(&p->ph, table, sid);
-			if (lid == NULL)
-				continue;
-			row = idmap_by_local(p->map, table, lid);
-			if (row) {
-				sync_logf(ctx, SYNC_WARN, "[%s] %s: the "
-				    "instance's item %s is tracked as %s "
-				    "already", table, sid, lid, row->sync_id);
-				continue;
-			}
-			memset(&nr, 0, sizeof(nr));
-			nr.local_id = lid;
-			nr.sync_id = sid;
-			if (idmap_create(p->map, table, &nr, 1, errstr) < 0)
-				return -1;
-			sync_logf(ctx, SYNC_DEBUG, "[%s] %s is the instance's "
-			    "%s", table, sid, lid);
 		}
 	}
 	return 0;

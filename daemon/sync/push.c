@@ -788,6 +788,77 @@ out:
 	return rc;
 }
 
+/* --- references, checked before any write --- */
+
+struct refcheck {
+	struct push *ps;
+	struct strmap *creating[COLL_COUNT];
+	const struct coll_rule *r;
+	const char *sync_id;
+	struct buf bad;
+	size_t nbad;
+};
+
+static int ref_visit(void *arg, const char *table, const char *field,
+    const char *value)
+{
+	struct refcheck *rc = arg;
+	const struct coll_rule *t = coll_find(table);
+
+	if (idmap_by_sync(rc->ps->plan->map, table, value) ||
+	    (t && strmap_get(rc->creating[t - coll_rules], value)))
+		return 0;
+	if (rc->nbad++ < 10)
+		buf_addf(&rc->bad, "\n  %s %s: %s refers to %s %s", rc->r->name,
+		    rc->sync_id, field, table, value);
+	return 0;
+}
+
+/* Every reference of the dump's creates and updates must name an item
+ * that is tracked on the instance or created by this push. */
+static int check_refs(struct push *ps, char **errstr)
+{
+	struct refcheck rc;
+	size_t i, k;
+	int ret = 0;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.ps = ps;
+	buf_init(&rc.bad);
+	for (i = 0; i < COLL_COUNT; i++) {
+		rc.creating[i] = strmap_new();
+		for (k = 0; k < ps->plan->c[i].create.len; k++)
+			strmap_put(rc.creating[i],
+			    ps->plan->c[i].create.v[k].sync_id, (void *)1);
+	}
+	for (i = 0; i < COLL_COUNT && ret == 0; i++) {
+		struct coll_plan *c = &ps->plan->c[i];
+
+		rc.r = c->rule;
+		for (k = 0; k < c->create.len && ret == 0; k++) {
+			rc.sync_id = c->create.v[k].sync_id;
+			ret = xform_refs(c->rule, c->create.v[k].item,
+			    ref_visit, &rc, errstr);
+		}
+		for (k = 0; k < c->update.len && ret == 0; k++) {
+			rc.sync_id = c->update.v[k].sync_id;
+			ret = xform_refs(c->rule, c->update.v[k].diff,
+			    ref_visit, &rc, errstr);
+		}
+	}
+	if (ret == 0 && rc.nbad) {
+		xasprintf(errstr, "%zu reference(s) name items that are "
+		    "neither in the dump nor tracked on the instance; nothing "
+		    "was written:%s%s", rc.nbad, rc.bad.data,
+		    rc.nbad > 10 ? "\n  ..." : "");
+		ret = -1;
+	}
+	for (i = 0; i < COLL_COUNT; i++)
+		strmap_free(rc.creating[i]);
+	buf_clear(&rc.bad);
+	return ret;
+}
+
 /* --- the run --- */
 
 static size_t pending(const struct push *ps)
@@ -953,7 +1024,7 @@ int sync_push(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 	/* Everything is read and checked before the first write. */
 	if (sync_begin(ctx, errstr) < 0 ||
 	    plan_build(ctx, &plan, true, errstr) < 0 ||
-	    check_deletes(&ps, errstr) < 0)
+	    check_deletes(&ps, errstr) < 0 || check_refs(&ps, errstr) < 0)
 		goto out;
 	for (i = 0; i < COLL_COUNT; i++) {
 		ps.create_done[i] = xcalloc(plan.c[i].create.len + 1,

@@ -16,6 +16,10 @@ struct mapper {
 	bool to_local;
 	const char *coll;
 	char *missing;		/* first unmapped reference (to_local) */
+	/* Visit mode (xform_refs): called for each reference, no change. */
+	int (*visit)(void *arg, const char *table, const char *field,
+	    const char *value);
+	void *visit_arg;
 };
 
 static void set_string(struct json *v, const char *s)
@@ -56,6 +60,12 @@ static int map_scalar(struct mapper *mp, struct json *v, const char *table,
 	key = json_scalar_string(v);
 	if (key == NULL)
 		return 0;
+	if (mp->visit) {
+		int rc = mp->visit(mp->visit_arg, table, field, key);
+
+		free(key);
+		return rc;
+	}
 	row = mp->to_local ? idmap_by_sync(mp->m, table, key) :
 	    idmap_by_local(mp->m, table, key);
 	if (row)
@@ -76,7 +86,7 @@ static int map_field(struct mapper *mp, struct json *obj, const char *key,
 		return 0;
 	if (v->type != JSON_ARRAY)
 		return map_scalar(mp, v, table, key, errstr);
-	for (i = v->u.arr.len; i-- > 0;)
+	for (i = v->u.arr.len; i-- > 0 && !mp->visit;)
 		if (v->u.arr.items[i]->type == JSON_NULL)
 			json_array_remove(v, i);
 	for (i = 0; i < v->u.arr.len; i++)
@@ -145,7 +155,7 @@ int xform_to_dump(const struct idmap *m, const struct sync_opts *o,
     const struct coll_rule *r, struct json *item, const char *sync_id,
     char **errstr)
 {
-	struct mapper mp = { m, false, r->name, NULL };
+	struct mapper mp = { m, false, r->name, NULL, NULL, NULL };
 	bool policies = strcmp(r->name, "policies") == 0;
 	size_t k;
 
@@ -165,7 +175,7 @@ int xform_to_dump(const struct idmap *m, const struct sync_opts *o,
 int xform_to_local(const struct idmap *m, const struct coll_rule *r,
     struct json *item, char **missing, char **errstr)
 {
-	struct mapper mp = { m, true, r->name, NULL };
+	struct mapper mp = { m, true, r->name, NULL, NULL, NULL };
 
 	json_del(item, "_syncId");
 	if (map_all(&mp, r, item, errstr) < 0) {
@@ -177,4 +187,14 @@ int xform_to_local(const struct idmap *m, const struct coll_rule *r,
 		return 1;
 	}
 	return 0;
+}
+
+int xform_refs(const struct coll_rule *r, const struct json *item,
+    int (*visit)(void *arg, const char *table, const char *field,
+    const char *value), void *arg, char **errstr)
+{
+	struct mapper mp = { NULL, true, r->name, NULL, visit, arg };
+
+	/* Visiting changes nothing: the cast is safe. */
+	return map_all(&mp, r, (struct json *)item, errstr);
 }

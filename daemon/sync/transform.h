@@ -27,4 +27,10 @@ int xform_to_dump(const struct idmap *m, const struct sync_opts *o,
 int xform_to_local(const struct idmap *m, const struct coll_rule *r,
     struct json *item, char **missing, char **errstr);
 
+/* Call visit(arg, table, field, value) for every reference of a dump
+ * item (templates and nulls left out); a negative return stops. */
+int xform_refs(const struct coll_rule *r, const struct json *item,
+    int (*visit)(void *arg, const char *table, const char *field,
+    const char *value), void *arg, char **errstr);
+
 #endif

@@ -60,6 +60,12 @@ refused not-an-array "collections/roles.json: expected an array" "$Y"
 S="$T/badsnap"; cp -r "$E" "$S"; echo '{' >"$S/snapshot/info.json"
 refused bad-snapshot "snapshot/info.json: line" "$S"
 
+U="$T/unresolved"; cp -r "$E" "$U"
+node -e '
+const fs = require("fs"), f = process.argv[1] + "/collections/panels.json";
+const a = JSON.parse(fs.readFileSync(f)); a[0].dashboard = "no-such-dashboard"; fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$U"
+refused unresolved-reference "dashboard refers to dashboards no-such-dashboard" "$U"
+
 start_proxy "$TGT_URL" --match "/permissions?" --status 500
 refused read-500 "GET /permissions.*HTTP 500" "$E" --url "$PROXY_URL"
 stop_proxy
