@@ -128,12 +128,17 @@ int sync_remove_permission_duplicates(struct sync_ctx *ctx, bool keep_last,
 			sids[nsids++] = xstrdup(row->sync_id);
 		free(lid);
 	}
-	if (dx_request(ctx->dx, "DELETE", "/permissions", ids, NULL,
-	    errstr) < 0) {
-		ids = NULL;
-		goto out;
+	/* Ids in bodies of at most 1000 (far below Directus' 1 MB). */
+	for (i = 0; i < ids->u.arr.len; i += 1000) {
+		struct json *chunk = json_new_array();
+
+		for (k = i; k < ids->u.arr.len && k < i + 1000; k++)
+			json_array_append(chunk, json_copy(
+			    ids->u.arr.items[k]));
+		if (dx_request(ctx->dx, "DELETE", "/permissions", chunk, NULL,
+		    errstr) < 0)
+			goto out;
 	}
-	ids = NULL;
 	if (idmap_remove(m, table, (const char *const *)sids, nsids,
 	    errstr) < 0)
 		goto out;

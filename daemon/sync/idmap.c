@@ -530,16 +530,24 @@ int idmap_remove(struct idmap *m, const char *table,
 		}
 		free(esc);
 	} else if (!m->absent) {
-		ids = json_new_array();
+		/* Row ids in bodies of at most 1000 (far below 1 MB). */
 		for (i = 0; i < n; i++) {
 			uintptr_t k = (uintptr_t)strmap_get(t->by_sync,
 			    sync_ids[i]);
 
-			if (k && t->rows[k - 1].row_id)
-				json_array_append(ids, json_new_string(
-				    t->rows[k - 1].row_id));
+			if (k == 0 || t->rows[k - 1].row_id == NULL)
+				continue;
+			if (ids == NULL)
+				ids = json_new_array();
+			json_array_append(ids, json_new_string(
+			    t->rows[k - 1].row_id));
+			if (ids->u.arr.len == 1000) {
+				dx_call_init(&calls[ncalls++], "DELETE",
+				    xstrdup(COLL), ids, 0);
+				ids = NULL;
+			}
 		}
-		if (ids->u.arr.len) {
+		if (ids) {
 			dx_call_init(&calls[ncalls++], "DELETE",
 			    xstrdup(COLL), ids, 0);
 			ids = NULL;

@@ -480,6 +480,22 @@ static int take_schema_diff(struct sync_ctx *ctx, struct plan *p,
 	return 0;
 }
 
+/* The schema diff sends the whole snapshot in one body, which cannot be
+ * split: past Directus' MAX_PAYLOAD_SIZE (1 MB by default) say so. */
+static void payload_hint(const struct json *snap, char **errstr)
+{
+	size_t len;
+	char *s = json_write(snap, false, &len), *msg;
+
+	free(s);
+	if (len < 1000 * 1000)
+		return;
+	xasprintf(&msg, "%s (the snapshot is %zu KB in one request: Directus'"
+	    " MAX_PAYLOAD_SIZE must be larger)", *errstr, len / 1024);
+	free(*errstr);
+	*errstr = msg;
+}
+
 int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
     char **errstr)
 {
@@ -541,8 +557,12 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 		    "/schema/diff?force=true" : "/schema/diff"), snap, 0);
 		snap = NULL;
 	}
-	if (n && dx_run(ctx->dx, calls, n, errstr) < 0)
+	if (n && dx_run(ctx->dx, calls, n, errstr) < 0) {
+		if (schema_idx >= 0 && calls[schema_idx].error &&
+		    *errstr && strstr(*errstr, "/schema/diff"))
+			payload_hint(calls[schema_idx].body, errstr);
 		goto out;
+	}
 	for (i = 0; i < COLL_COUNT; i++)
 		if (idx[i] >= 0 && take_target(&p->c[i], &calls[idx[i]],
 		    errstr) < 0)
