@@ -311,6 +311,22 @@ static struct json *nested_roles(const struct json *raw, const struct json *want
 	return out;
 }
 
+/* Append an update (taking over ch's members) to collection ci, with
+ * its done flag. */
+static void add_update(struct push *ps, size_t ci, const struct plan_change *ch)
+{
+	struct plan_list *u = &ps->plan->c[ci].update;
+
+	if (u->len == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 16;
+		u->v = xreallocarray(u->v, u->cap, sizeof(*u->v));
+	}
+	ps->update_done[ci] = xreallocarray(ps->update_done[ci], u->len + 1,
+	    sizeof(bool));
+	u->v[u->len] = *ch;
+	ps->update_done[ci][u->len++] = false;
+}
+
 /* --- creates --- */
 
 /* Adopt, instead of creating: an untracked item whose id is the SyncID
@@ -396,22 +412,13 @@ static int adopt(struct push *ps, size_t ci, char **errstr)
 			d = plan_item_diff(ch->item, copy);
 			json_free(copy);
 			if (d) {
-				struct plan_list *u = &c->update;
+				struct plan_change nc;
 
-				if (u->len == u->cap) {
-					u->cap = u->cap ? u->cap * 2 : 16;
-					u->v = xreallocarray(u->v, u->cap,
-					    sizeof(*u->v));
-					ps->update_done[ci] = xreallocarray(
-					    ps->update_done[ci], u->cap,
-					    sizeof(bool));
-				}
-				u->v[u->len].sync_id = xstrdup(ch->sync_id);
-				u->v[u->len].local_id = xstrdup(lid);
-				u->v[u->len].item = json_copy(ch->item);
-				u->v[u->len].diff = d;
-				ps->update_done[ci][u->len] = false;
-				u->len++;
+				nc.sync_id = xstrdup(ch->sync_id);
+				nc.local_id = xstrdup(lid);
+				nc.item = json_copy(ch->item);
+				nc.diff = d;
+				add_update(ps, ci, &nc);
 			}
 		}
 		free(lid);
@@ -971,19 +978,8 @@ static int run_pass(struct push *ps, unsigned pass, char **errstr)
 			if (!link_done[i]) {
 				/* Leave it for the next pass. */
 				struct plan_change *ch = &ps->links.v[i];
-				size_t fi = coll_index("flows");
-				struct plan_list *u = &ps->plan->c[fi].update;
 
-				if (u->len == u->cap) {
-					u->cap = u->cap ? u->cap * 2 : 16;
-					u->v = xreallocarray(u->v, u->cap,
-					    sizeof(*u->v));
-					ps->update_done[fi] = xreallocarray(
-					    ps->update_done[fi], u->cap,
-					    sizeof(bool));
-				}
-				u->v[u->len] = *ch;
-				ps->update_done[fi][u->len++] = false;
+				add_update(ps, coll_index("flows"), ch);
 				memset(ch, 0, sizeof(*ch));
 			}
 		free(link_done);

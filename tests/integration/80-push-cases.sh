@@ -18,6 +18,19 @@ check "a push into a fresh instance needs one pass" grep -q "(1 pass(es)" "$T/pu
 clean() { dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$1" >"$T/diff.out" 2>&1 || { head -20 "$T/diff.out" >&2; return 1; }; }
 edit() { node -e "const fs = require('fs'), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f)); $2; fs.writeFileSync(f, JSON.stringify(a, null, 2) + '\n');" "$1"; }
 
+# Items whose map rows were lost are adopted, not duplicated: a flow (id
+# preserved: the id is the SyncID) and a permission (integer id: an
+# untracked permission equal to the dump's).
+fl=$(node -pe 'JSON.parse(require("fs").readFileSync(process.argv[1]))[0]._syncId' "$D/collections/flows.json")
+pm=$(DX_URL=$DST_URL dx_api GET '/permissions?limit=1&sort=id&fields=id' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data[0].id')
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" helpers untrack --collection flows --id "$fl" >/dev/null 2>&1
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" helpers untrack --collection permissions --id "$pm" >/dev/null 2>&1
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" push --dump-path "$D" >"$T/adopt.log" 2>&1 || { tail "$T/adopt.log"; fail "push after lost map rows"; }
+check "lost map rows: the flow and the permission are adopted" test "$(grep -c 'already exists but had no id map' "$T/adopt.log")" = 2
+check "lost map rows: nothing created" grep -q " 0 created" "$T/adopt.log"
+check "lost map rows: no duplicates" same_counts "$DST_URL" "$D"
+check "lost map rows: diff exits 0" clean "$D"
+
 # A chain of operations reversed (check_status -reject-> log_refused ->
 # notify_user -> mail_admin becomes check_status -reject-> mail_admin ->
 # notify_user -> log_refused): resolve is unique on the instance, so the
