@@ -18,6 +18,14 @@ check "a push into a fresh instance needs one pass" grep -q "(1 pass(es)" "$T/pu
 clean() { dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$1" >"$T/diff.out" 2>&1 || { head -20 "$T/diff.out" >&2; return 1; }; }
 edit() { node -e "const fs = require('fs'), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f)); $2; fs.writeFileSync(f, JSON.stringify(a, null, 2) + '\n');" "$1"; }
 
+# A dump from another Directus version: the schema diff needs -f.
+V="$T/version"; cp -r "$D" "$V"
+edit "$V/snapshot/info.json" 'a.directus = "11.99.0"'
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$V" >"$T/version.out" 2>&1
+check "another version without -f: exit 1" test $? = 1
+check "another version without -f: Directus' refusal is shown" grep -q "POST /schema/diff: HTTP 400" "$T/version.out"
+check "another version with -f: diff exits 0" dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$V" -f
+
 # Items whose map rows were lost are adopted, not duplicated: a flow (id
 # preserved: the id is the SyncID) and a permission (integer id: an
 # untracked permission equal to the dump's).
