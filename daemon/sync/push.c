@@ -337,55 +337,61 @@ static int adopt(struct push *ps, size_t ci, char **errstr)
 {
 	struct coll_plan *c = &ps->plan->c[ci];
 	const struct coll_rule *r = c->rule;
-	bool preserve = sync_opts_preserves(ps->o, r->name);
-	size_t i;
+	bool by_id = sync_opts_preserves(ps->o, r->name) && uuid_keyed(r);
+	struct json **cand = NULL;	/* untracked items, dump form */
+	char **cid = NULL;		/* their ids; NULL once adopted */
+	size_t i, k, nc = 0;
+	int rc = -1;
 
-	if (!preserve && uuid_keyed(r))
+	if ((uuid_keyed(r) && !by_id) || r->singleton)
 		return 0;
+	if (!by_id) {
+		cand = xcalloc(c->target->u.arr.len + 1, sizeof(*cand));
+		cid = xcalloc(c->target->u.arr.len + 1, sizeof(*cid));
+		for (k = 0; k < c->target->u.arr.len; k++) {
+			const struct json *t = c->target->u.arr.items[k];
+			char *tl = json_scalar_string(json_get(t, "id"));
+
+			if (tl == NULL || idmap_by_local(ps->plan->map, r->name,
+			    tl)) {
+				free(tl);
+				continue;
+			}
+			cand[nc] = json_copy(t);
+			cid[nc] = tl;
+			if (xform_to_dump(ps->plan->map, ps->o, r, cand[nc++],
+			    "_", errstr) < 0)
+				goto out;
+		}
+	}
 	for (i = 0; i < c->create.len; i++) {
 		struct plan_change *ch = &c->create.v[i];
 		const struct json *raw = NULL;
+		struct json *copy, *d;
 		struct idmap_new nr;
 		char *lid = NULL;
 
 		if (ps->create_done[ci][i])
 			continue;
-		if (preserve && uuid_keyed(r)) {
+		if (by_id) {
 			raw = strmap_get(c->by_local, ch->sync_id);
-			if (raw)
+			if (raw && !idmap_by_local(ps->plan->map, r->name,
+			    ch->sync_id))
 				lid = xstrdup(ch->sync_id);
-		} else if (!r->singleton) {
-			size_t k;
-
-			for (k = 0; k < c->target->u.arr.len && !raw; k++) {
-				const struct json *t = c->target->u.arr.items[k];
-				char *tl = json_scalar_string(json_get(t, "id"));
-				struct json *copy, *d;
-
-				if (tl == NULL || idmap_by_local(ps->plan->map,
-				    r->name, tl)) {
-					free(tl);
+		} else {
+			for (k = 0; k < nc && lid == NULL; k++) {
+				if (cid[k] == NULL)
 					continue;
-				}
-				copy = json_copy(t);
-				if (xform_to_dump(ps->plan->map, ps->o, r, copy,
-				    ch->sync_id, errstr) < 0) {
-					json_free(copy);
-					free(tl);
-					return -1;
-				}
-				d = plan_item_diff(ch->item, copy);
+				d = plan_item_diff(ch->item, cand[k]);
 				if (d == NULL) {
-					raw = t;
-					lid = tl;
-				} else
-					free(tl);
-				json_free(copy);
+					lid = cid[k];
+					cid[k] = NULL;
+					raw = strmap_get(c->by_local, lid);
+				}
 				json_free(d);
 			}
 		}
-		if (raw == NULL || (lid && idmap_by_local(ps->plan->map,
-		    r->name, lid))) {
+		if (lid == NULL || raw == NULL) {
 			free(lid);
 			continue;
 		}
@@ -394,36 +400,41 @@ static int adopt(struct push *ps, size_t ci, char **errstr)
 		nr.sync_id = ch->sync_id;
 		if (idmap_create(ps->plan->map, r->name, &nr, 1, errstr) < 0) {
 			free(lid);
-			return -1;
+			goto out;
 		}
 		sync_logf(ps->ctx, SYNC_WARN, "[%s] Item %s already exists but "
 		    "had no id map: tracking it", r->name, lid);
 		ps->create_done[ci][i] = true;
-		/* Compare it as an update. */
-		{
-			struct json *copy = json_copy(raw), *d;
-
-			if (xform_to_dump(ps->plan->map, ps->o, r, copy,
-			    ch->sync_id, errstr) < 0) {
-				json_free(copy);
-				free(lid);
-				return -1;
-			}
-			d = plan_item_diff(ch->item, copy);
+		/* It is compared as an update. */
+		copy = json_copy(raw);
+		if (xform_to_dump(ps->plan->map, ps->o, r, copy, ch->sync_id,
+		    errstr) < 0) {
 			json_free(copy);
-			if (d) {
-				struct plan_change nc;
-
-				nc.sync_id = xstrdup(ch->sync_id);
-				nc.local_id = xstrdup(lid);
-				nc.item = json_copy(ch->item);
-				nc.diff = d;
-				add_update(ps, ci, &nc);
-			}
+			free(lid);
+			goto out;
 		}
-		free(lid);
+		d = plan_item_diff(ch->item, copy);
+		json_free(copy);
+		if (d) {
+			struct plan_change nc2;
+
+			nc2.sync_id = xstrdup(ch->sync_id);
+			nc2.local_id = lid;
+			nc2.item = json_copy(ch->item);
+			nc2.diff = d;
+			add_update(ps, ci, &nc2);
+		} else
+			free(lid);
 	}
-	return 0;
+	rc = 0;
+out:
+	for (k = 0; k < nc; k++) {
+		json_free(cand[k]);
+		free(cid[k]);
+	}
+	free(cand);
+	free(cid);
+	return rc;
 }
 
 /* POST bodies in batches of at most BATCH_ITEMS items and BATCH_BYTES. */
@@ -450,6 +461,113 @@ static int post_batches(struct push *ps, const struct coll_rule *r,
 		if (dx_request(ps->ctx->dx, "POST", r->endpoint, arr, NULL,
 		    errstr) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* Whether a created item, as Directus answers it, is the one sent. */
+static bool same_item(const struct coll_rule *r, const struct json *sent,
+    const struct json *got)
+{
+	static const char *const keys[] = { "collection", "action", "policy",
+	    "role", "bookmark" };
+	size_t i;
+
+	(void)r;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct json *a = json_get(sent, keys[i]);
+
+		if (a && !json_equal(a, json_get(got, keys[i])) &&
+		    !(json_is_null(a) && json_is_null(json_get(got, keys[i]))))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Create items with integer keys (permissions, presets) in batches, or
+ * the settings row. Directus gives an array's items consecutive ids and
+ * answers them sorted by id, so the answer is in the order sent; each
+ * is checked against what was sent before its id is taken. ids[i] gets
+ * the id of bodies[i] (caller frees); bodies are consumed.
+ */
+static int post_int_batches(struct push *ps, const struct coll_rule *r,
+    struct json **bodies, size_t n, char **ids, char **errstr)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		struct json *arr = json_new_array(), *res = NULL, *data;
+		size_t first = i, bytes = 0;
+		int rc;
+
+		if (r->singleton) {
+			rc = dx_request(ps->ctx->dx, "PATCH", r->endpoint,
+			    bodies[i], &res, errstr);
+			bodies[i] = NULL;
+			json_free(arr);
+			if (rc < 0)
+				return -1;
+			ids[i] = json_scalar_string(json_get(dx_data(res),
+			    "id"));
+			json_free(res);
+			if (ids[i++] == NULL) {
+				xasprintf(errstr, "PATCH %s: no id in the "
+				    "answer", r->endpoint);
+				return -1;
+			}
+			continue;
+		}
+		while (i < n && arr->u.arr.len < BATCH_ITEMS) {
+			size_t len;
+			char *t = json_write(bodies[i], false, &len);
+
+			free(t);
+			if (arr->u.arr.len > 0 && bytes + len > BATCH_BYTES)
+				break;
+			bytes += len + 1;
+			json_array_append(arr, json_copy(bodies[i++]));
+		}
+		rc = dx_request(ps->ctx->dx, "POST", r->endpoint, arr, &res,
+		    errstr);
+		if (rc < 0)
+			return -1;
+		data = dx_data(res);
+		/* /permissions answers add synthetic rows without an id. */
+		for (k = data && data->type == JSON_ARRAY ? data->u.arr.len : 0;
+		    k-- > 0;)
+			if (json_is_null(json_get(data->u.arr.items[k], "id")))
+				json_array_remove(data, k);
+		if (data == NULL || data->type != JSON_ARRAY ||
+		    data->u.arr.len != i - first) {
+			xasprintf(errstr, "POST %s: expected %zu items in the "
+			    "answer", r->endpoint, i - first);
+			json_free(res);
+			return -1;
+		}
+		for (k = first; k < i; k++) {
+			const struct json *got = data->u.arr.items[k - first];
+
+			if (!same_item(r, bodies[k], got)) {
+				xasprintf(errstr, "POST %s: the answer's items "
+				    "are not in the order sent; the next push "
+				    "will adopt them", r->endpoint);
+				json_free(res);
+				return -1;
+			}
+			ids[k] = json_scalar_string(json_get(got, "id"));
+			if (ids[k] == NULL) {
+				xasprintf(errstr, "POST %s: an item without id "
+				    "in the answer", r->endpoint);
+				json_free(res);
+				return -1;
+			}
+		}
+		json_free(res);
+	}
+	for (k = 0; k < n; k++) {
+		json_free(bodies[k]);
+		bodies[k] = NULL;
 	}
 	return 0;
 }
@@ -522,47 +640,26 @@ static int create_items(struct push *ps, size_t ci, char **errstr)
 			if (post_batches(ps, r, bodies, nready, errstr) < 0)
 				goto out;
 		} else {
-			/* Integer keys: one POST each (the answer gives the
-			 * id), in parallel, then the map rows. */
-			struct dx_call *calls = xcalloc(nready,
-			    sizeof(*calls));
-			size_t k;
-			int run;
+			/* Integer keys (and settings): the answers give the
+			 * ids, then the map rows, in one go. */
+			size_t k, nrows = 0;
 
-			for (k = 0; k < nready; k++) {
-				dx_call_init(&calls[k], r->singleton ? "PATCH" :
-				    "POST", xstrdup(r->endpoint), bodies[k], 0);
-				bodies[k] = NULL;
-			}
-			run = dx_run(ps->ctx->dx, calls, nready, errstr);
-			for (k = 0; run == 0 && k < nready; k++) {
-				ids[k] = json_scalar_string(json_get(dx_data(
-				    calls[k].result), "id"));
-				rows[k].local_id = ids[k] ? ids[k] : "";
-				rows[k].sync_id = c->create.v[which[k]].sync_id;
-				if (ids[k] == NULL) {
-					xasprintf(errstr, "%s %s: no id in the "
-					    "answer", calls[k].method,
-					    calls[k].path);
-					run = -1;
-				}
-			}
-			for (k = 0; k < nready; k++)
-				dx_call_clear(&calls[k]);
-			free(calls);
-			/* Settings: the placeholder row may exist already. */
-			for (k = 0; run == 0 && k < nready; k++) {
-				if (idmap_by_sync(ps->plan->map, r->name,
-				    rows[k].sync_id))
-					continue;
-				if (idmap_create(ps->plan->map, r->name,
-				    &rows[k], 1, errstr) < 0)
-					run = -1;
-				else
-					ps->st->map_rows_created++;
-			}
-			if (run < 0)
+			if (post_int_batches(ps, r, bodies, nready, ids,
+			    errstr) < 0)
 				goto out;
+			for (k = 0; k < nready; k++) {
+				const char *sid = c->create.v[which[k]].sync_id;
+
+				/* Settings: the placeholder row may exist. */
+				if (idmap_by_sync(ps->plan->map, r->name, sid))
+					continue;
+				rows[nrows].local_id = ids[k];
+				rows[nrows++].sync_id = sid;
+			}
+			if (idmap_create(ps->plan->map, r->name, rows, nrows,
+			    errstr) < 0)
+				goto out;
+			ps->st->map_rows_created += nrows;
 		}
 		for (i = 0; i < nready; i++) {
 			struct plan_change *ch = &c->create.v[which[i]];
