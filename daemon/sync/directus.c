@@ -57,6 +57,8 @@ void dx_call_clear(struct dx_call *c)
 {
 	free(c->path);
 	json_free(c->body);
+	free(c->raw_body);
+	c->raw_body = NULL;
 	json_free(c->result);
 	free(c->raw);
 	free(c->error);
@@ -165,7 +167,10 @@ int dx_run(struct dx *dx, struct dx_call *calls, size_t n, char **errstr)
 	for (i = 0; i < n; i++) {
 		char *body = NULL;
 
-		if (calls[i].body)
+		if (calls[i].raw_body) {
+			body = calls[i].raw_body;
+			calls[i].raw_body = NULL;
+		} else if (calls[i].body)
 			body = json_write(calls[i].body, false, NULL);
 		http_req_init(&reqs[i], calls[i].method, calls[i].path, body);
 		reqs[i].done = call_done;

@@ -25,6 +25,8 @@ struct dx_call {
 	const char *method;
 	char *path;		/* owned */
 	struct json *body;	/* owned, may be NULL */
+	char *raw_body;		/* owned: a body already in JSON text,
+				 * used instead of body (set after init) */
 	unsigned flags;
 	/* Called when this call has its answer, while the others of the
 	 * batch may still run; a failure fails the batch with *errstr. */

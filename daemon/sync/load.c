@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "fsutil.h"
 #include "load.h"
 #include "schema.h"
@@ -144,9 +145,10 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Append the content of every .json file under dir (recursively, in
- * name order) to arr; a missing dir adds nothing. */
-static int read_tree(const char *dir, struct json *arr, char **errstr)
+/* Hand every .json file under dir (recursively, in name order) to
+ * each(arg, content), which takes it over; a missing dir has none. */
+static int read_tree(const char *dir, int (*each)(void *arg,
+    struct json *v, char **errstr), void *arg, char **errstr)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -180,7 +182,7 @@ static int read_tree(const char *dir, struct json *arr, char **errstr)
 			xasprintf(errstr, "%s: %s", p, strerror(errno));
 			rc = -1;
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = read_tree(p, arr, errstr);
+			rc = read_tree(p, each, arg, errstr);
 		} else if (l > 5 && strcmp(names[i] + l - 5, ".json") == 0) {
 			struct json *v;
 
@@ -190,7 +192,7 @@ static int read_tree(const char *dir, struct json *arr, char **errstr)
 				json_free(v);
 				rc = -1;
 			} else if (rc == 0) {
-				json_array_append(arr, v);
+				rc = each(arg, v, errstr);
 			}
 		}
 		free(p);
@@ -201,39 +203,61 @@ static int read_tree(const char *dir, struct json *arr, char **errstr)
 	return rc;
 }
 
-int load_snapshot(const struct sync_ctx *ctx, struct json **snap,
+struct text_ctx {
+	struct buf *b;
+	bool first;
+	void (*field)(void *arg, const struct json *f);
+	void *arg;
+};
+
+static void add_item(struct text_ctx *t, const struct json *v)
+{
+	size_t len;
+	char *s;
+
+	if (schema_is_ignored(v))
+		return;
+	if (t->field)
+		t->field(t->arg, v);
+	s = json_write(v, false, &len);
+	if (!t->first)
+		buf_addc(t->b, ',');
+	buf_add(t->b, s, len);
+	free(s);
+	t->first = false;
+}
+
+static int text_cb(void *arg, struct json *v, char **errstr)
+{
+	(void)errstr;
+	add_item(arg, v);
+	json_free(v);
+	return 0;
+}
+
+int load_snapshot_text(const struct sync_ctx *ctx, char **text,
+    void (*field)(void *arg, const struct json *f), void *arg,
     char **errstr)
 {
-	const struct sync_opts *o = ctx->opts;
 	static const char *const parts[] = { "collections", "fields",
 	    "relations" };
-	char *dir = fs_join(o->dump_path, o->snapshot_path), *path;
-	struct json *s = NULL;
-	size_t i;
+	const struct sync_opts *o = ctx->opts;
+	char *dir = fs_join(o->dump_path, o->snapshot_path), *path, *s;
+	struct json *info = NULL;
+	struct buf b;
+	size_t i, len;
 	int rc = -1;
 
+	buf_init(&b);
 	path = fs_join(dir, o->split ? "info.json" : "snapshot.json");
-	if (read_json(path, &s, errstr) < 0)
+	if (read_json(path, &info, errstr) < 0)
 		goto out;
-	if (s->type != JSON_OBJECT) {
+	if (info->type != JSON_OBJECT) {
 		xasprintf(errstr, "%s: expected an object", path);
 		goto out;
 	}
-	if (o->split) {
-		for (i = 0; i < 3; i++) {
-			char *sub = fs_join(dir, parts[i]);
-			struct json *arr = json_new_array();
-
-			json_set(s, parts[i], arr);
-			rc = read_tree(sub, arr, errstr);
-			free(sub);
-			if (rc < 0)
-				goto out;
-		}
-	}
-	rc = -1;
 	for (i = 0; i < 3; i++) {
-		struct json *a = json_get(s, parts[i]);
+		const struct json *a = json_get(info, parts[i]);
 
 		if (a && a->type != JSON_ARRAY) {
 			xasprintf(errstr, "%s: \"%s\" is not an array", path,
@@ -241,12 +265,49 @@ int load_snapshot(const struct sync_ctx *ctx, struct json **snap,
 			goto out;
 		}
 	}
-	schema_filter(s);
-	*snap = s;
-	s = NULL;
+	/* info's members, then the three lists. */
+	{
+		struct json *lists[3];
+
+		for (i = 0; i < 3; i++)
+			lists[i] = json_take(info, parts[i]);
+		s = json_write(info, false, &len);
+		buf_add(&b, s, len - 1);	/* without the closing brace */
+		free(s);
+		for (i = 0; i < 3; i++) {
+			struct text_ctx t = { &b, true, i == 1 ? field : NULL,
+			    arg };
+			size_t k;
+
+			buf_addf(&b, "%s\"%s\":[", len > 2 ? "," : "",
+			    parts[i]);
+			len = 3;	/* a member is written now */
+			if (!o->split) {
+				for (k = 0; lists[i] && k < lists[i]->u.arr.len;
+				    k++)
+					add_item(&t, lists[i]->u.arr.items[k]);
+			} else {
+				char *sub = fs_join(dir, parts[i]);
+
+				rc = read_tree(sub, text_cb, &t, errstr);
+				free(sub);
+				if (rc < 0) {
+					for (k = i; k < 3; k++)
+						json_free(lists[k]);
+					goto out;
+				}
+				rc = -1;
+			}
+			json_free(lists[i]);
+			buf_addc(&b, ']');
+		}
+		buf_addc(&b, '}');
+	}
+	*text = buf_steal(&b, NULL);
 	rc = 0;
 out:
-	json_free(s);
+	buf_clear(&b);
+	json_free(info);
 	free(path);
 	free(dir);
 	return rc;

@@ -18,10 +18,14 @@
 int load_collection(const struct sync_ctx *ctx, const struct coll_rule *r,
     struct json **items, char **errstr);
 
-/* The schema snapshot: the split files put back together (info.json is
- * required, the sub-trees may be missing) or snapshot.json with
- * --no-split; without the map collections. */
-int load_snapshot(const struct sync_ctx *ctx, struct json **snap,
+/* The schema snapshot as the JSON text of a /schema/diff body: the split
+ * files put back together (info.json is required, the sub-trees may be
+ * missing) or snapshot.json with --no-split, without the map
+ * collections; built file by file, so that no tree of the whole snapshot
+ * is held. field(arg, f) sees each field on the way. *text is the
+ * caller's. */
+int load_snapshot_text(const struct sync_ctx *ctx, char **text,
+    void (*field)(void *arg, const struct json *f), void *arg,
     char **errstr);
 
 #endif

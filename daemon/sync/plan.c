@@ -308,17 +308,20 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 
 		strmap_put(in_dump, sid, it);
 		if (raw == NULL) {
-			list_add(&c->create, sid, NULL, json_copy(it), NULL);
+			/* The plan takes the item over from the file's list;
+			 * sid points into it and stays valid. */
+			list_add(&c->create, sid, NULL, it, NULL);
+			src->u.arr.items[i] = NULL;
 			continue;
 		}
 		if (target_dump_form(p, o, r, raw, sid, &t, errstr) < 0)
 			goto out;
 		d = plan_item_diff(it, t);
 		json_free(t);
-		if (d)
-			list_add(&c->update, sid, row->local_id, json_copy(it),
-			    d);
-		else
+		if (d) {
+			list_add(&c->update, sid, row->local_id, it, d);
+			src->u.arr.items[i] = NULL;
+		} else
 			c->unchanged++;
 	}
 	rows = idmap_rows(p->map, r->name, &n);
@@ -364,37 +367,29 @@ static size_t schema_count(const struct json *diff)
 	return n;
 }
 
-/* The dump's uuid fields, "collection/field": type uuid, or a 36
+/* Note a uuid field of the dump, "collection/field": type uuid, or a 36
  * character char/varchar column (how SQLite reports a uuid field). */
-static struct strmap *uuid_fields(const struct json *snap)
+static void note_uuid_field(void *arg, const struct json *e)
 {
-	const struct json *f = json_get(snap, "fields");
-	struct strmap *m = strmap_new();
-	size_t i;
+	struct strmap *m = arg;
+	const char *c = json_str(json_get(e, "collection"));
+	const char *n = json_str(json_get(e, "field"));
+	const char *t = json_str(json_get(e, "type"));
+	const struct json *sch = json_get(e, "schema");
+	const struct json *len = json_get(sch, "max_length");
+	const char *dt = json_str(json_get(sch, "data_type"));
+	bool uuid = t && strcmp(t, "uuid") == 0;
+	char *k;
 
-	for (i = 0; f && f->type == JSON_ARRAY && i < f->u.arr.len; i++) {
-		const struct json *e = f->u.arr.items[i];
-		const char *c = json_str(json_get(e, "collection"));
-		const char *n = json_str(json_get(e, "field"));
-		const char *t = json_str(json_get(e, "type"));
-		char *k;
-
-		const struct json *sch = json_get(e, "schema");
-		const struct json *len = json_get(sch, "max_length");
-		const char *dt = json_str(json_get(sch, "data_type"));
-		bool uuid = t && strcmp(t, "uuid") == 0;
-
-		if (!uuid && dt && len && len->type == JSON_NUMBER &&
-		    len->u.num == 36 && (strcmp(dt, "char") == 0 ||
-		    strcmp(dt, "varchar") == 0))
-			uuid = true;
-		if (c == NULL || n == NULL || !uuid)
-			continue;
-		xasprintf(&k, "%s/%s", c, n);
-		strmap_put(m, k, (void *)1);
-		free(k);
-	}
-	return m;
+	if (!uuid && dt && len && len->type == JSON_NUMBER &&
+	    len->u.num == 36 && (strcmp(dt, "char") == 0 ||
+	    strcmp(dt, "varchar") == 0))
+		uuid = true;
+	if (c == NULL || n == NULL || !uuid)
+		return;
+	xasprintf(&k, "%s/%s", c, n);
+	strmap_put(m, k, (void *)1);
+	free(k);
 }
 
 static bool is_char_varchar(const struct json *rec)
@@ -482,12 +477,10 @@ static int take_schema_diff(struct sync_ctx *ctx, struct plan *p,
 
 /* The schema diff sends the whole snapshot in one body, which cannot be
  * split: past Directus' MAX_PAYLOAD_SIZE (1 MB by default) say so. */
-static void payload_hint(const struct json *snap, char **errstr)
+static void payload_hint(size_t len, char **errstr)
 {
-	size_t len;
-	char *s = json_write(snap, false, &len), *msg;
+	char *msg;
 
-	free(s);
 	if (len < 1000 * 1000)
 		return;
 	xasprintf(&msg, "%s (the snapshot is %zu KB in one request: Directus'"
@@ -501,7 +494,9 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 {
 	const struct sync_opts *o = ctx->opts;
 	unsigned selected = sync_opts_selected(o), need = 0;
-	struct json *src[COLL_COUNT] = { 0 }, *snap = NULL;
+	struct json *src[COLL_COUNT] = { 0 };
+	char *snap = NULL;
+	size_t snaplen = 0;
 	struct dx_call calls[COLL_COUNT + 1];
 	int idx[COLL_COUNT];
 	const char *tables[COLL_COUNT];
@@ -527,8 +522,13 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 			for (k = 0; k < src[i]->u.arr.len; k++)
 				json_del(src[i]->u.arr.items[k], "roles");
 	}
-	if (o->snapshot && load_snapshot(ctx, &snap, errstr) < 0)
-		goto out;
+	if (o->snapshot) {
+		uuids = strmap_new();
+		if (load_snapshot_text(ctx, &snap, note_uuid_field, uuids,
+		    errstr) < 0)
+			goto out;
+		snaplen = strlen(snap);
+	}
 
 	p->map = idmap_new(ctx->dx, o->id_map);
 	/* Nothing is written before the plan is whole: a push saves the
@@ -551,16 +551,16 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 		    NULL, 0);
 	}
 	if (snap) {
-		uuids = uuid_fields(snap);
 		schema_idx = (int)n;
-		dx_call_init(&calls[n++], "POST", xstrdup(o->force ?
-		    "/schema/diff?force=true" : "/schema/diff"), snap, 0);
+		dx_call_init(&calls[n], "POST", xstrdup(o->force ?
+		    "/schema/diff?force=true" : "/schema/diff"), NULL, 0);
+		calls[n++].raw_body = snap;
 		snap = NULL;
 	}
 	if (n && dx_run(ctx->dx, calls, n, errstr) < 0) {
 		if (schema_idx >= 0 && calls[schema_idx].error &&
 		    *errstr && strstr(*errstr, "/schema/diff"))
-			payload_hint(calls[schema_idx].body, errstr);
+			payload_hint(snaplen, errstr);
 		goto out;
 	}
 	for (i = 0; i < COLL_COUNT; i++)
@@ -598,7 +598,7 @@ out:
 		dx_call_clear(&calls[i]);
 	for (i = 0; i < COLL_COUNT; i++)
 		json_free(src[i]);
-	json_free(snap);
+	free(snap);
 	strmap_free(uuids);
 	return rc;
 }

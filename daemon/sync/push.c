@@ -1021,7 +1021,8 @@ static int apply_schema(struct push *ps, char **errstr)
 	}
 	body = json_new_object();
 	json_set(body, "hash", json_new_string(p->schema_hash));
-	json_set(body, "diff", json_copy(p->schema_diff));
+	json_set(body, "diff", p->schema_diff);	/* taken over */
+	p->schema_diff = NULL;
 	if (dx_request(ps->ctx->dx, "POST", "/schema/apply", body, NULL,
 	    errstr) < 0)
 		return -1;

@@ -16,7 +16,7 @@ static const char *const ignored[] = {
 	"directus_sync_id_map", IDMAP_COLLECTION_NAME,
 };
 
-static int is_ignored(const struct json *item)
+int schema_is_ignored(const struct json *item)
 {
 	const char *c = json_str(json_get(item, "collection"));
 	size_t i;
@@ -43,7 +43,7 @@ void schema_filter(struct json *snap)
 			continue;
 		}
 		for (i = arr->u.arr.len; i-- > 0;)
-			if (is_ignored(arr->u.arr.items[i]))
+			if (schema_is_ignored(arr->u.arr.items[i]))
 				json_array_remove(arr, i);
 	}
 }

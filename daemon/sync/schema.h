@@ -12,6 +12,8 @@
 /* Drop directus_sync_id_map and dsync_id_map (and their fields and
  * relations) from a snapshot or a schema diff; missing arrays become []. */
 void schema_filter(struct json *snap);
+/* Whether a collection, field or relation belongs to a map collection. */
+int schema_is_ignored(const struct json *item);
 
 /* Called once per file: rel is relative to the snapshot directory. */
 typedef int (*schema_file_cb)(void *arg, const char *rel,

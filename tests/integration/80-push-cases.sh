@@ -18,6 +18,10 @@ check "a push into a fresh instance needs one pass" grep -q "(1 pass(es)" "$T/pu
 clean() { dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$1" >"$T/diff.out" 2>&1 || { head -20 "$T/diff.out" >&2; return 1; }; }
 edit() { node -e "const fs = require('fs'), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f)); $2; fs.writeFileSync(f, JSON.stringify(a, null, 2) + '\n');" "$1"; }
 
+# --no-split: the snapshot is one snapshot.json.
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" pull --dump-path "$T/nosplit" --no-split >/dev/null 2>&1 || fail "pull --no-split"
+check "diff --no-split of a no-split dump exits 0" dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$T/nosplit" --no-split
+
 # A dump from another Directus version: the schema diff needs -f.
 V="$T/version"; cp -r "$D" "$V"
 edit "$V/snapshot/info.json" 'a.directus = "11.99.0"'
