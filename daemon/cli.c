@@ -516,6 +516,23 @@ static void apply_env(struct sync_opts *o)
 		set_str(&o->password, v);
 }
 
+/* An engine context for a command: connected (token or login), logging
+ * through the CLI, tracing requests with --debug. */
+static int open_ctx(struct cli *c, struct sync_ctx *ctx, struct dx **dx,
+    char **err)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->opts = &c->opts;
+	ctx->log = log_cb;
+	ctx->log_arg = c;
+	if (sync_connect(&c->opts, dx, err) < 0)
+		return -1;
+	if (c->opts.debug)
+		http_set_trace(dx_http(*dx), trace_cb, c);
+	ctx->dx = *dx;
+	return 0;
+}
+
 static int run_pull(struct cli *c)
 {
 	struct sync_ctx ctx;
@@ -525,15 +542,8 @@ static int run_pull(struct cli *c)
 	struct timespec end;
 	double secs;
 
-	if (sync_connect(&c->opts, &dx, &err) < 0)
+	if (open_ctx(c, &ctx, &dx, &err) < 0)
 		goto fail;
-	if (c->opts.debug)
-		http_set_trace(dx_http(dx), trace_cb, c);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.opts = &c->opts;
-	ctx.dx = dx;
-	ctx.log = log_cb;
-	ctx.log_arg = c;
 	if (sync_pull(&ctx, &st, &err) < 0)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &end);
@@ -570,15 +580,8 @@ static int run_diff(struct cli *c)
 	int rc = 1;
 
 	memset(&plan, 0, sizeof(plan));
-	if (sync_connect(&c->opts, &dx, &err) < 0)
+	if (open_ctx(c, &ctx, &dx, &err) < 0)
 		goto fail;
-	if (c->opts.debug)
-		http_set_trace(dx_http(dx), trace_cb, c);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.opts = &c->opts;
-	ctx.dx = dx;
-	ctx.log = log_cb;
-	ctx.log_arg = c;
 	if (sync_begin(&ctx, &err) < 0 ||
 	    plan_build(&ctx, &plan, false, &err) < 0)
 		goto fail;
@@ -617,15 +620,8 @@ static int run_push(struct cli *c)
 	struct dx *dx = NULL;
 	char *err = NULL;
 
-	if (sync_connect(&c->opts, &dx, &err) < 0)
+	if (open_ctx(c, &ctx, &dx, &err) < 0)
 		goto fail;
-	if (c->opts.debug)
-		http_set_trace(dx_http(dx), trace_cb, c);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.opts = &c->opts;
-	ctx.dx = dx;
-	ctx.log = log_cb;
-	ctx.log_arg = c;
 	if (sync_push(&ctx, &st, &err) < 0)
 		goto fail;
 	logf_cli(c, SYNC_INFO, "Pushed %s: %lu created, %lu updated, %lu "
@@ -666,9 +662,8 @@ static int run_helper(struct cli *c, const char *name)
 			err = xstrdup("untrack needs --collection and --id");
 			goto out;
 		}
-		if (sync_connect(&c->opts, &dx, &err) < 0)
+		if (open_ctx(c, &ctx, &dx, &err) < 0)
 			goto out;
-		ctx.dx = dx;
 		rc = sync_untrack(&ctx, c->collection, c->id, &found, &err);
 		if (rc == 0 && !found)
 			logf_cli(c, SYNC_WARN, "[%s] %s has no map row: nothing "
@@ -676,9 +671,8 @@ static int run_helper(struct cli *c, const char *name)
 	} else if (strcmp(name, "remove-permission-duplicates") == 0) {
 		size_t n;
 
-		if (sync_connect(&c->opts, &dx, &err) < 0)
+		if (open_ctx(c, &ctx, &dx, &err) < 0)
 			goto out;
-		ctx.dx = dx;
 		rc = sync_remove_permission_duplicates(&ctx, !c->keep_first,
 		    &n, &err);
 		if (rc == 0)
