@@ -460,9 +460,9 @@ int idmap_create(struct idmap *m, const char *table, struct idmap_new *rows,
 
 	if (n == 0)
 		return 0;
-	if (m->absent && !(m->flags & IDMAP_OPEN_CREATE)) {
-		/* Read-only run on an instance without a map: rows live in
-		 * memory for this run only. */
+	if ((m->absent && !(m->flags & IDMAP_OPEN_CREATE)) ||
+	    (m->flags & IDMAP_OPEN_DEFER)) {
+		/* Rows live in memory, until idmap_save if it comes. */
 		for (i = 0; i < n; i++) {
 			char *sid = rows[i].sync_id ? xstrdup(rows[i].sync_id)
 			    : uuid_v4();
@@ -580,6 +580,7 @@ int idmap_save(struct idmap *m, char **errstr)
 	size_t i, k;
 
 	m->flags |= IDMAP_OPEN_CREATE;
+	m->flags &= ~(unsigned)IDMAP_OPEN_DEFER;
 	for (i = 0; i < m->ntables; i++) {
 		struct table *t = &m->tables[i];
 		struct idmap_new *rows = xcalloc(t->len + 1, sizeof(*rows));

@@ -45,6 +45,8 @@ enum {
 					 * empty map: with CREATE it is
 					 * created at the first new row,
 					 * without, new rows stay in memory */
+	IDMAP_OPEN_DEFER = 1 << 2,	/* new rows stay in memory until
+					 * idmap_save (any backend) */
 };
 
 /* Pick the backend (auto: the extension when it answers) and, for the
@@ -53,7 +55,8 @@ int idmap_open(struct idmap *m, unsigned flags, char **errstr);
 /* The collection backend found no map collection (yet). */
 bool idmap_absent(const struct idmap *m);
 /* From now on rows are written: the map collection is created if it is
- * absent, and the rows kept in memory so far are saved. */
+ * absent, and the rows kept in memory so far (ABSENT_OK, DEFER) are
+ * saved. */
 int idmap_save(struct idmap *m, char **errstr);
 enum idmap_backend idmap_backend(const struct idmap *m);
 const char *idmap_backend_name(enum idmap_backend b);

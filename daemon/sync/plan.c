@@ -531,10 +531,12 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 	}
 
 	p->map = idmap_new(ctx->dx, o->id_map);
-	/* Nothing is written before the plan is whole: a push saves the
-	 * rows kept in memory here once the schema is applied. */
+	/* Nothing is written while planning: the placeholders' new map
+	 * rows stay in memory (a diff writes nothing at all), and a push
+	 * saves them once the schema is applied. */
 	(void)for_push;
-	if (selected && idmap_open(p->map, IDMAP_OPEN_ABSENT_OK, errstr) < 0)
+	if (selected && idmap_open(p->map, IDMAP_OPEN_ABSENT_OK |
+	    IDMAP_OPEN_DEFER, errstr) < 0)
 		goto out;
 	if (selected)
 		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s%s",

@@ -31,6 +31,10 @@ diff_rc() { local u=$1 d=$2; shift 2; dsyncd -u "$u" -t "$SRC_TOKEN" diff --dump
 A="$T/A"
 dx_cli -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$A" >"$T/refpull.log" 2>&1 || { tail "$T/refpull.log"; fail "reference pull"; finish; }
 dx_start --as D1 || exit 1
+# diff writes nothing, not even the built-in items' map rows.
+diff_rc "$D1_URL" "$A" >/dev/null
+maprows() { DX_URL=$D1_URL dx_api GET "/directus-extension-sync/table/$1" | node -pe 'JSON.parse(require("fs").readFileSync(0)).length'; }
+check "diff on a fresh instance writes no map rows" test "$(maprows roles)$(maprows policies)$(maprows settings)" = 000
 if dsyncd -u "$D1_URL" -t "$D1_TOKEN" push --dump-path "$A" >"$T/push1.log" 2>&1; then pass "dsyncd push of a directus-sync dump"; else tail -20 "$T/push1.log"; fail "dsyncd push of a directus-sync dump"; fi
 check "3.4.1 user link skipped with a warning" grep -q 'skipped a link to a user' "$T/push1.log"
 # The 3.4.1 dump holds a user link as {"role": null}; dsyncd does not
