@@ -340,6 +340,14 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		}
 		if (strmap_get(in_dump, row->sync_id) || r->singleton)
 			continue;
+		/* The instance's own admin role and policies are never
+		 * deleted (it would lock the administrator out). */
+		if (ph_is(r->name, row->sync_id)) {
+			sync_logf(ctx, SYNC_WARN, "[%s] %s is not in the dump; "
+			    "the instance's built-in item is kept", r->name,
+			    row->sync_id);
+			continue;
+		}
 		if (target_dump_form(p, o, r, raw, row->sync_id, &t,
 		    errstr) < 0)
 			goto out;

@@ -18,6 +18,13 @@ check "a push into a fresh instance needs one pass" grep -q "(1 pass(es)" "$T/pu
 clean() { dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$1" >"$T/diff.out" 2>&1 || { head -20 "$T/diff.out" >&2; return 1; }; }
 edit() { node -e "const fs = require('fs'), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f)); $2; fs.writeFileSync(f, JSON.stringify(a, null, 2) + '\n');" "$1"; }
 
+# The built-in admin role is never deleted, even when the dump lacks it.
+B="$T/builtin"; cp -r "$D" "$B"
+edit "$B/collections/roles.json" 'a.splice(a.findIndex(r => r._syncId === "_sync_default_admin_role"), 1)'
+dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$B" >"$T/builtin.out" 2>"$T/builtin.err"
+check "dump without the admin role: nothing to delete (diff exits 0)" test $? = 0
+check "dump without the admin role: a warning says it is kept" grep -q "_sync_default_admin_role is not in the dump" "$T/builtin.err"
+
 # --no-split: the snapshot is one snapshot.json.
 dsyncd -u "$DST_URL" -t "$DST_TOKEN" pull --dump-path "$T/nosplit" --no-split >/dev/null 2>&1 || fail "pull --no-split"
 check "diff --no-split of a no-split dump exits 0" dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$T/nosplit" --no-split
