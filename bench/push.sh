@@ -7,7 +7,9 @@
 # counting proxy (its requests are reported, its time is not); then RUNS
 # timed runs of each, interleaved, each into a fresh instance. Prints the
 # median wall time and peak RSS of push and diff, and their requests.
-#   bench/push.sh [--scale N] [--runs N]
+# DX_SCHEMA_CACHE=true runs the instances with Directus' schema cache on
+# (its default; the test recipe turns it off).
+#   [DX_SCHEMA_CACHE=true] bench/push.sh [--scale N] [--runs N]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 scale=20 runs=3

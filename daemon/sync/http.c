@@ -49,7 +49,7 @@ struct http *http_new(const char *base_url)
 	if (h->multi == NULL)
 		abort();
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_MAX_PARALLEL);
-	h->parallel = 6;
+	h->parallel = 16;
 	h->timeout = 300;
 	return h;
 }

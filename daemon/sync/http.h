@@ -38,7 +38,8 @@ void http_free(struct http *h);
 
 /* The bearer token sent with every request; copied, NULL clears it. */
 void http_set_token(struct http *h, const char *token);
-/* Requests in flight at once within one batch (default 6). */
+/* Requests in flight at once within one batch (default 16: Directus
+ * overlaps their database reads; measured fastest of 6, 16 and 32). */
 void http_set_parallel(struct http *h, int n);
 /* Per-request time limit in seconds (0: none; default 300). */
 void http_set_timeout(struct http *h, long seconds);
