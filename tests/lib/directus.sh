@@ -165,7 +165,9 @@ _dx_port_free() {
 _dx_pick_port() {
 	local i p
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + ((RANDOM << 15) | RANDOM) % 40001))
+		# Below the kernel's ephemeral range (32768-60999 by default),
+		# where outgoing connections would take ports from under us.
+		p=$((20000 + ((RANDOM << 15) | RANDOM) % 12700))
 		if _dx_port_free "$p"; then
 			printf '%s\n' "$p"
 			return 0
@@ -255,7 +257,8 @@ _dx_wait_ready() {
 	deadline=$((SECONDS + DX_START_TIMEOUT))
 	while ((SECONDS < deadline)); do
 		if ! _dx_alive "$pid"; then
-			if grep -q EADDRINUSE "$dir/directus.log" 2>/dev/null; then return 2; fi
+			# Directus 11 says "Port N is already in use".
+			if grep -qE 'EADDRINUSE|already in use' "$dir/directus.log" 2>/dev/null; then return 2; fi
 			_dx_err "directus (pid $pid) exited during startup; last lines of $dir/directus.log:"
 			tail -n 30 "$dir/directus.log" >&2
 			return 1
