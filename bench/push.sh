@@ -9,15 +9,18 @@
 # median wall time and peak RSS of push and diff, and their requests.
 # DX_SCHEMA_CACHE=true runs the instances with Directus' schema cache on
 # (its default; the test recipe turns it off).
-#   [DX_SCHEMA_CACHE=true] bench/push.sh [--scale N] [--runs N]
+# --no-count skips the counted push and diff (the request counts do not
+# depend on timing; a reference push takes many minutes).
+#   [DX_SCHEMA_CACHE=true] bench/push.sh [--scale N] [--runs N] [--no-count]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-scale=20 runs=3
+scale=20 runs=3 count=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--scale) scale=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
-	*) echo "usage: $0 [--scale N] [--runs N]" >&2; exit 1 ;;
+	--no-count) count=0; shift ;;
+	*) echo "usage: $0 [--scale N] [--runs N] [--no-count]" >&2; exit 1 ;;
 	esac
 done
 build="${DSYNC_BENCH_BUILD:-$top/build-rel}"
@@ -64,9 +67,13 @@ timed() {
 	python3 "$top/bench/measure.py" $($tool "$DX_URL" diff) >>"$work/$tool.diff.times"
 	dx_stop
 }
-echo "counting requests (one push and diff of each)..."
-counted refcmd
-counted dscmd
+if [ "$count" = 1 ]; then
+	echo "counting requests (one push and diff of each)..."
+	counted refcmd
+	counted dscmd
+else
+	for f in refcmd.push refcmd.diff dscmd.push dscmd.diff; do echo - >"$work/$f.req"; done
+fi
 for i in $(seq "$runs"); do
 	timed refcmd
 	timed dscmd
