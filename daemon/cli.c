@@ -774,13 +774,8 @@ int cli_main(int argc, char **argv)
 	if (strcmp(c.command, "pull") != 0 && strcmp(c.command, "diff") != 0 &&
 	    strcmp(c.command, "push") != 0 &&
 	    strcmp(c.command, "helpers") != 0) {
-		if (
-		    strcmp(c.command, "helpers") == 0)
-			fprintf(stderr, "dsyncd: '%s' is not built yet in "
-			    "this version\n", c.command);
-		else
-			fprintf(stderr, "dsyncd: unknown command '%s' (see "
-			    "'dsyncd --help')\n", c.command);
+		fprintf(stderr, "dsyncd: unknown command '%s' (see 'dsyncd "
+		    "--help')\n", c.command);
 		goto out;
 	}
 	if (strcmp(c.command, "helpers") == 0 && nargs != 2) {
