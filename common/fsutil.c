@@ -30,9 +30,13 @@ char *fs_join(const char *a, const char *b)
 
 int fs_mkdirs(const char *path, mode_t mode)
 {
-	char *p = xstrdup(path), *s;
+	char *p, *s;
 	int rc = 0;
 
+	/* As mkdir(""); the loop below starts after the first byte. */
+	if (path[0] == '\0')
+		return -ENOENT;
+	p = xstrdup(path);
 	for (s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
