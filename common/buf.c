@@ -49,6 +49,35 @@ void buf_add(struct buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
+void buf_add_secret(struct buf *b, const void *p, size_t n)
+{
+	size_t need = b->len + n + 1, cap = b->cap ? b->cap : 256;
+	char *nd;
+
+	if (need > b->cap) {
+		while (cap < need)
+			cap *= 2;
+		nd = xmalloc(cap);
+		if (b->len)
+			memcpy(nd, b->data, b->len);
+		buf_wipe(b);
+		b->data = nd;
+		b->cap = cap;
+		b->len = need - n - 1;
+	}
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void buf_wipe(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	buf_clear(b);
+}
+
 void buf_addc(struct buf *b, char c)
 {
 	buf_add(b, &c, 1);

@@ -16,6 +16,11 @@ void buf_init(struct buf *b);
 void buf_clear(struct buf *b);		/* frees the storage */
 void buf_reset(struct buf *b);		/* len = 0, keeps the storage */
 void buf_add(struct buf *b, const void *p, size_t n);
+/* The same for secrets: storage is never left behind unwiped when it
+ * grows. */
+void buf_add_secret(struct buf *b, const void *p, size_t n);
+/* Zeroes the storage, then frees it. */
+void buf_wipe(struct buf *b);
 void buf_addc(struct buf *b, char c);
 void buf_adds(struct buf *b, const char *s);
 void buf_addf(struct buf *b, const char *fmt, ...)

@@ -140,6 +140,29 @@ void json_free(struct json *v)
 	free(v);
 }
 
+void json_free_wipe(struct json *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	if (v->type == JSON_STRING)
+		explicit_bzero(v->u.str.ptr, v->u.str.len);
+	else if (v->type == JSON_ARRAY)
+		for (i = 0; i < v->u.arr.len; i++) {
+			json_free_wipe(v->u.arr.items[i]);
+			v->u.arr.items[i] = NULL;
+		}
+	else if (v->type == JSON_OBJECT)
+		for (i = 0; i < v->u.obj.len; i++) {
+			explicit_bzero(v->u.obj.members[i].key,
+			    v->u.obj.members[i].keylen);
+			json_free_wipe(v->u.obj.members[i].val);
+			v->u.obj.members[i].val = NULL;
+		}
+	json_free(v);
+}
+
 void json_array_append(struct json *arr, struct json *item)
 {
 	if (arr->u.arr.len == arr->u.arr.cap) {

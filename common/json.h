@@ -64,6 +64,8 @@ struct json *json_new_array(void);
 struct json *json_new_object(void);
 struct json *json_copy(const struct json *v);		/* deep copy */
 void json_free(struct json *v);				/* NULL is a no-op */
+/* The same, zeroing every string and key first (credentials). */
+void json_free_wipe(struct json *v);
 
 /* Arrays. json_array_append takes ownership of item. */
 void json_array_append(struct json *arr, struct json *item);

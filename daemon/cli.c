@@ -44,6 +44,8 @@ enum {
 	OPT_INTERVAL,
 	OPT_TIMEOUT,
 	OPT_SUCCESSES,
+	OPT_LOCK_WAIT,
+	OPT_MAX_RESPONSE_MB,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +81,8 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "successes", required_argument, NULL, OPT_SUCCESSES },
 	{ "max-deletes", required_argument, NULL, OPT_MAX_DELETES },
+	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
+	{ "max-response-mb", required_argument, NULL, OPT_MAX_RESPONSE_MB },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -107,6 +111,9 @@ static const char usage_main[] =
 "  -c, --config-path <path>        directus-sync JSON config file (default: first of\n"
 "                                  ./directus-sync.config.{js,cjs,json}; JSON only)\n"
 "  -H, --header <name: value>      extra HTTP header for every request (repeatable)\n"
+"  --lock-wait <seconds>           wait for another run on the same dump tree to end\n"
+"                                  (default 0: refuse at once, naming its pid)\n"
+"  --max-response-mb <n>           refuse an answer larger than n MiB (default 256)\n"
 "  -h, --help                      this help; 'dsyncd <command> --help' for a command\n"
 "  -V, --version                   print the version\n"
 "\n"
@@ -380,17 +387,33 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 		c->keep_first = strcmp(arg, "first") == 0;
 		return 0;
 	case OPT_INTERVAL:
-	case OPT_TIMEOUT: {
+	case OPT_TIMEOUT:
+	case OPT_LOCK_WAIT: {
 		double v;
 
 		errno = 0;
 		v = strtod(arg, &end);
-		if (errno || *end || end == arg || v < 0) {
+		if (errno || *end || end == arg || v < 0 || v > 1e7) {
 			xasprintf(errstr, "--%s '%s': expected seconds",
-			    ch == OPT_INTERVAL ? "interval" : "timeout", arg);
+			    ch == OPT_INTERVAL ? "interval" : ch == OPT_TIMEOUT ?
+			    "timeout" : "lock-wait", arg);
 			return -1;
 		}
-		*(ch == OPT_INTERVAL ? &c->interval : &c->timeout) = v;
+		*(ch == OPT_INTERVAL ? &c->interval : ch == OPT_TIMEOUT ?
+		    &c->timeout : &o->lock_wait) = v;
+		return 0;
+	}
+	case OPT_MAX_RESPONSE_MB: {
+		long mb;
+
+		errno = 0;
+		mb = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || mb < 1 || mb > 65536) {
+			xasprintf(errstr, "--max-response-mb '%s': expected a "
+			    "number of MiB from 1 to 65536", arg);
+			return -1;
+		}
+		o->max_body = (size_t)mb << 20;
 		return 0;
 	}
 	case OPT_SUCCESSES:
@@ -520,45 +543,18 @@ static void apply_env(struct sync_opts *o)
 static int open_ctx(struct cli *c, struct sync_ctx *ctx, struct dx **dx,
     char **err)
 {
+	int rc;
+
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->opts = &c->opts;
 	ctx->log = log_cb;
 	ctx->log_arg = c;
-	if (sync_connect(&c->opts, dx, err) < 0)
-		return -1;
+	if ((rc = sync_connect(&c->opts, dx, err)) < 0)
+		return rc;
 	if (c->opts.debug)
 		http_set_trace(dx_http(*dx), trace_cb, c);
 	ctx->dx = *dx;
 	return 0;
-}
-
-static int run_pull(struct cli *c)
-{
-	struct sync_ctx ctx;
-	struct sync_stats st;
-	struct dx *dx = NULL;
-	char *err = NULL;
-	struct timespec end;
-	double secs;
-
-	if (open_ctx(c, &ctx, &dx, &err) < 0)
-		goto fail;
-	if (sync_pull(&ctx, &st, &err) < 0)
-		goto fail;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	secs = (double)(end.tv_sec - c->start.tv_sec) +
-	    (double)(end.tv_nsec - c->start.tv_nsec) / 1e9;
-	logf_cli(c, SYNC_INFO, "Pulled %lu items into %s (%lu files, %lu "
-	    "requests, %lu new id maps, %.2f s)", st.items, c->opts.dump_path,
-	    st.files, st.requests, st.map_rows_created, secs);
-	logf_cli(c, SYNC_INFO, "Done!");
-	dx_free(dx);
-	return 0;
-fail:
-	logf_cli(c, SYNC_ERR, "%s", err ? err : "pull failed");
-	free(err);
-	dx_free(dx);
-	return 1;
 }
 
 static double elapsed(const struct cli *c)
@@ -570,22 +566,42 @@ static double elapsed(const struct cli *c)
 	    (double)(end.tv_nsec - c->start.tv_nsec) / 1e9;
 }
 
-static int run_diff(struct cli *c)
+/* The end of every command: its error, if any, and the session. */
+static int end_cmd(struct cli *c, struct dx *dx, int rc, char *err,
+    const char *what)
+{
+	if (rc < 0)
+		logf_cli(c, SYNC_ERR, "%s", err ? err : what);
+	free(err);
+	dx_free(dx);
+	return rc < 0 ? 1 : 0;
+}
+
+static int run_pull(struct cli *c)
 {
 	struct sync_ctx ctx;
-	struct plan plan;
+	struct sync_stats st;
 	struct dx *dx = NULL;
 	char *err = NULL;
-	int rc = 1;
+	int rc;
 
-	memset(&plan, 0, sizeof(plan));
-	if (open_ctx(c, &ctx, &dx, &err) < 0)
-		goto fail;
-	if (sync_begin(&ctx, &err) < 0 ||
-	    plan_build(&ctx, &plan, false, &err) < 0)
-		goto fail;
+	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
+	    (rc = sync_pull(&ctx, &st, &err)) < 0)
+		return end_cmd(c, dx, rc, err, "pull failed");
+	logf_cli(c, SYNC_INFO, "Pulled %lu items into %s (%lu files, %s, %lu "
+	    "requests, %lu new id maps, %.2f s)", st.items, c->opts.dump_path,
+	    st.files, st.tree_changed ? "changed" : "unchanged", st.requests,
+	    st.map_rows_created, elapsed(c));
+	logf_cli(c, SYNC_INFO, "Done!");
+	return end_cmd(c, dx, 0, NULL, NULL);
+}
+
+/* Print the plan. A reader that went away (diff | head) is not an
+ * error: its exit status is the diff's. */
+static int print_plan(struct cli *c, const struct plan *plan, char **err)
+{
 	if (c->json) {
-		struct json *j = plan_json(&plan);
+		struct json *j = plan_json(plan);
 		size_t len;
 		char *s = json_write(j, true, &len);
 
@@ -593,23 +609,39 @@ static int run_diff(struct cli *c)
 		free(s);
 		json_free(j);
 	} else
-		report_plan(stdout, &plan, c->opts.pretty_diff);
-	if (fflush(stdout) != 0) {
-		err = xstrdup("writing the diff to standard output failed");
-		goto fail;
+		report_plan(stdout, plan, c->opts.pretty_diff);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno == EPIPE)
+			return 0;
+		xasprintf(err, "writing the diff to standard output: %s",
+		    strerror(errno));
+		return -1;
 	}
-	logf_cli(c, SYNC_DEBUG, "diff: %lu requests, %.2f s",
-	    http_count(dx_http(dx)), elapsed(c));
+	return 0;
+}
+
+static int run_diff(struct cli *c)
+{
+	struct sync_ctx ctx;
+	struct sync_stats st;
+	struct plan plan;
+	struct dx *dx = NULL;
+	char *err = NULL;
+	int rc;
+
+	memset(&plan, 0, sizeof(plan));
+	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
+	    (rc = sync_diff(&ctx, NULL, &plan, &st, &err)) < 0 ||
+	    (rc = print_plan(c, &plan, &err)) < 0) {
+		plan_free(&plan);
+		return end_cmd(c, dx, rc, err, "diff failed");
+	}
+	logf_cli(c, SYNC_DEBUG, "diff: %lu requests, %.2f s", st.requests,
+	    elapsed(c));
 	rc = plan.changes + plan.schema_changes ? 2 : 0;
 	plan_free(&plan);
-	dx_free(dx);
+	end_cmd(c, dx, 0, NULL, NULL);
 	return rc;
-fail:
-	logf_cli(c, SYNC_ERR, "%s", err ? err : "diff failed");
-	free(err);
-	plan_free(&plan);
-	dx_free(dx);
-	return 1;
 }
 
 static int run_push(struct cli *c)
@@ -618,23 +650,44 @@ static int run_push(struct cli *c)
 	struct sync_stats st;
 	struct dx *dx = NULL;
 	char *err = NULL;
+	int rc;
 
-	if (open_ctx(c, &ctx, &dx, &err) < 0)
-		goto fail;
-	if (sync_push(&ctx, &st, &err) < 0)
-		goto fail;
+	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
+	    (rc = sync_push(&ctx, &st, &err)) < 0)
+		return end_cmd(c, dx, rc, err, "push failed");
 	logf_cli(c, SYNC_INFO, "Pushed %s: %lu created, %lu updated, %lu "
 	    "deleted (%lu pass(es), %lu requests, %.2f s)", c->opts.dump_path,
 	    st.created, st.updated, st.deleted, st.passes, st.requests,
 	    elapsed(c));
 	logf_cli(c, SYNC_INFO, "Done!");
-	dx_free(dx);
-	return 0;
-fail:
-	logf_cli(c, SYNC_ERR, "%s", err ? err : "push failed");
-	free(err);
-	dx_free(dx);
-	return 1;
+	return end_cmd(c, dx, 0, NULL, NULL);
+}
+
+static int helper_untrack(struct cli *c, struct sync_ctx *ctx, char **err)
+{
+	bool found;
+	int rc;
+
+	if (c->collection == NULL || c->id == NULL) {
+		*err = xstrdup("untrack needs --collection and --id");
+		return -1;
+	}
+	rc = sync_untrack(ctx, c->collection, c->id, &found, err);
+	if (rc == 0 && !found)
+		logf_cli(c, SYNC_WARN, "[%s] %s has no map row: nothing to "
+		    "untrack", c->collection, c->id);
+	return rc;
+}
+
+static int helper_duplicates(struct cli *c, struct sync_ctx *ctx, char **err)
+{
+	size_t n;
+	int rc = sync_remove_permission_duplicates(ctx, !c->keep_first, &n,
+	    err);
+
+	if (rc == 0)
+		logf_cli(c, SYNC_INFO, "Deleted %zu duplicate permission(s)", n);
+	return rc;
 }
 
 static int run_helper(struct cli *c, const char *name)
@@ -655,40 +708,17 @@ static int run_helper(struct cli *c, const char *name)
 		rc = sync_wait_ready(&ctx, c->interval, c->timeout,
 		    (unsigned)c->successes, &err);
 	} else if (strcmp(name, "untrack") == 0) {
-		bool found;
-
-		if (c->collection == NULL || c->id == NULL) {
-			err = xstrdup("untrack needs --collection and --id");
-			goto out;
-		}
-		if (open_ctx(c, &ctx, &dx, &err) < 0)
-			goto out;
-		rc = sync_untrack(&ctx, c->collection, c->id, &found, &err);
-		if (rc == 0 && !found)
-			logf_cli(c, SYNC_WARN, "[%s] %s has no map row: nothing "
-			    "to untrack", c->collection, c->id);
+		if ((rc = open_ctx(c, &ctx, &dx, &err)) == 0)
+			rc = helper_untrack(c, &ctx, &err);
 	} else if (strcmp(name, "remove-permission-duplicates") == 0) {
-		size_t n;
-
-		if (open_ctx(c, &ctx, &dx, &err) < 0)
-			goto out;
-		rc = sync_remove_permission_duplicates(&ctx, !c->keep_first,
-		    &n, &err);
-		if (rc == 0)
-			logf_cli(c, SYNC_INFO, "Deleted %zu duplicate "
-			    "permission(s)", n);
-	} else {
+		if ((rc = open_ctx(c, &ctx, &dx, &err)) == 0)
+			rc = helper_duplicates(c, &ctx, &err);
+	} else
 		xasprintf(&err, "unknown helper '%s' (see 'dsyncd helpers "
 		    "--help')", name);
-	}
-out:
 	if (rc == 0)
 		logf_cli(c, SYNC_INFO, "Done!");
-	else
-		logf_cli(c, SYNC_ERR, "%s", err ? err : "helper failed");
-	free(err);
-	dx_free(dx);
-	return rc == 0 ? 0 : 1;
+	return end_cmd(c, dx, rc, err, "helper failed");
 }
 
 int cli_main(int argc, char **argv)

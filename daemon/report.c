@@ -1,12 +1,33 @@
 /*
  * report: the human form of a plan. One line per change, its SyncID and
- * its name, so that a reviewer can find the item in the dump.
+ * its name, so that a reviewer can find the item in the dump. Names come
+ * from the instance: control characters are shown escaped, never sent to
+ * the terminal.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
 #include "xmalloc.h"
+
+/* s with control characters (C0, DEL, and the C1 range in UTF-8) as
+ * \xNN, so that a name cannot move the cursor or recolour the screen. */
+static void put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(f, "\\u%04x", p[1]);
+			p++;
+		} else if (*p == '\\')
+			fputs("\\\\", f);
+		else
+			fputc(*p, f);
+	}
+}
 
 /* A value on one line, cut at 120 characters. */
 static void put_value(FILE *f, const struct json *v)
@@ -48,7 +69,9 @@ static void put_path(FILE *f, const struct json *path)
 	for (i = 0; i < path->u.arr.len; i++) {
 		char *s = json_scalar_string(path->u.arr.items[i]);
 
-		fprintf(f, "%s%s", i ? "." : "", s ? s : "?");
+		if (i)
+			fputc('.', f);
+		put_safe(f, s ? s : "?");
 		free(s);
 	}
 }
@@ -59,26 +82,15 @@ static void schema_entry(FILE *f, const char *what, const struct json *e,
     bool detail)
 {
 	const struct json *recs = json_get(e, "diff");
-	const char *coll = json_str(json_get(e, "collection"));
-	const char *field = json_str(json_get(e, "field"));
-	const char *rel = json_str(json_get(e, "related_collection"));
-	const char *verb = "Update";
+	const char *verb = plan_schema_verb(e);
+	char *name = plan_schema_name(e);
 	size_t i;
 
-	if (recs && recs->type == JSON_ARRAY && recs->u.arr.len == 1 &&
-	    json_get(recs->u.arr.items[0], "path") == NULL) {
-		const char *k = json_str(json_get(recs->u.arr.items[0],
-		    "kind"));
-
-		if (k && k[0] == 'N')
-			verb = "Create";
-		else if (k && k[0] == 'D')
-			verb = "Delete";
-	}
-	fprintf(f, "  %s %s %s%s%s%s%s\n", verb, what, coll ? coll : "?",
-	    field ? "." : "", field ? field : "", rel ? " -> " : "",
-	    rel ? rel : "");
-	if (!detail || strcmp(verb, "Update") != 0 || recs == NULL ||
+	fprintf(f, "  %c%s %s ", verb[0] - 'a' + 'A', verb + 1, what);
+	put_safe(f, name);
+	fputc('\n', f);
+	free(name);
+	if (!detail || strcmp(verb, "update") != 0 || recs == NULL ||
 	    recs->type != JSON_ARRAY)
 		return;
 	for (i = 0; i < recs->u.arr.len; i++) {
@@ -100,28 +112,37 @@ static void change_line(FILE *f, const struct coll_plan *c,
 {
 	char *label = plan_label(c->rule, ch->item);
 
-	fprintf(f, "  %c %-6s %s %s", sign, verb, c->rule->name,
-	    ch->sync_id);
-	if (label)
-		fprintf(f, " \"%s\"", label);
-	if (ch->local_id)
-		fprintf(f, " (id %s)", ch->local_id);
+	fprintf(f, "  %c %-6s %s ", sign, verb, c->rule->name);
+	put_safe(f, ch->sync_id);
+	if (label) {
+		fputs(" \"", f);
+		put_safe(f, label);
+		fputc('"', f);
+	}
+	if (ch->local_id) {
+		fputs(" (id ", f);
+		put_safe(f, ch->local_id);
+		fputc(')', f);
+	}
 	free(label);
 	if (ch->diff && !detail) {
 		size_t i;
 
 		fputs(": ", f);
-		for (i = 0; i < ch->diff->u.obj.len; i++)
-			fprintf(f, "%s%s", i ? ", " : "",
-			    ch->diff->u.obj.members[i].key);
+		for (i = 0; i < ch->diff->u.obj.len; i++) {
+			if (i)
+				fputs(", ", f);
+			put_safe(f, ch->diff->u.obj.members[i].key);
+		}
 	}
 	fputc('\n', f);
 	if (ch->diff && detail) {
 		size_t i;
 
 		for (i = 0; i < ch->diff->u.obj.len; i++) {
-			fprintf(f, "      %s = ",
-			    ch->diff->u.obj.members[i].key);
+			fputs("      ", f);
+			put_safe(f, ch->diff->u.obj.members[i].key);
+			fputs(" = ", f);
 			put_value(f, ch->diff->u.obj.members[i].val);
 			fputc('\n', f);
 		}

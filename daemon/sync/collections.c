@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "collections.h"
+#include "directus.h"
+#include "xmalloc.h"
 
 const struct coll_rule coll_rules[COLL_COUNT] = {
 	{ "settings", "/settings", NULL, true, COLL_SORT_SYNCID,
@@ -61,4 +63,50 @@ const struct coll_rule *coll_find(const char *name)
 unsigned coll_bit(const struct coll_rule *r)
 {
 	return 1u << (unsigned)(r - coll_rules);
+}
+
+size_t coll_tables_needed(unsigned set, const char *tables[])
+{
+	unsigned need = 0;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < COLL_COUNT; i++) {
+		if (!(set & coll_bit(&coll_rules[i])))
+			continue;
+		need |= coll_bit(&coll_rules[i]);
+		for (k = 0; k < COLL_MAX_RELATIONS &&
+		    coll_rules[i].relations[k].path; k++)
+			need |= coll_bit(coll_find(
+			    coll_rules[i].relations[k].table));
+	}
+	for (i = 0; i < COLL_COUNT; i++)
+		if (need & coll_bit(&coll_rules[i]))
+			tables[n++] = coll_rules[i].name;
+	return n;
+}
+
+int coll_take_list(const struct coll_rule *r, struct dx_call *call,
+    struct json **out, char **errstr)
+{
+	struct json *d = json_take(call->result, "data");
+
+	if (r->singleton) {
+		struct json *arr = json_new_array();
+
+		/* The settings answer is one object; no id: none. */
+		if (d && d->type == JSON_OBJECT &&
+		    !json_is_null(json_get(d, "id")))
+			json_array_append(arr, d);
+		else
+			json_free(d);
+		d = arr;
+	}
+	if (d == NULL || d->type != JSON_ARRAY) {
+		xasprintf(errstr, "GET %s: expected a list in \"data\"",
+		    call->path);
+		json_free(d);
+		return SYNC_EPROTO;
+	}
+	*out = d;
+	return 0;
 }

@@ -51,4 +51,17 @@ const struct coll_rule *coll_find(const char *name);
 /* Bit for a collection in a set (index in coll_rules). */
 unsigned coll_bit(const struct coll_rule *r);
 
+/* The map tables that the collections of the set need (their own and
+ * those their relations point into), in rules order; tables must hold
+ * COLL_COUNT names. Returns how many. */
+size_t coll_tables_needed(unsigned set, const char *tables[]);
+
+struct dx_call;
+struct json;
+/* The list a GET of collection r answered, taken out of the call: an
+ * array, also for settings (its one object, or none). SYNC_EPROTO, with
+ * the request named, for any other shape. */
+int coll_take_list(const struct coll_rule *r, struct dx_call *call,
+    struct json **out, char **errstr);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "directus.h"
@@ -15,13 +16,29 @@
 
 struct dx {
 	struct http *http;
+	/* A login session: kept to renew the access token. */
+	char *email, *password, *refresh;
+	struct timespec expires;	/* CLOCK_MONOTONIC */
+	double ttl;			/* seconds, as the login said */
+	bool session, early;
+	unsigned long renewals;
 };
+
+static void wipe_str(char **s)
+{
+	if (*s) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
 
 struct dx *dx_new(const char *url)
 {
 	struct dx *dx = xcalloc(1, sizeof(*dx));
 
 	dx->http = http_new(url);
+	dx->early = true;
 	return dx;
 }
 
@@ -30,6 +47,9 @@ void dx_free(struct dx *dx)
 	if (dx == NULL)
 		return;
 	http_free(dx->http);
+	free(dx->email);
+	wipe_str(&dx->password);
+	wipe_str(&dx->refresh);
 	free(dx);
 }
 
@@ -43,6 +63,16 @@ void dx_set_token(struct dx *dx, const char *token)
 	http_set_token(dx->http, token);
 }
 
+void dx_set_early_renewal(struct dx *dx, bool on)
+{
+	dx->early = on;
+}
+
+unsigned long dx_renewals(const struct dx *dx)
+{
+	return dx->renewals;
+}
+
 void dx_call_init(struct dx_call *c, const char *method, char *path,
     struct json *body, unsigned flags)
 {
@@ -53,17 +83,44 @@ void dx_call_init(struct dx_call *c, const char *method, char *path,
 	c->flags = flags;
 }
 
-void dx_call_clear(struct dx_call *c)
+/* The answer of a call, forgotten before it is sent again. */
+static void call_reset(struct dx_call *c)
 {
-	free(c->path);
-	json_free(c->body);
-	free(c->raw_body);
-	c->raw_body = NULL;
-	json_free(c->result);
+	if (c->flags & DX_SECRET)
+		json_free_wipe(c->result);
+	else
+		json_free(c->result);
 	free(c->raw);
 	free(c->error);
-	c->path = c->raw = c->error = NULL;
-	c->body = c->result = NULL;
+	free(c->code);
+	c->result = NULL;
+	c->raw = c->error = c->code = NULL;
+	c->status = 0;
+	c->fail = 0;
+	c->rawlen = 0;
+}
+
+void dx_call_clear(struct dx_call *c)
+{
+	call_reset(c);
+	free(c->path);
+	if (c->flags & DX_SECRET)
+		json_free_wipe(c->body);
+	else
+		json_free(c->body);
+	free(c->raw_body);
+	c->raw_body = NULL;
+	c->path = NULL;
+	c->body = NULL;
+}
+
+int dx_status_result(long status)
+{
+	if (status == 401 || status == 403)
+		return SYNC_EAUTH;
+	if (status == 429 || status >= 500)
+		return SYNC_ESERVER;
+	return SYNC_EPROTO;
 }
 
 /* Strip the query from a path for messages, keeping them short. */
@@ -78,9 +135,9 @@ static void path_for_message(struct buf *b, const char *path)
 		buf_adds(b, path);
 }
 
-/* Build the message for a failed call from its status and body. */
-static char *call_error(const struct dx_call *c, const struct http_req *r,
-    const char *why)
+/* Build the message for a failed call from its status and body, and
+ * keep Directus' error code. */
+static char *call_error(struct dx_call *c, const struct http_req *r)
 {
 	struct buf b;
 	struct json *body = NULL, *errs, *e0;
@@ -106,16 +163,27 @@ static char *call_error(const struct dx_call *c, const struct http_req *r,
 		} else
 			msg = json_str(json_get(body, "message"));
 	}
-	if (code)
+	if (code) {
 		buf_addf(&b, " %s", code);
+		c->code = xstrdup(code);
+	}
 	if (msg)
 		buf_addf(&b, ": %s", msg);
-	else if (why)
-		buf_addf(&b, ": %s", why);
 	else if (r->status == 404)
 		buf_adds(&b, ": not found");
-	json_free(body);
+	if (c->flags & DX_SECRET)
+		json_free_wipe(body);
+	else
+		json_free(body);
 	return buf_steal(&b, NULL);
+}
+
+static bool status_ok(const struct dx_call *c, long status)
+{
+	if (status >= 200 && status < 300)
+		return true;
+	return (status == 404 && (c->flags & DX_ALLOW_404)) ||
+	    (status == 403 && (c->flags & DX_ALLOW_403));
 }
 
 /* One finished transfer: check the status, parse the body, free the text
@@ -124,12 +192,13 @@ static void call_done(struct http_req *r, void *arg)
 {
 	struct dx_call *c = arg;
 	char *perr = NULL;
+	int rc;
 
 	c->status = r->status;
-	if (r->error || r->status < 200 || (r->status >= 300 &&
-	    !(r->status == 404 && (c->flags & DX_ALLOW_404)) &&
-	    !(r->status == 403 && (c->flags & DX_ALLOW_403)))) {
-		c->error = call_error(c, r, NULL);
+	if (r->error || !status_ok(c, r->status)) {
+		c->error = call_error(c, r);
+		c->fail = r->error ? (r->fail ? r->fail : SYNC_EUNREACH) :
+		    dx_status_result(r->status);
 		return;
 	}
 	if (c->flags & DX_RAW)
@@ -145,55 +214,217 @@ static void call_done(struct http_req *r, void *arg)
 			buf_addf(&b, ": HTTP %ld: response is not JSON (%s)",
 			    r->status, perr);
 			c->error = buf_steal(&b, NULL);
+			c->fail = SYNC_EPROTO;
 			free(perr);
 			return;
 		}
-		buf_clear(&r->resp);
+		if (c->flags & DX_SECRET)
+			buf_wipe(&r->resp);
+		else
+			buf_clear(&r->resp);
 	}
-	if (c->done && c->done(c, c->done_arg, &c->error) < 0 &&
-	    c->error == NULL)
-		c->error = xstrdup("failed");
+	if (c->done && (rc = c->done(c, c->done_arg, &c->error)) < 0) {
+		if (c->error == NULL)
+			c->error = xstrdup("failed");
+		c->fail = rc < SYNC_EFAIL ? rc : SYNC_EPROTO;
+	}
 }
 
-int dx_run(struct dx *dx, struct dx_call *calls, size_t n, char **errstr)
+/* Send calls[idx[0..n)] once; their answers land in the calls. Returns
+ * http_run's result. */
+static int exec_calls(struct dx *dx, struct dx_call *calls, const size_t *idx,
+    size_t n)
 {
-	struct http_req *reqs;
+	struct http_req *reqs = xcalloc(n, sizeof(*reqs));
 	size_t i;
-	int rc = 0, hrc;
+	int hrc;
 
-	if (n == 0)
-		return 0;
-	reqs = xcalloc(n, sizeof(*reqs));
 	for (i = 0; i < n; i++) {
+		struct dx_call *c = &calls[idx[i]];
 		char *body = NULL;
 
-		if (calls[i].raw_body) {
-			body = calls[i].raw_body;
-			calls[i].raw_body = NULL;
-		} else if (calls[i].body)
-			body = json_write(calls[i].body, false, NULL);
-		http_req_init(&reqs[i], calls[i].method, calls[i].path, body);
+		if (c->raw_body)
+			body = xstrdup(c->raw_body);
+		else if (c->body)
+			body = json_write(c->body, false, NULL);
+		http_req_init(&reqs[i], c->method, c->path, body);
+		reqs[i].secret = (c->flags & DX_SECRET) != 0;
 		reqs[i].done = call_done;
-		reqs[i].done_arg = &calls[i];
+		reqs[i].done_arg = c;
 	}
 	hrc = http_run(dx->http, reqs, n);
-	if (hrc == -ECANCELED) {
-		if (errstr)
-			*errstr = xstrdup("cancelled");
-		rc = -1;
-	}
-	for (i = 0; rc == 0 && i < n; i++) {
-		if (calls[i].error == NULL)
-			continue;
-		if (errstr)
-			*errstr = xstrdup(calls[i].error);
-		rc = -1;
-	}
 	for (i = 0; i < n; i++) {
 		reqs[i].path = NULL;	/* owned by the call */
 		http_req_clear(&reqs[i]);
 	}
 	free(reqs);
+	return hrc;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Take the tokens of a /auth/login or /auth/refresh answer. */
+static int take_tokens(struct dx *dx, const char *what, struct json *res,
+    char **errstr)
+{
+	struct json *d = dx_data(res);
+	const char *tok = json_str(json_get(d, "access_token"));
+	const char *ref = json_str(json_get(d, "refresh_token"));
+	const struct json *exp = json_get(d, "expires");
+
+	if (tok == NULL) {
+		xasprintf(errstr, "POST %s: no access_token in the answer",
+		    what);
+		return SYNC_EPROTO;
+	}
+	dx_set_token(dx, tok);
+	wipe_str(&dx->refresh);
+	dx->refresh = ref ? xstrdup(ref) : NULL;
+	/* "expires" is the access token's lifetime in milliseconds. */
+	dx->ttl = exp && exp->type == JSON_NUMBER && exp->u.num > 0 ?
+	    exp->u.num / 1000 : 0;
+	dx->expires.tv_sec = 0;
+	if (dx->ttl > 0) {
+		double at = mono_now() + dx->ttl;
+
+		dx->expires.tv_sec = (time_t)at;
+		dx->expires.tv_nsec = (long)((at - (double)(time_t)at) * 1e9);
+	}
+	return 0;
+}
+
+/* One POST with a secret body, its answer's tokens taken. */
+static int auth_post(struct dx *dx, const char *path, struct json *body,
+    char **errstr)
+{
+	struct dx_call c;
+	size_t zero = 0;
+	int rc;
+
+	dx_call_init(&c, "POST", xstrdup(path), body, DX_SECRET);
+	if (exec_calls(dx, &c, &zero, 1) == -ECANCELED) {
+		*errstr = xstrdup("cancelled");
+		rc = SYNC_ECANCELED;
+	} else if (c.error) {
+		*errstr = xstrdup(c.error);
+		rc = c.fail ? c.fail : SYNC_EFAIL;
+	} else
+		rc = take_tokens(dx, path, c.result, errstr);
+	dx_call_clear(&c);
+	return rc;
+}
+
+static int login_now(struct dx *dx, char **errstr)
+{
+	struct json *body = json_new_object();
+
+	json_set(body, "email", json_new_string(dx->email));
+	json_set(body, "password", json_new_string(dx->password));
+	return auth_post(dx, "/auth/login", body, errstr);
+}
+
+/* A fresh access token: through the refresh token, else a new login. */
+static int renew(struct dx *dx, char **errstr)
+{
+	char *err = NULL;
+	int rc = -1;
+
+	if (dx->refresh) {
+		struct json *body = json_new_object();
+
+		json_set(body, "refresh_token", json_new_string(dx->refresh));
+		json_set(body, "mode", json_new_string("json"));
+		rc = auth_post(dx, "/auth/refresh", body, &err);
+		if (rc == SYNC_ECANCELED || rc == SYNC_EUNREACH ||
+		    rc == SYNC_ESERVER) {
+			*errstr = err;
+			return rc;
+		}
+		free(err);
+	}
+	if (rc < 0)
+		rc = login_now(dx, errstr);
+	if (rc == 0)
+		dx->renewals++;
+	return rc;
+}
+
+/* Renew early: when less than a fifth of the lifetime is left, at most a
+ * minute and at least a second before expiry. */
+static bool renew_due(const struct dx *dx)
+{
+	double margin = dx->ttl / 5, left;
+
+	if (!dx->session || !dx->early || dx->expires.tv_sec == 0)
+		return false;
+	if (margin > 60)
+		margin = 60;
+	if (margin < 1)
+		margin = 1;
+	left = (double)dx->expires.tv_sec + (double)dx->expires.tv_nsec / 1e9 -
+	    mono_now();
+	return left < margin;
+}
+
+static bool token_expired(const struct dx_call *c)
+{
+	return c->status == 401 && c->code &&
+	    strcmp(c->code, "TOKEN_EXPIRED") == 0;
+}
+
+int dx_run(struct dx *dx, struct dx_call *calls, size_t n, char **errstr)
+{
+	size_t *idx, i, nretry = 0;
+	int rc, hrc;
+	char *err = NULL;
+
+	if (n == 0)
+		return 0;
+	if (renew_due(dx) && (rc = renew(dx, &err)) < 0)
+		goto auth_failed;
+	idx = xcalloc(n, sizeof(*idx));
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	hrc = exec_calls(dx, calls, idx, n);
+	/* Calls refused for an expired token are sent again, once, after
+	 * the session renewed its token. */
+	for (i = 0; dx->session && hrc != -ECANCELED && i < n; i++)
+		if (token_expired(&calls[i]) && !(calls[i].flags & DX_SECRET))
+			idx[nretry++] = i;
+	if (nretry) {
+		if ((rc = renew(dx, &err)) < 0) {
+			free(idx);
+			goto auth_failed;
+		}
+		for (i = 0; i < nretry; i++)
+			call_reset(&calls[idx[i]]);
+		hrc = exec_calls(dx, calls, idx, nretry);
+	}
+	free(idx);
+	if (hrc == -ECANCELED) {
+		if (errstr)
+			*errstr = xstrdup("cancelled");
+		return SYNC_ECANCELED;
+	}
+	for (i = 0; i < n; i++) {
+		if (calls[i].error == NULL)
+			continue;
+		if (errstr)
+			*errstr = xstrdup(calls[i].error);
+		return calls[i].fail ? calls[i].fail : SYNC_EFAIL;
+	}
+	return 0;
+auth_failed:
+	if (errstr)
+		xasprintf(errstr, "renewing the session's access token: %s",
+		    err);
+	free(err);
 	return rc;
 }
 
@@ -242,24 +473,14 @@ char *dx_escape(const char *s)
 int dx_login(struct dx *dx, const char *email, const char *password,
     char **errstr)
 {
-	struct json *body = json_new_object(), *res = NULL;
-	const char *tok;
-	int rc = -1;
+	int rc;
 
-	json_set(body, "email", json_new_string(email));
-	json_set(body, "password", json_new_string(password));
-	if (dx_request(dx, "POST", "/auth/login", body, &res, errstr) < 0)
-		goto fail;
-	tok = json_str(json_get(dx_data(res), "access_token"));
-	if (tok == NULL) {
-		*errstr = xstrdup("POST /auth/login: no access_token in the "
-		    "response");
-		goto fail;
-	}
-	dx_set_token(dx, tok);
-	rc = 0;
-fail:
-	json_free(res);
+	free(dx->email);
+	wipe_str(&dx->password);
+	dx->email = xstrdup(email ? email : "");
+	dx->password = xstrdup(password ? password : "");
+	rc = login_now(dx, errstr);
+	dx->session = rc == 0;
 	return rc;
 }
 
@@ -285,20 +506,24 @@ int dx_check_version(struct dx *dx, char **version, char **errstr)
 	struct json *res = NULL;
 	const char *v;
 	long parts[3];
-	int rc = -1;
+	int rc;
 
-	if (dx_request(dx, "GET", "/server/info", NULL, &res, errstr) < 0)
+	if ((rc = dx_request(dx, "GET", "/server/info", NULL, &res,
+	    errstr)) < 0)
 		goto fail;
 	v = json_str(json_get(dx_data(res), "version"));
 	if (v == NULL) {
+		/* Directus tells its version to administrators only. */
 		*errstr = xstrdup("GET /server/info: no version in the answer "
 		    "(is the token an admin token?)");
+		rc = SYNC_EAUTH;
 		goto fail;
 	}
 	parse_version(v, parts);
 	if (parts[0] < 11) {
 		xasprintf(errstr, "Directus %s is not supported: dsync needs "
 		    "Directus 11.0.0 or later", v);
+		rc = SYNC_EPROTO;
 		goto fail;
 	}
 	if (version)

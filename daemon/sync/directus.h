@@ -1,7 +1,9 @@
 /*
  * directus: the Directus REST client of the engine. Wraps http with JSON
  * bodies, Directus error decoding ({"errors":[{message, extensions.code}]})
- * and messages that name the request, never the credentials.
+ * and messages that name the request, never the credentials. One dx is
+ * one session: it may serve many runs, and a login session renews its
+ * access token by itself (see dx_login).
  */
 #ifndef DSYNC_DIRECTUS_H
 #define DSYNC_DIRECTUS_H
@@ -11,6 +13,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "result.h"
 
 struct dx;
 
@@ -18,6 +21,8 @@ enum {
 	DX_ALLOW_404 = 1 << 0,	/* a 404 is an answer, not an error */
 	DX_RAW = 1 << 1,	/* keep the body as text, do not parse */
 	DX_ALLOW_403 = 1 << 2,	/* a 403 is an answer, not an error */
+	DX_SECRET = 1 << 3,	/* body and answer hold credentials: wiped
+				 * after use, never retried */
 };
 
 struct dx_call {
@@ -38,6 +43,8 @@ struct dx_call {
 	char *raw;		/* owned: body text with DX_RAW */
 	size_t rawlen;
 	char *error;		/* owned: why this call failed, or NULL */
+	char *code;		/* owned: Directus' error code, or NULL */
+	int fail;		/* with error: an enum sync_result */
 };
 
 struct dx *dx_new(const char *url);
@@ -45,18 +52,28 @@ void dx_free(struct dx *dx);
 struct http *dx_http(struct dx *dx);
 
 /* Authenticate: a static token, or a login with email and password.
- * Secrets are copied and wiped on free. */
+ * Secrets are copied and wiped on free. A login session keeps them: the
+ * access token (15 minutes by default) is renewed through
+ * /auth/refresh shortly before it expires, and on a 401 TOKEN_EXPIRED
+ * the session renews (refresh, else a new login) and the calls that got
+ * it are sent again, without the caller noticing. */
 void dx_set_token(struct dx *dx, const char *token);
 int dx_login(struct dx *dx, const char *email, const char *password,
     char **errstr);
+/* Whether to renew before expiry (default true; tests turn it off to
+ * reach the 401 path). */
+void dx_set_early_renewal(struct dx *dx, bool on);
+/* Times the session renewed its token (refresh or login). */
+unsigned long dx_renewals(const struct dx *dx);
 
 void dx_call_init(struct dx_call *c, const char *method, char *path,
     struct json *body, unsigned flags);
 void dx_call_clear(struct dx_call *c);
 
 /* Run calls in parallel. Returns 0 if each got a 2xx (or an allowed 404)
- * and a parseable body; otherwise -1 and *errstr names the first failed
- * request: method, path, status, Directus code and message. */
+ * and a parseable body; otherwise the enum sync_result of the first
+ * failed call, and *errstr names it: method, path, status, Directus code
+ * and message. */
 int dx_run(struct dx *dx, struct dx_call *calls, size_t n, char **errstr);
 
 /* One call; on success *out gets the parsed body (may be NULL for 204). */
@@ -68,6 +85,10 @@ struct json *dx_data(struct json *result);
 
 /* Percent-encode s for a query value or a path segment; caller frees. */
 char *dx_escape(const char *s);
+
+/* The result for an HTTP status that is not an answer (401 and 403:
+ * SYNC_EAUTH, 429 and 5xx: SYNC_ESERVER, others: SYNC_EPROTO). */
+int dx_status_result(long status);
 
 /* Version of the server (GET /server/info), refusing anything below 11. */
 int dx_check_version(struct dx *dx, char **version, char **errstr);

@@ -1,9 +1,12 @@
 /*
  * helpers: the small maintenance commands of directus-sync, on either
- * map backend.
+ * map backend. untrack and remove-permission-duplicates change what the
+ * dump's SyncIDs mean, so they hold the dump tree's lock when there is a
+ * tree.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "buf.h"
@@ -11,17 +14,31 @@
 #include "sync.h"
 #include "xmalloc.h"
 
+/* A helper's run: the dump tree is locked when it exists. */
+static int helper_begin(struct sync_run *run, struct sync_ctx *ctx,
+    char **errstr)
+{
+	struct stat st;
+	unsigned flags = stat(ctx->opts->dump_path, &st) == 0 ? RUN_LOCK : 0;
+
+	return sync_run_begin(run, ctx, NULL, flags, errstr);
+}
+
 int sync_untrack(struct sync_ctx *ctx, const char *table,
     const char *local_id, bool *found, char **errstr)
 {
-	struct idmap *m = idmap_new(ctx->dx, ctx->opts->id_map);
+	struct sync_run run;
+	struct idmap *m;
 	const struct idmap_row *row;
 	char *sid = NULL;
-	int rc = -1;
+	int rc;
 
 	*found = false;
-	if (idmap_open(m, IDMAP_OPEN_ABSENT_OK, errstr) < 0 ||
-	    idmap_load(m, &table, 1, errstr) < 0)
+	if ((rc = helper_begin(&run, ctx, errstr)) < 0)
+		return rc;
+	m = idmap_new(ctx->dx, ctx->opts->id_map);
+	if ((rc = idmap_open(m, IDMAP_OPEN_ABSENT_OK, errstr)) < 0 ||
+	    (rc = idmap_load(m, &table, 1, errstr)) < 0)
 		goto out;
 	row = idmap_by_local(m, table, local_id);
 	if (row) {
@@ -29,60 +46,43 @@ int sync_untrack(struct sync_ctx *ctx, const char *table,
 
 		sid = xstrdup(row->sync_id);
 		s = sid;
-		if (idmap_remove(m, table, &s, 1, errstr) < 0)
+		if ((rc = idmap_remove(m, table, &s, 1, errstr)) < 0)
 			goto out;
 		*found = true;
 		sync_logf(ctx, SYNC_INFO, "[%s] Untracked %s (SyncID %s)",
 		    table, local_id, sid);
 	}
-	rc = 0;
 out:
 	free(sid);
 	idmap_free(m);
-	return rc;
+	return sync_run_end(&run, rc);
 }
 
-/* Permissions grouped by (policy, collection, action), in id order; all
- * but the first (or last) of each group are deleted, with their map
- * rows. */
-int sync_remove_permission_duplicates(struct sync_ctx *ctx, bool keep_last,
-    size_t *deleted, char **errstr)
+static bool same_key(const struct json *a, const struct json *b)
 {
-	struct json *res = NULL, *list, *ids = json_new_array();
-	struct idmap *m = NULL;
-	const char *table = "permissions";
-	char **sids = NULL;
-	size_t i, k, n, nsids = 0;
-	bool *dead = NULL;
-	int rc = -1;
+	return json_equal(json_get(a, "policy"), json_get(b, "policy")) &&
+	    json_equal(json_get(a, "collection"), json_get(b, "collection")) &&
+	    json_equal(json_get(a, "action"), json_get(b, "action"));
+}
 
-	*deleted = 0;
-	if (dx_request(ctx->dx, "GET", "/permissions?limit=-1&sort=id"
-	    "&fields=id,policy,collection,action", NULL, &res, errstr) < 0)
-		goto out;
-	list = dx_data(res);
-	if (list == NULL || list->type != JSON_ARRAY) {
-		*errstr = xstrdup("GET /permissions: expected a list in "
-		    "\"data\"");
-		goto out;
-	}
-	n = list->u.arr.len;
-	dead = xcalloc(n + 1, sizeof(bool));
+/* Permissions grouped by (policy, collection, action), in id order:
+ * dead[i] for all but the first (or last) of each group. The synthetic
+ * admin rows (no id) are not permissions. */
+static void mark_duplicates(const struct json *list, bool keep_last,
+    bool *dead)
+{
+	size_t i, k, n = list->u.arr.len;
+
 	for (i = 0; i < n; i++) {
 		const struct json *a = list->u.arr.items[i];
 
 		if (json_is_null(json_get(a, "id")))
-			continue;	/* the synthetic admin rows */
+			continue;
 		for (k = i + 1; k < n; k++) {
 			const struct json *b = list->u.arr.items[k];
 
 			if (dead[k] || json_is_null(json_get(b, "id")) ||
-			    !json_equal(json_get(a, "policy"),
-			    json_get(b, "policy")) ||
-			    !json_equal(json_get(a, "collection"),
-			    json_get(b, "collection")) ||
-			    !json_equal(json_get(a, "action"),
-			    json_get(b, "action")))
+			    !same_key(a, b))
 				continue;
 			/* keep first: k dies; keep last: i dies, k lives. */
 			if (keep_last) {
@@ -92,34 +92,27 @@ int sync_remove_permission_duplicates(struct sync_ctx *ctx, bool keep_last,
 			dead[k] = true;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		const struct json *a = list->u.arr.items[i];
+}
 
-		if (!dead[i])
-			continue;
-		json_array_append(ids, json_copy(json_get(a, "id")));
-		sync_logf(ctx, SYNC_INFO, "[permissions] Duplicate of "
-		    "%s/%s/%s: deleting id %.0f",
-		    json_str(json_get(a, "policy")) ?
-		    json_str(json_get(a, "policy")) : "public",
-		    json_str(json_get(a, "collection")) ?
-		    json_str(json_get(a, "collection")) : "?",
-		    json_str(json_get(a, "action")) ?
-		    json_str(json_get(a, "action")) : "?",
-		    json_get(a, "id")->u.num);
-	}
-	*deleted = ids->u.arr.len;
-	if (*deleted == 0) {
-		sync_logf(ctx, SYNC_INFO, "[permissions] No duplicates");
-		rc = 0;
+static const char *or(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
+}
+
+/* DELETE the ids in bodies of at most 1000 (far below Directus' 1 MB),
+ * then their map rows. */
+static int delete_permissions(struct sync_ctx *ctx, const struct json *ids,
+    char **errstr)
+{
+	const char *table = "permissions";
+	struct idmap *m = idmap_new(ctx->dx, ctx->opts->id_map);
+	char **sids = xcalloc(ids->u.arr.len + 1, sizeof(char *));
+	size_t i, k, nsids = 0;
+	int rc;
+
+	if ((rc = idmap_open(m, IDMAP_OPEN_ABSENT_OK, errstr)) < 0 ||
+	    (rc = idmap_load(m, &table, 1, errstr)) < 0)
 		goto out;
-	}
-	/* The map rows of the deleted permissions go with them. */
-	m = idmap_new(ctx->dx, ctx->opts->id_map);
-	if (idmap_open(m, IDMAP_OPEN_ABSENT_OK, errstr) < 0 ||
-	    idmap_load(m, &table, 1, errstr) < 0)
-		goto out;
-	sids = xcalloc(*deleted, sizeof(char *));
 	for (i = 0; i < ids->u.arr.len; i++) {
 		char *lid = json_scalar_string(ids->u.arr.items[i]);
 		const struct idmap_row *row = idmap_by_local(m, table, lid);
@@ -128,30 +121,75 @@ int sync_remove_permission_duplicates(struct sync_ctx *ctx, bool keep_last,
 			sids[nsids++] = xstrdup(row->sync_id);
 		free(lid);
 	}
-	/* Ids in bodies of at most 1000 (far below Directus' 1 MB). */
 	for (i = 0; i < ids->u.arr.len; i += 1000) {
 		struct json *chunk = json_new_array();
 
 		for (k = i; k < ids->u.arr.len && k < i + 1000; k++)
 			json_array_append(chunk, json_copy(
 			    ids->u.arr.items[k]));
-		if (dx_request(ctx->dx, "DELETE", "/permissions", chunk, NULL,
-		    errstr) < 0)
+		if ((rc = dx_request(ctx->dx, "DELETE", "/permissions", chunk,
+		    NULL, errstr)) < 0)
 			goto out;
 	}
-	if (idmap_remove(m, table, (const char *const *)sids, nsids,
-	    errstr) < 0)
-		goto out;
-	rc = 0;
+	rc = idmap_remove(m, table, (const char *const *)sids, nsids, errstr);
 out:
 	for (i = 0; i < nsids; i++)
 		free(sids[i]);
 	free(sids);
+	idmap_free(m);
+	return rc;
+}
+
+int sync_remove_permission_duplicates(struct sync_ctx *ctx, bool keep_last,
+    size_t *deleted, char **errstr)
+{
+	struct sync_run run;
+	struct json *res = NULL, *list, *ids = json_new_array();
+	size_t i;
+	bool *dead = NULL;
+	int rc;
+
+	*deleted = 0;
+	if ((rc = helper_begin(&run, ctx, errstr)) < 0) {
+		json_free(ids);
+		return rc;
+	}
+	if ((rc = dx_request(ctx->dx, "GET", "/permissions?limit=-1&sort=id"
+	    "&fields=id,policy,collection,action", NULL, &res, errstr)) < 0)
+		goto out;
+	list = dx_data(res);
+	if (list == NULL || list->type != JSON_ARRAY) {
+		*errstr = xstrdup("GET /permissions: expected a list in "
+		    "\"data\"");
+		rc = SYNC_EPROTO;
+		goto out;
+	}
+	dead = xcalloc(list->u.arr.len + 1, sizeof(bool));
+	mark_duplicates(list, keep_last, dead);
+	for (i = 0; i < list->u.arr.len; i++) {
+		const struct json *a = list->u.arr.items[i];
+		char *id;
+
+		if (!dead[i])
+			continue;
+		id = json_scalar_string(json_get(a, "id"));
+		json_array_append(ids, json_copy(json_get(a, "id")));
+		sync_logf(ctx, SYNC_INFO, "[permissions] Duplicate of %s/%s/%s: "
+		    "deleting id %s", or(json_str(json_get(a, "policy")),
+		    "public"), or(json_str(json_get(a, "collection")), "?"),
+		    or(json_str(json_get(a, "action")), "?"), or(id, "?"));
+		free(id);
+	}
+	*deleted = ids->u.arr.len;
+	if (*deleted == 0)
+		sync_logf(ctx, SYNC_INFO, "[permissions] No duplicates");
+	else if ((rc = delete_permissions(ctx, ids, errstr)) < 0)
+		*deleted = 0;
+out:
 	free(dead);
 	json_free(ids);
 	json_free(res);
-	idmap_free(m);
-	return rc;
+	return sync_run_end(&run, rc);
 }
 
 static void sleep_seconds(double s, atomic_int *cancel)
@@ -168,45 +206,71 @@ static void sleep_seconds(double s, atomic_int *cancel)
 	}
 }
 
+/* One health probe: whether it said "ok"; why not in *why. */
+static bool health_ok(struct sync_ctx *ctx, char **why)
+{
+	struct json *res = NULL;
+	char *err = NULL;
+	const char *status = NULL;
+	bool ok;
+
+	if (dx_request(ctx->dx, "GET", "/server/health", NULL, &res,
+	    &err) == 0)
+		status = json_str(json_get(res, "status"));
+	ok = status && strcmp(status, "ok") == 0;
+	if (!ok)
+		*why = xstrdup(err ? err : status ? status : "no status");
+	free(err);
+	json_free(res);
+	return ok;
+}
+
+static double since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) +
+	    (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
 int sync_wait_ready(struct sync_ctx *ctx, double interval, double timeout,
     unsigned successes, char **errstr)
 {
-	struct timespec start, now;
+	struct sync_run run;
+	struct timespec start;
 	unsigned ok = 0;
+	int rc;
 
+	if ((rc = sync_run_begin(&run, ctx, NULL, 0, errstr)) < 0)
+		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		struct json *res = NULL;
-		char *err = NULL;
-		const char *status = NULL;
+		char *why = NULL;
 
-		if (ctx->cancel && atomic_load(ctx->cancel)) {
+		if (sync_cancelled(ctx)) {
 			*errstr = xstrdup("cancelled");
-			return -1;
+			rc = SYNC_ECANCELED;
+			break;
 		}
-		if (dx_request(ctx->dx, "GET", "/server/health", NULL, &res,
-		    &err) == 0)
-			status = json_str(json_get(res, "status"));
-		if (status && strcmp(status, "ok") == 0) {
+		if (health_ok(ctx, &why)) {
 			ok++;
 			sync_logf(ctx, SYNC_INFO, "Server is ready (%u/%u)", ok,
 			    successes);
 		} else {
 			ok = 0;
-			sync_logf(ctx, SYNC_INFO, "Server is not ready: %s",
-			    err ? err : status ? status : "no status");
+			sync_logf(ctx, SYNC_INFO, "Server is not ready: %s", why);
+			free(why);
 		}
-		free(err);
-		json_free(res);
 		if (ok >= successes)
-			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec -
-		    start.tv_nsec) / 1e9 + interval > timeout) {
+			break;
+		if (since(&start) + interval > timeout) {
 			xasprintf(errstr, "Timeout waiting for server to be ready"
 			    " after %gs", timeout);
-			return -1;
+			rc = SYNC_EUNREACH;
+			break;
 		}
 		sleep_seconds(interval, ctx->cancel);
 	}
+	return sync_run_end(&run, rc);
 }

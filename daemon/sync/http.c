@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "result.h"
 #include "xmalloc.h"
 
 #define HTTP_MAX_PARALLEL 32
@@ -24,24 +25,36 @@ struct http {
 	int parallel;
 	long timeout;
 	atomic_int *cancel;
+	size_t max_body;
 	http_trace_cb trace;
 	void *trace_arg;
-	unsigned long count;
+	atomic_ulong count;
 };
 
 struct slot {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	struct http_req *req;
+	size_t max_body;
+	bool too_large;
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+int http_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
 
 struct http *http_new(const char *base_url)
 {
 	struct http *h = xcalloc(1, sizeof(*h));
 	size_t len = strlen(base_url);
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	while (len > 0 && base_url[len - 1] == '/')
 		len--;
 	h->base = xstrndup(base_url, len);
@@ -51,6 +64,8 @@ struct http *http_new(const char *base_url)
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_MAX_PARALLEL);
 	h->parallel = 16;
 	h->timeout = 300;
+	h->max_body = HTTP_DEFAULT_MAX_BODY;
+	atomic_init(&h->count, 0);
 	return h;
 }
 
@@ -101,6 +116,11 @@ void http_set_cancel(struct http *h, atomic_int *flag)
 	h->cancel = flag;
 }
 
+void http_set_max_body(struct http *h, size_t bytes)
+{
+	h->max_body = bytes ? bytes : HTTP_DEFAULT_MAX_BODY;
+}
+
 void http_set_trace(struct http *h, http_trace_cb cb, void *arg)
 {
 	h->trace = cb;
@@ -115,7 +135,7 @@ void http_add_header(struct http *h, const char *header)
 
 unsigned long http_count(const struct http *h)
 {
-	return h->count;
+	return atomic_load(&((struct http *)h)->count);
 }
 
 void http_req_init(struct http_req *r, const char *method, char *path,
@@ -131,6 +151,11 @@ void http_req_init(struct http_req *r, const char *method, char *path,
 
 void http_req_clear(struct http_req *r)
 {
+	if (r->secret) {
+		if (r->body)
+			explicit_bzero(r->body, r->bodylen);
+		buf_wipe(&r->resp);
+	}
 	free(r->path);
 	free(r->body);
 	free(r->error);
@@ -138,12 +163,23 @@ void http_req_clear(struct http_req *r)
 	r->path = r->body = r->error = NULL;
 }
 
+/* Returning less than given aborts the transfer: past the body limit. */
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	struct http_req *req = arg;
+	struct slot *s = arg;
+	struct http_req *req = s->req;
+	size_t n = size * nmemb;
 
-	buf_add(&req->resp, ptr, size * nmemb);
-	return size * nmemb;
+	if (req->resp.len + n > s->max_body) {
+		s->too_large = true;
+		return 0;
+	}
+	if (req->secret) {
+		buf_add_secret(&req->resp, ptr, n);
+		return n;
+	}
+	buf_add(&req->resp, ptr, n);
+	return n;
 }
 
 static int xfer_cb(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
@@ -167,6 +203,8 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 		abort();
 	s->easy = *pooled;
 	s->req = req;
+	s->max_body = h->max_body;
+	s->too_large = false;
 	s->errbuf[0] = '\0';
 	curl_easy_reset(s->easy);
 
@@ -193,7 +231,7 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 		    (curl_off_t)req->bodylen);
 	}
 	curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(s->easy, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -206,7 +244,7 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_multi_add_handle(h->multi, s->easy);
-	h->count++;
+	atomic_fetch_add(&h->count, 1);
 }
 
 static void slot_done(struct http *h, struct slot *s, CURLcode rc)
@@ -218,8 +256,16 @@ static void slot_done(struct http *h, struct slot *s, CURLcode rc)
 	if (rc != CURLE_OK) {
 		req->status = 0;
 		free(req->error);
-		req->error = xstrdup(s->errbuf[0] ? s->errbuf :
-		    curl_easy_strerror(rc));
+		if (s->too_large) {
+			xasprintf(&req->error, "the answer is larger than the "
+			    "limit of %zu MiB", s->max_body >> 20);
+			req->fail = SYNC_EPROTO;
+		} else {
+			req->error = xstrdup(s->errbuf[0] ? s->errbuf :
+			    curl_easy_strerror(rc));
+			req->fail = rc == CURLE_ABORTED_BY_CALLBACK ?
+			    SYNC_ECANCELED : SYNC_EUNREACH;
+		}
 	}
 	curl_multi_remove_handle(h->multi, s->easy);
 	curl_slist_free_all(s->hdrs);
@@ -248,6 +294,7 @@ int http_run(struct http *h, struct http_req *reqs, size_t n)
 				break;
 			}
 			reqs[next].status = 0;
+			reqs[next].fail = 0;
 			slot_setup(h, &slots[i], &h->pool[i], &reqs[next]);
 			next++;
 			active++;
@@ -265,7 +312,8 @@ int http_run(struct http *h, struct http_req *reqs, size_t n)
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &s);
-			if (m->data.result == CURLE_ABORTED_BY_CALLBACK)
+			if (m->data.result == CURLE_ABORTED_BY_CALLBACK &&
+			    h->cancel && atomic_load(h->cancel))
 				cancelled = 1;
 			else if (m->data.result != CURLE_OK)
 				failed = 1;
@@ -279,6 +327,7 @@ int http_run(struct http *h, struct http_req *reqs, size_t n)
 	for (; next < n; next++) {
 		free(reqs[next].error);
 		reqs[next].error = xstrdup("cancelled");
+		reqs[next].fail = SYNC_ECANCELED;
 	}
 	if (cancelled)
 		return -ECANCELED;

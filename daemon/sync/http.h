@@ -8,9 +8,14 @@
 #define DSYNC_HTTP_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
+
+/* A response body larger than this fails its request (the default of
+ * http_set_max_body): far above any real configuration. */
+#define HTTP_DEFAULT_MAX_BODY ((size_t)256 << 20)
 
 struct http;
 
@@ -20,10 +25,14 @@ struct http_req {
 	char *path;		/* owned: path and query after the base URL */
 	char *body;		/* owned, may be NULL */
 	size_t bodylen;
+	bool secret;		/* body and answer hold credentials: both
+				 * are wiped when the request is cleared */
 	/* out */
 	long status;		/* HTTP status, 0 if no response */
 	struct buf resp;	/* response body */
 	char *error;		/* owned: transport error text, or NULL */
+	int fail;		/* with error: SYNC_ECANCELED, SYNC_EUNREACH
+				 * or SYNC_EPROTO (body over the limit) */
 	double seconds;		/* total time of the transfer */
 	/* Called as soon as this transfer ends, before the batch does. */
 	void (*done)(struct http_req *r, void *arg);
@@ -32,6 +41,11 @@ struct http_req {
 
 /* Called after each finished transfer (for debug logs and counters). */
 typedef void (*http_trace_cb)(void *arg, const struct http_req *req);
+
+/* libcurl's global set-up: once, in main, before any thread starts.
+ * Returns 0, or -1 when libcurl cannot start. */
+int http_global_init(void);
+void http_global_cleanup(void);
 
 struct http *http_new(const char *base_url);
 void http_free(struct http *h);
@@ -43,8 +57,11 @@ void http_set_token(struct http *h, const char *token);
 void http_set_parallel(struct http *h, int n);
 /* Per-request time limit in seconds (0: none; default 300). */
 void http_set_timeout(struct http *h, long seconds);
-/* While *flag is non-zero, transfers are aborted and new ones refused. */
+/* While *flag is non-zero, transfers are aborted and new ones refused;
+ * NULL unbinds it. */
 void http_set_cancel(struct http *h, atomic_int *flag);
+/* Largest response body accepted, in bytes (0: the default). */
+void http_set_max_body(struct http *h, size_t bytes);
 void http_set_trace(struct http *h, http_trace_cb cb, void *arg);
 /* Extra header sent with every request ("Name: value"); copied. */
 void http_add_header(struct http *h, const char *header);
@@ -55,7 +72,8 @@ void http_add_header(struct http *h, const char *header);
  * why). A failed batch still runs its remaining requests. */
 int http_run(struct http *h, struct http_req *reqs, size_t n);
 
-/* Number of transfers started since http_new. */
+/* Number of transfers started since http_new; may be read from another
+ * thread while a batch runs. */
 unsigned long http_count(const struct http *h);
 
 void http_req_init(struct http_req *r, const char *method, char *path,

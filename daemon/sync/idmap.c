@@ -234,20 +234,20 @@ static int coll_probe(struct idmap *m, int create_ok, char **errstr)
 		xasprintf(errstr, "this instance has neither the "
 		    "directus-extension-sync routes nor the %s collection",
 		    IDMAP_COLLECTION_NAME);
-		return -1;
+		return SYNC_EPROTO;
 	}
 	return coll_create(m, errstr);
 }
 
 int idmap_open(struct idmap *m, unsigned flags, char **errstr)
 {
-	int present = 0, create_ok = (flags & IDMAP_OPEN_CREATE) != 0;
+	int present = 0, create_ok = (flags & IDMAP_OPEN_CREATE) != 0, rc;
 
 	m->flags = flags;
 	if (m->backend == IDMAP_COLLECTION)
 		return coll_probe(m, create_ok, errstr);
-	if (ext_probe(m, &present, errstr) < 0)
-		return -1;
+	if ((rc = ext_probe(m, &present, errstr)) < 0)
+		return rc;
 	if (present) {
 		m->backend = IDMAP_EXTENSION;
 		return 0;
@@ -256,7 +256,7 @@ int idmap_open(struct idmap *m, unsigned flags, char **errstr)
 		*errstr = xstrdup("GET " EXT "/table/...: the mapping extension "
 		    "directus-extension-sync does not answer on this instance "
 		    "(use --id-map auto or collection)");
-		return -1;
+		return SYNC_EPROTO;
 	}
 	m->backend = IDMAP_COLLECTION;
 	return coll_probe(m, create_ok, errstr);
@@ -271,7 +271,7 @@ static int load_rows(struct idmap *m, struct json *rows, const char *only,
 	if (rows == NULL || rows->type != JSON_ARRAY) {
 		xasprintf(errstr, "SyncID map: expected an array of rows%s%s",
 		    only ? " for table " : "", only ? only : "");
-		return -1;
+		return SYNC_EPROTO;
 	}
 	for (i = 0; i < rows->u.arr.len; i++) {
 		struct json *r = rows->u.arr.items[i];
@@ -314,14 +314,15 @@ int idmap_load(struct idmap *m, const char *const *tables, size_t n,
 	} else
 		dx_call_init(&calls[0], "GET", xstrdup(COLL "?limit=-1"
 		    "&fields=id,table,sync_id,local_id&sort=id"), NULL, 0);
-	if (dx_run(m->dx, calls, ncalls, errstr) < 0)
+	if ((rc = dx_run(m->dx, calls, ncalls, errstr)) < 0)
 		goto fail;
 	for (i = 0; i < ncalls; i++) {
-		if (m->backend == IDMAP_EXTENSION) {
-			if (load_rows(m, calls[i].result, tables[i], errstr) < 0)
-				goto fail;
-		} else if (load_rows(m, dx_data(calls[i].result), NULL,
-		    errstr) < 0)
+		if (m->backend == IDMAP_EXTENSION)
+			rc = load_rows(m, calls[i].result, tables[i], errstr);
+		else
+			rc = load_rows(m, dx_data(calls[i].result), NULL,
+			    errstr);
+		if (rc < 0)
 			goto fail;
 	}
 	rc = 0;
@@ -385,7 +386,7 @@ static int ext_create(struct idmap *m, struct table *t, struct idmap_new *rows,
 		xasprintf(&p, EXT "/table/%s", esc);
 		dx_call_init(&calls[i], "POST", p, body, 0);
 	}
-	if (dx_run(m->dx, calls, n, errstr) < 0)
+	if ((rc = dx_run(m->dx, calls, n, errstr)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		const char *sid = json_str(json_get(calls[i].result, "sync_id"));
@@ -393,6 +394,7 @@ static int ext_create(struct idmap *m, struct table *t, struct idmap_new *rows,
 		if (sid == NULL) {
 			xasprintf(errstr, "POST %s: no sync_id in the answer",
 			    calls[i].path);
+			rc = SYNC_EPROTO;
 			goto fail;
 		}
 		table_add(t, sid, rows[i].local_id, NULL);
@@ -430,8 +432,8 @@ static int coll_create_rows(struct idmap *m, struct table *t,
 		free(k);
 		json_array_append(body, r);
 	}
-	if (dx_request(m->dx, "POST", COLL "?fields=id", body, &res,
-	    errstr) < 0)
+	if ((rc = dx_request(m->dx, "POST", COLL "?fields=id", body, &res,
+	    errstr)) < 0)
 		goto fail;
 	data = dx_data(res);
 	for (i = 0; i < n; i++) {
@@ -553,7 +555,7 @@ int idmap_remove(struct idmap *m, const char *table,
 			ids = NULL;
 		}
 	}
-	if (ncalls && dx_run(m->dx, calls, ncalls, errstr) < 0)
+	if (ncalls && (rc = dx_run(m->dx, calls, ncalls, errstr)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		uintptr_t k = (uintptr_t)strmap_get(t->by_sync, sync_ids[i]);
@@ -605,11 +607,13 @@ int idmap_save(struct idmap *m, char **errstr)
 		free(sids);
 		free(rows);
 		if (rc < 0)
-			return -1;
+			return rc;
 	}
 	if (m->absent && m->backend == IDMAP_COLLECTION) {
-		if (coll_create(m, errstr) < 0)
-			return -1;
+		int rc;
+
+		if ((rc = coll_create(m, errstr)) < 0)
+			return rc;
 		m->absent = false;
 	}
 	return 0;

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "load.h"
+#include "result.h"
 #include "schema.h"
 #include "strmap.h"
 #include "xmalloc.h"
@@ -27,11 +28,11 @@ static int read_json(const char *path, struct json **out, char **errstr)
 	if (rc == -ENOENT) {
 		xasprintf(errstr, "%s: no such file (a collection with no "
 		    "items is written as [])", path);
-		return -1;
+		return SYNC_EDUMP;
 	}
 	if (rc < 0) {
 		xasprintf(errstr, "%s: %s", path, strerror(-rc));
-		return -1;
+		return SYNC_EDUMP;
 	}
 	*out = json_parse(data, len, &why);
 	free(data);
@@ -39,7 +40,7 @@ static int read_json(const char *path, struct json **out, char **errstr)
 		xasprintf(errstr, "%s: %s", path, why ? why :
 		    "not valid JSON");
 		free(why);
-		return -1;
+		return SYNC_EDUMP;
 	}
 	return 0;
 }
@@ -84,15 +85,15 @@ static void policy_roles_compat(const struct sync_ctx *ctx,
 	}
 }
 
-int load_collection(const struct sync_ctx *ctx, const struct coll_rule *r,
-    struct json **items, char **errstr)
+int load_collection(const struct sync_ctx *ctx, const char *root,
+    const struct coll_rule *r, struct json **items, char **errstr)
 {
 	const struct sync_opts *o = ctx->opts;
-	char *dir = fs_join(o->dump_path, o->collections_path), *name, *path;
+	char *dir = fs_join(root, o->collections_path), *name, *path;
 	struct json *arr = NULL;
 	struct strmap *seen = NULL;
 	size_t i;
-	int rc = -1;
+	int rc = SYNC_EDUMP;
 
 	xasprintf(&name, "%s.json", r->name);
 	path = fs_join(dir, name);
@@ -160,7 +161,7 @@ static int read_tree(const char *dir, int (*each)(void *arg,
 		if (errno == ENOENT)
 			return 0;
 		xasprintf(errstr, "%s: %s", dir, strerror(errno));
-		return -1;
+		return SYNC_EDUMP;
 	}
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
@@ -180,7 +181,7 @@ static int read_tree(const char *dir, int (*each)(void *arg,
 
 		if (stat(p, &st) < 0) {
 			xasprintf(errstr, "%s: %s", p, strerror(errno));
-			rc = -1;
+			rc = SYNC_EDUMP;
 		} else if (S_ISDIR(st.st_mode)) {
 			rc = read_tree(p, each, arg, errstr);
 		} else if (l > 5 && strcmp(names[i] + l - 5, ".json") == 0) {
@@ -190,7 +191,7 @@ static int read_tree(const char *dir, int (*each)(void *arg,
 			if (rc == 0 && v->type != JSON_OBJECT) {
 				xasprintf(errstr, "%s: expected an object", p);
 				json_free(v);
-				rc = -1;
+				rc = SYNC_EDUMP;
 			} else if (rc == 0) {
 				rc = each(arg, v, errstr);
 			}
@@ -235,18 +236,18 @@ static int text_cb(void *arg, struct json *v, char **errstr)
 	return 0;
 }
 
-int load_snapshot_text(const struct sync_ctx *ctx, char **text,
-    void (*field)(void *arg, const struct json *f), void *arg,
+int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
+    char **text, void (*field)(void *arg, const struct json *f), void *arg,
     char **errstr)
 {
 	static const char *const parts[] = { "collections", "fields",
 	    "relations" };
 	const struct sync_opts *o = ctx->opts;
-	char *dir = fs_join(o->dump_path, o->snapshot_path), *path, *s;
+	char *dir = fs_join(root, o->snapshot_path), *path, *s;
 	struct json *info = NULL;
 	struct buf b;
 	size_t i, len;
-	int rc = -1;
+	int rc = SYNC_EDUMP;
 
 	buf_init(&b);
 	path = fs_join(dir, o->split ? "info.json" : "snapshot.json");
@@ -296,7 +297,7 @@ int load_snapshot_text(const struct sync_ctx *ctx, char **text,
 						json_free(lists[k]);
 					goto out;
 				}
-				rc = -1;
+				rc = SYNC_EDUMP;
 			}
 			json_free(lists[i]);
 			buf_addc(&b, ']');

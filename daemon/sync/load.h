@@ -12,11 +12,13 @@
 #include "json.h"
 #include "sync.h"
 
-/* <dump>/<collections>/<name>.json as an array of items, each an object
+/* <root>/<collections>/<name>.json as an array of items, each an object
  * with a non-empty, unique string "_syncId". Policies written by
- * directus-sync 3.4 are brought to the 3.5 form (see load.c). */
-int load_collection(const struct sync_ctx *ctx, const struct coll_rule *r,
-    struct json **items, char **errstr);
+ * directus-sync 3.4 are brought to the 3.5 form (see load.c). root is
+ * the dump tree to read (the run's, or another copy of it). Failures
+ * are SYNC_EDUMP. */
+int load_collection(const struct sync_ctx *ctx, const char *root,
+    const struct coll_rule *r, struct json **items, char **errstr);
 
 /* The schema snapshot as the JSON text of a /schema/diff body: the split
  * files put back together (info.json is required, the sub-trees may be
@@ -24,8 +26,8 @@ int load_collection(const struct sync_ctx *ctx, const struct coll_rule *r,
  * collections; built file by file, so that no tree of the whole snapshot
  * is held. field(arg, f) sees each field on the way. *text is the
  * caller's. */
-int load_snapshot_text(const struct sync_ctx *ctx, char **text,
-    void (*field)(void *arg, const struct json *f), void *arg,
+int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
+    char **text, void (*field)(void *arg, const struct json *f), void *arg,
     char **errstr);
 
 #endif

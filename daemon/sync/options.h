@@ -38,6 +38,9 @@ struct sync_opts {
 	enum idmap_backend id_map;
 	char **headers;		/* extra HTTP headers "Name: value" */
 	size_t nheaders;
+	double lock_wait;	/* seconds to wait for the dump's lock */
+	size_t max_body;	/* largest answer accepted, bytes (0:
+				 * HTTP_DEFAULT_MAX_BODY) */
 };
 
 void sync_opts_init(struct sync_opts *o);

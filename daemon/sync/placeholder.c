@@ -36,9 +36,9 @@ int ph_fetch(struct dx *dx, struct placeholders *ph, char **errstr)
 
 	if (ph->fetched)
 		return 0;
-	if (dx_request(dx, "GET", "/users/me?fields=role", NULL, &me,
-	    errstr) < 0)
-		return -1;
+	if ((rc = dx_request(dx, "GET", "/users/me?fields=role", NULL, &me,
+	    errstr)) < 0)
+		return rc;
 	ph->admin_role = json_scalar_string(json_get(dx_data(me), "role"));
 	json_free(me);
 
@@ -55,7 +55,7 @@ int ph_fetch(struct dx *dx, struct placeholders *ph, char **errstr)
 	    "{\"roles\":{\"sort\":{\"_null\":true}}}]}]}"), NULL, 0);
 	dx_call_init(&calls[2], "GET", xstrdup("/settings?fields=id"), NULL,
 	    0);
-	if (dx_run(dx, calls, 3, errstr) < 0)
+	if ((rc = dx_run(dx, calls, 3, errstr)) < 0)
 		goto out;
 	ph->admin_policy = first_id(calls[0].result);
 	ph->public_policy = first_id(calls[1].result);

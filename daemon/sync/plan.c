@@ -14,22 +14,7 @@
 #include "transform.h"
 #include "xmalloc.h"
 
-int sync_begin(struct sync_ctx *ctx, char **errstr)
-{
-	char *version = NULL;
-
-	if (ctx->cancel)
-		http_set_cancel(dx_http(ctx->dx), ctx->cancel);
-	if (dx_check_version(ctx->dx, &version, errstr) < 0)
-		return -1;
-	sync_logf(ctx, SYNC_DEBUG, "Directus %s is compatible", version);
-	free(version);
-	return dx_request(ctx->dx, "POST", "/utils/cache/clear", NULL, NULL,
-	    errstr);
-}
-
-static void list_add(struct plan_list *l, const char *sync_id,
-    const char *local_id, struct json *item, struct json *diff)
+struct plan_change *plan_list_push(struct plan_list *l)
 {
 	struct plan_change *c;
 
@@ -38,6 +23,15 @@ static void list_add(struct plan_list *l, const char *sync_id,
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 	}
 	c = &l->v[l->len++];
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+static void list_add(struct plan_list *l, const char *sync_id,
+    const char *local_id, struct json *item, struct json *diff)
+{
+	struct plan_change *c = plan_list_push(l);
+
 	c->sync_id = xstrdup(sync_id);
 	c->local_id = local_id ? xstrdup(local_id) : NULL;
 	c->item = item;
@@ -167,25 +161,12 @@ static char *list_path(const struct sync_opts *o, const struct coll_rule *r)
 static int take_target(struct coll_plan *c, struct dx_call *call,
     char **errstr)
 {
-	struct json *d = json_take(call->result, "data");
+	struct json *d;
 	size_t i;
+	int rc;
 
-	if (c->rule->singleton) {
-		struct json *arr = json_new_array();
-
-		if (d && d->type == JSON_OBJECT &&
-		    !json_is_null(json_get(d, "id")))
-			json_array_append(arr, d);
-		else
-			json_free(d);
-		d = arr;
-	}
-	if (d == NULL || d->type != JSON_ARRAY) {
-		xasprintf(errstr, "GET %s: expected a list in \"data\"",
-		    call->path);
-		json_free(d);
-		return -1;
-	}
+	if ((rc = coll_take_list(c->rule, call, &d, errstr)) < 0)
+		return rc;
 	c->target = d;
 	c->by_local = strmap_new();
 	for (i = 0; i < d->u.arr.len; i++) {
@@ -221,8 +202,10 @@ static int map_placeholder(void *arg, const char *table, const char *field,
 	(void)field;
 	if (!ph_is(table, sid) || idmap_by_sync(p->map, table, sid))
 		return 0;
-	if (ph_fetch(pc->ctx->dx, &p->ph, pc->errstr) < 0)
-		return -1;
+	int rc;
+
+	if ((rc = ph_fetch(pc->ctx->dx, &p->ph, pc->errstr)) < 0)
+		return rc;
 	lid = ph_local_id(&p->ph, table, sid);
 	if (lid == NULL)
 		return 0;
@@ -235,8 +218,8 @@ static int map_placeholder(void *arg, const char *table, const char *field,
 	memset(&nr, 0, sizeof(nr));
 	nr.local_id = lid;
 	nr.sync_id = sid;
-	if (idmap_create(p->map, table, &nr, 1, pc->errstr) < 0)
-		return -1;
+	if ((rc = idmap_create(p->map, table, &nr, 1, pc->errstr)) < 0)
+		return rc;
 	sync_logf(pc->ctx, SYNC_DEBUG, "[%s] %s is the instance's %s", table,
 	    sid, lid);
 	return 0;
@@ -248,6 +231,7 @@ static int map_placeholders(struct sync_ctx *ctx, struct plan *p,
 {
 	struct ph_ctx pc = { ctx, p, errstr };
 	size_t i, k;
+	int rc;
 
 	for (i = 0; i < COLL_COUNT; i++) {
 		if (src[i] == NULL)
@@ -255,11 +239,11 @@ static int map_placeholders(struct sync_ctx *ctx, struct plan *p,
 		for (k = 0; k < src[i]->u.arr.len; k++) {
 			const struct json *it = src[i]->u.arr.items[k];
 
-			if (map_placeholder(&pc, coll_rules[i].name, NULL,
-			    json_str(json_get(it, "_syncId"))) < 0 ||
-			    xform_refs(&coll_rules[i], it, map_placeholder,
-			    &pc, errstr) < 0)
-				return -1;
+			if ((rc = map_placeholder(&pc, coll_rules[i].name, NULL,
+			    json_str(json_get(it, "_syncId")))) < 0 ||
+			    (rc = xform_refs(&coll_rules[i], it,
+			    map_placeholder, &pc, errstr)) < 0)
+				return rc;
 		}
 	}
 	return 0;
@@ -276,7 +260,7 @@ static int target_dump_form(const struct plan *p, const struct sync_opts *o,
 
 	if (xform_to_dump(p->map, o, r, t, sync_id, errstr) < 0) {
 		json_free(t);
-		return -1;
+		return SYNC_EPROTO;
 	}
 	roles = json_get(t, "roles");
 	if (strcmp(r->name, "policies") == 0 && roles &&
@@ -296,7 +280,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 	struct strmap *in_dump = strmap_new();
 	const struct idmap_row *rows;
 	size_t i, n;
-	int rc = -1;
+	int rc;
 
 	for (i = 0; i < src->u.arr.len; i++) {
 		struct json *it = src->u.arr.items[i];
@@ -314,7 +298,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 			src->u.arr.items[i] = NULL;
 			continue;
 		}
-		if (target_dump_form(p, o, r, raw, sid, &t, errstr) < 0)
+		if ((rc = target_dump_form(p, o, r, raw, sid, &t, errstr)) < 0)
 			goto out;
 		d = plan_item_diff(it, t);
 		json_free(t);
@@ -348,8 +332,8 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 			    row->sync_id);
 			continue;
 		}
-		if (target_dump_form(p, o, r, raw, row->sync_id, &t,
-		    errstr) < 0)
+		if ((rc = target_dump_form(p, o, r, raw, row->sync_id, &t,
+		    errstr)) < 0)
 			goto out;
 		list_add(&c->del, row->sync_id, row->local_id, t, NULL);
 	}
@@ -476,7 +460,7 @@ static int take_schema_diff(struct sync_ctx *ctx, struct plan *p,
 	p->schema_hash = json_scalar_string(json_get(data, "hash"));
 	if (p->schema_hash == NULL) {
 		*errstr = xstrdup("POST /schema/diff: no hash in the answer");
-		return -1;
+		return SYNC_EPROTO;
 	}
 	sync_logf(ctx, SYNC_DEBUG, "[snapshot] %zu change(s)",
 	    p->schema_changes);
@@ -497,61 +481,49 @@ static void payload_hint(size_t len, char **errstr)
 	*errstr = msg;
 }
 
-int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
-    char **errstr)
+void plan_req_from_opts(const struct sync_opts *o, struct plan_req *req)
 {
-	const struct sync_opts *o = ctx->opts;
-	unsigned selected = sync_opts_selected(o), need = 0;
-	struct json *src[COLL_COUNT] = { 0 };
-	char *snap = NULL;
-	size_t snaplen = 0;
-	struct dx_call calls[COLL_COUNT + 1];
-	int idx[COLL_COUNT];
-	const char *tables[COLL_COUNT];
-	size_t i, k, n = 0, nt = 0;
-	int schema_idx = -1, rc = -1;
-	struct strmap *uuids = NULL;
+	memset(req, 0, sizeof(*req));
+	req->collections = sync_opts_selected(o);
+	req->schema = o->snapshot;
+}
 
-	memset(p, 0, sizeof(*p));
-	memset(calls, 0, sizeof(calls));
-	for (i = 0; i < COLL_COUNT; i++) {
-		p->c[i].rule = &coll_rules[i];
-		p->c[i].selected = (selected & coll_bit(&coll_rules[i])) != 0;
-	}
+/* The files first: a bad dump fails before any request. */
+static int load_dump(struct sync_ctx *ctx, const char *root,
+    const struct plan_req *req, struct json **src, char **snap,
+    struct strmap *uuids, char **errstr)
+{
+	size_t i, k;
+	int rc;
 
-	/* The files first: a bad dump fails before any request. */
 	for (i = 0; i < COLL_COUNT; i++) {
-		if (!p->c[i].selected)
+		if (!(req->collections & coll_bit(&coll_rules[i])))
 			continue;
-		if (load_collection(ctx, &coll_rules[i], &src[i], errstr) < 0)
-			goto out;
+		if ((rc = load_collection(ctx, root, &coll_rules[i], &src[i],
+		    errstr)) < 0)
+			return rc;
 		if (strcmp(coll_rules[i].name, "policies") == 0 &&
-		    !o->sync_policy_roles)
+		    !ctx->opts->sync_policy_roles)
 			for (k = 0; k < src[i]->u.arr.len; k++)
 				json_del(src[i]->u.arr.items[k], "roles");
 	}
-	if (o->snapshot) {
-		uuids = strmap_new();
-		if (load_snapshot_text(ctx, &snap, note_uuid_field, uuids,
-		    errstr) < 0)
-			goto out;
-		snaplen = strlen(snap);
-	}
+	if (req->schema)
+		return load_snapshot_text(ctx, root, snap, note_uuid_field,
+		    uuids, errstr);
+	return 0;
+}
 
-	p->map = idmap_new(ctx->dx, o->id_map);
-	/* Nothing is written while planning: the placeholders' new map
-	 * rows stay in memory (a diff writes nothing at all), and a push
-	 * saves them once the schema is applied. */
-	(void)for_push;
-	if (selected && idmap_open(p->map, IDMAP_OPEN_ABSENT_OK |
-	    IDMAP_OPEN_DEFER, errstr) < 0)
-		goto out;
-	if (selected)
-		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s%s",
-		    idmap_backend_name(idmap_backend(p->map)),
-		    idmap_absent(p->map) ? " (none yet)" : "");
+/* Every list and the schema diff in one parallel batch. The snapshot
+ * text is taken over. */
+static int read_instance(struct sync_ctx *ctx, struct plan *p, char *snap,
+    struct strmap *uuids, char **errstr)
+{
+	const struct sync_opts *o = ctx->opts;
+	struct dx_call calls[COLL_COUNT + 1];
+	int idx[COLL_COUNT], schema_idx = -1, rc = 0;
+	size_t i, n = 0, snaplen = snap ? strlen(snap) : 0;
 
-	/* Every list and the schema diff in one parallel batch. */
+	memset(calls, 0, sizeof(calls));
 	for (i = 0; i < COLL_COUNT; i++) {
 		idx[i] = -1;
 		if (!p->c[i].selected)
@@ -565,52 +537,98 @@ int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
 		dx_call_init(&calls[n], "POST", xstrdup(o->force ?
 		    "/schema/diff?force=true" : "/schema/diff"), NULL, 0);
 		calls[n++].raw_body = snap;
-		snap = NULL;
 	}
-	if (n && dx_run(ctx->dx, calls, n, errstr) < 0) {
+	if (n && (rc = dx_run(ctx->dx, calls, n, errstr)) < 0) {
 		if (schema_idx >= 0 && calls[schema_idx].error &&
 		    *errstr && strstr(*errstr, "/schema/diff"))
 			payload_hint(snaplen, errstr);
 		goto out;
 	}
 	for (i = 0; i < COLL_COUNT; i++)
-		if (idx[i] >= 0 && take_target(&p->c[i], &calls[idx[i]],
-		    errstr) < 0)
+		if (idx[i] >= 0 && (rc = take_target(&p->c[i], &calls[idx[i]],
+		    errstr)) < 0)
 			goto out;
-	if (schema_idx >= 0 && take_schema_diff(ctx, p, &calls[schema_idx],
-	    uuids, errstr) < 0)
-		goto out;
-
-	/* The map tables of the selected collections and their targets. */
-	for (i = 0; i < COLL_COUNT; i++) {
-		if (!p->c[i].selected)
-			continue;
-		need |= coll_bit(&coll_rules[i]);
-		for (k = 0; k < COLL_MAX_RELATIONS &&
-		    coll_rules[i].relations[k].path; k++)
-			need |= coll_bit(coll_find(
-			    coll_rules[i].relations[k].table));
-	}
-	for (i = 0; i < COLL_COUNT; i++)
-		if (need & coll_bit(&coll_rules[i]))
-			tables[nt++] = coll_rules[i].name;
-	if (nt && idmap_load(p->map, tables, nt, errstr) < 0)
-		goto out;
-	if (map_placeholders(ctx, p, src, errstr) < 0)
-		goto out;
-
-	for (i = 0; i < COLL_COUNT; i++)
-		if (src[i] && compare(ctx, p, i, src[i], errstr) < 0)
-			goto out;
-	rc = 0;
+	if (schema_idx >= 0)
+		rc = take_schema_diff(ctx, p, &calls[schema_idx], uuids,
+		    errstr);
 out:
 	for (i = 0; i < n; i++)
 		dx_call_clear(&calls[i]);
+	return rc;
+}
+
+int plan_build(struct sync_ctx *ctx, const char *root,
+    const struct plan_req *req, struct plan *p, char **errstr)
+{
+	const struct sync_opts *o = ctx->opts;
+	struct json *src[COLL_COUNT] = { 0 };
+	struct strmap *uuids = strmap_new();
+	const char *tables[COLL_COUNT];
+	char *snap = NULL;
+	size_t i, nt;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->requested = req->collections;
+	for (i = 0; i < COLL_COUNT; i++) {
+		p->c[i].rule = &coll_rules[i];
+		p->c[i].selected = (req->collections &
+		    coll_bit(&coll_rules[i])) != 0;
+	}
+	if ((rc = load_dump(ctx, req->dump_root ? req->dump_root : root, req,
+	    src, &snap, uuids, errstr)) < 0)
+		goto out;
+	p->map = idmap_new(ctx->dx, o->id_map);
+	/* Nothing is written while planning: the placeholders' new map
+	 * rows stay in memory (a diff writes nothing at all), and a push
+	 * saves them once the schema is applied. */
+	if (req->collections && (rc = idmap_open(p->map,
+	    IDMAP_OPEN_ABSENT_OK | IDMAP_OPEN_DEFER, errstr)) < 0)
+		goto out;
+	if (req->collections)
+		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s%s",
+		    idmap_backend_name(idmap_backend(p->map)),
+		    idmap_absent(p->map) ? " (none yet)" : "");
+	rc = read_instance(ctx, p, snap, uuids, errstr);
+	snap = NULL;
+	if (rc < 0)
+		goto out;
+	/* The map tables of the compared collections and their targets. */
+	nt = coll_tables_needed(req->collections, tables);
+	if ((nt && (rc = idmap_load(p->map, tables, nt, errstr)) < 0) ||
+	    (rc = map_placeholders(ctx, p, src, errstr)) < 0)
+		goto out;
+	for (i = 0; i < COLL_COUNT; i++)
+		if (src[i] && (rc = compare(ctx, p, i, src[i], errstr)) < 0)
+			goto out;
+	rc = 0;
+out:
 	for (i = 0; i < COLL_COUNT; i++)
 		json_free(src[i]);
 	free(snap);
 	strmap_free(uuids);
 	return rc;
+}
+
+int sync_diff(struct sync_ctx *ctx, const struct plan_req *req,
+    struct plan *p, struct sync_stats *st, char **errstr)
+{
+	struct sync_run run;
+	struct plan_req def;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (req == NULL) {
+		plan_req_from_opts(ctx->opts, &def);
+		req = &def;
+	}
+	/* A dump read from elsewhere needs no lock of the dump tree. */
+	if ((rc = sync_run_begin(&run, ctx, st, req->dump_root ? 0 : RUN_LOCK,
+	    errstr)) < 0)
+		return rc;
+	if ((rc = sync_check_instance(ctx, errstr)) == 0)
+		rc = plan_build(ctx, run.root, req, p, errstr);
+	return sync_run_end(&run, rc);
 }
 
 char *plan_label(const struct coll_rule *r, const struct json *item)
@@ -707,5 +725,178 @@ struct json *plan_json(const struct plan *p)
 	json_set(root, "collections", colls);
 	json_set(root, "changes", json_new_number((double)(p->changes +
 	    p->schema_changes)));
+	return root;
+}
+
+/* --- the summary --- */
+
+const char *plan_schema_verb(const struct json *e)
+{
+	const struct json *recs = json_get(e, "diff");
+
+	if (recs && recs->type == JSON_ARRAY && recs->u.arr.len == 1 &&
+	    json_get(recs->u.arr.items[0], "path") == NULL) {
+		const char *k = json_str(json_get(recs->u.arr.items[0],
+		    "kind"));
+
+		if (k && k[0] == 'N')
+			return "create";
+		if (k && k[0] == 'D')
+			return "delete";
+	}
+	return "update";
+}
+
+char *plan_schema_name(const struct json *e)
+{
+	const char *coll = json_str(json_get(e, "collection"));
+	const char *field = json_str(json_get(e, "field"));
+	const char *rel = json_str(json_get(e, "related_collection"));
+	char *s;
+
+	xasprintf(&s, "%s%s%s%s%s", coll ? coll : "?", field ? "." : "",
+	    field ? field : "", rel ? " -> " : "", rel ? rel : "");
+	return s;
+}
+
+static void summary_item(struct plan_summary_coll *sc, const struct
+    coll_plan *c, const struct plan_change *ch, char kind)
+{
+	struct plan_summary_item *it;
+
+	if (sc->nfirst == PLAN_SUMMARY_FIRST)
+		return;
+	it = &sc->first[sc->nfirst++];
+	it->kind = kind;
+	it->sync_id = xstrdup(ch->sync_id);
+	it->label = plan_label(c->rule, ch->item);
+}
+
+static void summary_schema(const struct plan *p, struct plan_summary *s)
+{
+	static const char *const parts[] = { "collections", "fields",
+	    "relations" };
+	static const char *const what[] = { "collection", "field",
+	    "relation" };
+	size_t *counts[] = { &s->schema_collections, &s->schema_fields,
+	    &s->schema_relations };
+	size_t i, k;
+
+	s->schema = p->schema;
+	s->schema_changes = p->schema_changes;
+	for (i = 0; p->schema_diff && i < 3; i++) {
+		const struct json *a = json_get(p->schema_diff, parts[i]);
+
+		for (k = 0; a && a->type == JSON_ARRAY && k < a->u.arr.len;
+		    k++) {
+			char *name;
+
+			(*counts[i])++;
+			if (s->nschema_first == PLAN_SUMMARY_FIRST)
+				continue;
+			name = plan_schema_name(a->u.arr.items[k]);
+			xasprintf(&s->schema_first[s->nschema_first++],
+			    "%s %s %s", plan_schema_verb(a->u.arr.items[k]),
+			    what[i], name);
+			free(name);
+		}
+	}
+}
+
+void plan_summarize(const struct plan *p, struct plan_summary *s)
+{
+	size_t i, k;
+
+	memset(s, 0, sizeof(*s));
+	summary_schema(p, s);
+	for (i = 0; i < COLL_COUNT; i++) {
+		const struct coll_plan *c = &p->c[i];
+		struct plan_summary_coll *sc = &s->c[i];
+
+		sc->name = coll_rules[i].name;
+		sc->selected = c->selected;
+		sc->create = c->create.len;
+		sc->update = c->update.len;
+		sc->del = c->del.len;
+		sc->unchanged = c->unchanged;
+		sc->dangling = c->ndangling;
+		for (k = 0; k < c->create.len; k++)
+			summary_item(sc, c, &c->create.v[k], '+');
+		for (k = 0; k < c->update.len; k++)
+			summary_item(sc, c, &c->update.v[k], '~');
+		for (k = 0; k < c->del.len; k++)
+			summary_item(sc, c, &c->del.v[k], '-');
+	}
+	s->changes = p->changes + p->schema_changes;
+}
+
+void plan_summary_clear(struct plan_summary *s)
+{
+	size_t i, k;
+
+	for (i = 0; i < s->nschema_first; i++)
+		free(s->schema_first[i]);
+	for (i = 0; i < COLL_COUNT; i++)
+		for (k = 0; k < s->c[i].nfirst; k++) {
+			free(s->c[i].first[k].sync_id);
+			free(s->c[i].first[k].label);
+		}
+	memset(s, 0, sizeof(*s));
+}
+
+static struct json *num(size_t n)
+{
+	return json_new_number((double)n);
+}
+
+struct json *plan_summary_json(const struct plan_summary *s)
+{
+	struct json *root = json_new_object(), *colls = json_new_object();
+	size_t i, k;
+
+	json_set(root, "changes", num(s->changes));
+	if (s->schema) {
+		struct json *o = json_new_object(), *a = json_new_array();
+
+		json_set(o, "changes", num(s->schema_changes));
+		json_set(o, "collections", num(s->schema_collections));
+		json_set(o, "fields", num(s->schema_fields));
+		json_set(o, "relations", num(s->schema_relations));
+		for (i = 0; i < s->nschema_first; i++)
+			json_array_append(a, json_new_string(
+			    s->schema_first[i]));
+		json_set(o, "first", a);
+		json_set(root, "schema", o);
+	} else
+		json_set(root, "schema", json_new_null());
+	for (i = 0; i < COLL_COUNT; i++) {
+		const struct plan_summary_coll *c = &s->c[i];
+		struct json *o, *a;
+
+		if (!c->selected)
+			continue;
+		o = json_new_object();
+		a = json_new_array();
+		json_set(o, "create", num(c->create));
+		json_set(o, "update", num(c->update));
+		json_set(o, "delete", num(c->del));
+		json_set(o, "unchanged", num(c->unchanged));
+		json_set(o, "dangling", num(c->dangling));
+		for (k = 0; k < c->nfirst; k++) {
+			struct json *it = json_new_object();
+			char kind[2] = { c->first[k].kind, '\0' };
+
+			json_set(it, "kind", json_new_string(kind));
+			json_set(it, "_syncId", json_new_string(
+			    c->first[k].sync_id));
+			json_set(it, "name", c->first[k].label ?
+			    json_new_string(c->first[k].label) :
+			    json_new_null());
+			json_array_append(a, it);
+		}
+		json_set(o, "first", a);
+		json_set(colls, c->name, o);
+	}
+	json_set(root, "collections", colls);
 	return root;
 }

@@ -35,6 +35,9 @@ struct plan_list {
 	size_t len, cap;
 };
 
+/* A new, zeroed change at the end of l. */
+struct plan_change *plan_list_push(struct plan_list *l);
+
 struct coll_plan {
 	const struct coll_rule *rule;
 	bool selected;
@@ -48,6 +51,7 @@ struct coll_plan {
 
 struct plan {
 	struct coll_plan c[COLL_COUNT];
+	unsigned requested;		/* the collections compared */
 	bool schema;			/* the schema was compared */
 	struct json *schema_diff;	/* {collections, fields, relations},
 					 * NULL when nothing differs */
@@ -58,14 +62,72 @@ struct plan {
 	struct placeholders ph;
 };
 
-/* Start of diff and push: the version check and the cache clear. */
-int sync_begin(struct sync_ctx *ctx, char **errstr);
+/* What a plan compares: the dump at dump_root (NULL: the run's dump
+ * tree, --dump-path), the collections of a set, and the schema or not.
+ * Only what these need is read from the instance. */
+struct plan_req {
+	const char *dump_root;
+	unsigned collections;	/* bit set over coll_rules */
+	bool schema;
+};
 
-/* Build the plan. for_push opens the map for writing (the collection
- * backend's collection is created when a row is first needed). */
-int plan_build(struct sync_ctx *ctx, struct plan *p, bool for_push,
-    char **errstr);
+/* The request of a diff or push with these options. */
+void plan_req_from_opts(const struct sync_opts *o, struct plan_req *req);
+
+/* diff: the plan of req (NULL: plan_req_from_opts), read without any
+ * write to the instance. p is the caller's (plan_free). */
+int sync_diff(struct sync_ctx *ctx, const struct plan_req *req,
+    struct plan *p, struct sync_stats *st, char **errstr);
+
+/* Build the plan of req, reading the dump at root when req names none.
+ * The version check is the caller's. */
+int plan_build(struct sync_ctx *ctx, const char *root,
+    const struct plan_req *req, struct plan *p, char **errstr);
 void plan_free(struct plan *p);
+
+/*
+ * A plan as plain data, for a caller that outlives the plan (the
+ * daemon's loop): counts, and the first few items of each kind with
+ * their SyncID and name. No pointer into the plan.
+ */
+#define PLAN_SUMMARY_FIRST 5
+
+struct plan_summary_item {
+	char kind;		/* '+' create, '~' update, '-' delete */
+	char *sync_id;
+	char *label;		/* NULL when the item has no name */
+};
+
+struct plan_summary_coll {
+	const char *name;	/* static: the rules table's */
+	bool selected;
+	size_t create, update, del, unchanged, dangling;
+	struct plan_summary_item first[PLAN_SUMMARY_FIRST];
+	size_t nfirst;
+};
+
+struct plan_summary {
+	bool schema;			/* the schema was compared */
+	size_t schema_changes;		/* collections + fields + relations */
+	size_t schema_collections, schema_fields, schema_relations;
+	char *schema_first[PLAN_SUMMARY_FIRST];	/* "create field a.b" */
+	size_t nschema_first;
+	size_t changes;			/* items and schema changes */
+	struct plan_summary_coll c[COLL_COUNT];
+};
+
+void plan_summarize(const struct plan *p, struct plan_summary *s);
+void plan_summary_clear(struct plan_summary *s);
+/* The summary as JSON: {"changes", "schema": {...} or null,
+ * "collections": {name: {"create", "update", "delete", "unchanged",
+ * "dangling", "first": [{"kind", "_syncId", "name"}]}}}. */
+struct json *plan_summary_json(const struct plan_summary *s);
+
+/* "create", "update" or "delete" for one schema entry of a diff, as
+ * Directus' records say; with what ("collection", "field",
+ * "relation"), the name of the entry in *name (caller frees). */
+const char *plan_schema_verb(const struct json *entry);
+char *plan_schema_name(const struct json *entry);
 
 /* A short name for an item in messages: its name, key, or
  * "collection action" for permissions. Caller frees. */

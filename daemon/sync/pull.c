@@ -35,6 +35,7 @@ struct pull {
 	char *collections_rel, *snapshot_rel, *specs_rel;
 	struct dump_stage *stage;
 	struct sync_stats *st;
+	const char *root;		/* the dump tree (locked) */
 };
 
 static const char *const spec_paths[SPEC_COUNT] = {
@@ -44,38 +45,6 @@ static const char *const spec_paths[SPEC_COUNT] = {
 static const char *const spec_files[SPEC_COUNT] = {
 	"item.graphql", "system.graphql", "openapi.json",
 };
-
-void sync_logf(const struct sync_ctx *ctx, enum sync_level level,
-    const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	if (ctx->log == NULL)
-		return;
-	va_start(ap, fmt);
-	xvasprintf(&msg, fmt, ap);
-	va_end(ap);
-	ctx->log(ctx->log_arg, level, msg);
-	free(msg);
-}
-
-int sync_connect(const struct sync_opts *o, struct dx **out, char **errstr)
-{
-	struct dx *dx = dx_new(o->url);
-	size_t i;
-
-	for (i = 0; i < o->nheaders; i++)
-		http_add_header(dx_http(dx), o->headers[i]);
-	if (o->token && o->token[0])
-		dx_set_token(dx, o->token);
-	else if (dx_login(dx, o->email, o->password, errstr) < 0) {
-		dx_free(dx);
-		return -1;
-	}
-	*out = dx;
-	return 0;
-}
 
 /* "collections" / "./x//y/" -> "x/y": relative paths as the dump tree
  * names them, so that carried-over files can be told apart. */
@@ -131,7 +100,7 @@ static int assign_sync_ids(struct pull *p, size_t ci, char **errstr)
 	struct idmap_new *rows;
 	char **lids;
 	size_t i, n = 0;
-	int rc = -1;
+	int rc = SYNC_EPROTO;
 
 	/* Rows without an id (virtual admin permissions) are not items. */
 	for (i = arr->u.arr.len; i-- > 0;)
@@ -161,12 +130,12 @@ static int assign_sync_ids(struct pull *p, size_t ci, char **errstr)
 		goto fail;
 	}
 	if ((strcmp(r->name, "roles") == 0 || strcmp(r->name, "policies") == 0)
-	    && ph_fetch(p->ctx->dx, &p->ph, errstr) < 0)
+	    && (rc = ph_fetch(p->ctx->dx, &p->ph, errstr)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		rows[i].sync_id = wanted_sync_id(p, r, rows[i].local_id);
 	sync_logf(p->ctx, SYNC_DEBUG, "[%s] Creating %zu id map(s)", r->name, n);
-	if (idmap_create(p->map, r->name, rows, n, errstr) < 0)
+	if ((rc = idmap_create(p->map, r->name, rows, n, errstr)) < 0)
 		goto fail;
 	p->st->map_rows_created += n;
 	rc = 0;
@@ -195,11 +164,11 @@ static int postprocess(struct pull *p, size_t ci, char **errstr)
 		if (row == NULL) {
 			xasprintf(errstr, "%s: an item lost its id map row",
 			    r->name);
-			return -1;
+			return SYNC_EFAIL;
 		}
 		if (xform_to_dump(p->map, p->o, r, it, row->sync_id,
 		    errstr) < 0)
-			return -1;
+			return SYNC_EPROTO;
 	}
 	return 0;
 }
@@ -324,7 +293,7 @@ static int write_openapi(struct pull *p, const struct json *fresh,
 	if (fresh == NULL) {
 		*errstr = xstrdup("GET /server/specs/oas: empty answer");
 		free(rel);
-		return -1;
+		return SYNC_EPROTO;
 	}
 	text = json_write(fresh, true, &len);
 	text = xreallocarray(text, len + 2, 1);
@@ -345,6 +314,7 @@ static int write_openapi(struct pull *p, const struct json *fresh,
 				sync_logf(p->ctx, SYNC_DEBUG, "[specifications]"
 				    " openapi.json unchanged but for "
 				    "info.version: kept");
+				p->st->files++;
 				free(needle);
 				free(old);
 				free(text);
@@ -363,53 +333,42 @@ static int write_openapi(struct pull *p, const struct json *fresh,
 	return rc;
 }
 
-/* What the new tree rewrites, so not carried over from the old one. */
-static bool skip_cb(const char *rel, void *arg)
+/* What the pull owns in the tree: the snapshot directory, the specs and
+ * the files of the selected collections. A file there that the pull
+ * does not write again is removed; everything else in the tree is left
+ * alone. The schema and specs are written as soon as they arrive and
+ * freed, which keeps the pull's peak memory low. */
+static int begin_tree(struct pull *p, char **errstr)
 {
-	struct pull *p = arg;
 	size_t i;
+	int rc;
 
-	if (p->o->snapshot && strcmp(rel, p->snapshot_rel) == 0)
-		return true;
-	if (p->o->specs) {
-		for (i = 0; i < SPEC_COUNT; i++) {
-			char *f = rel_join(p->specs_rel, spec_files[i]);
-			bool hit = strcmp(rel, f) == 0;
+	if ((rc = dump_stage_begin(p->root, &p->stage, errstr)) < 0)
+		return rc;
+	if (p->o->snapshot)
+		dump_stage_own_dir(p->stage, p->snapshot_rel);
+	for (i = 0; p->o->specs && i < SPEC_COUNT; i++) {
+		char *f = rel_join(p->specs_rel, spec_files[i]);
 
-			free(f);
-			if (hit)
-				return true;
-		}
+		dump_stage_own_file(p->stage, f);
+		free(f);
 	}
 	for (i = 0; i < COLL_COUNT; i++) {
-		char *f;
-		bool hit;
+		char *name, *f;
 
 		if (!(p->selected & coll_bit(&coll_rules[i])))
 			continue;
-		f = rel_join(p->collections_rel, coll_rules[i].name);
-		hit = strncmp(rel, f, strlen(f)) == 0 &&
-		    strcmp(rel + strlen(f), ".json") == 0;
+		xasprintf(&name, "%s.json", coll_rules[i].name);
+		f = rel_join(p->collections_rel, name);
+		dump_stage_own_file(p->stage, f);
 		free(f);
-		if (hit)
-			return true;
+		free(name);
 	}
-	return false;
-}
-
-/* The new tree starts before the reads: what needs no SyncIDs (schema,
- * specs) is written as soon as it arrives and freed, which keeps the
- * pull's peak memory low. A failed read discards the staging tree. */
-static int begin_tree(struct pull *p, char **errstr)
-{
-	if (dump_stage_begin(p->o->dump_path, skip_cb, p, &p->stage,
-	    errstr) < 0)
-		return -1;
 	/* Both folders exist after any run, as with the reference. */
-	if (dump_stage_write_dir(p->stage, p->collections_rel, errstr) < 0 ||
-	    dump_stage_write_dir(p->stage, p->snapshot_rel, errstr) < 0)
-		return -1;
-	return 0;
+	if (p->collections_rel[0] && (rc = dump_stage_write_dir(p->stage,
+	    p->collections_rel, errstr)) < 0)
+		return rc;
+	return dump_stage_write_dir(p->stage, p->snapshot_rel, errstr);
 }
 
 static int snapshot_done(struct dx_call *c, void *arg, char **errstr)
@@ -422,7 +381,7 @@ static int snapshot_done(struct dx_call *c, void *arg, char **errstr)
 		*errstr = xstrdup("GET /schema/snapshot: no snapshot object in "
 		    "the answer");
 		json_free(snap);
-		return -1;
+		return SYNC_EPROTO;
 	}
 	json_free(c->result);
 	c->result = NULL;
@@ -432,6 +391,14 @@ static int snapshot_done(struct dx_call *c, void *arg, char **errstr)
 	else
 		rc = snapshot_file_cb(p, "snapshot.json", snap, errstr);
 	json_free(snap);
+	if (rc == SYNC_EPROTO && *errstr) {
+		char *m;
+
+		xasprintf(&m, "GET /schema/snapshot: %s; nothing was written",
+		    *errstr);
+		free(*errstr);
+		*errstr = m;
+	}
 	return rc;
 }
 
@@ -468,7 +435,7 @@ static int fetch_all(struct pull *p, char **errstr)
 	struct dx_call calls[1 + SPEC_COUNT + COLL_COUNT];
 	int idx_coll[COLL_COUNT];
 	size_t n = 0, i;
-	int rc = -1;
+	int rc;
 
 	memset(calls, 0, sizeof(calls));
 	if (p->o->snapshot) {
@@ -503,32 +470,14 @@ static int fetch_all(struct pull *p, char **errstr)
 	    p->o->snapshot ? ", the schema" : "",
 	    p->o->specs ? " and the specs" : "");
 	/* One batch: the requests overlap on the server. */
-	if (dx_run(p->ctx->dx, calls, n, errstr) < 0)
+	if ((rc = dx_run(p->ctx->dx, calls, n, errstr)) < 0)
 		goto fail;
 	for (i = 0; i < COLL_COUNT; i++) {
-		struct json *d;
-
 		if (idx_coll[i] < 0)
 			continue;
-		d = json_take(calls[idx_coll[i]].result, "data");
-		if (coll_rules[i].singleton) {
-			struct json *arr = json_new_array();
-
-			/* The settings answer is one object; no id: none. */
-			if (d && d->type == JSON_OBJECT &&
-			    !json_is_null(json_get(d, "id")))
-				json_array_append(arr, d);
-			else
-				json_free(d);
-			d = arr;
-		}
-		if (d == NULL || d->type != JSON_ARRAY) {
-			xasprintf(errstr, "GET %s: expected a list in \"data\"",
-			    calls[idx_coll[i]].path);
-			json_free(d);
+		if ((rc = coll_take_list(&coll_rules[i], &calls[idx_coll[i]],
+		    &p->items[i], errstr)) < 0)
 			goto fail;
-		}
-		p->items[i] = d;
 	}
 	rc = 0;
 fail:
@@ -543,8 +492,8 @@ static int write_collection(struct pull *p, size_t i, char **errstr)
 	char *name, *rel;
 	int rc;
 
-	if (postprocess(p, i, errstr) < 0)
-		return -1;
+	if ((rc = postprocess(p, i, errstr)) < 0)
+		return rc;
 	sort_items(&coll_rules[i], p->items[i]);
 	sync_logf(p->ctx, SYNC_DEBUG, "[%s] Pulled %zu items.",
 	    coll_rules[i].name, p->items[i]->u.arr.len);
@@ -554,7 +503,7 @@ static int write_collection(struct pull *p, size_t i, char **errstr)
 	rc = write_json(p, rel, p->items[i], p->o->sort_json, errstr);
 	free(rel);
 	if (rc < 0)
-		return -1;
+		return rc;
 	p->st->items += p->items[i]->u.arr.len;
 	json_free(p->items[i]);
 	p->items[i] = NULL;
@@ -575,80 +524,79 @@ static void pull_clear(struct pull *p)
 	dump_stage_abort(p->stage);
 }
 
+/* Check the paths, then the instance and its map. */
+static int pull_prepare(struct pull *p, char **errstr)
+{
+	struct sync_ctx *ctx = p->ctx;
+	int rc;
+
+	if ((rc = dump_check_relpath("collections path", p->collections_rel,
+	    errstr)) < 0 || (rc = dump_check_relpath("snapshot path",
+	    p->snapshot_rel, errstr)) < 0 || (rc = dump_check_relpath(
+	    "specs path", p->specs_rel, errstr)) < 0)
+		return rc;
+	if (p->o->snapshot && p->snapshot_rel[0] == '\0') {
+		*errstr = xstrdup("the snapshot path must be a directory inside "
+		    "the dump, not the dump itself");
+		return SYNC_EDUMP;
+	}
+	if ((rc = sync_check_instance(ctx, errstr)) < 0)
+		return rc;
+	if ((rc = dx_request(ctx->dx, "POST", "/utils/cache/clear", NULL, NULL,
+	    errstr)) < 0)
+		return rc;
+	p->map = idmap_new(ctx->dx, p->o->id_map);
+	if (p->selected && (rc = idmap_open(p->map, IDMAP_OPEN_CREATE,
+	    errstr)) < 0)
+		return rc;
+	if (p->selected)
+		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s",
+		    idmap_backend_name(idmap_backend(p->map)));
+	return 0;
+}
+
 int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 {
 	struct pull p;
-	struct sync_stats dummy;
-	const char *tables[COLL_COUNT * 2];
-	unsigned need = 0;
-	size_t i, k, nt = 0;
-	char *version = NULL;
-	int rc = -1;
+	struct sync_run run;
+	const char *tables[COLL_COUNT];
+	size_t i, nt;
+	int rc;
 
 	memset(&p, 0, sizeof(p));
-	memset(st ? st : &dummy, 0, sizeof(*st));
+	if ((rc = sync_run_begin(&run, ctx, st, RUN_LOCK | RUN_LOCK_CREATE,
+	    errstr)) < 0)
+		return rc;
 	p.ctx = ctx;
 	p.o = ctx->opts;
-	p.st = st ? st : &dummy;
+	p.st = run.st;
+	p.root = run.root;
 	p.selected = sync_opts_selected(p.o);
 	p.collections_rel = norm_rel(p.o->collections_path);
 	p.snapshot_rel = norm_rel(p.o->snapshot_path);
 	p.specs_rel = norm_rel(p.o->specs_path);
-	if (dump_check_relpath("collections path", p.collections_rel,
-	    errstr) < 0 || dump_check_relpath("snapshot path", p.snapshot_rel,
-	    errstr) < 0 || dump_check_relpath("specs path", p.specs_rel,
-	    errstr) < 0)
+	if ((rc = pull_prepare(&p, errstr)) < 0 ||
+	    (rc = begin_tree(&p, errstr)) < 0 ||
+	    (rc = fetch_all(&p, errstr)) < 0)
 		goto fail;
-	if (ctx->cancel)
-		http_set_cancel(dx_http(ctx->dx), ctx->cancel);
-
-	if (dx_check_version(ctx->dx, &version, errstr) < 0)
-		goto fail;
-	sync_logf(ctx, SYNC_DEBUG, "Directus %s is compatible", version);
-	free(version);
-	if (dx_request(ctx->dx, "POST", "/utils/cache/clear", NULL, NULL,
-	    errstr) < 0)
-		goto fail;
-
-	p.map = idmap_new(ctx->dx, p.o->id_map);
-	if (p.selected && idmap_open(p.map, IDMAP_OPEN_CREATE, errstr) < 0)
-		goto fail;
-	if (p.selected)
-		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s",
-		    idmap_backend_name(idmap_backend(p.map)));
-	if (begin_tree(&p, errstr) < 0 || fetch_all(&p, errstr) < 0)
-		goto fail;
-
 	/* The map tables of the selected collections and their targets. */
-	for (i = 0; i < COLL_COUNT; i++) {
-		if (!(p.selected & coll_bit(&coll_rules[i])))
-			continue;
-		need |= coll_bit(&coll_rules[i]);
-		for (k = 0; k < COLL_MAX_RELATIONS &&
-		    coll_rules[i].relations[k].path; k++)
-			need |= coll_bit(coll_find(
-			    coll_rules[i].relations[k].table));
-	}
-	for (i = 0; i < COLL_COUNT; i++)
-		if (need & coll_bit(&coll_rules[i]))
-			tables[nt++] = coll_rules[i].name;
-	if (nt && idmap_load(p.map, tables, nt, errstr) < 0)
+	nt = coll_tables_needed(p.selected, tables);
+	if (nt && (rc = idmap_load(p.map, tables, nt, errstr)) < 0)
 		goto fail;
-
 	for (i = 0; i < COLL_COUNT; i++)
-		if (p.items[i] && assign_sync_ids(&p, i, errstr) < 0)
+		if (p.items[i] && (rc = assign_sync_ids(&p, i, errstr)) < 0)
 			goto fail;
 	for (i = 0; i < COLL_COUNT; i++)
-		if (p.items[i] && write_collection(&p, i, errstr) < 0)
+		if (p.items[i] && (rc = write_collection(&p, i, errstr)) < 0)
 			goto fail;
-	if (dump_stage_commit(p.stage, errstr) < 0) {
-		p.stage = NULL;
+	if (sync_cancelled(ctx)) {
+		*errstr = xstrdup("cancelled");
+		rc = SYNC_ECANCELED;
 		goto fail;
 	}
+	rc = dump_stage_commit(p.stage, &p.st->tree_changed, errstr);
 	p.stage = NULL;
-	rc = 0;
 fail:
-	p.st->requests = http_count(dx_http(ctx->dx));
 	pull_clear(&p);
-	return rc;
+	return sync_run_end(&run, rc);
 }

@@ -13,7 +13,7 @@
  * (compared by the next push), never an untracked copy. Items with
  * integer keys (permissions, presets) are mapped right after their
  * create; an untracked item equal to one the dump wants is adopted rather
- * than duplicated.
+ * than duplicated. A map row goes only once its item is verified gone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +51,15 @@ struct push {
 	bool progress;
 };
 
+/* The ready items of one collection in one round: their bodies (mapped
+ * to local ids), which change each one is, and their ids. */
+struct batch {
+	size_t n;
+	struct json **bodies;
+	size_t *which;
+	char **ids;
+};
+
 /* Creation order: dependencies first; settings points at roles and
  * folders and is never really created (see placeholders). */
 static const char *const create_order[] = {
@@ -79,6 +88,30 @@ static char *item_path(const struct coll_rule *r, const char *local_id)
 	xasprintf(&p, "%s/%s", r->endpoint, esc);
 	free(esc);
 	return p;
+}
+
+static void batch_init(struct batch *b, size_t cap)
+{
+	b->n = 0;
+	b->bodies = xcalloc(cap + 1, sizeof(*b->bodies));
+	b->which = xcalloc(cap + 1, sizeof(*b->which));
+	b->ids = xcalloc(cap + 1, sizeof(*b->ids));
+}
+
+/* Bodies and ids left in the batch are freed, unless owned is false
+ * (the ids are borrowed). */
+static void batch_free(struct batch *b, size_t cap, bool own_ids)
+{
+	size_t i;
+
+	for (i = 0; i < cap; i++) {
+		json_free(b->bodies[i]);
+		if (own_ids)
+			free(b->ids[i]);
+	}
+	free(b->bodies);
+	free(b->which);
+	free(b->ids);
 }
 
 /* --- operations' resolve/reject: unique on the instance --- */
@@ -152,6 +185,7 @@ static int free_links(struct push *ps, struct json *const *bodies,
 {
 	static const char *const fields[] = { "resolve", "reject" };
 	size_t f, i, k;
+	int rc;
 
 	for (f = 0; f < 2; f++) {
 		struct links *l = f ? &ps->reject : &ps->resolve;
@@ -187,9 +221,9 @@ static int free_links(struct push *ps, struct json *const *bodies,
 		sync_logf(ps->ctx, SYNC_DEBUG, "[operations] clearing %s of %zu"
 		    " operation(s) first (unique on the instance)", fields[f],
 		    keys->u.arr.len);
-		if (dx_request(ps->ctx->dx, "PATCH", "/operations", body, NULL,
-		    errstr) < 0)
-			return -1;
+		if ((rc = dx_request(ps->ctx->dx, "PATCH", "/operations", body,
+		    NULL, errstr)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -215,7 +249,7 @@ static void note_links(struct push *ps, const struct json *body,
 /* --- mapping --- */
 
 /* The dump's value, mapped to local ids: 0 ready, 1 deferred (a
- * reference is not resolvable yet), -1 error. */
+ * reference is not resolvable yet), < 0 error. */
 static int to_local(struct push *ps, const struct coll_rule *r,
     const char *sync_id, struct json *body, char **errstr)
 {
@@ -230,7 +264,7 @@ static int to_local(struct push *ps, const struct coll_rule *r,
 			    sync_id, missing);
 		free(missing);
 	}
-	return rc;
+	return rc < 0 ? SYNC_EPROTO : rc;
 }
 
 /* --- policies' access rows --- */
@@ -317,17 +351,132 @@ static void add_update(struct push *ps, size_t ci, const struct plan_change *ch)
 {
 	struct plan_list *u = &ps->plan->c[ci].update;
 
-	if (u->len == u->cap) {
-		u->cap = u->cap ? u->cap * 2 : 16;
-		u->v = xreallocarray(u->v, u->cap, sizeof(*u->v));
-	}
-	ps->update_done[ci] = xreallocarray(ps->update_done[ci], u->len + 1,
+	*plan_list_push(u) = *ch;
+	ps->update_done[ci] = xreallocarray(ps->update_done[ci], u->len,
 	    sizeof(bool));
-	u->v[u->len] = *ch;
-	ps->update_done[ci][u->len++] = false;
+	ps->update_done[ci][u->len - 1] = false;
 }
 
-/* --- creates --- */
+/* --- adoption --- */
+
+struct adopt {
+	struct json **cand;	/* untracked items of the instance, dump form */
+	char **cid;		/* their ids; NULL once adopted */
+	size_t n;
+};
+
+/* Integer keys: every untracked item, in dump form, as a candidate. */
+static int adopt_candidates(struct push *ps, const struct coll_plan *c,
+    struct adopt *a, char **errstr)
+{
+	const struct coll_rule *r = c->rule;
+	size_t k, n = c->target->u.arr.len;
+
+	a->cand = xcalloc(n + 1, sizeof(*a->cand));
+	a->cid = xcalloc(n + 1, sizeof(*a->cid));
+	for (k = 0; k < n; k++) {
+		const struct json *t = c->target->u.arr.items[k];
+		char *tl = json_scalar_string(json_get(t, "id"));
+
+		if (tl == NULL || idmap_by_local(ps->plan->map, r->name, tl)) {
+			free(tl);
+			continue;
+		}
+		a->cand[a->n] = json_copy(t);
+		a->cid[a->n] = tl;
+		if (xform_to_dump(ps->plan->map, ps->o, r, a->cand[a->n++],
+		    "_", errstr) < 0)
+			return SYNC_EPROTO;
+	}
+	return 0;
+}
+
+static void adopt_clear(struct adopt *a)
+{
+	size_t k;
+
+	for (k = 0; k < a->n; k++) {
+		json_free(a->cand[k]);
+		free(a->cid[k]);
+	}
+	free(a->cand);
+	free(a->cid);
+}
+
+/* The untracked item create ch can take over, or NULL: by id where ids
+ * are kept, else the first candidate equal to it. */
+static char *adopt_match(struct push *ps, const struct coll_plan *c,
+    const struct plan_change *ch, bool by_id, struct adopt *a)
+{
+	size_t k;
+
+	if (by_id) {
+		if (strmap_get(c->by_local, ch->sync_id) &&
+		    !idmap_by_local(ps->plan->map, c->rule->name, ch->sync_id))
+			return xstrdup(ch->sync_id);
+		return NULL;
+	}
+	for (k = 0; k < a->n; k++) {
+		struct json *d;
+		char *lid;
+
+		if (a->cid[k] == NULL)
+			continue;
+		d = plan_item_diff(ch->item, a->cand[k]);
+		json_free(d);
+		if (d == NULL) {
+			lid = a->cid[k];
+			a->cid[k] = NULL;
+			return lid;
+		}
+	}
+	return NULL;
+}
+
+/* Track the instance's item lid as create i of ci, which becomes an
+ * update when the item differs from the dump's. Takes lid. */
+static int adopt_one(struct push *ps, size_t ci, size_t i, char *lid,
+    char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	const struct coll_rule *r = c->rule;
+	struct plan_change *ch = &c->create.v[i];
+	const struct json *raw = strmap_get(c->by_local, lid);
+	struct idmap_new nr;
+	struct json *copy, *d;
+	int rc;
+
+	memset(&nr, 0, sizeof(nr));
+	nr.local_id = lid;
+	nr.sync_id = ch->sync_id;
+	if ((rc = idmap_create(ps->plan->map, r->name, &nr, 1, errstr)) < 0) {
+		free(lid);
+		return rc;
+	}
+	sync_logf(ps->ctx, SYNC_WARN, "[%s] Item %s already exists but had no "
+	    "id map: tracking it", r->name, lid);
+	ps->create_done[ci][i] = true;
+	copy = json_copy(raw);
+	if (xform_to_dump(ps->plan->map, ps->o, r, copy, ch->sync_id,
+	    errstr) < 0) {
+		json_free(copy);
+		free(lid);
+		return SYNC_EPROTO;
+	}
+	d = plan_item_diff(ch->item, copy);
+	json_free(copy);
+	if (d) {
+		struct plan_change up;
+
+		up.sync_id = xstrdup(ch->sync_id);
+		up.local_id = lid;
+		up.item = json_copy(ch->item);
+		up.diff = d;
+		add_update(ps, ci, &up);
+	} else
+		free(lid);
+	return 0;
+}
 
 /* Adopt, instead of creating: an untracked item whose id is the SyncID
  * (ids preserved: a push cut off before its map row, or an item made by
@@ -338,142 +487,81 @@ static int adopt(struct push *ps, size_t ci, char **errstr)
 	struct coll_plan *c = &ps->plan->c[ci];
 	const struct coll_rule *r = c->rule;
 	bool by_id = sync_opts_preserves(ps->o, r->name) && uuid_keyed(r);
-	struct json **cand = NULL;	/* untracked items, dump form */
-	char **cid = NULL;		/* their ids; NULL once adopted */
-	size_t i, k, nc = 0;
-	int rc = -1;
+	struct adopt a;
+	size_t i;
+	int rc = 0;
 
 	if ((uuid_keyed(r) && !by_id) || r->singleton)
 		return 0;
-	if (!by_id) {
-		cand = xcalloc(c->target->u.arr.len + 1, sizeof(*cand));
-		cid = xcalloc(c->target->u.arr.len + 1, sizeof(*cid));
-		for (k = 0; k < c->target->u.arr.len; k++) {
-			const struct json *t = c->target->u.arr.items[k];
-			char *tl = json_scalar_string(json_get(t, "id"));
-
-			if (tl == NULL || idmap_by_local(ps->plan->map, r->name,
-			    tl)) {
-				free(tl);
-				continue;
-			}
-			cand[nc] = json_copy(t);
-			cid[nc] = tl;
-			if (xform_to_dump(ps->plan->map, ps->o, r, cand[nc++],
-			    "_", errstr) < 0)
-				goto out;
-		}
-	}
-	for (i = 0; i < c->create.len; i++) {
-		struct plan_change *ch = &c->create.v[i];
-		const struct json *raw = NULL;
-		struct json *copy, *d;
-		struct idmap_new nr;
-		char *lid = NULL;
+	memset(&a, 0, sizeof(a));
+	if (!by_id && (rc = adopt_candidates(ps, c, &a, errstr)) < 0)
+		goto out;
+	for (i = 0; i < c->create.len && rc == 0; i++) {
+		char *lid;
 
 		if (ps->create_done[ci][i])
 			continue;
-		if (by_id) {
-			raw = strmap_get(c->by_local, ch->sync_id);
-			if (raw && !idmap_by_local(ps->plan->map, r->name,
-			    ch->sync_id))
-				lid = xstrdup(ch->sync_id);
-		} else {
-			for (k = 0; k < nc && lid == NULL; k++) {
-				if (cid[k] == NULL)
-					continue;
-				d = plan_item_diff(ch->item, cand[k]);
-				if (d == NULL) {
-					lid = cid[k];
-					cid[k] = NULL;
-					raw = strmap_get(c->by_local, lid);
-				}
-				json_free(d);
-			}
-		}
-		if (lid == NULL || raw == NULL) {
-			free(lid);
-			continue;
-		}
-		memset(&nr, 0, sizeof(nr));
-		nr.local_id = lid;
-		nr.sync_id = ch->sync_id;
-		if (idmap_create(ps->plan->map, r->name, &nr, 1, errstr) < 0) {
-			free(lid);
-			goto out;
-		}
-		sync_logf(ps->ctx, SYNC_WARN, "[%s] Item %s already exists but "
-		    "had no id map: tracking it", r->name, lid);
-		ps->create_done[ci][i] = true;
-		/* It is compared as an update. */
-		copy = json_copy(raw);
-		if (xform_to_dump(ps->plan->map, ps->o, r, copy, ch->sync_id,
-		    errstr) < 0) {
-			json_free(copy);
-			free(lid);
-			goto out;
-		}
-		d = plan_item_diff(ch->item, copy);
-		json_free(copy);
-		if (d) {
-			struct plan_change nc2;
-
-			nc2.sync_id = xstrdup(ch->sync_id);
-			nc2.local_id = lid;
-			nc2.item = json_copy(ch->item);
-			nc2.diff = d;
-			add_update(ps, ci, &nc2);
-		} else
-			free(lid);
+		lid = adopt_match(ps, c, &c->create.v[i], by_id, &a);
+		if (lid)
+			rc = adopt_one(ps, ci, i, lid, errstr);
 	}
-	rc = 0;
 out:
-	for (k = 0; k < nc; k++) {
-		json_free(cand[k]);
-		free(cid[k]);
-	}
-	free(cand);
-	free(cid);
+	adopt_clear(&a);
 	return rc;
 }
 
-/* POST bodies in batches of at most BATCH_ITEMS items and BATCH_BYTES. */
+/* --- creates --- */
+
+/* POST bodies in batches of at most BATCH_ITEMS items and BATCH_BYTES;
+ * the next batch starts at *next. The array is the caller's. */
+static struct json *next_batch(struct json **bodies, size_t n, size_t *next,
+    bool take)
+{
+	struct json *arr = json_new_array();
+	size_t bytes = 0, i = *next;
+
+	while (i < n && arr->u.arr.len < BATCH_ITEMS) {
+		size_t len;
+		char *t = json_write(bodies[i], false, &len);
+
+		free(t);
+		if (arr->u.arr.len > 0 && bytes + len > BATCH_BYTES)
+			break;
+		bytes += len + 1;
+		if (take) {
+			json_array_append(arr, bodies[i]);
+			bodies[i] = NULL;
+		} else
+			json_array_append(arr, json_copy(bodies[i]));
+		i++;
+	}
+	*next = i;
+	return arr;
+}
+
 static int post_batches(struct push *ps, const struct coll_rule *r,
     struct json **bodies, size_t n, char **errstr)
 {
 	size_t i = 0;
+	int rc;
 
 	while (i < n) {
-		struct json *arr = json_new_array();
-		size_t bytes = 0;
+		struct json *arr = next_batch(bodies, n, &i, true);
 
-		while (i < n && arr->u.arr.len < BATCH_ITEMS) {
-			size_t len;
-			char *s = json_write(bodies[i], false, &len);
-
-			free(s);
-			if (arr->u.arr.len > 0 && bytes + len > BATCH_BYTES)
-				break;
-			bytes += len + 1;
-			json_array_append(arr, bodies[i]);
-			bodies[i++] = NULL;
-		}
-		if (dx_request(ps->ctx->dx, "POST", r->endpoint, arr, NULL,
-		    errstr) < 0)
-			return -1;
+		if ((rc = dx_request(ps->ctx->dx, "POST", r->endpoint, arr,
+		    NULL, errstr)) < 0)
+			return rc;
 	}
 	return 0;
 }
 
 /* Whether a created item, as Directus answers it, is the one sent. */
-static bool same_item(const struct coll_rule *r, const struct json *sent,
-    const struct json *got)
+static bool same_item(const struct json *sent, const struct json *got)
 {
 	static const char *const keys[] = { "collection", "action", "policy",
 	    "role", "bookmark" };
 	size_t i;
 
-	(void)r;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const struct json *a = json_get(sent, keys[i]);
 
@@ -484,92 +572,210 @@ static bool same_item(const struct coll_rule *r, const struct json *sent,
 	return true;
 }
 
+/* The settings row: a PATCH, whose answer gives its id. */
+static int post_singleton(struct push *ps, const struct coll_rule *r,
+    struct json *body, char **id, char **errstr)
+{
+	struct json *res = NULL;
+	int rc;
+
+	if ((rc = dx_request(ps->ctx->dx, "PATCH", r->endpoint, body, &res,
+	    errstr)) < 0)
+		return rc;
+	*id = json_scalar_string(json_get(dx_data(res), "id"));
+	json_free(res);
+	if (*id == NULL) {
+		xasprintf(errstr, "PATCH %s: no id in the answer", r->endpoint);
+		return SYNC_EPROTO;
+	}
+	return 0;
+}
+
+/* The ids of one batch's answer, each checked against what was sent. */
+static int take_int_ids(const struct coll_rule *r, struct json *data,
+    struct json **bodies, size_t first, size_t end, char **ids,
+    char **errstr)
+{
+	size_t k;
+
+	/* /permissions answers add synthetic rows without an id. */
+	for (k = data && data->type == JSON_ARRAY ? data->u.arr.len : 0;
+	    k-- > 0;)
+		if (json_is_null(json_get(data->u.arr.items[k], "id")))
+			json_array_remove(data, k);
+	if (data == NULL || data->type != JSON_ARRAY ||
+	    data->u.arr.len != end - first) {
+		xasprintf(errstr, "POST %s: expected %zu items in the answer",
+		    r->endpoint, end - first);
+		return SYNC_EPROTO;
+	}
+	for (k = first; k < end; k++) {
+		const struct json *got = data->u.arr.items[k - first];
+
+		if (!same_item(bodies[k], got)) {
+			xasprintf(errstr, "POST %s: the answer's items are not "
+			    "in the order sent; the next push will adopt them",
+			    r->endpoint);
+			return SYNC_EPROTO;
+		}
+		ids[k] = json_scalar_string(json_get(got, "id"));
+		if (ids[k] == NULL) {
+			xasprintf(errstr, "POST %s: an item without id in the "
+			    "answer", r->endpoint);
+			return SYNC_EPROTO;
+		}
+	}
+	return 0;
+}
+
 /*
  * Create items with integer keys (permissions, presets) in batches, or
  * the settings row. Directus gives an array's items consecutive ids and
  * answers them sorted by id, so the answer is in the order sent; each
  * is checked against what was sent before its id is taken. ids[i] gets
- * the id of bodies[i] (caller frees); bodies are consumed.
+ * the id of bodies[i] (caller frees).
  */
 static int post_int_batches(struct push *ps, const struct coll_rule *r,
     struct json **bodies, size_t n, char **ids, char **errstr)
 {
-	size_t i = 0, k;
+	size_t i = 0;
+	int rc;
 
 	while (i < n) {
-		struct json *arr = json_new_array(), *res = NULL, *data;
-		size_t first = i, bytes = 0;
-		int rc;
+		struct json *arr, *res = NULL;
+		size_t first = i;
 
 		if (r->singleton) {
-			rc = dx_request(ps->ctx->dx, "PATCH", r->endpoint,
-			    bodies[i], &res, errstr);
-			bodies[i] = NULL;
-			json_free(arr);
+			rc = post_singleton(ps, r, bodies[i], &ids[i], errstr);
+			bodies[i++] = NULL;
 			if (rc < 0)
-				return -1;
-			ids[i] = json_scalar_string(json_get(dx_data(res),
-			    "id"));
-			json_free(res);
-			if (ids[i++] == NULL) {
-				xasprintf(errstr, "PATCH %s: no id in the "
-				    "answer", r->endpoint);
-				return -1;
-			}
+				return rc;
 			continue;
 		}
-		while (i < n && arr->u.arr.len < BATCH_ITEMS) {
-			size_t len;
-			char *t = json_write(bodies[i], false, &len);
-
-			free(t);
-			if (arr->u.arr.len > 0 && bytes + len > BATCH_BYTES)
-				break;
-			bytes += len + 1;
-			json_array_append(arr, json_copy(bodies[i++]));
-		}
-		rc = dx_request(ps->ctx->dx, "POST", r->endpoint, arr, &res,
+		arr = next_batch(bodies, n, &i, false);
+		if ((rc = dx_request(ps->ctx->dx, "POST", r->endpoint, arr,
+		    &res, errstr)) < 0)
+			return rc;
+		rc = take_int_ids(r, dx_data(res), bodies, first, i, ids,
 		    errstr);
-		if (rc < 0)
-			return -1;
-		data = dx_data(res);
-		/* /permissions answers add synthetic rows without an id. */
-		for (k = data && data->type == JSON_ARRAY ? data->u.arr.len : 0;
-		    k-- > 0;)
-			if (json_is_null(json_get(data->u.arr.items[k], "id")))
-				json_array_remove(data, k);
-		if (data == NULL || data->type != JSON_ARRAY ||
-		    data->u.arr.len != i - first) {
-			xasprintf(errstr, "POST %s: expected %zu items in the "
-			    "answer", r->endpoint, i - first);
-			json_free(res);
-			return -1;
-		}
-		for (k = first; k < i; k++) {
-			const struct json *got = data->u.arr.items[k - first];
-
-			if (!same_item(r, bodies[k], got)) {
-				xasprintf(errstr, "POST %s: the answer's items "
-				    "are not in the order sent; the next push "
-				    "will adopt them", r->endpoint);
-				json_free(res);
-				return -1;
-			}
-			ids[k] = json_scalar_string(json_get(got, "id"));
-			if (ids[k] == NULL) {
-				xasprintf(errstr, "POST %s: an item without id "
-				    "in the answer", r->endpoint);
-				json_free(res);
-				return -1;
-			}
-		}
 		json_free(res);
-	}
-	for (k = 0; k < n; k++) {
-		json_free(bodies[k]);
-		bodies[k] = NULL;
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
+}
+
+/* The creates of collection ci whose references all resolve now. */
+static int ready_creates(struct push *ps, size_t ci, struct batch *b,
+    char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	bool flows = strcmp(c->rule->name, "flows") == 0;
+	size_t i;
+	int m;
+
+	b->n = 0;
+	for (i = 0; i < c->create.len; i++) {
+		struct plan_change *ch = &c->create.v[i];
+		struct json *body;
+
+		if (ps->create_done[ci][i])
+			continue;
+		body = json_copy(ch->item);
+		/* A flow's first operation is set once it exists. */
+		if (flows && !json_is_null(json_get(body, "operation")))
+			json_set(body, "operation", json_new_null());
+		m = to_local(ps, c->rule, ch->sync_id, body, errstr);
+		if (m != 0) {
+			json_free(body);
+			if (m < 0)
+				return m;
+			continue;
+		}
+		b->which[b->n] = i;
+		b->bodies[b->n++] = body;
+	}
+	return 0;
+}
+
+/* uuid keys: ids and map rows first, then the items. */
+static int create_uuid_keyed(struct push *ps, size_t ci, struct batch *b,
+    char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	const struct coll_rule *r = c->rule;
+	struct idmap_new *rows = xcalloc(b->n + 1, sizeof(*rows));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < b->n; i++) {
+		const char *sid = c->create.v[b->which[i]].sync_id;
+
+		b->ids[i] = sync_opts_preserves(ps->o, r->name) ? xstrdup(sid) :
+		    uuid_v4();
+		json_set(b->bodies[i], "id", json_new_string(b->ids[i]));
+		rows[i].local_id = b->ids[i];
+		rows[i].sync_id = sid;
+	}
+	rc = idmap_create(ps->plan->map, r->name, rows, b->n, errstr);
+	free(rows);
+	if (rc < 0)
+		return rc;
+	ps->st->map_rows_created += b->n;
+	if (strcmp(r->name, "operations") == 0) {
+		if ((rc = free_links(ps, b->bodies, b->ids, b->n, errstr)) < 0)
+			return rc;
+		for (i = 0; i < b->n; i++)
+			note_links(ps, b->bodies[i], b->ids[i]);
+	}
+	return post_batches(ps, r, b->bodies, b->n, errstr);
+}
+
+/* Integer keys (and settings): the answers give the ids, then the map
+ * rows, in one go. */
+static int create_int_keyed(struct push *ps, size_t ci, struct batch *b,
+    char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	const struct coll_rule *r = c->rule;
+	struct idmap_new *rows;
+	size_t k, nrows = 0;
+	int rc;
+
+	if ((rc = post_int_batches(ps, r, b->bodies, b->n, b->ids,
+	    errstr)) < 0)
+		return rc;
+	rows = xcalloc(b->n + 1, sizeof(*rows));
+	for (k = 0; k < b->n; k++) {
+		const char *sid = c->create.v[b->which[k]].sync_id;
+
+		/* Settings: the placeholder row may exist. */
+		if (idmap_by_sync(ps->plan->map, r->name, sid))
+			continue;
+		rows[nrows].local_id = b->ids[k];
+		rows[nrows++].sync_id = sid;
+	}
+	rc = idmap_create(ps->plan->map, r->name, rows, nrows, errstr);
+	free(rows);
+	if (rc == 0)
+		ps->st->map_rows_created += nrows;
+	return rc;
+}
+
+/* Created flows get their first operation at the end of the pass. */
+static void note_flow_link(struct push *ps, const struct plan_change *ch,
+    const char *id)
+{
+	const struct json *op = json_get(ch->item, "operation");
+	struct plan_change *l;
+
+	if (json_is_null(op))
+		return;
+	l = plan_list_push(&ps->links);
+	l->sync_id = xstrdup(ch->sync_id);
+	l->local_id = xstrdup(id);
+	l->diff = json_new_object();
+	json_set(l->diff, "operation", json_copy(op));
 }
 
 /* Create what is ready in collection ci, level by level. */
@@ -578,116 +784,32 @@ static int create_items(struct push *ps, size_t ci, char **errstr)
 	struct coll_plan *c = &ps->plan->c[ci];
 	const struct coll_rule *r = c->rule;
 	bool flows = strcmp(r->name, "flows") == 0;
-	bool ops = strcmp(r->name, "operations") == 0;
 	size_t n = c->create.len, i, made = 0;
-	struct json **bodies = xcalloc(n + 1, sizeof(*bodies));
-	size_t *which = xcalloc(n + 1, sizeof(size_t));
-	char **ids = xcalloc(n + 1, sizeof(char *));
-	struct idmap_new *rows = xcalloc(n + 1, sizeof(*rows));
-	int rc = -1;
+	struct batch b;
+	int rc;
 
+	batch_init(&b, n);
 	for (;;) {
-		size_t nready = 0;
-
-		for (i = 0; i < n; i++) {
-			struct plan_change *ch = &c->create.v[i];
-			struct json *b;
-			int m;
-
-			if (ps->create_done[ci][i])
-				continue;
-			b = json_copy(ch->item);
-			if (flows && !json_is_null(json_get(b, "operation"))) {
-				json_set(b, "operation", json_new_null());
-			}
-			m = to_local(ps, r, ch->sync_id, b, errstr);
-			if (m < 0) {
-				json_free(b);
-				goto out;
-			}
-			if (m > 0) {
-				json_free(b);
-				continue;
-			}
-			which[nready] = i;
-			bodies[nready++] = b;
-		}
-		if (nready == 0)
+		if ((rc = ready_creates(ps, ci, &b, errstr)) < 0)
+			goto out;
+		if (b.n == 0)
 			break;
-		/* Ids and map rows first for uuid keys. */
-		for (i = 0; i < nready; i++) {
-			const char *sid = c->create.v[which[i]].sync_id;
+		rc = uuid_keyed(r) ? create_uuid_keyed(ps, ci, &b, errstr) :
+		    create_int_keyed(ps, ci, &b, errstr);
+		if (rc < 0)
+			goto out;
+		for (i = 0; i < b.n; i++) {
+			struct plan_change *ch = &c->create.v[b.which[i]];
 
-			ids[i] = NULL;
-			if (!uuid_keyed(r))
-				continue;
-			ids[i] = sync_opts_preserves(ps->o, r->name) ?
-			    xstrdup(sid) : uuid_v4();
-			json_set(bodies[i], "id", json_new_string(ids[i]));
-			rows[i].local_id = ids[i];
-			rows[i].sync_id = sid;
+			ps->create_done[ci][b.which[i]] = true;
+			if (flows)
+				note_flow_link(ps, ch, b.ids[i]);
+			json_free(b.bodies[i]);
+			b.bodies[i] = NULL;
+			free(b.ids[i]);
+			b.ids[i] = NULL;
 		}
-		if (uuid_keyed(r)) {
-			if (idmap_create(ps->plan->map, r->name, rows, nready,
-			    errstr) < 0)
-				goto out;
-			ps->st->map_rows_created += nready;
-			if (ops && free_links(ps, bodies, ids, nready,
-			    errstr) < 0)
-				goto out;
-			for (i = 0; ops && i < nready; i++)
-				note_links(ps, bodies[i], ids[i]);
-			if (post_batches(ps, r, bodies, nready, errstr) < 0)
-				goto out;
-		} else {
-			/* Integer keys (and settings): the answers give the
-			 * ids, then the map rows, in one go. */
-			size_t k, nrows = 0;
-
-			if (post_int_batches(ps, r, bodies, nready, ids,
-			    errstr) < 0)
-				goto out;
-			for (k = 0; k < nready; k++) {
-				const char *sid = c->create.v[which[k]].sync_id;
-
-				/* Settings: the placeholder row may exist. */
-				if (idmap_by_sync(ps->plan->map, r->name, sid))
-					continue;
-				rows[nrows].local_id = ids[k];
-				rows[nrows++].sync_id = sid;
-			}
-			if (idmap_create(ps->plan->map, r->name, rows, nrows,
-			    errstr) < 0)
-				goto out;
-			ps->st->map_rows_created += nrows;
-		}
-		for (i = 0; i < nready; i++) {
-			struct plan_change *ch = &c->create.v[which[i]];
-			const struct json *op = json_get(ch->item, "operation");
-
-			ps->create_done[ci][which[i]] = true;
-			if (flows && !json_is_null(op)) {
-				struct json *d = json_new_object();
-				struct plan_list *l = &ps->links;
-
-				json_set(d, "operation", json_copy(op));
-				if (l->len == l->cap) {
-					l->cap = l->cap ? l->cap * 2 : 16;
-					l->v = xreallocarray(l->v, l->cap,
-					    sizeof(*l->v));
-				}
-				l->v[l->len].sync_id = xstrdup(ch->sync_id);
-				l->v[l->len].local_id = xstrdup(ids[i]);
-				l->v[l->len].item = NULL;
-				l->v[l->len].diff = d;
-				l->len++;
-			}
-			json_free(bodies[i]);
-			bodies[i] = NULL;
-			free(ids[i]);
-			ids[i] = NULL;
-		}
-		made += nready;
+		made += b.n;
 		ps->progress = true;
 	}
 	if (made) {
@@ -697,14 +819,7 @@ static int create_items(struct push *ps, size_t ci, char **errstr)
 	}
 	rc = 0;
 out:
-	for (i = 0; i < n; i++) {
-		json_free(bodies[i]);
-		free(ids[i]);
-	}
-	free(bodies);
-	free(which);
-	free(ids);
-	free(rows);
+	batch_free(&b, n, true);
 	return rc;
 }
 
@@ -754,141 +869,226 @@ static struct json *first_step(const struct coll_plan *c, const char *id,
 	return first;
 }
 
+/* The updates of list l whose references resolve now, as PATCH bodies;
+ * policies' roles become a nested change of their access rows. */
+static int ready_updates(struct push *ps, size_t ci, struct plan_list *l,
+    const bool *done, struct batch *b, char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	bool policies = strcmp(c->rule->name, "policies") == 0;
+	size_t i;
+	int m;
+
+	b->n = 0;
+	for (i = 0; i < l->len; i++) {
+		struct plan_change *ch = &l->v[i];
+		struct json *body;
+
+		if (done[i])
+			continue;
+		body = json_copy(ch->diff);
+		m = to_local(ps, c->rule, ch->sync_id, body, errstr);
+		if (m != 0) {
+			json_free(body);
+			if (m < 0)
+				return m;
+			continue;
+		}
+		if (policies && json_get(body, "roles")) {
+			struct json *nested = nested_roles(strmap_get(
+			    c->by_local, ch->local_id), json_get(body, "roles"));
+
+			if (nested)
+				json_set(body, "roles", nested);
+			else
+				json_del(body, "roles");
+		}
+		b->which[b->n] = i;
+		b->ids[b->n] = ch->local_id;
+		b->bodies[b->n++] = body;
+	}
+	return 0;
+}
+
+/* Send the batch's PATCHes: translations that change key and language
+ * send one of the two first (see first_step). */
+static int send_updates(struct push *ps, size_t ci, struct batch *b,
+    char **errstr)
+{
+	struct coll_plan *c = &ps->plan->c[ci];
+	const struct coll_rule *r = c->rule;
+	bool translations = strcmp(r->name, "translations") == 0;
+	struct dx_call *calls = xcalloc(2 * b->n + 1, sizeof(*calls));
+	size_t i, k, nfirst = 0;
+	int rc = 0;
+
+	for (i = 0; translations && i < b->n; i++)
+		if (json_get(b->bodies[i], "key") &&
+		    json_get(b->bodies[i], "language"))
+			dx_call_init(&calls[nfirst++], "PATCH",
+			    item_path(r, b->ids[i]), first_step(c, b->ids[i],
+			    b->bodies[i]), 0);
+	if (nfirst && (rc = dx_run(ps->ctx->dx, calls, nfirst, errstr)) < 0)
+		goto out;
+	k = nfirst;
+	for (i = 0; i < b->n; i++) {
+		if (b->bodies[i]->u.obj.len == 0)
+			continue;
+		dx_call_init(&calls[k++], "PATCH", item_path(r, b->ids[i]),
+		    b->bodies[i], 0);
+		b->bodies[i] = NULL;
+	}
+	if (k > nfirst)
+		rc = dx_run(ps->ctx->dx, calls + nfirst, k - nfirst, errstr);
+out:
+	for (i = 0; i < 2 * b->n; i++)
+		dx_call_clear(&calls[i]);
+	free(calls);
+	return rc;
+}
+
 /* PATCH every ready update of list l (done flags in done). */
 static int update_list(struct push *ps, size_t ci, struct plan_list *l,
     bool *done, char **errstr)
 {
-	struct coll_plan *c = &ps->plan->c[ci];
-	const struct coll_rule *r = c->rule;
-	bool ops = strcmp(r->name, "operations") == 0;
-	bool policies = strcmp(r->name, "policies") == 0;
-	bool translations = strcmp(r->name, "translations") == 0;
-	size_t n = l->len, i, nready = 0, nfirst = 0, k;
-	struct json **bodies = xcalloc(n + 1, sizeof(*bodies));
-	char **ids = xcalloc(n + 1, sizeof(char *));
-	size_t *which = xcalloc(n + 1, sizeof(size_t));
-	struct dx_call *calls = NULL;
-	int rc = -1;
+	const struct coll_rule *r = ps->plan->c[ci].rule;
+	size_t i, n = l->len;
+	struct batch b;
+	int rc;
 
-	for (i = 0; i < n; i++) {
-		struct plan_change *ch = &l->v[i];
-		struct json *b;
-		int m;
-
-		if (done[i])
-			continue;
-		b = json_copy(ch->diff);
-		m = to_local(ps, r, ch->sync_id, b, errstr);
-		if (m < 0) {
-			json_free(b);
+	batch_init(&b, n);
+	if ((rc = ready_updates(ps, ci, l, done, &b, errstr)) < 0 || b.n == 0)
+		goto out;
+	if (strcmp(r->name, "operations") == 0) {
+		if ((rc = free_links(ps, b.bodies, b.ids, b.n, errstr)) < 0)
 			goto out;
-		}
-		if (m > 0) {
-			json_free(b);
-			continue;
-		}
-		if (policies && json_get(b, "roles")) {
-			const struct json *raw = strmap_get(c->by_local,
-			    ch->local_id);
-			struct json *nested = nested_roles(raw,
-			    json_get(b, "roles"));
-
-			if (nested)
-				json_set(b, "roles", nested);
-			else
-				json_del(b, "roles");
-		}
-		which[nready] = i;
-		ids[nready] = ch->local_id;
-		bodies[nready++] = b;
+		for (i = 0; i < b.n; i++)
+			note_links(ps, b.bodies[i], b.ids[i]);
 	}
-	if (nready == 0) {
-		rc = 0;
+	if ((rc = send_updates(ps, ci, &b, errstr)) < 0)
 		goto out;
-	}
-	if (ops && free_links(ps, bodies, ids, nready, errstr) < 0)
-		goto out;
-	for (i = 0; ops && i < nready; i++)
-		note_links(ps, bodies[i], ids[i]);
-	/* Translations that change key and language: one of the two
-	 * first (see first_step). */
-	calls = xcalloc(2 * nready, sizeof(*calls));
-	for (i = 0; translations && i < nready; i++)
-		if (json_get(bodies[i], "key") &&
-		    json_get(bodies[i], "language"))
-			dx_call_init(&calls[nfirst++], "PATCH",
-			    item_path(r, ids[i]), first_step(c, ids[i],
-			    bodies[i]), 0);
-	if (nfirst && dx_run(ps->ctx->dx, calls, nfirst, errstr) < 0)
-		goto out;
-	k = nfirst;
-	for (i = 0; i < nready; i++) {
-		if (bodies[i]->u.obj.len == 0)
-			continue;
-		dx_call_init(&calls[k++], "PATCH", item_path(r, ids[i]),
-		    bodies[i], 0);
-		bodies[i] = NULL;
-	}
-	if (k > nfirst && dx_run(ps->ctx->dx, calls + nfirst, k - nfirst,
-	    errstr) < 0)
-		goto out;
-	for (i = 0; i < nready; i++)
-		done[which[i]] = true;
-	ps->st->updated += nready;
+	for (i = 0; i < b.n; i++)
+		done[b.which[i]] = true;
+	ps->st->updated += b.n;
 	ps->progress = true;
-	sync_logf(ps->ctx, SYNC_INFO, "[%s] Updated %zu items", r->name,
-	    nready);
-	rc = 0;
+	sync_logf(ps->ctx, SYNC_INFO, "[%s] Updated %zu items", r->name, b.n);
 out:
-	if (calls) {
-		for (i = 0; i < 2 * nready; i++)
-			dx_call_clear(&calls[i]);
-		free(calls);
-	}
-	for (i = 0; i < nready; i++)
-		json_free(bodies[i]);
-	free(bodies);
-	free(ids);
-	free(which);
+	batch_free(&b, n, false);
 	return rc;
 }
 
 /* --- deletes --- */
 
+/*
+ * Of the deletes answered 403, those still on the instance: Directus
+ * answers 403 both for an item that is gone (a cascade took it) and for
+ * a token that may not delete it, so a list filtered on the ids tells.
+ * still[i] is set for the items that are still there.
+ */
+static int verify_gone(struct push *ps, const struct coll_rule *r,
+    const char *const *lids, size_t n, bool *still, char **errstr)
+{
+	struct buf q;
+	struct json *res = NULL, *d;
+	char *path, *esc;
+	size_t i, k;
+	int rc;
+
+	buf_init(&q);
+	for (i = 0; i < n; i++) {
+		esc = dx_escape(lids[i]);
+		buf_addf(&q, "%s%s", i ? "," : "", esc);
+		free(esc);
+	}
+	xasprintf(&path, "%s?limit=-1&fields=id&filter[id][_in]=%s",
+	    r->endpoint, q.data);
+	buf_clear(&q);
+	rc = dx_request(ps->ctx->dx, "GET", path, NULL, &res, errstr);
+	free(path);
+	if (rc < 0)
+		return rc;
+	d = dx_data(res);
+	if (d == NULL || d->type != JSON_ARRAY) {
+		xasprintf(errstr, "GET %s: expected a list in \"data\"",
+		    r->endpoint);
+		json_free(res);
+		return SYNC_EPROTO;
+	}
+	for (k = 0; k < d->u.arr.len; k++) {
+		char *id = json_scalar_string(json_get(d->u.arr.items[k],
+		    "id"));
+
+		for (i = 0; id && i < n; i++)
+			if (strcmp(lids[i], id) == 0)
+				still[i] = true;
+		free(id);
+	}
+	json_free(res);
+	return 0;
+}
+
+/* DELETE each item of collection ci's deletes; its map row goes once the
+ * item is verified gone. An item that a 403 left in place fails the
+ * push (SYNC_EAUTH), its map row kept. */
 static int delete_items(struct push *ps, size_t ci, char **errstr)
 {
 	struct coll_plan *c = &ps->plan->c[ci];
 	const struct coll_rule *r = c->rule;
-	size_t n = c->del.len, i;
+	size_t n = c->del.len, i, nf = 0, ngone = 0, nkept = 0;
 	struct dx_call *calls;
-	const char **sids;
-	int rc = -1;
+	const char **gone, **forbidden;
+	bool *still;
+	int rc;
 
 	if (n == 0)
 		return 0;
 	calls = xcalloc(n, sizeof(*calls));
-	sids = xcalloc(n, sizeof(char *));
+	gone = xcalloc(n, sizeof(char *));
+	forbidden = xcalloc(n, sizeof(char *));
+	still = xcalloc(n, sizeof(bool));
 	for (i = 0; i < n; i++) {
-		/* Gone already (a cascade) is as good as deleted. */
+		/* 404: gone already (a cascade), as good as deleted. */
 		dx_call_init(&calls[i], "DELETE", item_path(r,
 		    c->del.v[i].local_id), NULL, DX_ALLOW_404 | DX_ALLOW_403);
-		sids[i] = c->del.v[i].sync_id;
 		if (strcmp(r->name, "operations") == 0) {
 			links_set(&ps->resolve, c->del.v[i].local_id, NULL);
 			links_set(&ps->reject, c->del.v[i].local_id, NULL);
 		}
 	}
-	if (dx_run(ps->ctx->dx, calls, n, errstr) < 0 ||
-	    idmap_remove(ps->plan->map, r->name, sids, n, errstr) < 0)
+	if ((rc = dx_run(ps->ctx->dx, calls, n, errstr)) < 0)
 		goto out;
-	ps->st->deleted += n;
-	sync_logf(ps->ctx, SYNC_INFO, "[%s] Deleted %zu items", r->name, n);
-	rc = 0;
+	for (i = 0; i < n; i++)
+		if (calls[i].status == 403)
+			forbidden[nf++] = c->del.v[i].local_id;
+	if (nf && (rc = verify_gone(ps, r, forbidden, nf, still, errstr)) < 0)
+		goto out;
+	for (i = 0, nf = 0; i < n; i++) {
+		if (calls[i].status == 403 && still[nf++]) {
+			if (nkept++ == 0)
+				xasprintf(errstr, "DELETE %s: HTTP 403 FORBIDDEN, "
+				    "and %s %s is still there: the token may "
+				    "not delete it (its SyncID stays tracked)",
+				    calls[i].path, r->name,
+				    c->del.v[i].sync_id);
+			continue;
+		}
+		gone[ngone++] = c->del.v[i].sync_id;
+	}
+	if ((rc = idmap_remove(ps->plan->map, r->name, gone, ngone,
+	    errstr)) < 0)
+		goto out;
+	ps->st->deleted += ngone;
+	if (ngone)
+		sync_logf(ps->ctx, SYNC_INFO, "[%s] Deleted %zu items", r->name,
+		    ngone);
+	rc = nkept ? SYNC_EAUTH : 0;
 out:
 	for (i = 0; i < n; i++)
 		dx_call_clear(&calls[i]);
 	free(calls);
-	free(sids);
+	free(gone);
+	free(forbidden);
+	free(still);
 	return rc;
 }
 
@@ -955,7 +1155,7 @@ static int check_refs(struct push *ps, char **errstr)
 		    "neither in the dump nor tracked on the instance; nothing "
 		    "was written:%s%s", rc.nbad, rc.bad.data,
 		    rc.nbad > 10 ? "\n  ..." : "");
-		ret = -1;
+		ret = SYNC_EGUARD;
 	}
 	for (i = 0; i < COLL_COUNT; i++)
 		strmap_free(rc.creating[i]);
@@ -1007,13 +1207,14 @@ static int check_deletes(struct push *ps, char **errstr)
 		}
 	}
 	*errstr = buf_steal(&b, NULL);
-	return -1;
+	return SYNC_EGUARD;
 }
 
 static int apply_schema(struct push *ps, char **errstr)
 {
 	struct plan *p = ps->plan;
 	struct json *body;
+	int rc;
 
 	if (p->schema_diff == NULL) {
 		sync_logf(ps->ctx, SYNC_DEBUG, "[snapshot] No changes to apply");
@@ -1023,9 +1224,9 @@ static int apply_schema(struct push *ps, char **errstr)
 	json_set(body, "hash", json_new_string(p->schema_hash));
 	json_set(body, "diff", p->schema_diff);	/* taken over */
 	p->schema_diff = NULL;
-	if (dx_request(ps->ctx->dx, "POST", "/schema/apply", body, NULL,
-	    errstr) < 0)
-		return -1;
+	if ((rc = dx_request(ps->ctx->dx, "POST", "/schema/apply", body, NULL,
+	    errstr)) < 0)
+		return rc;
 	sync_logf(ps->ctx, SYNC_INFO, "[snapshot] Changes applied (%zu)",
 	    p->schema_changes);
 	return 0;
@@ -1034,67 +1235,140 @@ static int apply_schema(struct push *ps, char **errstr)
 static int clean_dangling(struct push *ps, char **errstr)
 {
 	size_t i;
+	int rc;
 
 	for (i = 0; i < COLL_COUNT; i++) {
 		struct coll_plan *c = &ps->plan->c[i];
 
 		if (c->ndangling == 0)
 			continue;
-		if (idmap_remove(ps->plan->map, c->rule->name,
+		if ((rc = idmap_remove(ps->plan->map, c->rule->name,
 		    (const char *const *)c->dangling, c->ndangling,
-		    errstr) < 0)
-			return -1;
+		    errstr)) < 0)
+			return rc;
 		sync_logf(ps->ctx, SYNC_INFO, "[%s] Deleted %zu dangling id "
 		    "maps", c->rule->name, c->ndangling);
 	}
 	return 0;
 }
 
+static void links_clear(struct plan_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->len; i++) {
+		free(l->v[i].sync_id);
+		free(l->v[i].local_id);
+		json_free(l->v[i].diff);
+	}
+	l->len = 0;
+}
+
+/* Flows created in this pass get their first operation now; those not
+ * ready yet become updates for the next pass. */
+static int link_flows(struct push *ps, char **errstr)
+{
+	size_t i, fi = coll_index("flows");
+	bool *done;
+	int rc;
+
+	if (ps->links.len == 0)
+		return 0;
+	done = xcalloc(ps->links.len, sizeof(bool));
+	rc = update_list(ps, fi, &ps->links, done, errstr);
+	for (i = 0; i < ps->links.len; i++)
+		if (!done[i]) {
+			add_update(ps, fi, &ps->links.v[i]);
+			memset(&ps->links.v[i], 0, sizeof(ps->links.v[i]));
+		}
+	free(done);
+	links_clear(&ps->links);
+	return rc;
+}
+
 static int run_pass(struct push *ps, unsigned pass, char **errstr)
 {
 	size_t i;
-	bool *link_done;
-	int lrc;
+	int rc;
 
 	for (i = 0; i < sizeof(create_order) / sizeof(create_order[0]); i++) {
 		size_t ci = coll_index(create_order[i]);
 
-		if (ps->plan->c[ci].selected && create_items(ps, ci,
-		    errstr) < 0)
-			return -1;
+		if (ps->plan->c[ci].selected &&
+		    (rc = create_items(ps, ci, errstr)) < 0)
+			return rc;
 	}
 	for (i = 0; i < COLL_COUNT; i++)
-		if (ps->plan->c[i].selected && update_list(ps, i,
-		    &ps->plan->c[i].update, ps->update_done[i], errstr) < 0)
-			return -1;
-	/* Flows created in this pass get their first operation now. */
-	if (ps->links.len) {
-		link_done = xcalloc(ps->links.len, sizeof(bool));
-		lrc = update_list(ps, coll_index("flows"), &ps->links,
-		    link_done, errstr);
-		for (i = 0; i < ps->links.len; i++)
-			if (!link_done[i]) {
-				/* Leave it for the next pass. */
-				struct plan_change *ch = &ps->links.v[i];
-
-				add_update(ps, coll_index("flows"), ch);
-				memset(ch, 0, sizeof(*ch));
-			}
-		free(link_done);
-		for (i = 0; i < ps->links.len; i++) {
-			free(ps->links.v[i].sync_id);
-			free(ps->links.v[i].local_id);
-			json_free(ps->links.v[i].diff);
-		}
-		ps->links.len = 0;
-		if (lrc < 0)
-			return -1;
-	}
+		if (ps->plan->c[i].selected && (rc = update_list(ps, i,
+		    &ps->plan->c[i].update, ps->update_done[i], errstr)) < 0)
+			return rc;
+	if ((rc = link_flows(ps, errstr)) < 0)
+		return rc;
 	if (pass == 1)
 		for (i = COLL_COUNT; i-- > 0;)
-			if (ps->plan->c[i].selected && delete_items(ps, i,
-			    errstr) < 0)
-				return -1;
+			if (ps->plan->c[i].selected &&
+			    (rc = delete_items(ps, i, errstr)) < 0)
+				return rc;
+	return 0;
+}
+
+/* Passes until nothing is pending, or no pass makes progress. */
+static int run_passes(struct push *ps, char **errstr)
+{
+	unsigned pass;
+	int rc;
+
+	for (pass = 1;; pass++) {
+		if (ps->o->max_push_retries > 0 &&
+		    pass > (unsigned)ps->o->max_push_retries) {
+			xasprintf(errstr, "Push: max retries reached after %u "
+			    "attempts (%zu item(s) left; first unresolved "
+			    "reference: %s)", pass - 1, pending(ps),
+			    ps->unresolved ? ps->unresolved : "none");
+			return SYNC_EFAIL;
+		}
+		sync_logf(ps->ctx, SYNC_DEBUG, "Push: iteration %u", pass);
+		ps->progress = false;
+		free(ps->unresolved);
+		ps->unresolved = NULL;
+		if ((rc = run_pass(ps, pass, errstr)) < 0)
+			return rc;
+		ps->st->passes = pass;
+		if (pending(ps) == 0)
+			return 0;
+		if (!ps->progress) {
+			xasprintf(errstr, "push: %zu item(s) refer to items "
+			    "that are neither in the dump nor tracked on the "
+			    "instance; the first: %s", pending(ps),
+			    ps->unresolved ? ps->unresolved : "?");
+			return SYNC_EFAIL;
+		}
+	}
+}
+
+/* Everything is read and checked before the first write. The cache is
+ * cleared first, so that the plan sees what the database holds. */
+static int push_prepare(struct push *ps, const char *root, char **errstr)
+{
+	struct plan_req req;
+	size_t i;
+	int rc;
+
+	plan_req_from_opts(ps->o, &req);
+	if ((rc = sync_check_instance(ps->ctx, errstr)) < 0 ||
+	    (rc = dx_request(ps->ctx->dx, "POST", "/utils/cache/clear", NULL,
+	    NULL, errstr)) < 0 ||
+	    (rc = plan_build(ps->ctx, root, &req, ps->plan, errstr)) < 0 ||
+	    (rc = check_deletes(ps, errstr)) < 0 ||
+	    (rc = check_refs(ps, errstr)) < 0)
+		return rc;
+	for (i = 0; i < COLL_COUNT; i++) {
+		ps->create_done[i] = xcalloc(ps->plan->c[i].create.len + 1,
+		    sizeof(bool));
+		ps->update_done[i] = xcalloc(ps->plan->c[i].update.len + 1,
+		    sizeof(bool));
+	}
+	links_init(ps);
 	return 0;
 }
 
@@ -1102,81 +1376,37 @@ int sync_push(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 {
 	struct push ps;
 	struct plan plan;
-	struct sync_stats dummy;
-	unsigned pass;
+	struct sync_run run;
 	size_t i;
-	int rc = -1;
+	int rc;
 
 	memset(&ps, 0, sizeof(ps));
-	memset(st ? st : &dummy, 0, sizeof(*st));
+	memset(&plan, 0, sizeof(plan));
+	if ((rc = sync_run_begin(&run, ctx, st, RUN_LOCK, errstr)) < 0)
+		return rc;
 	ps.ctx = ctx;
 	ps.o = ctx->opts;
 	ps.plan = &plan;
-	ps.st = st ? st : &dummy;
-	memset(&plan, 0, sizeof(plan));
-
-	/* Everything is read and checked before the first write. */
-	if (sync_begin(ctx, errstr) < 0 ||
-	    plan_build(ctx, &plan, true, errstr) < 0 ||
-	    check_deletes(&ps, errstr) < 0 || check_refs(&ps, errstr) < 0)
-		goto out;
-	for (i = 0; i < COLL_COUNT; i++) {
-		ps.create_done[i] = xcalloc(plan.c[i].create.len + 1,
-		    sizeof(bool));
-		ps.update_done[i] = xcalloc(plan.c[i].update.len + 1,
-		    sizeof(bool));
-	}
-	links_init(&ps);
-
-	if (apply_schema(&ps, errstr) < 0 ||
-	    idmap_save(plan.map, errstr) < 0 ||
-	    clean_dangling(&ps, errstr) < 0)
+	ps.st = run.st;
+	if ((rc = push_prepare(&ps, run.root, errstr)) < 0 ||
+	    (rc = apply_schema(&ps, errstr)) < 0 ||
+	    (rc = idmap_save(plan.map, errstr)) < 0 ||
+	    (rc = clean_dangling(&ps, errstr)) < 0)
 		goto out;
 	for (i = 0; i < COLL_COUNT; i++)
-		if (plan.c[i].selected && adopt(&ps, i, errstr) < 0)
+		if (plan.c[i].selected && (rc = adopt(&ps, i, errstr)) < 0)
 			goto out;
-	for (pass = 1;; pass++) {
-		if (ps.o->max_push_retries > 0 &&
-		    pass > (unsigned)ps.o->max_push_retries) {
-			xasprintf(errstr, "Push: max retries reached after %u "
-			    "attempts (%zu item(s) left; first unresolved "
-			    "reference: %s)", pass - 1, pending(&ps),
-			    ps.unresolved ? ps.unresolved : "none");
-			goto out;
-		}
-		sync_logf(ctx, SYNC_DEBUG, "Push: iteration %u", pass);
-		ps.progress = false;
-		free(ps.unresolved);
-		ps.unresolved = NULL;
-		if (run_pass(&ps, pass, errstr) < 0)
-			goto out;
-		ps.st->passes = pass;
-		if (pending(&ps) == 0)
-			break;
-		if (!ps.progress) {
-			xasprintf(errstr, "push: %zu item(s) refer to items "
-			    "that are neither in the dump nor tracked on the "
-			    "instance; the first: %s", pending(&ps),
-			    ps.unresolved ? ps.unresolved : "?");
-			goto out;
-		}
-	}
-	rc = 0;
+	rc = run_passes(&ps, errstr);
 out:
-	ps.st->requests = http_count(dx_http(ctx->dx));
 	for (i = 0; i < COLL_COUNT; i++) {
 		free(ps.create_done[i]);
 		free(ps.update_done[i]);
 	}
-	for (i = 0; i < ps.links.len; i++) {
-		free(ps.links.v[i].sync_id);
-		free(ps.links.v[i].local_id);
-		json_free(ps.links.v[i].diff);
-	}
+	links_clear(&ps.links);
 	free(ps.links.v);
 	links_free(&ps.resolve);
 	links_free(&ps.reject);
 	free(ps.unresolved);
 	plan_free(&plan);
-	return rc;
+	return sync_run_end(&run, rc);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump.h"
 #include "idmap.h"
 #include "schema.h"
 #include "strmap.h"
@@ -100,6 +101,14 @@ static int split_array(struct json *arr, const char *dir, int with_field,
 		struct json *it = arr->u.arr.items[i];
 		char *base, *suffix, *rel;
 
+		/* The names come from the instance and become file names:
+		 * none may leave its folder. */
+		if ((rc = dump_check_name("the snapshot's collection name",
+		    json_str(json_get(it, "collection")), errstr)) < 0 ||
+		    (with_field && (rc = dump_check_name(
+		    "the snapshot's field name", json_str(json_get(it,
+		    "field")), errstr)) < 0))
+			break;
 		if (with_field)
 			xasprintf(&base, "%s/%s", str_or(it, "collection"),
 			    str_or(it, "field"));

@@ -1,9 +1,10 @@
 /*
- * sync: the engine's entry points (pull now; diff and push build on the
- * same context). Plain synchronous C: no globals, no printing, no exit.
+ * sync: the engine's entry points: pull, push, the helpers (and diff, in
+ * plan.h). Plain synchronous C: no globals, no printing, no exit.
  * Progress and warnings go through the log callback, errors come back as
- * a message the caller owns, and a run stops between requests when the
- * cancel flag is raised. One context per run, one run per thread.
+ * a message the caller owns and an enum sync_result, and a run stops
+ * between requests when the cancel flag is raised. One session (dx) may
+ * serve many runs, one run at a time.
  */
 #ifndef DSYNC_SYNC_H
 #define DSYNC_SYNC_H
@@ -14,7 +15,9 @@
 #include <stddef.h>
 
 #include "directus.h"
+#include "dump.h"
 #include "options.h"
+#include "result.h"
 
 enum sync_level {
 	SYNC_ERR = 3,		/* syslog's numbers */
@@ -29,21 +32,29 @@ typedef void (*sync_log_cb)(void *arg, enum sync_level level,
 struct sync_ctx {
 	const struct sync_opts *opts;	/* borrowed */
 	struct dx *dx;			/* borrowed, authenticated */
-	atomic_int *cancel;		/* may be NULL */
+	atomic_int *cancel;		/* may be NULL; bound to the session
+					 * for the length of each run */
+	struct dump_lock *lock;		/* borrowed, may be NULL: the lock of
+					 * opts->dump_path, held by the
+					 * caller across runs; without it,
+					 * each run takes it for itself */
 	sync_log_cb log;		/* may be NULL */
 	void *log_arg;
 };
 
 struct sync_stats {
-	unsigned long requests;		/* HTTP requests made */
-	unsigned long items;		/* collection items written */
-	unsigned long files;		/* files written */
+	unsigned long requests;		/* HTTP requests of this run */
+	unsigned long items;		/* pull: collection items written */
+	unsigned long files;		/* pull: files in the new tree */
+	bool tree_changed;		/* pull: some file was written or
+					 * removed */
 	unsigned long map_rows_created;
 	unsigned long created, updated, deleted;	/* push */
 	unsigned long passes;				/* push */
 };
 
-/* Connect: a dx for opts (token, or login), with headers set. */
+/* A session for opts: a dx with the headers and limits of opts,
+ * authenticated by the token, or logged in with email and password. */
 int sync_connect(const struct sync_opts *opts, struct dx **out,
     char **errstr);
 
@@ -65,5 +76,37 @@ int sync_wait_ready(struct sync_ctx *ctx, double interval, double timeout,
 
 void sync_logf(const struct sync_ctx *ctx, enum sync_level level,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The start of every run that talks to the instance: its version
+ * (refusing anything below 11, and tokens that are not an
+ * administrator's). */
+int sync_check_instance(struct sync_ctx *ctx, char **errstr);
+
+/* Whether the run's cancel flag is raised. */
+bool sync_cancelled(const struct sync_ctx *ctx);
+
+/*
+ * One run, for the entry points: binds the cancel flag to the session,
+ * counts the run's requests, takes the dump tree's lock unless the
+ * caller holds it (flags below), and undoes all of it at the end.
+ */
+enum {
+	RUN_LOCK = 1 << 0,		/* lock opts->dump_path */
+	RUN_LOCK_CREATE = 1 << 1,	/* ... making it if missing */
+};
+
+struct sync_run {
+	struct sync_ctx *ctx;
+	struct sync_stats *st;
+	struct sync_stats own;		/* when the caller gave none */
+	unsigned long start;		/* http_count at the start */
+	struct dump_lock *lock;		/* taken by this run */
+	const char *root;		/* the dump tree's real path */
+};
+
+int sync_run_begin(struct sync_run *r, struct sync_ctx *ctx,
+    struct sync_stats *st, unsigned flags, char **errstr);
+/* Returns rc, or SYNC_ECANCELED for a failure after a cancel. */
+int sync_run_end(struct sync_run *r, int rc);
 
 #endif

@@ -219,6 +219,7 @@ _dx_launch() {
 		EXTENSIONS_PATH="$dir/extensions" PACKAGE_FILE_LOCATION="$pkg" \
 		STORAGE_LOCATIONS=local STORAGE_LOCAL_ROOT="$dir/uploads" \
 		CACHE_ENABLED=false CACHE_SCHEMA="${DX_SCHEMA_CACHE:-false}" RATE_LIMITER_ENABLED=false WEBSOCKETS_ENABLED=false \
+		${DX_EXTRA_ENV:-} \
 		setsid sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && shift && exec "$@"' sh "$dir/pid" \
 		node "$DX_RUNJS" start) >>"$dir/directus.log" 2>&1 </dev/null &
 	disown $! 2>/dev/null || true

@@ -70,8 +70,8 @@ static void expect_error(const char *coll, const char *needle)
 	struct json *items = NULL;
 	char *err = NULL;
 
-	assert_int_equal(load_collection(&ctx, coll_find(coll), &items, &err),
-	    -1);
+	assert_int_equal(load_collection(&ctx, opts.dump_path,
+	    coll_find(coll), &items, &err), SYNC_EDUMP);
 	assert_null(items);
 	assert_non_null(err);
 	if (strstr(err, needle) == NULL)
@@ -100,7 +100,7 @@ static void test_empty_is_none(void **state)
 
 	(void)state;
 	put("collections/roles.json", "[]\n");
-	assert_int_equal(load_collection(&ctx, coll_find("roles"), &items,
+	assert_int_equal(load_collection(&ctx, opts.dump_path, coll_find("roles"), &items,
 	    &err), 0);
 	assert_int_equal(items->type, JSON_ARRAY);
 	assert_int_equal(items->u.arr.len, 0);
@@ -120,7 +120,7 @@ static void test_policies_341(void **state)
 	    " \"_syncId\": \"p1\"}, {\"name\": \"public\", \"roles\": ["
 	    "{\"role\": null, \"sort\": 1}], \"_syncId\": "
 	    "\"_sync_default_public_policy\"}]");
-	assert_int_equal(load_collection(&ctx, coll_find("policies"), &items,
+	assert_int_equal(load_collection(&ctx, opts.dump_path, coll_find("policies"), &items,
 	    &err), 0);
 	assert_int_equal(warnings, 1);
 	roles = json_get(items->u.arr.items[0], "roles");
@@ -149,8 +149,8 @@ static void test_snapshot(void **state)
 	char *err = NULL, *text = NULL;
 
 	(void)state;
-	assert_int_equal(load_snapshot_text(&ctx, &text, NULL, NULL, &err),
-	    -1);
+	assert_int_equal(load_snapshot_text(&ctx, opts.dump_path, &text, NULL, NULL, &err),
+	    SYNC_EDUMP);
 	assert_non_null(strstr(err, "snapshot/info.json: no such file"));
 	free(err);
 	put("snapshot/info.json", "{\"version\": 1, \"directus\": \"11.11.0\"}");
@@ -159,7 +159,7 @@ static void test_snapshot(void **state)
 	put("snapshot/collections/m.json", "{\"collection\": \"dsync_id_map\"}");
 	put("snapshot/fields/a/id.json", "{\"collection\": \"a\", \"field\": \"id\"}");
 	nfields = 0;
-	assert_int_equal(load_snapshot_text(&ctx, &text, count_field, NULL,
+	assert_int_equal(load_snapshot_text(&ctx, opts.dump_path, &text, count_field, NULL,
 	    &err), 0);
 	assert_int_equal(nfields, 1);
 	/* Files in name order, the map collection left out. */
@@ -172,8 +172,8 @@ static void test_snapshot(void **state)
 	json_free(snap);
 	free(text);
 	put("snapshot/fields/a/bad.json", "[1,");
-	assert_int_equal(load_snapshot_text(&ctx, &text, NULL, NULL, &err),
-	    -1);
+	assert_int_equal(load_snapshot_text(&ctx, opts.dump_path, &text, NULL, NULL, &err),
+	    SYNC_EDUMP);
 	assert_non_null(strstr(err, "snapshot/fields/a/bad.json: line 1"));
 	free(err);
 }
