@@ -189,8 +189,8 @@ static const char usage_pull[] =
 "Usage: dsyncd pull [options]\n"
 "\n"
 "Write the instance's schema snapshot, specs and the 11 configuration\n"
-"collections to the dump tree, giving every item a SyncID. The new tree is\n"
-"built beside the old one and swapped in whole: a failure changes nothing.\n"
+"collections to the dump tree, giving every item a SyncID. Only files whose\n"
+"content changes are written, all or nothing: a failure changes nothing.\n"
 "\n"
 "Options:\n"
 "  --dump-path <path>              dump root (default ./directus-config)\n"
@@ -404,16 +404,17 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 		return 0;
 	}
 	case OPT_MAX_RESPONSE_MB: {
-		long mb;
+		double mb;
 
 		errno = 0;
-		mb = strtol(arg, &end, 10);
-		if (errno || *end || end == arg || mb < 1 || mb > 65536) {
+		mb = strtod(arg, &end);
+		if (errno || *end || end == arg || !(mb >= 0.001) ||
+		    mb > 65536) {
 			xasprintf(errstr, "--max-response-mb '%s': expected a "
-			    "number of MiB from 1 to 65536", arg);
+			    "number of MiB from 0.001 to 65536", arg);
 			return -1;
 		}
-		o->max_body = (size_t)mb << 20;
+		o->max_body = (size_t)(mb * 1048576);
 		return 0;
 	}
 	case OPT_SUCCESSES:

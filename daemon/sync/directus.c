@@ -249,6 +249,7 @@ static int exec_calls(struct dx *dx, struct dx_call *calls, const size_t *idx,
 			body = json_write(c->body, false, NULL);
 		http_req_init(&reqs[i], c->method, c->path, body);
 		reqs[i].secret = (c->flags & DX_SECRET) != 0;
+		reqs[i].no_auth = (c->flags & DX_NO_AUTH) != 0;
 		reqs[i].done = call_done;
 		reqs[i].done_arg = c;
 	}
@@ -307,7 +308,7 @@ static int auth_post(struct dx *dx, const char *path, struct json *body,
 	size_t zero = 0;
 	int rc;
 
-	dx_call_init(&c, "POST", xstrdup(path), body, DX_SECRET);
+	dx_call_init(&c, "POST", xstrdup(path), body, DX_SECRET | DX_NO_AUTH);
 	if (exec_calls(dx, &c, &zero, 1) == -ECANCELED) {
 		*errstr = xstrdup("cancelled");
 		rc = SYNC_ECANCELED;

@@ -23,6 +23,8 @@ enum {
 	DX_ALLOW_403 = 1 << 2,	/* a 403 is an answer, not an error */
 	DX_SECRET = 1 << 3,	/* body and answer hold credentials: wiped
 				 * after use, never retried */
+	DX_NO_AUTH = 1 << 4,	/* sent without the session's token (an
+				 * expired one would refuse a login) */
 };
 
 struct dx_call {

@@ -844,6 +844,11 @@ out:
 	return rc < 0 ? SYNC_EIO : 0;
 }
 
+size_t dump_stage_changes(const struct dump_stage *s)
+{
+	return s->next;
+}
+
 int dump_stage_commit(struct dump_stage *s, bool *changed, char **errstr)
 {
 	struct ops all;

@@ -61,6 +61,8 @@ int dump_stage_keep(struct dump_stage *s, const char *rel);
 /* Read the live file at rel (NULL data if absent). */
 int dump_stage_read_old(struct dump_stage *s, const char *rel, char **data,
     size_t *len);
+/* Files written to the staging directory so far (those that change). */
+size_t dump_stage_changes(const struct dump_stage *s);
 /* Carry the update out, all or nothing; *changed (may be NULL) tells
  * whether any file changed. Frees s. */
 int dump_stage_commit(struct dump_stage *s, bool *changed, char **errstr);

@@ -215,7 +215,7 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 	if (req->body)
 		s->hdrs = curl_slist_append(s->hdrs,
 		    "Content-Type: application/json");
-	if (h->auth)
+	if (h->auth && !req->no_auth)
 		s->hdrs = curl_slist_append(s->hdrs, h->auth);
 	for (i = 0; i < h->nheaders; i++)
 		s->hdrs = curl_slist_append(s->hdrs, h->headers[i]);
@@ -257,8 +257,14 @@ static void slot_done(struct http *h, struct slot *s, CURLcode rc)
 		req->status = 0;
 		free(req->error);
 		if (s->too_large) {
-			xasprintf(&req->error, "the answer is larger than the "
-			    "limit of %zu MiB", s->max_body >> 20);
+			if (s->max_body >= (1 << 20))
+				xasprintf(&req->error, "the answer is larger "
+				    "than the limit of %zu MiB (see "
+				    "--max-response-mb)", s->max_body >> 20);
+			else
+				xasprintf(&req->error, "the answer is larger "
+				    "than the limit of %zu KiB (see "
+				    "--max-response-mb)", s->max_body >> 10);
 			req->fail = SYNC_EPROTO;
 		} else {
 			req->error = xstrdup(s->errbuf[0] ? s->errbuf :

@@ -27,6 +27,7 @@ struct http_req {
 	size_t bodylen;
 	bool secret;		/* body and answer hold credentials: both
 				 * are wiped when the request is cleared */
+	bool no_auth;		/* sent without the bearer token */
 	/* out */
 	long status;		/* HTTP status, 0 if no response */
 	struct buf resp;	/* response body */

@@ -182,59 +182,54 @@ static int list_from_json(const char *file, const char *key,
 	return rc;
 }
 
-/* Apply one config object's known keys. */
-static int apply_object(struct sync_opts *o, const char *file,
+/* The string and boolean keys of a config file: one table line each. */
+static const struct {
+	const char *key;
+	size_t off;
+} str_keys[] = {
+	{ "directusUrl", offsetof(struct sync_opts, url) },
+	{ "directusToken", offsetof(struct sync_opts, token) },
+	{ "directusEmail", offsetof(struct sync_opts, email) },
+	{ "directusPassword", offsetof(struct sync_opts, password) },
+	{ "dumpPath", offsetof(struct sync_opts, dump_path) },
+	{ "collectionsPath", offsetof(struct sync_opts, collections_path) },
+	{ "snapshotPath", offsetof(struct sync_opts, snapshot_path) },
+	{ "specsPath", offsetof(struct sync_opts, specs_path) },
+}, bool_keys[] = {
+	{ "debug", offsetof(struct sync_opts, debug) },
+	{ "sortJson", offsetof(struct sync_opts, sort_json) },
+	{ "collections", offsetof(struct sync_opts, collections) },
+	{ "snapshot", offsetof(struct sync_opts, snapshot) },
+	{ "split", offsetof(struct sync_opts, split) },
+	{ "specs", offsetof(struct sync_opts, specs) },
+	{ "syncPolicyRoles", offsetof(struct sync_opts, sync_policy_roles) },
+};
+
+static int apply_scalars(struct sync_opts *o, const char *file,
     const struct json *cfg, char **errstr)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-	} strs[] = {
-		{ "directusUrl", offsetof(struct sync_opts, url) },
-		{ "directusToken", offsetof(struct sync_opts, token) },
-		{ "directusEmail", offsetof(struct sync_opts, email) },
-		{ "directusPassword", offsetof(struct sync_opts, password) },
-		{ "dumpPath", offsetof(struct sync_opts, dump_path) },
-		{ "collectionsPath", offsetof(struct sync_opts,
-		    collections_path) },
-		{ "snapshotPath", offsetof(struct sync_opts, snapshot_path) },
-		{ "specsPath", offsetof(struct sync_opts, specs_path) },
-	};
-	static const struct {
-		const char *key;
-		size_t off;
-	} bools[] = {
-		{ "debug", offsetof(struct sync_opts, debug) },
-		{ "sortJson", offsetof(struct sync_opts, sort_json) },
-		{ "collections", offsetof(struct sync_opts, collections) },
-		{ "snapshot", offsetof(struct sync_opts, snapshot) },
-		{ "split", offsetof(struct sync_opts, split) },
-		{ "specs", offsetof(struct sync_opts, specs) },
-		{ "syncPolicyRoles", offsetof(struct sync_opts,
-		    sync_policy_roles) },
-	};
 	const struct json *v;
 	size_t i;
 
-	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		if ((v = json_get(cfg, strs[i].key)) == NULL)
+	for (i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++) {
+		if ((v = json_get(cfg, str_keys[i].key)) == NULL)
 			continue;
 		if (v->type != JSON_STRING) {
 			xasprintf(errstr, "%s: %s must be a string", file,
-			    strs[i].key);
+			    str_keys[i].key);
 			return -1;
 		}
-		set_str((char **)((char *)o + strs[i].off), v->u.str.ptr);
+		set_str((char **)((char *)o + str_keys[i].off), v->u.str.ptr);
 	}
-	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
-		if ((v = json_get(cfg, bools[i].key)) == NULL)
+	for (i = 0; i < sizeof(bool_keys) / sizeof(bool_keys[0]); i++) {
+		if ((v = json_get(cfg, bool_keys[i].key)) == NULL)
 			continue;
 		if (v->type != JSON_TRUE && v->type != JSON_FALSE) {
 			xasprintf(errstr, "%s: %s must be true or false", file,
-			    bools[i].key);
+			    bool_keys[i].key);
 			return -1;
 		}
-		*(bool *)((char *)o + bools[i].off) = v->type == JSON_TRUE;
+		*(bool *)((char *)o + bool_keys[i].off) = v->type == JSON_TRUE;
 	}
 	if ((v = json_get(cfg, "maxPushRetries")) != NULL) {
 		if (v->type != JSON_NUMBER || v->u.num < 0) {
@@ -244,6 +239,17 @@ static int apply_object(struct sync_opts *o, const char *file,
 		}
 		o->max_push_retries = (long)v->u.num;
 	}
+	return 0;
+}
+
+/* Apply one config object's known keys. */
+static int apply_object(struct sync_opts *o, const char *file,
+    const struct json *cfg, char **errstr)
+{
+	const struct json *v;
+
+	if (apply_scalars(o, file, cfg, errstr) < 0)
+		return -1;
 	if ((v = json_get(cfg, "excludeCollections")) != NULL &&
 	    list_from_json(file, "excludeCollections", v, false, &o->exclude,
 	    errstr) < 0)

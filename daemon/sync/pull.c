@@ -514,6 +514,11 @@ static void pull_clear(struct pull *p)
 {
 	size_t i;
 
+	if (p->stage)
+		sync_logf(p->ctx, SYNC_DEBUG, "The dump tree is left as it was: "
+		    "discarded %zu staged file(s)",
+		    dump_stage_changes(p->stage));
+
 	idmap_free(p->map);
 	for (i = 0; i < COLL_COUNT; i++)
 		json_free(p->items[i]);

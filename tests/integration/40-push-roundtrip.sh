@@ -32,7 +32,8 @@ A="$T/A"
 dx_cli -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$A" >"$T/refpull.log" 2>&1 || { tail "$T/refpull.log"; fail "reference pull"; finish; }
 dx_start --as D1 || exit 1
 # diff writes nothing, not even the built-in items' map rows.
-diff_rc "$D1_URL" "$A" >/dev/null
+rc=$(diff_rc "$D1_URL" "$A")
+check "diff on a fresh instance runs to the end (exit 2, got $rc)" test "$rc" = 2
 maprows() { DX_URL=$D1_URL dx_api GET "/directus-extension-sync/table/$1" | node -pe 'JSON.parse(require("fs").readFileSync(0)).length'; }
 check "diff on a fresh instance writes no map rows" test "$(maprows roles)$(maprows policies)$(maprows settings)" = 000
 if dsyncd -u "$D1_URL" -t "$D1_TOKEN" push --dump-path "$A" >"$T/push1.log" 2>&1; then pass "dsyncd push of a directus-sync dump"; else tail -20 "$T/push1.log"; fail "dsyncd push of a directus-sync dump"; fi

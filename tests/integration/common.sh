@@ -7,7 +7,11 @@ DSYNCD="$build/dsyncd"
 source "$top/tests/lib/directus.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/dsync-it.XXXXXX")
-it_cleanup() { dx_stop_all >/dev/null 2>&1 || true; rm -rf "$T"; }
+# DSYNC_KEEP_T=1 keeps the test's temporary directory (printed) for a look.
+it_cleanup() {
+	dx_stop_all >/dev/null 2>&1 || true
+	if [ -n "${DSYNC_KEEP_T:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+}
 trap it_cleanup EXIT
 trap 'exit 130' INT TERM
 

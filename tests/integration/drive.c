@@ -32,7 +32,7 @@ struct drive {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	unsigned long finished, cancel_at;
-	int reached;
+	int reached, raised;
 	/* the run on the worker */
 	const char *what;
 	struct sync_stats st;
@@ -48,8 +48,12 @@ static void trace_cb(void *arg, const struct http_req *r)
 	pthread_mutex_lock(&d->mu);
 	d->finished++;
 	if (d->cancel_at && d->finished >= d->cancel_at && !d->reached) {
+		/* Hold the worker here until the main thread has raised
+		 * the flag, so that "started after the cancel" is exact. */
 		d->reached = 1;
-		pthread_cond_signal(&d->cv);
+		pthread_cond_broadcast(&d->cv);
+		while (!d->raised)
+			pthread_cond_wait(&d->cv, &d->mu);
 	}
 	pthread_mutex_unlock(&d->mu);
 }
@@ -79,7 +83,7 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_lock(&d->mu);
 	d->reached = 1;		/* a run that ends before N wakes main */
-	pthread_cond_signal(&d->cv);
+	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
 	return NULL;
 }
@@ -134,6 +138,7 @@ static void run_step(struct drive *d, const char *step, const char *what,
 	pthread_mutex_lock(&d->mu);
 	d->finished = 0;
 	d->reached = 0;
+	d->raised = 0;
 	d->cancel_at = cancel_at;
 	pthread_mutex_unlock(&d->mu);
 	atomic_store(&d->cancel, 0);
@@ -145,10 +150,12 @@ static void run_step(struct drive *d, const char *step, const char *what,
 		pthread_mutex_lock(&d->mu);
 		while (!d->reached)
 			pthread_cond_wait(&d->cv, &d->mu);
-		pthread_mutex_unlock(&d->mu);
 		atomic_store(&d->cancel, 1);
 		started = http_count(dx_http(d->ctx.dx));
 		raised = now_ms();
+		d->raised = 1;
+		pthread_cond_broadcast(&d->cv);
+		pthread_mutex_unlock(&d->mu);
 	}
 	pthread_join(t, NULL);
 	print_result(d, step, cancel_at ? (long)(http_count(dx_http(
