@@ -44,6 +44,27 @@ for cmd in pull diff push diff; do
 done
 check "session: the runs' counts add up to what the proxy saw ($sum, $(lines "$T/session.log"))" test "$sum" = "$(lines "$T/session.log")"
 
+# --- A plan of a dump read from elsewhere (a base, a checkout of a
+# commit), of some collections and without the schema: it reads only what
+# those need, and does not touch or lock the dump tree.
+B="$T/elsewhere"; cp -r "$D" "$B"
+node -e '
+const fs = require("fs"), f = process.argv[1] + "/collections/flows.json";
+const a = JSON.parse(fs.readFileSync(f)); a[0].name = "Only in the copy";
+fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$B"
+tree_sum "$D" >"$T/d-before-plan"
+start_proxy "$SRC_URL" --log "$T/plan.log"
+flock "$D" "$DRIVE" --url "$PROXY_URL" --token "$SRC_TOKEN" --dump "$D" "plan:$B:flows:noschema" >"$T/plan.out" 2>&1
+stop_proxy
+r=$(head -1 "$T/plan.out")
+check "plan of another dump root, while the dump tree is locked: ok ($(field "$r" error))" test "$(field "$r" result)" = ok
+check "... its summary has the copy's one update of flows" test "$(node -pe 'const s = JSON.parse(process.argv[1]).summary; `${s.changes} ${s.collections.flows.update} ${s.collections.flows.first[0].name} ${Object.keys(s.collections)} ${s.schema}`' "$r")" = "1 1 Only in the copy flows null"
+check "... it read no other collection's list" bash -c "! grep -E '^GET /(roles|policies|permissions|presets|panels|settings|folders|translations|dashboards)\?' '$T/plan.log'"
+check "... and no schema" bash -c "! grep -q '/schema/' '$T/plan.log'"
+check "... but the map tables the flows point into" grep -q '^GET /directus-extension-sync/table/operations ' "$T/plan.log"
+tree_sum "$D" >"$T/d-after-plan"
+check "... and the dump tree is as it was" cmp -s "$T/d-before-plan" "$T/d-after-plan"
+
 # --- A diff writes nothing: only GETs and the schema diff (a POST that
 # reads), and the activity log does not move; on an instance that has
 # never been pushed to (where directus-sync's diff records map rows).

@@ -12,7 +12,10 @@
  * Usage: dsync-drive --url URL (--token T | --email E --password P)
  *            --dump DIR [--no-early-renewal] STEP...
  *   STEP: pull | diff | push | sleep:SECONDS | cancel-pull:N |
- *         cancel-push:N (cancel once N requests have finished)
+ *         cancel-push:N (cancel once N requests have finished) |
+ *         plan:ROOT:COLLECTIONS:schema|noschema (a diff of the dump at
+ *         ROOT, of some collections ("a,b" or "none"), printing its
+ *         summary as "summary")
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +38,8 @@ struct drive {
 	int reached, raised;
 	/* the run on the worker */
 	const char *what;
+	struct plan_req req;		/* for "plan" */
+	struct json *summary;
 	struct sync_stats st;
 	char *err;
 	int rc;
@@ -77,8 +82,17 @@ static void *worker(void *arg)
 		d->rc = sync_push(&d->ctx, &d->st, &d->err);
 	else {
 		struct plan p;
+		bool custom = strcmp(d->what, "plan") == 0;
 
-		d->rc = sync_diff(&d->ctx, NULL, &p, &d->st, &d->err);
+		d->rc = sync_diff(&d->ctx, custom ? &d->req : NULL, &p, &d->st,
+		    &d->err);
+		if (d->rc == 0 && custom) {
+			struct plan_summary s;
+
+			plan_summarize(&p, &s);
+			d->summary = plan_summary_json(&s);
+			plan_summary_clear(&s);
+		}
 		plan_free(&p);
 	}
 	pthread_mutex_lock(&d->mu);
@@ -111,6 +125,10 @@ static void print_result(struct drive *d, const char *step, long after,
 	json_set(o, "tree_changed", json_new_bool(d->st.tree_changed));
 	json_set(o, "error", d->err ? json_new_string(d->err) :
 	    json_new_null());
+	if (d->summary) {
+		json_set(o, "summary", d->summary);
+		d->summary = NULL;
+	}
 	if (after >= 0) {
 		json_set(o, "started_after_cancel", json_new_number(
 		    (double)after));
@@ -235,6 +253,25 @@ int main(int argc, char **argv)
 			run_step(&d, s, what, strtoul(strchr(s, ':') + 1,
 			    NULL, 10));
 			free(what);
+		} else if (strncmp(s, "plan:", 5) == 0) {
+			char *copy = xstrdup(s + 5), *root, *colls, *schema;
+
+			root = strtok(copy, ":");
+			colls = strtok(NULL, ":");
+			schema = strtok(NULL, ":");
+			if (root == NULL || colls == NULL || schema == NULL)
+				usage();
+			memset(&d.req, 0, sizeof(d.req));
+			d.req.dump_root = root;
+			d.req.schema = strcmp(schema, "schema") == 0;
+			if (strcmp(colls, "none") != 0 &&
+			    sync_opts_parse_collections("plan", colls, false,
+			    &d.req.collections, &err) < 0) {
+				fprintf(stderr, "drive: %s\n", err);
+				return 2;
+			}
+			run_step(&d, "plan", "plan", 0);
+			free(copy);
 		} else if (strcmp(s, "pull") == 0 || strcmp(s, "diff") == 0 ||
 		    strcmp(s, "push") == 0)
 			run_step(&d, s, s, 0);
