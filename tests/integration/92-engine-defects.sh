@@ -25,7 +25,9 @@ fs.writeFileSync(f, JSON.stringify(JSON.parse(fs.readFileSync(f)).filter(x => x.
 node -e '
 const fs = require("fs"), f = process.argv[1] + "/collections/operations.json";
 fs.writeFileSync(f, JSON.stringify(JSON.parse(fs.readFileSync(f)).filter(x => x.flow !== process.argv[2]), null, 2) + "\n");' "$D" "$sid"
-start_proxy "$URL" --method DELETE --match /flows/ --status 403
+fid=$(dx_api GET '/flows?filter[name][_eq]=Nightly%20cleanup&fields=id' | json 'd.data[0].id')
+# The item's own path only: not the map row's (/table/flows/sync_id/...).
+start_proxy "$URL" --method DELETE --match "/flows/$fid" --status 403
 dsyncd -u "$PROXY_URL" -t "$TOKEN" push --dump-path "$D" >"$T/403.log" 2>&1
 rc=$?
 stop_proxy
