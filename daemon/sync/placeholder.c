@@ -1,6 +1,7 @@
 /*
  * placeholder: finding the built-in items, with the filters that
- * directus-sync uses for them.
+ * directus-sync uses for them, except for the public policy: see
+ * public_policy().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,39 @@ static char *policy_query(const char *filter)
 	return path;
 }
 
+/*
+ * Directus makes a policy public through an access row whose role and
+ * user are both null. directus-sync looks for it with a filter on the
+ * policies' o2m ("roles.role is null"), which also matches a policy that
+ * has no access row at all; the access rows themselves tell. Of several
+ * public rows, the first with sort 1 or none wins, as in directus-sync.
+ */
+static char *public_policy(struct json *res)
+{
+	struct json *d = dx_data(res);
+	size_t i;
+
+	if (d == NULL || d->type != JSON_ARRAY)
+		return NULL;
+	for (i = 0; i < d->u.arr.len; i++) {
+		const struct json *a = d->u.arr.items[i];
+		const struct json *sort = json_get(a, "sort");
+
+		if (json_is_null(json_get(a, "role")) &&
+		    json_is_null(json_get(a, "user")) && (json_is_null(sort) ||
+		    (sort->type == JSON_NUMBER && sort->u.num == 1)))
+			return json_scalar_string(json_get(a, "policy"));
+	}
+	for (i = 0; i < d->u.arr.len; i++) {
+		const struct json *a = d->u.arr.items[i];
+
+		if (json_is_null(json_get(a, "role")) &&
+		    json_is_null(json_get(a, "user")))
+			return json_scalar_string(json_get(a, "policy"));
+	}
+	return NULL;
+}
+
 int ph_fetch(struct dx *dx, struct placeholders *ph, char **errstr)
 {
 	struct json *me = NULL;
@@ -48,17 +82,15 @@ int ph_fetch(struct dx *dx, struct placeholders *ph, char **errstr)
 	    ph->admin_role ? ph->admin_role : "");
 	dx_call_init(&calls[0], "GET", policy_query(filter), NULL, 0);
 	free(filter);
-	dx_call_init(&calls[1], "GET", policy_query(
-	    "{\"_and\":[{\"roles\":{\"role\":{\"_null\":true}}},"
-	    "{\"roles\":{\"user\":{\"_null\":true}}},"
-	    "{\"_or\":[{\"roles\":{\"sort\":{\"_eq\":1}}},"
-	    "{\"roles\":{\"sort\":{\"_null\":true}}}]}]}"), NULL, 0);
+	dx_call_init(&calls[1], "GET", xstrdup("/access?limit=-1"
+	    "&fields=policy,role,user,sort&filter[role][_null]=true"
+	    "&filter[user][_null]=true"), NULL, 0);
 	dx_call_init(&calls[2], "GET", xstrdup("/settings?fields=id"), NULL,
 	    0);
 	if ((rc = dx_run(dx, calls, 3, errstr)) < 0)
 		goto out;
 	ph->admin_policy = first_id(calls[0].result);
-	ph->public_policy = first_id(calls[1].result);
+	ph->public_policy = public_policy(calls[1].result);
 	ph->settings = json_scalar_string(json_get(dx_data(calls[2].result),
 	    "id"));
 	if (ph->settings == NULL)

@@ -249,6 +249,79 @@ static int map_placeholders(struct sync_ctx *ctx, struct plan *p,
 	return 0;
 }
 
+/*
+ * A policy's access rows with neither role nor user (its public access)
+ * are not a difference: no update adds or removes them (see
+ * nested_roles in push.c), and removing the instance's would cut off
+ * public access. The item with them left out, for comparison; NULL when
+ * it has none.
+ */
+static bool is_public_access(const struct json *a)
+{
+	return a->type == JSON_OBJECT && json_is_null(json_get(a, "role")) &&
+	    json_is_null(json_get(a, "user"));
+}
+
+bool plan_policy_is_public(const struct json *policy)
+{
+	const struct json *roles = json_get(policy, "roles");
+	size_t i;
+
+	for (i = 0; roles && roles->type == JSON_ARRAY &&
+	    i < roles->u.arr.len; i++)
+		if (is_public_access(roles->u.arr.items[i]))
+			return true;
+	return false;
+}
+
+static struct json *without_public_access(const struct json *item)
+{
+	struct json *copy, *r;
+	size_t i;
+
+	if (!plan_policy_is_public(item))
+		return NULL;
+	copy = json_copy(item);
+	r = json_get(copy, "roles");
+	for (i = r->u.arr.len; i-- > 0;)
+		if (is_public_access(r->u.arr.items[i]))
+			json_array_remove(r, i);
+	return copy;
+}
+
+struct json *plan_rule_diff(const struct coll_rule *r,
+    const struct json *src, const struct json *tgt)
+{
+	struct json *s2, *t2, *d;
+
+	if (strcmp(r->name, "policies") != 0)
+		return plan_item_diff(src, tgt);
+	s2 = without_public_access(src);
+	t2 = without_public_access(tgt);
+	d = plan_item_diff(s2 ? s2 : src, t2 ? t2 : tgt);
+	json_free(s2);
+	json_free(t2);
+	return d;
+}
+
+/* Whether the instance's policy local_id gives the public its access
+ * (1), so that no push may delete it. Without the policies' roles
+ * (--no-sync-policy-roles), the instance is asked. */
+static int public_policy_kept(struct sync_ctx *ctx, struct plan *p,
+    const struct json *raw, const char *local_id, char **errstr)
+{
+	int rc;
+
+	if (plan_policy_is_public(raw))
+		return 1;
+	if (ctx->opts->sync_policy_roles)
+		return 0;
+	if ((rc = ph_fetch(ctx->dx, &p->ph, errstr)) < 0)
+		return rc;
+	return p->ph.public_policy && strcmp(p->ph.public_policy,
+	    local_id) == 0;
+}
+
 /* The instance's item in dump form, for comparison. */
 static int target_dump_form(const struct plan *p, const struct sync_opts *o,
     const struct coll_rule *r, const struct json *raw, const char *sync_id,
@@ -300,7 +373,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		}
 		if ((rc = target_dump_form(p, o, r, raw, sid, &t, errstr)) < 0)
 			goto out;
-		d = plan_item_diff(it, t);
+		d = plan_rule_diff(r, it, t);
 		json_free(t);
 		if (d) {
 			list_add(&c->update, sid, row->local_id, it, d);
@@ -325,11 +398,22 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		if (strmap_get(in_dump, row->sync_id) || r->singleton)
 			continue;
 		/* The instance's own admin role and policies are never
-		 * deleted (it would lock the administrator out). */
+		 * deleted (it would lock the administrator out), nor a
+		 * policy that gives the public its access. */
 		if (ph_is(r->name, row->sync_id)) {
 			sync_logf(ctx, SYNC_WARN, "[%s] %s is not in the dump; "
 			    "the instance's built-in item is kept", r->name,
 			    row->sync_id);
+			continue;
+		}
+		if (strcmp(r->name, "policies") == 0 &&
+		    (rc = public_policy_kept(ctx, p, raw, row->local_id,
+		    errstr)) != 0) {
+			if (rc < 0)
+				goto out;
+			sync_logf(ctx, SYNC_WARN, "[policies] %s is not in the "
+			    "dump, but it holds the instance's public access: "
+			    "kept", row->sync_id);
 			continue;
 		}
 		if ((rc = target_dump_form(p, o, r, raw, row->sync_id, &t,

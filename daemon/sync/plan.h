@@ -137,6 +137,15 @@ char *plan_label(const struct coll_rule *r, const struct json *item);
  * differs on the instance's item tgt (both in dump form), or NULL. */
 struct json *plan_item_diff(const struct json *src, const struct json *tgt);
 
+/* Whether a policy (API or dump form, with "roles") has an access row
+ * with neither role nor user: it gives the public its access. */
+bool plan_policy_is_public(const struct json *policy);
+
+/* plan_item_diff with collection r's rules: a policy's public access
+ * rows (neither role nor user) are not a difference. */
+struct json *plan_rule_diff(const struct coll_rule *r,
+    const struct json *src, const struct json *tgt);
+
 /* The plan as JSON (the --json output of diff). */
 struct json *plan_json(const struct plan *p);
 

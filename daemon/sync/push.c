@@ -403,8 +403,48 @@ static void adopt_clear(struct adopt *a)
 	free(a->cid);
 }
 
+static bool same_member(const struct json *a, const struct json *b,
+    const char *key)
+{
+	const struct json *x = json_get(a, key), *y = json_get(b, key);
+
+	return (json_is_null(x) && json_is_null(y)) ||
+	    (x && y && json_equal(x, y));
+}
+
+/*
+ * The key that makes two items the same thing on the instance, where
+ * there is one: a permission's (policy, collection, action), which
+ * Directus expects to be unique (it merges duplicates unpredictably), and
+ * a preset's (collection, role) when it is a collection's default (no
+ * bookmark; presets of users are not dsync's).
+ */
+static bool same_key(const struct coll_rule *r, const struct json *a,
+    const struct json *b)
+{
+	if (strcmp(r->name, "permissions") == 0)
+		return same_member(a, b, "policy") &&
+		    same_member(a, b, "collection") &&
+		    same_member(a, b, "action");
+	if (strcmp(r->name, "presets") == 0)
+		return json_is_null(json_get(a, "bookmark")) &&
+		    json_is_null(json_get(b, "bookmark")) &&
+		    same_member(a, b, "collection") &&
+		    same_member(a, b, "role");
+	return false;
+}
+
+static char *take_candidate(struct adopt *a, size_t k)
+{
+	char *lid = a->cid[k];
+
+	a->cid[k] = NULL;
+	return lid;
+}
+
 /* The untracked item create ch can take over, or NULL: by id where ids
- * are kept, else the first candidate equal to it. */
+ * are kept, else the first candidate equal to it, else the first with
+ * the same key (it then becomes an update, never a duplicate). */
 static char *adopt_match(struct push *ps, const struct coll_plan *c,
     const struct plan_change *ch, bool by_id, struct adopt *a)
 {
@@ -418,18 +458,17 @@ static char *adopt_match(struct push *ps, const struct coll_plan *c,
 	}
 	for (k = 0; k < a->n; k++) {
 		struct json *d;
-		char *lid;
 
 		if (a->cid[k] == NULL)
 			continue;
 		d = plan_item_diff(ch->item, a->cand[k]);
 		json_free(d);
-		if (d == NULL) {
-			lid = a->cid[k];
-			a->cid[k] = NULL;
-			return lid;
-		}
+		if (d == NULL)
+			return take_candidate(a, k);
 	}
+	for (k = 0; k < a->n; k++)
+		if (a->cid[k] && same_key(c->rule, ch->item, a->cand[k]))
+			return take_candidate(a, k);
 	return NULL;
 }
 
@@ -463,7 +502,7 @@ static int adopt_one(struct push *ps, size_t ci, size_t i, char *lid,
 		free(lid);
 		return SYNC_EPROTO;
 	}
-	d = plan_item_diff(ch->item, copy);
+	d = plan_rule_diff(r, ch->item, copy);
 	json_free(copy);
 	if (d) {
 		struct plan_change up;
