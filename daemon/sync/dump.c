@@ -63,6 +63,7 @@ int dump_check_relpath(const char *what, const char *rel, char **errstr)
 int dump_check_name(const char *what, const char *name, char **errstr)
 {
 	const unsigned char *p;
+	char *shown;
 
 	if (name == NULL || name[0] == '\0' || strcmp(name, ".") == 0 ||
 	    strcmp(name, "..") == 0) {
@@ -71,20 +72,19 @@ int dump_check_name(const char *what, const char *name, char **errstr)
 		return SYNC_EPROTO;
 	}
 	for (p = (const unsigned char *)name; *p; p++)
-		if (*p == '/' || *p < 0x20 || *p == 0x7f) {
-			char *esc = NULL;
-
-			xasprintf(&esc, "%s", name);
-			for (char *q = esc; *q; q++)
-				if ((unsigned char)*q < 0x20 || *q == 0x7f)
-					*q = '?';
-			xasprintf(errstr, "%s \"%s\" cannot be a file name in the "
-			    "dump (it holds a '/' or a control character)",
-			    what, esc);
-			free(esc);
-			return SYNC_EPROTO;
-		}
-	return 0;
+		if (*p == '/' || *p < 0x20 || *p == 0x7f)
+			break;
+	if (*p == '\0')
+		return 0;
+	/* The name is shown with its control characters as '?'. */
+	shown = xstrdup(name);
+	for (p = (unsigned char *)shown; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*(unsigned char *)p = '?';
+	xasprintf(errstr, "%s \"%s\" cannot be a file name in the dump (it "
+	    "holds a '/' or a control character)", what, shown);
+	free(shown);
+	return SYNC_EPROTO;
 }
 
 /* Whether rel is a clean relative path: no empty, "." or ".."
@@ -536,7 +536,7 @@ int dump_stage_begin(const char *root, struct dump_stage **out,
 {
 	struct dump_stage *s = xcalloc(1, sizeof(*s));
 
-	(void)errstr;
+	(void)errstr;	/* nothing can fail before the first write */
 	s->root = xstrdup(root);
 	s->stage = fs_join(root, DUMP_STAGING_DIR);
 	s->done = strmap_new();

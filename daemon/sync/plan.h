@@ -1,14 +1,16 @@
 /*
  * plan: what a push of the dump would change on the instance, computed
- * from one consistent read (every list, every map table, the schema diff)
- * before anything is written. diff prints it; push carries it out.
+ * from one consistent read (the lists and map tables of the requested
+ * collections, and the schema diff) before anything is written. diff
+ * prints it; push carries it out; the daemon keeps its summary.
  *
  * Per collection, directus-sync's rules: an item of the dump whose SyncID
  * is tracked and whose local item exists is compared with it (top-level
  * keys, deep equality) and is unchanged or an update; any other item of
  * the dump is a create; a map row whose local item is gone is dangling; a
- * tracked item that the dump no longer has is a delete (never settings).
- * Items without a map row are not dsync's and never appear.
+ * tracked item that the dump no longer has is a delete (never settings,
+ * the built-in items, or a policy holding the public access row). Items
+ * without a map row are not dsync's and never appear.
  */
 #ifndef DSYNC_PLAN_H
 #define DSYNC_PLAN_H
