@@ -15,9 +15,11 @@
 
 #include "cli.h"
 #include "collections.h"
+#include "conf.h"
 #include "options.h"
 #include "plan.h"
 #include "report.h"
+#include "service.h"
 #include "sync.h"
 #include "xmalloc.h"
 
@@ -90,10 +92,13 @@ static const struct option long_opts[] = {
 static const char short_opts[] = "+du:t:e:p:c:H:x:o:fhV";
 
 static const char usage_main[] =
-"Usage: dsyncd [options] [command]\n"
+"Usage: dsyncd [options] command      one-shot, as directus-sync\n"
+"       dsyncd [-f FILE] [-n] [-d]     the daemon (see dsyncd.conf(5))\n"
 "\n"
 "Keeps a Directus instance's configuration in sync with a dump tree in git.\n"
-"Without a command, dsyncd runs as a daemon (not built yet in this version).\n"
+"Without a command, dsyncd runs as a daemon in the foreground, with the\n"
+"configuration in FILE (default " CONF_DEFAULT_PATH "); -n checks the file\n"
+"and prints the effective configuration, -d logs debug messages.\n"
 "\n"
 "Commands:\n"
 "  pull      write the instance's schema, specs and configuration to the dump\n"
@@ -722,6 +727,123 @@ static int run_helper(struct cli *c, const char *name)
 	return end_cmd(c, dx, rc, err, "helper failed");
 }
 
+static bool is_command(const char *w)
+{
+	return strcmp(w, "pull") == 0 || strcmp(w, "diff") == 0 ||
+	    strcmp(w, "push") == 0 || strcmp(w, "helpers") == 0;
+}
+
+/* Whether argv holds a one-shot command: a word that is not an option
+ * and not an option's value. */
+static bool has_command(int argc, char **argv)
+{
+	static const char *const with_value[] = { "-u", "-t", "-e", "-p", "-c",
+	    "-H", "-x", "-o", "--directus-url", "--directus-token",
+	    "--directus-email", "--directus-password", "--config-path",
+	    "--header", "--dump-path", "--collections-path",
+	    "--snapshot-path", "--specs-path", "--exclude-collections",
+	    "--only-collections", "--preserve-ids", "--max-push-retries",
+	    "--id-map", "--collection", "--id", "--keep", "--interval",
+	    "--timeout", "--successes", "--max-deletes", "--lock-wait",
+	    "--max-response-mb" };
+	int i;
+	size_t k;
+
+	for (i = 1; i < argc; i++) {
+		bool value = false;
+
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc;
+		if (argv[i][0] != '-')
+			return true;
+		for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+			value |= strcmp(argv[i], with_value[k]) == 0;
+		/* -f is --force of the commands, and the daemon's
+		 * configuration file when no command follows it. */
+		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i],
+		    "--config") == 0) && i + 1 < argc && !is_command(argv[i + 1]))
+			value = true;
+		i += value;
+	}
+	return false;
+}
+
+static const char usage_daemon[] =
+"Usage: dsyncd [-f FILE] [-n] [-d]\n"
+"\n"
+"  -f, --config FILE   the configuration (default " CONF_DEFAULT_PATH ")\n"
+"  -n, --check         check the file, print the effective configuration\n"
+"                      (secrets shown as (set)), and exit\n"
+"  -d, --debug         log debug messages\n"
+"  -h, --help          this help; 'dsyncd --help' lists the one-shot commands\n"
+"\n"
+"Runs in the foreground (systemd does the rest). Exit status: 0 stopped\n"
+"cleanly, 1 failure, 78 a configuration that does not load.\n";
+
+/* dsyncd without a command: the daemon, or -n. */
+static int daemon_cli(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CONF_DEFAULT_PATH;
+	bool check = false;
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "f:ndhV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'd':
+			setenv("DSYNCD_DEBUG", "1", 1);
+			break;
+		case 'h':
+			fputs(usage_daemon, stdout);
+			return 0;
+		case 'V':
+			printf("dsyncd %s\n", DSYNC_VERSION);
+			return 0;
+		default:
+			if (optopt == 'f')
+				fprintf(stderr, "dsyncd: -f needs a configuration "
+				    "file\n");
+			else
+				fprintf(stderr, "dsyncd: unknown option %s\n",
+				    argv[optind - 1]);
+			fputs("Try 'dsyncd -h'.\n", stderr);
+			return 1;
+		}
+	}
+	if (check) {
+		struct conf c;
+		char *err = NULL;
+
+		conf_init(&c);
+		if (conf_load(&c, path, &err) < 0) {
+			fprintf(stderr, "dsyncd: %s\n", err);
+			free(err);
+			conf_clear(&c);
+			return 78;
+		}
+		conf_print(&c, stdout);
+		conf_clear(&c);
+		printf("# %s: the configuration is valid\n", path);
+		return 0;
+	}
+	return daemon_main(path);
+}
+
 int cli_main(int argc, char **argv)
 {
 	struct cli c;
@@ -731,6 +853,17 @@ int cli_main(int argc, char **argv)
 	struct { int ch; char *arg; } *flags;
 	int nflags = 0;
 
+	if (!has_command(argc, argv)) {
+		/* -h and -V alone keep the one-shot help and version. */
+		for (i = 1; i < argc; i++)
+			if (strcmp(argv[i], "-h") == 0 ||
+			    strcmp(argv[i], "--help") == 0 ||
+			    strcmp(argv[i], "-V") == 0 ||
+			    strcmp(argv[i], "--version") == 0)
+				break;
+		if (i == argc || argc > 2)
+			return daemon_cli(argc, argv);
+	}
 	memset(&c, 0, sizeof(c));
 	c.interval = 5;
 	c.timeout = 90;
@@ -798,8 +931,7 @@ int cli_main(int argc, char **argv)
 		goto out;
 	}
 	if (c.command == NULL) {
-		fprintf(stderr, "dsyncd: the daemon mode is not built yet; "
-		    "give a command (see 'dsyncd --help')\n");
+		fprintf(stderr, "dsyncd: no command (see 'dsyncd --help')\n");
 		goto out;
 	}
 	if (strcmp(c.command, "pull") != 0 && strcmp(c.command, "diff") != 0 &&

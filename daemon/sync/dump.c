@@ -87,6 +87,28 @@ int dump_check_name(const char *what, const char *name, char **errstr)
 	return SYNC_EPROTO;
 }
 
+/* "collections" / "./x//y/" -> "x/y": relative paths as the dump tree
+ * names them, so that carried-over files can be told apart. */
+char *dump_norm_rel(const char *p)
+{
+	struct buf b;
+
+	buf_init(&b);
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (!(n == 0 || (n == 1 && p[0] == '.'))) {
+			if (b.len)
+				buf_addc(&b, '/');
+			buf_add(&b, p, n);
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return buf_steal(&b, NULL);
+}
+
 /* Whether rel is a clean relative path: no empty, "." or ".."
  * component, no leading or trailing '/'. */
 static bool clean_rel(const char *rel)

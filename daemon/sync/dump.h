@@ -69,6 +69,9 @@ int dump_stage_commit(struct dump_stage *s, bool *changed, char **errstr);
 /* Drop the update; the tree stays as it was. Frees s; NULL is a no-op. */
 void dump_stage_abort(struct dump_stage *s);
 
+/* "./x//y/" -> "x/y", "." -> "": a relative path as the tree names it;
+ * caller frees. */
+char *dump_norm_rel(const char *p);
 /* Reject paths that would leave the dump tree (absolute or with ".."). */
 int dump_check_relpath(const char *what, const char *rel, char **errstr);
 /* Whether name can be one file name in the tree: not empty, "." or "..",

@@ -20,6 +20,7 @@ struct http {
 	CURL *pool[HTTP_MAX_PARALLEL];
 	char *base;
 	char *auth;			/* "Authorization: Bearer ..." */
+	char *user_agent;
 	char **headers;
 	size_t nheaders;
 	int parallel;
@@ -86,6 +87,7 @@ void http_free(struct http *h)
 	for (i = 0; i < h->nheaders; i++)
 		free(h->headers[i]);
 	free(h->headers);
+	free(h->user_agent);
 	free(h->base);
 	free(h);
 }
@@ -125,6 +127,12 @@ void http_set_trace(struct http *h, http_trace_cb cb, void *arg)
 {
 	h->trace = cb;
 	h->trace_arg = arg;
+}
+
+void http_set_user_agent(struct http *h, const char *ua)
+{
+	free(h->user_agent);
+	h->user_agent = ua ? xstrdup(ua) : NULL;
 }
 
 void http_add_header(struct http *h, const char *header)
@@ -237,7 +245,8 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, h->timeout);
 	curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "dsync/" DSYNC_VERSION);
+	curl_easy_setopt(s->easy, CURLOPT_USERAGENT, h->user_agent ?
+	    h->user_agent : "dsync/" DSYNC_VERSION);
 	curl_easy_setopt(s->easy, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(s->easy, CURLOPT_XFERINFOFUNCTION, xfer_cb);
 	curl_easy_setopt(s->easy, CURLOPT_XFERINFODATA, h->cancel);

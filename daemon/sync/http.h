@@ -64,6 +64,8 @@ void http_set_cancel(struct http *h, atomic_int *flag);
 /* Largest response body accepted, in bytes (0: the default). */
 void http_set_max_body(struct http *h, size_t bytes);
 void http_set_trace(struct http *h, http_trace_cb cb, void *arg);
+/* The User-Agent of every request (default "dsync/VERSION"); copied. */
+void http_set_user_agent(struct http *h, const char *ua);
 /* Extra header sent with every request ("Name: value"); copied. */
 void http_add_header(struct http *h, const char *header);
 

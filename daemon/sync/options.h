@@ -39,6 +39,10 @@ struct sync_opts {
 	char **headers;		/* extra HTTP headers "Name: value" */
 	size_t nheaders;
 	double lock_wait;	/* seconds to wait for the dump's lock */
+	bool hold_deletes;	/* push: leave the items to delete (counted
+				 * in sync_stats.held_deletes) */
+	bool hold_schema_deletes; /* push: leave the schema's deletes of
+				 * collections, fields and relations */
 	size_t max_body;	/* largest answer accepted, bytes (0:
 				 * HTTP_DEFAULT_MAX_BODY) */
 };

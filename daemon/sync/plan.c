@@ -710,7 +710,7 @@ int sync_diff(struct sync_ctx *ctx, const struct plan_req *req,
 	if ((rc = sync_run_begin(&run, ctx, st, req->dump_root ? 0 : RUN_LOCK,
 	    errstr)) < 0)
 		return rc;
-	if ((rc = sync_check_instance(ctx, errstr)) == 0)
+	if ((rc = sync_check_instance(ctx, run.st, errstr)) == 0)
 		rc = plan_build(ctx, run.root, req, p, errstr);
 	return sync_run_end(&run, rc);
 }
@@ -876,6 +876,9 @@ static void summary_schema(const struct plan *p, struct plan_summary *s)
 			char *name;
 
 			(*counts[i])++;
+			if (strcmp(plan_schema_verb(a->u.arr.items[k]),
+			    "delete") == 0)
+				s->schema_deletes++;
 			if (s->nschema_first == PLAN_SUMMARY_FIRST)
 				continue;
 			name = plan_schema_name(a->u.arr.items[k]);

@@ -76,6 +76,11 @@ struct plan_req {
 /* The request of a diff or push with these options. */
 void plan_req_from_opts(const struct sync_opts *o, struct plan_req *req);
 
+/* push, of the dump req names (NULL: plan_req_from_opts). A dump read
+ * from elsewhere (req->dump_root) needs no lock of the dump tree. */
+int sync_push_req(struct sync_ctx *ctx, const struct plan_req *req,
+    struct sync_stats *st, char **errstr);
+
 /* diff: the plan of req (NULL: plan_req_from_opts), read without any
  * write to the instance. p is the caller's (plan_free). */
 int sync_diff(struct sync_ctx *ctx, const struct plan_req *req,
@@ -112,6 +117,7 @@ struct plan_summary {
 	bool schema;			/* the schema was compared */
 	size_t schema_changes;		/* collections + fields + relations */
 	size_t schema_collections, schema_fields, schema_relations;
+	size_t schema_deletes;		/* of those, deletes (they drop data) */
 	char *schema_first[PLAN_SUMMARY_FIRST];	/* "create field a.b" */
 	size_t nschema_first;
 	size_t changes;			/* items and schema changes */

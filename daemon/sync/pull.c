@@ -47,28 +47,6 @@ static const char *const spec_files[SPEC_COUNT] = {
 	"item.graphql", "system.graphql", "openapi.json",
 };
 
-/* "collections" / "./x//y/" -> "x/y": relative paths as the dump tree
- * names them, so that carried-over files can be told apart. */
-static char *norm_rel(const char *p)
-{
-	struct buf b;
-
-	buf_init(&b);
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (!(n == 0 || (n == 1 && p[0] == '.'))) {
-			if (b.len)
-				buf_addc(&b, '/');
-			buf_add(&b, p, n);
-		}
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	return buf_steal(&b, NULL);
-}
-
 static char *rel_join(const char *dir, const char *name)
 {
 	char *r;
@@ -585,7 +563,7 @@ static int pull_prepare(struct pull *p, char **errstr)
 		    "the dump, not the dump itself");
 		return SYNC_EDUMP;
 	}
-	if ((rc = sync_check_instance(ctx, errstr)) < 0)
+	if ((rc = sync_check_instance(ctx, p->st, errstr)) < 0)
 		return rc;
 	if ((rc = dx_request(ctx->dx, "POST", "/utils/cache/clear", NULL, NULL,
 	    errstr)) < 0)
@@ -617,9 +595,9 @@ int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 	p.st = run.st;
 	p.root = run.root;
 	p.selected = sync_opts_selected(p.o);
-	p.collections_rel = norm_rel(p.o->collections_path);
-	p.snapshot_rel = norm_rel(p.o->snapshot_path);
-	p.specs_rel = norm_rel(p.o->specs_path);
+	p.collections_rel = dump_norm_rel(p.o->collections_path);
+	p.snapshot_rel = dump_norm_rel(p.o->snapshot_path);
+	p.specs_rel = dump_norm_rel(p.o->specs_path);
 	if ((rc = pull_prepare(&p, errstr)) < 0 ||
 	    (rc = begin_tree(&p, errstr)) < 0 ||
 	    (rc = fetch_all(&p, errstr)) < 0)

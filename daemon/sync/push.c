@@ -1226,6 +1226,11 @@ static int check_deletes(struct push *ps, char **errstr)
 
 	for (i = 0; i < COLL_COUNT; i++)
 		n += ps->plan->c[i].del.len;
+	if (ps->o->hold_deletes) {
+		/* Left for later (the daemon without allow_deletes). */
+		ps->st->held_deletes = n;
+		return 0;
+	}
 	if (ps->o->max_deletes < 0 || n <= (size_t)ps->o->max_deletes)
 		return 0;
 	buf_init(&b);
@@ -1249,12 +1254,43 @@ static int check_deletes(struct push *ps, char **errstr)
 	return SYNC_EGUARD;
 }
 
+/* Leave the schema diff's deletes of collections, fields and relations
+ * (they drop data); returns how many. */
+static size_t hold_schema_deletes(struct plan *p)
+{
+	static const char *const parts[] = { "collections", "fields",
+	    "relations" };
+	size_t i, k, held = 0, left = 0;
+
+	for (i = 0; p->schema_diff && i < 3; i++) {
+		struct json *a = json_get(p->schema_diff, parts[i]);
+
+		for (k = a && a->type == JSON_ARRAY ? a->u.arr.len : 0; k-- > 0;)
+			if (strcmp(plan_schema_verb(a->u.arr.items[k]),
+			    "delete") == 0) {
+				json_array_remove(a, k);
+				held++;
+			}
+		left += a && a->type == JSON_ARRAY ? a->u.arr.len : 0;
+	}
+	if (p->schema_diff && left == 0) {
+		json_free(p->schema_diff);
+		p->schema_diff = NULL;
+	}
+	p->schema_changes = left;
+	return held;
+}
+
 static int apply_schema(struct push *ps, char **errstr)
 {
 	struct plan *p = ps->plan;
 	struct json *body;
 	int rc;
 
+	if (ps->o->hold_schema_deletes &&
+	    (ps->st->held_schema = hold_schema_deletes(p)) > 0)
+		sync_logf(ps->ctx, SYNC_INFO, "[snapshot] %lu delete(s) left "
+		    "(schema deletes are not allowed)", ps->st->held_schema);
 	if (p->schema_diff == NULL) {
 		sync_logf(ps->ctx, SYNC_DEBUG, "[snapshot] No changes to apply");
 		return 0;
@@ -1343,7 +1379,7 @@ static int run_pass(struct push *ps, unsigned pass, char **errstr)
 			return rc;
 	if ((rc = link_flows(ps, errstr)) < 0)
 		return rc;
-	if (pass == 1)
+	if (pass == 1 && !ps->o->hold_deletes)
 		for (i = COLL_COUNT; i-- > 0;)
 			if (ps->plan->c[i].selected &&
 			    (rc = delete_items(ps, i, errstr)) < 0)
@@ -1387,17 +1423,16 @@ static int run_passes(struct push *ps, char **errstr)
 
 /* Everything is read and checked before the first write. The cache is
  * cleared first, so that the plan sees what the database holds. */
-static int push_prepare(struct push *ps, const char *root, char **errstr)
+static int push_prepare(struct push *ps, const char *root,
+    const struct plan_req *req, char **errstr)
 {
-	struct plan_req req;
 	size_t i;
 	int rc;
 
-	plan_req_from_opts(ps->o, &req);
-	if ((rc = sync_check_instance(ps->ctx, errstr)) < 0 ||
+	if ((rc = sync_check_instance(ps->ctx, ps->st, errstr)) < 0 ||
 	    (rc = dx_request(ps->ctx->dx, "POST", "/utils/cache/clear", NULL,
 	    NULL, errstr)) < 0 ||
-	    (rc = plan_build(ps->ctx, root, &req, ps->plan, errstr)) < 0 ||
+	    (rc = plan_build(ps->ctx, root, req, ps->plan, errstr)) < 0 ||
 	    (rc = check_deletes(ps, errstr)) < 0 ||
 	    (rc = check_refs(ps, errstr)) < 0)
 		return rc;
@@ -1413,21 +1448,33 @@ static int push_prepare(struct push *ps, const char *root, char **errstr)
 
 int sync_push(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 {
+	return sync_push_req(ctx, NULL, st, errstr);
+}
+
+int sync_push_req(struct sync_ctx *ctx, const struct plan_req *req,
+    struct sync_stats *st, char **errstr)
+{
 	struct push ps;
 	struct plan plan;
+	struct plan_req def;
 	struct sync_run run;
 	size_t i;
 	int rc;
 
 	memset(&ps, 0, sizeof(ps));
 	memset(&plan, 0, sizeof(plan));
-	if ((rc = sync_run_begin(&run, ctx, st, RUN_LOCK, errstr)) < 0)
+	if (req == NULL) {
+		plan_req_from_opts(ctx->opts, &def);
+		req = &def;
+	}
+	if ((rc = sync_run_begin(&run, ctx, st, req->dump_root ? 0 : RUN_LOCK,
+	    errstr)) < 0)
 		return rc;
 	ps.ctx = ctx;
 	ps.o = ctx->opts;
 	ps.plan = &plan;
 	ps.st = run.st;
-	if ((rc = push_prepare(&ps, run.root, errstr)) < 0 ||
+	if ((rc = push_prepare(&ps, run.root, req, errstr)) < 0 ||
 	    (rc = apply_schema(&ps, errstr)) < 0 ||
 	    (rc = idmap_save(plan.map, errstr)) < 0 ||
 	    (rc = clean_dangling(&ps, errstr)) < 0)

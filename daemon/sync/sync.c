@@ -59,7 +59,8 @@ void sync_logf(const struct sync_ctx *ctx, enum sync_level level,
 	free(msg);
 }
 
-int sync_check_instance(struct sync_ctx *ctx, char **errstr)
+int sync_check_instance(struct sync_ctx *ctx, struct sync_stats *st,
+    char **errstr)
 {
 	char *version = NULL;
 	int rc;
@@ -67,6 +68,9 @@ int sync_check_instance(struct sync_ctx *ctx, char **errstr)
 	if ((rc = dx_check_version(ctx->dx, &version, errstr)) < 0)
 		return rc;
 	sync_logf(ctx, SYNC_DEBUG, "Directus %s is compatible", version);
+	if (st)
+		snprintf(st->directus_version, sizeof(st->directus_version),
+		    "%s", version);
 	free(version);
 	return 0;
 }

@@ -51,6 +51,9 @@ struct sync_stats {
 	unsigned long map_rows_created;
 	unsigned long created, updated, deleted;	/* push */
 	unsigned long passes;				/* push */
+	unsigned long held_deletes;	/* push: left by hold_deletes */
+	unsigned long held_schema;	/* push: left by hold_schema_deletes */
+	char directus_version[32];	/* of the instance, once checked */
 };
 
 /* A session for opts: a dx with the headers and limits of opts,
@@ -80,7 +83,8 @@ void sync_logf(const struct sync_ctx *ctx, enum sync_level level,
 /* The start of every run that talks to the instance: its version
  * (refusing anything below 11, and tokens that are not an
  * administrator's). */
-int sync_check_instance(struct sync_ctx *ctx, char **errstr);
+int sync_check_instance(struct sync_ctx *ctx, struct sync_stats *st,
+    char **errstr);
 
 /* Whether the run's cancel flag is raised. */
 bool sync_cancelled(const struct sync_ctx *ctx);

@@ -1,0 +1,102 @@
+/*
+ * conf: dsyncd.conf, the daemon's configuration (libconfig syntax), read
+ * into a struct with defaults and validated: an unknown setting, a wrong
+ * type or a value out of range is an error naming the file and line, so
+ * that a typo cannot turn a guard off. The engine's options (struct
+ * sync_opts) come out of it with the same meaning as the CLI's flags.
+ */
+#ifndef DSYNC_CONF_H
+#define DSYNC_CONF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "collections.h"
+#include "options.h"
+
+#define CONF_DEFAULT_PATH "/etc/dsyncd/dsyncd.conf"
+
+enum conf_policy {
+	CONF_POLICY_PUSH,	/* git is the truth: apply the dump, correct
+				 * drift back to it */
+	CONF_POLICY_REPORT,	/* write nothing; show the differences */
+	CONF_POLICY_IGNORE,	/* neither compare nor write */
+};
+
+enum conf_watch {
+	CONF_WATCH_TREE,	/* any saved change of the dump tree */
+	CONF_WATCH_COMMITS,	/* only when HEAD moves */
+};
+
+struct conf {
+	char *path;			/* the file read */
+
+	/* directus = { ... } */
+	char *url;
+	char *token;			/* secret: read from token_file,
+					 * token_env or
+					 * $CREDENTIALS_DIRECTORY/token */
+	char *token_source;		/* where it came from, for -n:
+					 * "file /etc/dsyncd/token" */
+	char *email;			/* with password_file: a login session */
+	char *password;			/* secret */
+	char *password_source;		/* "file /etc/dsyncd/password" */
+	char **headers;			/* "Name: value" */
+	size_t nheaders;
+	double timeout;			/* seconds per request */
+	double max_response_mb;
+
+	/* the dump and the engine's options */
+	struct sync_opts sync;		/* url, token, dump_path, paths,
+					 * collections, split, sort_json,
+					 * preserve, id_map, sync_policy_roles,
+					 * force, max_deletes ... (owned) */
+
+	char *state_dir;		/* default /var/lib/dsyncd */
+
+	enum conf_watch watch;		/* default tree */
+	double debounce;		/* seconds of quiet, default 1.0 */
+
+	double poll_interval;		/* poll = { interval = 60.0; */
+	unsigned poll_full_every;	/*          full_every = 10; }: a full
+					 * diff every N polls (0: never) */
+	double backoff_max;		/* cap of the retry delay, default 300 */
+
+	enum conf_policy policy_default;	/* policy.default */
+	enum conf_policy policy_schema;		/* policy.schema */
+	enum conf_policy policy[COLL_COUNT];	/* policy.collections.NAME,
+						 * else policy.default */
+
+	bool allow_deletes;		/* default false */
+	long max_deletes;		/* default 10; -1: no limit */
+	bool allow_schema_deletes;	/* default false */
+
+	char *control_socket;		/* default /run/dsyncd/control.sock */
+	mode_t control_mode;		/* default 0660 */
+	char *control_group;		/* NULL: the daemon's own group */
+	gid_t control_gid;		/* resolved; (gid_t)-1 when none */
+
+	char *log_level;		/* "info" (default) or "debug" */
+};
+
+void conf_init(struct conf *c);		/* the defaults */
+void conf_clear(struct conf *c);	/* wipes the secrets */
+
+/*
+ * Read path into c (c initialised with conf_init). On error returns -1
+ * and *errstr says what and where: "dsyncd.conf:12: unknown setting
+ * 'max_delete' (did you mean 'max_deletes'?)". Also refused: a token
+ * file, or a config file holding a secret, that users other than its
+ * owner can read. Relative paths in the file are taken from the file's
+ * directory (and made absolute). Either way, conf_clear c after.
+ */
+int conf_load(struct conf *c, const char *path, char **errstr);
+
+/* The effective configuration, in the file's syntax, every setting with
+ * its value (secrets as "(set)"), for dsyncd -n. */
+void conf_print(const struct conf *c, FILE *f);
+
+const char *conf_policy_name(enum conf_policy p);
+
+#endif

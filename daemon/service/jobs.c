@@ -1,0 +1,626 @@
+/*
+ * jobs: the worker thread and what it runs. The loop hands over one job
+ * at a time; the worker runs the engine on its own session (kept across
+ * jobs, renewed when the configuration's generation changes) and hands
+ * the job back through a pipe, which the loop reads. The worker touches
+ * nothing but its job and its session.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "fsutil.h"
+#include "log.h"
+#include "service.h"
+#include "xmalloc.h"
+
+struct worker {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *todo, *finished;
+	bool quit, busy;
+	int pipe[2];
+	struct event *ev;
+	void (*done)(void *arg, struct job *j);
+	void *arg;
+	atomic_int cancel;
+	/* the worker's own */
+	struct dx *dx;
+	unsigned dx_gen;
+	atomic_ulong start_count;
+	struct http *_Atomic http;
+};
+
+/* The collections whose writes through the API leave activity rows. */
+static const char probe_collections[] =
+    "directus_settings,directus_folders,directus_translations,"
+    "directus_flows,directus_operations,directus_roles,directus_policies,"
+    "directus_permissions,directus_dashboards,directus_panels,"
+    "directus_presets,directus_access,directus_collections,"
+    "directus_fields,directus_relations";
+
+const char *job_kind_name(enum job_kind k)
+{
+	static const char *const names[] = { "probe", "diff", "sync", "push",
+	    "pull", "git" };
+
+	return names[k];
+}
+
+const char *job_trigger_name(enum job_trigger t)
+{
+	static const char *const names[] = { "start", "watch", "commit",
+	    "poll", "full", "control", "resume", "retry", "reload" };
+
+	return names[t];
+}
+
+struct job *job_new(enum job_kind kind, enum job_trigger trigger,
+    struct conf_ref *conf)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+
+	j->kind = kind;
+	j->trigger = trigger;
+	j->conf = conf_ref_get(conf);
+	return j;
+}
+
+void job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	conf_ref_put(j->conf);
+	free(j->error);
+	free(j->old_head);
+	free(j->head);
+	git_free_paths(j->uncommitted, j->nuncommitted);
+	if (j->have_summary)
+		plan_summary_clear(&j->summary);
+	json_free(j->plan);
+	free(j);
+}
+
+/* --- the engine, for one job --- */
+
+static void engine_log(void *arg, enum sync_level level, const char *msg)
+{
+	(void)arg;
+	log_msg((enum log_level)level, "%s", msg);
+}
+
+static const struct conf *jconf(const struct job *j)
+{
+	return &j->conf->conf;
+}
+
+/* The session: kept across jobs, made anew for a new configuration. */
+static int session(struct worker *w, struct job *j)
+{
+	char *ua;
+	int rc;
+
+	if (w->dx && w->dx_gen == j->conf->generation)
+		return 0;
+	dx_free(w->dx);
+	w->dx = NULL;
+	atomic_store(&w->http, NULL);
+	if ((rc = sync_connect(&jconf(j)->sync, &w->dx, &j->error)) < 0)
+		return rc;
+	/* Our own writes are told apart in the activity log by this. */
+	xasprintf(&ua, "dsyncd/%s (pid %ld)", DSYNC_VERSION, (long)getpid());
+	http_set_user_agent(dx_http(w->dx), ua);
+	free(ua);
+	http_set_timeout(dx_http(w->dx), (long)jconf(j)->timeout);
+	w->dx_gen = j->conf->generation;
+	atomic_store(&w->http, dx_http(w->dx));
+	return 0;
+}
+
+static void ctx_init(struct worker *w, struct job *j, struct sync_ctx *ctx,
+    struct sync_opts *o)
+{
+	const struct conf *c = jconf(j);
+
+	/* A shallow copy: its strings are the configuration's. */
+	*o = c->sync;
+	o->hold_deletes = !c->allow_deletes;
+	o->hold_schema_deletes = !c->allow_schema_deletes;
+	o->max_deletes = c->max_deletes;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->opts = o;
+	ctx->dx = w->dx;
+	ctx->cancel = &w->cancel;
+	ctx->log = engine_log;
+}
+
+/* What the job compares: its collections and the schema, less those
+ * whose policy is ignore. */
+static void compare_req(const struct job *j, const char *root,
+    struct plan_req *req)
+{
+	const struct conf *c = jconf(j);
+	unsigned sel = sync_opts_selected(&c->sync);
+	size_t i;
+
+	memset(req, 0, sizeof(*req));
+	req->dump_root = root;
+	for (i = 0; i < COLL_COUNT; i++)
+		if ((j->collections & sel & coll_bit(&coll_rules[i])) &&
+		    c->policy[i] != CONF_POLICY_IGNORE)
+			req->collections |= coll_bit(&coll_rules[i]);
+	req->schema = j->schema && c->sync.snapshot &&
+	    c->policy_schema != CONF_POLICY_IGNORE;
+}
+
+/* What a push applies: the compared collections with policy push that
+ * differ (all of them without a summary), and the schema likewise. */
+static void push_req(const struct job *j, const struct plan_req *cmp,
+    const struct plan_summary *s, struct plan_req *req)
+{
+	const struct conf *c = jconf(j);
+	size_t i;
+
+	*req = *cmp;
+	req->collections = 0;
+	for (i = 0; i < COLL_COUNT; i++) {
+		const struct plan_summary_coll *sc = s ? &s->c[i] : NULL;
+
+		if (!(cmp->collections & coll_bit(&coll_rules[i])) ||
+		    c->policy[i] != CONF_POLICY_PUSH)
+			continue;
+		if (sc && sc->create + sc->update + sc->del == 0)
+			continue;
+		/* Only deletes, which are held: nothing to do. */
+		if (sc && !c->allow_deletes && sc->create + sc->update == 0)
+			continue;
+		req->collections |= coll_bit(&coll_rules[i]);
+	}
+	req->schema = cmp->schema && c->policy_schema == CONF_POLICY_PUSH &&
+	    (s == NULL || (s->schema_changes > 0 && (c->allow_schema_deletes ||
+	    s->schema_deletes < s->schema_changes)));
+}
+
+static void take_stats(struct job *j, const struct sync_stats *st)
+{
+	j->requests += st->requests;
+	if (st->directus_version[0])
+		snprintf(j->version, sizeof(j->version), "%s",
+		    st->directus_version);
+}
+
+static int do_diff(struct worker *w, struct job *j, const struct plan_req *req)
+{
+	struct sync_ctx ctx;
+	struct sync_opts o;
+	struct sync_stats st;
+	struct plan p;
+	int rc;
+
+	ctx_init(w, j, &ctx, &o);
+	rc = sync_diff(&ctx, req, &p, &st, &j->error);
+	take_stats(j, &st);
+	if (rc == 0) {
+		if (j->have_summary)
+			plan_summary_clear(&j->summary);
+		plan_summarize(&p, &j->summary);
+		j->have_summary = true;
+		if (j->want_plan) {
+			json_free(j->plan);
+			j->plan = plan_json(&p);
+		}
+	}
+	plan_free(&p);
+	return rc;
+}
+
+static int do_push(struct worker *w, struct job *j, const struct plan_req *req)
+{
+	struct sync_ctx ctx;
+	struct sync_opts o;
+	struct sync_stats st;
+	int rc;
+
+	ctx_init(w, j, &ctx, &o);
+	rc = sync_push_req(&ctx, req, &st, &j->error);
+	take_stats(j, &st);
+	j->pushed = true;
+	j->created += st.created;
+	j->updated += st.updated;
+	j->deleted += st.deleted;
+	j->held_deletes = st.held_deletes;
+	j->held_schema = st.held_schema;
+	return rc;
+}
+
+static int do_pull(struct worker *w, struct job *j)
+{
+	struct sync_ctx ctx;
+	struct sync_opts o;
+	struct sync_stats st;
+	int rc;
+
+	ctx_init(w, j, &ctx, &o);
+	rc = sync_pull(&ctx, &st, &j->error);
+	take_stats(j, &st);
+	j->pushed = true;	/* it may have written map rows */
+	return rc;
+}
+
+/* --- the probe --- */
+
+static unsigned long long fnv1a(const char *p, size_t n)
+{
+	unsigned long long h = 1469598103934665603ULL;
+
+	while (n--) {
+		h ^= (unsigned char)*p++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * One probe: the activity rows of the configuration's collections newer
+ * than the last one seen (flow runs are not changes), and a hash of the
+ * presets, which leave no activity rows. Rows written by this process
+ * (its user agent) are not a change. Without a baseline (base NULL), it
+ * only takes one.
+ */
+static int probe(struct worker *w, struct job *j, const struct probe *base)
+{
+	const struct conf *c = jconf(j);
+	bool presets = c->policy[coll_find("presets") - coll_rules] !=
+	    CONF_POLICY_IGNORE && c->sync.collections;
+	struct dx_call calls[2];
+	char *ua = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	memset(calls, 0, sizeof(calls));
+	{
+		char *path;
+
+		if (base && base->valid)
+			xasprintf(&path, "/activity?limit=50&sort=-id"
+			    "&fields=id,user_agent&filter[id][_gt]=%ld"
+			    "&filter[action][_neq]=run&filter[collection][_in]=%s",
+			    base->activity, probe_collections);
+		else
+			xasprintf(&path, "/activity?limit=1&sort=-id&fields=id"
+			    "&filter[action][_neq]=run&filter[collection][_in]=%s",
+			    probe_collections);
+		dx_call_init(&calls[n++], "GET", path, NULL, 0);
+	}
+	if (presets)
+		dx_call_init(&calls[n++], "GET", xstrdup("/presets?limit=-1"
+		    "&filter[user][_null]=true"), NULL, DX_RAW);
+	http_set_cancel(dx_http(w->dx), &w->cancel);
+	{
+		unsigned long before = http_count(dx_http(w->dx));
+
+		rc = dx_run(w->dx, calls, n, &j->error);
+		j->requests += http_count(dx_http(w->dx)) - before;
+	}
+	http_set_cancel(dx_http(w->dx), NULL);
+	if (rc < 0)
+		goto out;
+	j->probe = base && base->valid ? *base : j->probe;
+	{
+		struct json *d = dx_data(calls[0].result);
+
+		if (d == NULL || d->type != JSON_ARRAY) {
+			xasprintf(&j->error, "GET /activity: expected a list in "
+			    "\"data\"");
+			rc = SYNC_EPROTO;
+			goto out;
+		}
+		xasprintf(&ua, "dsyncd/%s (pid %ld)", DSYNC_VERSION,
+		    (long)getpid());
+		for (i = 0; i < d->u.arr.len; i++) {
+			const struct json *row = d->u.arr.items[i];
+			const struct json *id = json_get(row, "id");
+			const char *rua = json_str(json_get(row, "user_agent"));
+
+			if (i == 0 && id && id->type == JSON_NUMBER)
+				j->probe.activity = (long)id->u.num;
+			if (base && base->valid && (rua == NULL ||
+			    strcmp(rua, ua) != 0))
+				j->moved = true;
+		}
+	}
+	j->probe.presets = presets ? fnv1a(calls[1].raw ? calls[1].raw : "",
+	    calls[1].rawlen) : 0;
+	if (base && base->valid && presets && j->probe.presets != base->presets)
+		j->moved = true;
+	j->probe.valid = true;
+out:
+	free(ua);
+	for (i = 0; i < n; i++)
+		dx_call_clear(&calls[i]);
+	return rc;
+}
+
+/* --- the repository --- */
+
+/* The collection or schema a dump path stands for. */
+void job_mark_path(const struct conf *c, const char *rel, unsigned *colls,
+    bool *schema)
+{
+	const struct sync_opts *o = &c->sync;
+	char *snap = dump_norm_rel(o->snapshot_path);
+	char *coll = dump_norm_rel(o->collections_path);
+	size_t i, sl = strlen(snap);
+
+	if (sl && strncmp(rel, snap, sl) == 0 && rel[sl] == '/')
+		*schema = true;
+	for (i = 0; i < COLL_COUNT && !*schema; i++) {
+		char *f, *name;
+
+		xasprintf(&name, "%s.json", coll_rules[i].name);
+		f = coll[0] ? fs_join(coll, name) : xstrdup(name);
+		if (strcmp(rel, f) == 0)
+			*colls |= coll_bit(&coll_rules[i]);
+		free(f);
+		free(name);
+	}
+	free(snap);
+	free(coll);
+}
+
+
+
+static int do_git(struct job *j)
+{
+	const struct conf *c = jconf(j);
+	const char *dir = c->sync.dump_path;
+	char *err = NULL;
+
+	j->head = git_head(dir);
+	if (c->watch == CONF_WATCH_COMMITS && git_uncommitted(dir,
+	    &j->uncommitted, &j->nuncommitted, &err) < 0) {
+		log_warnx("%s", err);
+		free(err);
+		err = NULL;
+	}
+	if (j->head && j->old_head && strcmp(j->head, j->old_head) != 0) {
+		char **paths = NULL;
+		size_t n = 0, i;
+
+		j->head_moved = true;
+		if (git_changed(dir, j->old_head, j->head, &paths, &n,
+		    &err) < 0) {
+			/* Unknown: everything. */
+			j->changed_collections = ~0u;
+			j->changed_schema = true;
+			log_warnx("%s", err);
+			free(err);
+		}
+		for (i = 0; i < n; i++)
+			job_mark_path(c, paths[i], &j->changed_collections,
+			    &j->changed_schema);
+		git_free_paths(paths, n);
+	} else if (j->head && j->old_head == NULL)
+		j->head_moved = true;
+	return 0;
+}
+
+/* --- one job --- */
+
+/* The dump to read: the tree, or HEAD's version of it. */
+static int dump_root(struct job *j, char **root)
+{
+	const struct conf *c = jconf(j);
+	char *dest;
+	int rc;
+
+	*root = NULL;
+	if (!j->from_head)
+		return 0;
+	dest = fs_join(c->state_dir, "head-tree");
+	if ((rc = git_export(c->sync.dump_path, "HEAD", dest, &j->error)) < 0) {
+		free(dest);
+		return SYNC_EDUMP;
+	}
+	*root = dest;
+	return 0;
+}
+
+static int run_sync(struct worker *w, struct job *j)
+{
+	struct plan_req cmp, push;
+	char *root = NULL;
+	int rc;
+
+	if ((rc = dump_root(j, &root)) < 0)
+		return rc;
+	compare_req(j, root, &cmp);
+	j->compared = cmp.collections;
+	j->compared_schema = cmp.schema;
+	if (j->kind != JOB_PUSH && (rc = do_diff(w, j, &cmp)) < 0)
+		goto out;
+	if (j->write && j->kind != JOB_DIFF) {
+		push_req(j, &cmp, j->kind == JOB_PUSH ? NULL : &j->summary,
+		    &push);
+		if (push.collections || push.schema) {
+			if ((rc = do_push(w, j, &push)) < 0)
+				goto out;
+			rc = do_diff(w, j, &cmp);
+		} else if (j->kind == JOB_PUSH)
+			rc = do_diff(w, j, &cmp);
+	}
+out:
+	free(root);
+	return rc;
+}
+
+static void run_job(struct worker *w, struct job *j)
+{
+	int rc = 0;
+
+	j->started = mono_now();
+	j->start_wall = time(NULL);
+	if (j->kind != JOB_GIT && (rc = session(w, j)) < 0)
+		goto out;
+	if (w->dx)
+		atomic_store(&w->start_count, http_count(dx_http(w->dx)));
+	switch (j->kind) {
+	case JOB_PROBE:
+		rc = probe(w, j, &j->base);
+		break;
+	case JOB_GIT:
+		rc = do_git(j);
+		break;
+	case JOB_PULL:
+		if ((rc = do_pull(w, j)) == 0) {
+			struct plan_req cmp;
+
+			compare_req(j, NULL, &cmp);
+			j->compared = cmp.collections;
+			j->compared_schema = cmp.schema;
+			rc = do_diff(w, j, &cmp);
+		}
+		break;
+	default:
+		rc = run_sync(w, j);
+		break;
+	}
+	/* After our own writes, the probe starts from what they left;
+	 * if that read fails, the next poll takes a new start. */
+	if (rc == 0 && j->kind != JOB_PROBE && j->kind != JOB_GIT &&
+	    probe(w, j, NULL) < 0) {
+		log_warnx("after the %s job: %s", job_kind_name(j->kind),
+		    j->error);
+		free(j->error);
+		j->error = NULL;
+		j->probe.valid = false;
+	}
+out:
+	j->rc = rc;
+	if (rc < 0 && j->error == NULL)
+		j->error = xstrdup(sync_result_name(rc));
+	j->duration = mono_now() - j->started;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j;
+	char x = 'x';
+	ssize_t n;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->todo == NULL && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->todo == NULL && w->quit) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		j = w->todo;
+		w->todo = NULL;
+		pthread_mutex_unlock(&w->mu);
+		run_job(w, j);
+		pthread_mutex_lock(&w->mu);
+		w->finished = j;
+		pthread_mutex_unlock(&w->mu);
+		while ((n = write(w->pipe[1], &x, 1)) < 0 && errno == EINTR)
+			;
+	}
+	dx_free(w->dx);
+	w->dx = NULL;
+	return NULL;
+}
+
+static void pipe_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct job *j;
+	char buf[16];
+
+	(void)what;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&w->mu);
+	j = w->finished;
+	w->finished = NULL;
+	pthread_mutex_unlock(&w->mu);
+	if (j == NULL)
+		return;
+	w->busy = false;
+	w->done(w->arg, j);
+}
+
+struct worker *worker_start(struct event_base *base,
+    void (*done)(void *arg, struct job *j), void *arg)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	atomic_init(&w->cancel, 0);
+	atomic_init(&w->start_count, 0);
+	atomic_init(&w->http, NULL);
+	w->done = done;
+	w->arg = arg;
+	if (pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		fatal("pipe");
+	w->ev = event_new(base, w->pipe[0], EV_READ | EV_PERSIST, pipe_cb, w);
+	event_add(w->ev, NULL);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		fatalx("cannot start the worker thread");
+	return w;
+}
+
+void worker_run(struct worker *w, struct job *j)
+{
+	atomic_store(&w->cancel, 0);
+	pthread_mutex_lock(&w->mu);
+	w->todo = j;
+	w->busy = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+bool worker_busy(const struct worker *w)
+{
+	return w->busy;
+}
+
+void worker_cancel(struct worker *w)
+{
+	atomic_store(&w->cancel, 1);
+}
+
+unsigned long worker_requests(const struct worker *w)
+{
+	struct http *h = atomic_load(&((struct worker *)w)->http);
+
+	return h ? http_count(h) - atomic_load(&((struct worker *)w)->
+	    start_count) : 0;
+}
+
+void worker_stop(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	if (w->finished)
+		job_free(w->finished);
+	job_free(w->todo);
+	event_free(w->ev);
+	close(w->pipe[0]);
+	close(w->pipe[1]);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+}

@@ -1,0 +1,288 @@
+/*
+ * service: the daemon's private header, the map of the program. The main
+ * thread owns a libevent loop and everything in struct daemon; the engine
+ * runs on one worker thread, one job at a time, and hands each finished
+ * job back through a pipe. Nothing here is touched by the worker but the
+ * struct job it was given.
+ */
+#ifndef DSYNC_SERVICE_H
+#define DSYNC_SERVICE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "json.h"
+#include "plan.h"
+#include "sync.h"
+
+struct daemon;
+
+/* --- configuration, shared by the loop and the jobs it starts --- */
+
+/* A loaded configuration; jobs keep the one they started with across a
+ * reload. */
+struct conf_ref {
+	struct conf conf;
+	atomic_int refs;
+	unsigned generation;
+};
+
+struct conf_ref *conf_ref_load(const char *path, unsigned generation,
+    char **errstr);
+struct conf_ref *conf_ref_get(struct conf_ref *r);
+void conf_ref_put(struct conf_ref *r);
+
+/* --- jobs (jobs.c) --- */
+
+enum job_kind {
+	JOB_PROBE,		/* the cheap change probe of a poll */
+	JOB_DIFF,		/* compare, write nothing */
+	JOB_SYNC,		/* compare, then apply the policy */
+	JOB_PUSH,		/* apply the policy without comparing first */
+	JOB_PULL,		/* instance -> dump tree */
+	JOB_GIT,		/* read the repository: HEAD, uncommitted edits */
+};
+
+enum job_trigger {
+	TRIG_START, TRIG_WATCH, TRIG_COMMIT, TRIG_POLL, TRIG_FULL,
+	TRIG_CONTROL, TRIG_RESUME, TRIG_RETRY, TRIG_RELOAD,
+};
+
+struct probe {
+	long activity;		/* newest row of the config's collections */
+	unsigned long long presets;	/* hash of the presets list */
+	bool valid;
+};
+
+struct job {
+	/* in: set by the loop */
+	enum job_kind kind;
+	enum job_trigger trigger;
+	struct conf_ref *conf;
+	unsigned collections;	/* what to compare: a bit set */
+	bool schema;
+	bool write;		/* may write (not paused) */
+	bool want_plan;		/* keep the plan's JSON (dsyncctl diff) */
+	bool from_head;		/* compare HEAD's tree, not the files */
+	struct probe base;	/* JOB_PROBE: what the last probe saw */
+	char *old_head;		/* JOB_SYNC from HEAD: the previous one */
+	/* out: set by the worker */
+	int rc;
+	char *error;
+	double started, duration;	/* monotonic seconds */
+	time_t start_wall;
+	unsigned long requests;
+	unsigned long created, updated, deleted, held_deletes, held_schema;
+	bool pushed;		/* a push ran */
+	bool have_summary;
+	struct plan_summary summary;	/* after the job: what still differs */
+	struct json *plan;	/* want_plan */
+	char version[32];	/* Directus', when asked */
+	struct probe probe;	/* the probe after the job */
+	unsigned compared;	/* what the job compared (have_summary) */
+	bool compared_schema;
+	bool moved;		/* JOB_PROBE: the instance changed */
+	char *head;		/* JOB_GIT: HEAD, short; NULL outside git */
+	char **uncommitted;	/* JOB_GIT: paths with uncommitted edits */
+	size_t nuncommitted;
+	unsigned changed_collections;	/* JOB_GIT: HEAD moved, these changed */
+	bool changed_schema;
+	bool head_moved;
+};
+
+struct job *job_new(enum job_kind kind, enum job_trigger trigger,
+    struct conf_ref *conf);
+void job_free(struct job *j);
+const char *job_kind_name(enum job_kind k);
+/* The collection (*colls) or the schema (*schema) that a path of the
+ * dump tree stands for; other paths (specs, seed) stand for nothing. */
+void job_mark_path(const struct conf *c, const char *rel, unsigned *colls,
+    bool *schema);
+const char *job_trigger_name(enum job_trigger t);
+
+struct worker;
+
+/* Start the worker thread; done(arg, job) is called on the loop's thread
+ * for each finished job (the job is the callee's). */
+struct worker *worker_start(struct event_base *base,
+    void (*done)(void *arg, struct job *j), void *arg);
+/* Run a job (takes it). Only one at a time: worker_busy() first. */
+void worker_run(struct worker *w, struct job *j);
+bool worker_busy(const struct worker *w);
+/* Raise the running job's cancel flag. */
+void worker_cancel(struct worker *w);
+/* Requests the running job has made so far. */
+unsigned long worker_requests(const struct worker *w);
+/* Stop the thread (after the running job ends) and free. */
+void worker_stop(struct worker *w);
+
+/* --- the repository of the dump tree (git.c): git run as a program --- */
+
+/* Whether dir is inside a git work tree; *toplevel and *gitdir (caller
+ * frees) when it is. */
+bool git_find(const char *dir, char **toplevel, char **gitdir);
+/* Whether a git operation is in progress (index.lock, a merge, a rebase,
+ * a cherry-pick, a revert, a bisect). */
+bool git_busy(const char *gitdir);
+/* HEAD's commit (full hex), or NULL. */
+char *git_head(const char *dir);
+/* Paths under dir (relative to dir) with uncommitted edits. */
+int git_uncommitted(const char *dir, char ***paths, size_t *n,
+    char **errstr);
+/* Paths under dir changed between two commits. */
+int git_changed(const char *dir, const char *from, const char *to,
+    char ***paths, size_t *n, char **errstr);
+/* HEAD's tree of dir, written into dest (made anew). */
+int git_export(const char *dir, const char *rev, const char *dest,
+    char **errstr);
+void git_free_paths(char **paths, size_t n);
+
+/* --- the watch of the dump tree (watch.c) --- */
+
+struct watch;
+
+/* Calls changed(arg, paths, n) once the tree has been quiet for the
+ * debounce and no git operation is in progress; paths are relative to
+ * the tree. head(arg) when the repository's HEAD may have moved. */
+struct watch *watch_new(struct event_base *base, const char *root,
+    const char *gitdir, double debounce,
+    void (*changed)(void *arg, char **paths, size_t n),
+    void (*head)(void *arg), void *arg, char **errstr);
+/* While muted (a job of ours writes the tree), events are dropped. */
+void watch_mute(struct watch *w, bool on);
+void watch_free(struct watch *w);
+
+/* --- the control socket (control.c) --- */
+
+struct control;
+struct control_client;
+
+struct control *control_open(struct event_base *base, const char *path,
+    mode_t mode, gid_t gid, struct daemon *d, char **errstr);
+void control_close(struct control *c);
+/* Answer a client whose request waited for a job (NULL result: error
+ * with code and message). The client may have gone: then nothing. */
+void control_reply(struct control_client *cl, struct json *result,
+    const char *code, const char *message);
+void control_client_put(struct control_client *cl);
+
+/* --- the state directory (state.c) --- */
+
+/* Lock the state directory (one daemon per directory). */
+int state_open(const char *dir, int *lockfd, char **errstr);
+/* The pause flag, kept across restarts. */
+int state_load_pause(const char *dir, char **reason, time_t *since);
+int state_save_pause(const char *dir, const char *reason, time_t since,
+    char **errstr);
+int state_clear_pause(const char *dir, char **errstr);
+/* History: one JSON object per line, the last HISTORY_KEEP kept. */
+#define HISTORY_KEEP 500
+int state_history_append(const char *dir, const struct json *entry,
+    char **errstr);
+struct json *state_history_load(const char *dir, size_t n);
+
+/* --- systemd (notify.c): the one funnel for sd_notify --- */
+
+void notify_init(struct event_base *base);
+void notify_ready(void);
+void notify_reloading(void);
+void notify_stopping(void);
+void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void notify_done(void);
+
+/* --- the daemon (daemon.c, status.c) --- */
+
+/* A job asked for and not started yet. */
+struct request {
+	enum job_kind kind;
+	enum job_trigger trigger;
+	unsigned collections;
+	bool schema;
+	struct control_client *client;	/* waits for the result, or NULL */
+};
+
+struct last {
+	bool set;
+	time_t at;
+	int rc;
+	unsigned long requests;
+	char *error;
+};
+
+struct daemon {
+	const char *conf_path;
+	struct conf_ref *conf;
+	unsigned generation;
+	struct event_base *base;
+	struct worker *worker;
+	struct watch *watch;
+	struct control *control;
+	struct event *sig_term, *sig_int, *sig_hup, *timer;
+	int state_lock;
+	char *git_top, *git_dir;
+	double started;			/* monotonic */
+
+	/* what is known */
+	char version[32];		/* Directus' */
+	struct plan_summary diffs;	/* what differs, from the last compare */
+	bool have_diffs;
+	struct probe probe;
+	char *head;
+	char **uncommitted;
+	size_t nuncommitted;
+	char *commit_pushed;		/* watch = commits: HEAD of the last
+					 * job from HEAD */
+
+	/* the running job and what comes next */
+	struct job *job;		/* running (owned by the worker) */
+	struct control_client *waiting;	/* a client waiting for it */
+	struct request *queue;		/* asked for meanwhile, in order */
+	size_t nqueue;
+	unsigned polls_since_full;
+	double next_at;			/* monotonic: next poll or retry */
+	unsigned attempt;		/* failures in a row */
+	bool retry;			/* next_at is a retry */
+	enum job_kind retry_kind;
+	unsigned error_collections;	/* what the failed job compared */
+	bool error_schema;
+	bool last_poll_moved;
+	unsigned long job_id;
+
+	struct last last_poll, last_full, last_push, last_error;
+	unsigned long last_full_changes;
+	unsigned long last_push_counts[3];
+	double last_push_duration;
+
+	bool paused;
+	char *pause_reason;
+	time_t pause_since;
+	bool stopping;
+	struct conf_ref *pending_conf;	/* loaded, for when the job ends */
+};
+
+/* Queue a job for a trigger (coalesced with those waiting); cl waits for
+ * its result when not NULL. */
+void daemon_trigger(struct daemon *d, enum job_kind kind,
+    enum job_trigger trigger, unsigned collections, bool schema,
+    struct control_client *cl);
+int daemon_pause(struct daemon *d, const char *reason, char **errstr);
+int daemon_resume(struct daemon *d, char **errstr);
+int daemon_reload(struct daemon *d, char **errstr);
+
+/* status.c */
+const char *daemon_state(const struct daemon *d, const char **reason);
+struct json *daemon_status_json(const struct daemon *d);
+struct json *job_history_json(const struct daemon *d, const struct job *j);
+void daemon_notify_status(const struct daemon *d);
+double mono_now(void);
+char *iso_time(time_t t);
+
+int daemon_main(const char *conf_path);
+
+#endif

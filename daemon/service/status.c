@@ -1,0 +1,402 @@
+/*
+ * status: where things stand, as dsyncctl status shows it: the state and
+ * why, the instance, the dump, the last poll, full diff, push and error,
+ * and what differs per collection with the reason it is not applied.
+ * Also the history entry of a job, and the STATUS= line for systemd.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "service.h"
+#include "xmalloc.h"
+
+double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Thread-safe: a rotating set of buffers, so that a few can be used in
+ * one expression. */
+char *iso_time(time_t t)
+{
+	static __thread char bufs[4][32];
+	static __thread int k;
+	struct tm tm;
+	char *b = bufs[k++ % 4];
+
+	gmtime_r(&t, &tm);
+	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return b;
+}
+
+static size_t diff_count(const struct plan_summary_coll *c)
+{
+	return c->create + c->update + c->del;
+}
+
+/* Why the differences of collection i (or the schema, i < 0) are not
+ * applied, or NULL when the next job applies them. */
+static const char *held(const struct daemon *d, int i)
+{
+	const struct conf *c = &d->conf->conf;
+	enum conf_policy p = i < 0 ? c->policy_schema : c->policy[i];
+
+	if (p == CONF_POLICY_REPORT)
+		return "policy report";
+	if (d->paused)
+		return "paused";
+	if (i < 0)
+		return d->diffs.schema_deletes == d->diffs.schema_changes &&
+		    !c->allow_schema_deletes ? "schema deletes need "
+		    "allow_schema_deletes" : NULL;
+	if (d->diffs.c[i].del && !c->allow_deletes &&
+	    diff_count(&d->diffs.c[i]) == d->diffs.c[i].del)
+		return "deletes need allow_deletes";
+	if (d->last_error.set && d->last_error.rc == SYNC_EGUARD)
+		return "refused by a guard (see last_error)";
+	return NULL;
+}
+
+/* Differences in collections (or the schema) whose policy is push. */
+static void count_pending(const struct daemon *d, size_t *push,
+    size_t *report)
+{
+	const struct conf *c = &d->conf->conf;
+	size_t i;
+
+	*push = *report = 0;
+	if (!d->have_diffs)
+		return;
+	for (i = 0; i < COLL_COUNT; i++) {
+		if (!d->diffs.c[i].selected || diff_count(&d->diffs.c[i]) == 0)
+			continue;
+		if (c->policy[i] == CONF_POLICY_REPORT)
+			*report += diff_count(&d->diffs.c[i]);
+		else
+			*push += diff_count(&d->diffs.c[i]);
+	}
+	if (d->diffs.schema && d->diffs.schema_changes) {
+		if (c->policy_schema == CONF_POLICY_REPORT)
+			*report += d->diffs.schema_changes;
+		else
+			*push += d->diffs.schema_changes;
+	}
+}
+
+const char *daemon_state(const struct daemon *d, const char **reason)
+{
+	static __thread char why[512];
+	size_t push, report;
+
+	count_pending(d, &push, &report);
+	if (d->paused) {
+		snprintf(why, sizeof(why), "paused%s%s; %zu difference(s)",
+		    d->pause_reason && *d->pause_reason ? ": " : "",
+		    d->pause_reason ? d->pause_reason : "", push + report);
+		*reason = why;
+		return "paused";
+	}
+	if (d->job && d->job->kind != JOB_PROBE && d->job->kind != JOB_GIT) {
+		snprintf(why, sizeof(why), "a %s job runs (%s)",
+		    job_kind_name(d->job->kind),
+		    job_trigger_name(d->job->trigger));
+		*reason = why;
+		return "syncing";
+	}
+	if (d->last_error.set && sync_result_transient(d->last_error.rc)) {
+		snprintf(why, sizeof(why), "%s; retrying in %.0f s",
+		    d->last_error.error ? d->last_error.error : "failed",
+		    d->next_at > mono_now() ? d->next_at - mono_now() : 0);
+		*reason = why;
+		return "degraded";
+	}
+	if (d->last_error.set) {
+		snprintf(why, sizeof(why), "%s", d->last_error.error ?
+		    d->last_error.error : "failed");
+		*reason = why;
+		return "error";
+	}
+	if (d->nuncommitted) {
+		snprintf(why, sizeof(why), "%zu uncommitted edit(s) in the dump "
+		    "(watch = commits: only commits are pushed)",
+		    d->nuncommitted);
+		*reason = why;
+		return "pending";
+	}
+	if (push) {
+		snprintf(why, sizeof(why), "%zu difference(s) not applied", push);
+		*reason = why;
+		return "pending";
+	}
+	if (report) {
+		snprintf(why, sizeof(why), "%zu difference(s) reported (policy "
+		    "report)", report);
+		*reason = why;
+		return "drifted";
+	}
+	*reason = d->have_diffs ? "the instance matches the dump" :
+	    "not compared yet";
+	return d->have_diffs ? "in-sync" : "pending";
+}
+
+static struct json *num(double v)
+{
+	return json_new_number(v);
+}
+
+static struct json *str_or_null(const char *s)
+{
+	return s ? json_new_string(s) : json_new_null();
+}
+
+static struct json *last_json(const struct last *l, time_t now)
+{
+	struct json *o;
+
+	if (!l->set)
+		return json_new_null();
+	o = json_new_object();
+	json_set(o, "at", json_new_string(iso_time(l->at)));
+	json_set(o, "age", num((double)(now - l->at)));
+	json_set(o, "result", json_new_string(sync_result_name(l->rc)));
+	json_set(o, "requests", num((double)l->requests));
+	return o;
+}
+
+static struct json *differences_json(const struct daemon *d)
+{
+	const struct conf *c = &d->conf->conf;
+	struct json *o = json_new_object();
+	size_t i, k;
+
+	for (i = 0; d->have_diffs && i < COLL_COUNT; i++) {
+		const struct plan_summary_coll *sc = &d->diffs.c[i];
+		struct json *e, *first;
+
+		if (!sc->selected || diff_count(sc) + sc->dangling == 0)
+			continue;
+		e = json_new_object();
+		json_set(e, "create", num((double)sc->create));
+		json_set(e, "update", num((double)sc->update));
+		json_set(e, "delete", num((double)sc->del));
+		json_set(e, "dangling", num((double)sc->dangling));
+		json_set(e, "policy", json_new_string(conf_policy_name(
+		    c->policy[i])));
+		json_set(e, "held", str_or_null(held(d, (int)i)));
+		first = json_new_array();
+		for (k = 0; k < sc->nfirst; k++) {
+			struct json *it = json_new_object();
+			char kind[2] = { sc->first[k].kind, '\0' };
+
+			json_set(it, "kind", json_new_string(kind));
+			json_set(it, "_syncId", json_new_string(
+			    sc->first[k].sync_id));
+			json_set(it, "name", str_or_null(sc->first[k].label));
+			json_array_append(first, it);
+		}
+		json_set(e, "first", first);
+		json_set(o, sc->name, e);
+	}
+	if (d->have_diffs && d->diffs.schema && d->diffs.schema_changes) {
+		struct json *e = json_new_object(), *first = json_new_array();
+
+		json_set(e, "changes", num((double)d->diffs.schema_changes));
+		json_set(e, "policy", json_new_string(conf_policy_name(
+		    c->policy_schema)));
+		json_set(e, "held", str_or_null(held(d, -1)));
+		for (k = 0; k < d->diffs.nschema_first; k++)
+			json_array_append(first, json_new_string(
+			    d->diffs.schema_first[k]));
+		json_set(e, "first", first);
+		json_set(o, "schema", e);
+	}
+	return o;
+}
+
+static struct json *pending_json(const struct daemon *d)
+{
+	struct json *o = json_new_object();
+	size_t i;
+
+	for (i = 0; d->have_diffs && i < COLL_COUNT; i++)
+		if (d->diffs.c[i].selected && diff_count(&d->diffs.c[i]))
+			json_set(o, d->diffs.c[i].name, num((double)diff_count(
+			    &d->diffs.c[i])));
+	if (d->have_diffs && d->diffs.schema && d->diffs.schema_changes)
+		json_set(o, "schema", num((double)d->diffs.schema_changes));
+	return o;
+}
+
+static struct json *dump_json(const struct daemon *d)
+{
+	const struct conf *c = &d->conf->conf;
+	struct json *o = json_new_object(), *u = json_new_array();
+	size_t i;
+
+	json_set(o, "path", json_new_string(c->sync.dump_path));
+	json_set(o, "watch", json_new_string(c->watch == CONF_WATCH_COMMITS ?
+	    "commits" : "tree"));
+	json_set(o, "head", d->head ? json_new_stringn(d->head,
+	    strlen(d->head) > 12 ? 12 : strlen(d->head)) : json_new_null());
+	for (i = 0; i < d->nuncommitted; i++)
+		json_array_append(u, json_new_string(d->uncommitted[i]));
+	json_set(o, "uncommitted", u);
+	return o;
+}
+
+static struct json *policy_json(const struct conf *c)
+{
+	struct json *o = json_new_object(), *colls = json_new_object();
+	size_t i;
+
+	json_set(o, "default", json_new_string(conf_policy_name(
+	    c->policy_default)));
+	json_set(o, "schema", json_new_string(conf_policy_name(
+	    c->policy_schema)));
+	for (i = 0; i < COLL_COUNT; i++)
+		if (c->policy[i] != c->policy_default)
+			json_set(colls, coll_rules[i].name, json_new_string(
+			    conf_policy_name(c->policy[i])));
+	json_set(o, "collections", colls);
+	return o;
+}
+
+static struct json *job_json(const struct daemon *d)
+{
+	struct json *o;
+
+	if (d->job == NULL || d->job->kind == JOB_PROBE ||
+	    d->job->kind == JOB_GIT)
+		return json_new_null();
+	o = json_new_object();
+	json_set(o, "kind", json_new_string(job_kind_name(d->job->kind)));
+	json_set(o, "trigger", json_new_string(job_trigger_name(
+	    d->job->trigger)));
+	json_set(o, "started", json_new_string(iso_time(d->job->start_wall ?
+	    d->job->start_wall : time(NULL))));
+	json_set(o, "elapsed", num(d->job->started ? mono_now() -
+	    d->job->started : 0));
+	json_set(o, "requests", num((double)worker_requests(d->worker)));
+	return o;
+}
+
+static void put_times(const struct daemon *d, struct json *o, time_t now)
+{
+	struct json *v;
+	double left = d->next_at - mono_now();
+
+	json_set(o, "last_poll", last_json(&d->last_poll, now));
+	if (d->last_poll.set)
+		json_set(json_get(o, "last_poll"), "moved", json_new_bool(
+		    d->last_poll_moved));
+	json_set(o, "next_poll", d->retry || d->stopping ? json_new_null() :
+	    json_new_object());
+	if ((v = json_get(o, "next_poll")) && v->type == JSON_OBJECT)
+		json_set(v, "in", num(left > 0 ? left : 0));
+	v = last_json(&d->last_full, now);
+	if (v->type == JSON_OBJECT)
+		json_set(v, "changes", num((double)d->last_full_changes));
+	json_set(o, "last_full_diff", v);
+	v = last_json(&d->last_push, now);
+	if (v->type == JSON_OBJECT) {
+		json_set(v, "duration", num(d->last_push_duration));
+		json_set(v, "created", num((double)d->last_push_counts[0]));
+		json_set(v, "updated", num((double)d->last_push_counts[1]));
+		json_set(v, "deleted", num((double)d->last_push_counts[2]));
+		json_set(v, "error", str_or_null(d->last_push.error));
+	}
+	json_set(o, "last_push", v);
+	v = last_json(&d->last_error, now);
+	if (v->type == JSON_OBJECT) {
+		json_del(v, "requests");
+		json_set(v, "message", str_or_null(d->last_error.error));
+	}
+	json_set(o, "last_error", v);
+	if (d->retry && !d->stopping) {
+		v = json_new_object();
+		json_set(v, "in", num(left > 0 ? left : 0));
+		json_set(v, "attempt", num((double)d->attempt));
+		json_set(o, "next_retry", v);
+	} else
+		json_set(o, "next_retry", json_new_null());
+}
+
+struct json *daemon_status_json(const struct daemon *d)
+{
+	const struct conf *c = &d->conf->conf;
+	struct json *o = json_new_object(), *dx;
+	const char *reason, *state = daemon_state(d, &reason);
+	time_t now = time(NULL);
+
+	json_set(o, "state", json_new_string(state));
+	json_set(o, "state_reason", json_new_string(reason));
+	json_set(o, "version", json_new_string(DSYNC_VERSION));
+	json_set(o, "pid", num((double)getpid()));
+	json_set(o, "uptime", num(mono_now() - d->started));
+	json_set(o, "config", json_new_string(d->conf_path));
+	dx = json_new_object();
+	json_set(dx, "url", json_new_string(c->url));
+	json_set(dx, "version", d->version[0] ? json_new_string(d->version) :
+	    json_new_null());
+	json_set(o, "directus", dx);
+	json_set(o, "dump", dump_json(d));
+	json_set(o, "policy", policy_json(c));
+	json_set(o, "pending", pending_json(d));
+	json_set(o, "differences", differences_json(d));
+	json_set(o, "job", job_json(d));
+	json_set(o, "queued", d->nqueue ? json_new_string(job_kind_name(
+	    d->queue[0].kind)) : json_new_null());
+	put_times(d, o, now);
+	if (d->paused) {
+		struct json *p = json_new_object();
+
+		json_set(p, "since", json_new_string(iso_time(d->pause_since)));
+		json_set(p, "reason", json_new_string(d->pause_reason ?
+		    d->pause_reason : ""));
+		json_set(o, "paused", p);
+	} else
+		json_set(o, "paused", json_new_null());
+	return o;
+}
+
+struct json *job_history_json(const struct daemon *d, const struct job *j)
+{
+	struct json *o = json_new_object(), *colls = json_new_array();
+	size_t i, changes = 0;
+
+	json_set(o, "id", num((double)d->job_id));
+	json_set(o, "kind", json_new_string(job_kind_name(j->kind)));
+	json_set(o, "trigger", json_new_string(job_trigger_name(j->trigger)));
+	json_set(o, "start", json_new_string(iso_time(j->start_wall)));
+	json_set(o, "duration", num((double)(long)(j->duration * 1000) /
+	    1000));
+	json_set(o, "requests", num((double)j->requests));
+	if (j->have_summary)
+		changes = j->summary.changes;
+	json_set(o, "changes", num((double)changes));
+	json_set(o, "created", num((double)j->created));
+	json_set(o, "updated", num((double)j->updated));
+	json_set(o, "deleted", num((double)j->deleted));
+	for (i = 0; i < COLL_COUNT; i++)
+		if (j->collections & coll_bit(&coll_rules[i]))
+			json_array_append(colls, json_new_string(
+			    coll_rules[i].name));
+	json_set(o, "collections", colls);
+	json_set(o, "schema", json_new_bool(j->schema));
+	json_set(o, "result", json_new_string(sync_result_name(j->rc)));
+	json_set(o, "error", str_or_null(j->rc < 0 ? j->error : NULL));
+	return o;
+}
+
+void daemon_notify_status(const struct daemon *d)
+{
+	const char *reason, *state = daemon_state(d, &reason);
+
+	notify_status("%s: %s", state, reason);
+}

@@ -1,0 +1,114 @@
+# Shared by the daemon tests: an instance with a dump tree that is a git
+# repository, a temporary config, dsyncd in the foreground with a fake
+# NOTIFY_SOCKET, dsyncctl on its socket, and waits with deadlines.
+# shellcheck shell=bash
+DSYNCCTL="$build/dsyncctl"
+
+# wait_for SECONDS CMD...: run CMD until it succeeds or the deadline
+# passes; returns CMD's last status. WAITED gets the seconds it took.
+wait_for() {
+	local limit=$1 start=$EPOCHREALTIME; shift
+	while :; do
+		if "$@"; then
+			WAITED=$(awk -v a="$EPOCHREALTIME" -v b="$start" 'BEGIN { printf "%.2f", a - b }')
+			return 0
+		fi
+		WAITED=$(awk -v a="$EPOCHREALTIME" -v b="$start" 'BEGIN { printf "%.2f", a - b }')
+		if awk -v w="$WAITED" -v l="$limit" 'BEGIN { exit !(w > l) }'; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# is 'CMD' VALUE: CMD's output is VALUE (CMD is evaluated anew each time,
+# for wait_for).
+is() { [ "$(eval "$1")" = "$2" ]; }
+# at_least 'CMD' N: CMD's output is a number >= N.
+at_least() { local v; v=$(eval "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ] 2>/dev/null; }
+
+json_of() { node -pe "const d = JSON.parse(require('fs').readFileSync(0)); $1"; }
+
+# setup_dump URL TOKEN DIR: seed the instance, pull it into DIR, a git
+# repository with one commit.
+setup_dump() {
+	local url=$1 token=$2 dir=$3
+	node "$top/tests/lib/seed.mjs" --url "$url" --token "$token" >"$T/seed.log" 2>&1 || { cat "$T/seed.log"; return 1; }
+	mkdir -p "$dir" && git -C "$dir" init -q -b main &&
+	"$DSYNCD" -u "$url" -t "$token" pull --dump-path "$dir" >"$T/pull0.log" 2>&1 &&
+	git -C "$dir" add -A && git_commit "$dir" "pulled"
+}
+git_commit() { git -C "$1" -c user.email=t@example.com -c user.name=test commit -qm "$2"; }
+
+# write_conf FILE URL DUMP [EXTRA SETTINGS...]; STATE_DIR overrides the
+# state directory ($T/state), CONTROL_GROUP sets the socket's group.
+write_conf() {
+	local f=$1 url=$2 dump=$3; shift 3
+	printf '%s' "$DX_TOKEN" >"$T/token"; chmod 600 "$T/token"
+	{
+		echo "directus = { url = \"$url\"; token_file = \"$T/token\"; };"
+		echo "dump_path = \"$dump\";"
+		echo "state_dir = \"${STATE_DIR:-$T/state}\";"
+		echo "debounce = 0.5;"
+		echo "control = { socket = \"$T/ctl.sock\"; mode = \"0660\";${CONTROL_GROUP:+ group = \"$CONTROL_GROUP\";} };"
+		local s
+		for s in "$@"; do echo "$s"; done
+	} >"$f"
+}
+
+# notify_listen: a datagram socket that appends what it gets, one
+# message per line (newlines inside a message become "|"), to $T/notify.
+notify_listen() {
+	: >"$T/notify"
+	python3 -c '
+import socket, sys, os
+p = sys.argv[1]
+try: os.unlink(p)
+except FileNotFoundError: pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(p)
+print("ready", flush=True)
+while True:
+    m = s.recv(65536).decode(errors="replace").replace("\n", "|")
+    with open(sys.argv[2], "a") as f: f.write(m + "\n")
+' "$T/notify.sock" "$T/notify" >"$T/notify.ready" 2>&1 &
+	NOTIFY_PID=$!
+	wait_for 5 grep -q ready "$T/notify.ready"
+}
+
+# start_daemon CONF: dsyncd -f CONF in the foreground (background job),
+# DAEMON_PID; waits for READY=1.
+start_daemon() {
+	local conf=$1
+	: >"$T/notify"
+	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 \
+		"$DSYNCD" -f "$conf" >>"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_for 15 grep -q '^READY=1' "$T/notify"
+}
+stop_daemon() {
+	[ -n "${DAEMON_PID:-}" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_RC=$?
+	DAEMON_PID=
+}
+ctl() { "$DSYNCCTL" -s "$T/ctl.sock" "$@"; }
+# state: dsyncctl status --json's state.
+state() { ctl status --json 2>/dev/null | json_of 'd.state'; }
+# jobs: the number of jobs in the history (TRIGGER: of that trigger).
+jobs() { ctl history --json -n 500 2>/dev/null | json_of "d.jobs.filter(j => !'${1:-}' || j.trigger === '${1:-}').length"; }
+# idle: no job runs and none is queued.
+idle() { ctl status --json 2>/dev/null | json_of 'd.job === null && d.queued === null' | grep -q true; }
+flow_name() { dx_api GET "/flows/$1?fields=name" | json_of 'd.data.name'; }
+edit_json() { # FILE JS: apply JS (with a = the parsed array) and write back
+	node -e '
+const fs = require("fs"), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f));
+(new Function("a", process.argv[2]))(a); fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$1" "$2"
+}
+
+daemon_cleanup() {
+	stop_daemon
+	[ -n "${NOTIFY_PID:-}" ] && kill "$NOTIFY_PID" 2>/dev/null
+	it_cleanup
+}
+trap daemon_cleanup EXIT
