@@ -392,7 +392,7 @@ static void job_done(void *arg, struct job *j)
 		take_git(d, j);
 	take_result(d, j);
 	answer(d, j);
-	if (j->kind == JOB_PROBE && j->moved && j->rc == 0) {
+	if (j->moved && j->rc == 0) {
 		log_info("the instance changed: comparing");
 		daemon_trigger(d, JOB_SYNC, TRIG_POLL, all_collections(), true,
 		    NULL);

@@ -490,10 +490,11 @@ static void run_job(struct worker *w, struct job *j)
 		rc = run_sync(w, j);
 		break;
 	}
-	/* After our own writes, the probe starts from what they left;
-	 * if that read fails, the next poll takes a new start. */
+	/* After the job, the probe goes on from what it left: our own
+	 * writes are not a change, but another's made meanwhile is (moved).
+	 * If that read fails, the next poll takes a new start. */
 	if (rc == 0 && j->kind != JOB_PROBE && j->kind != JOB_GIT &&
-	    probe(w, j, NULL) < 0) {
+	    probe(w, j, &j->base) < 0) {
 		log_warnx("after the %s job: %s", job_kind_name(j->kind),
 		    j->error);
 		free(j->error);

@@ -63,38 +63,70 @@ static const char *held(const struct daemon *d, int i)
 	return NULL;
 }
 
-/* Differences in collections (or the schema) whose policy is push. */
+/* The differences of the last compare: to apply (policy push), held
+ * (policy push, waiting for a setting or a resume), reported (policy
+ * report). */
+struct counts {
+	size_t apply, held, report;
+};
+
 static void count_pending(const struct daemon *d, size_t *push,
-    size_t *report)
+    size_t *report, struct counts *k)
 {
 	const struct conf *c = &d->conf->conf;
-	size_t i;
+	size_t i, n;
 
+	memset(k, 0, sizeof(*k));
 	*push = *report = 0;
 	if (!d->have_diffs)
 		return;
 	for (i = 0; i < COLL_COUNT; i++) {
-		if (!d->diffs.c[i].selected || diff_count(&d->diffs.c[i]) == 0)
+		if (!d->diffs.c[i].selected ||
+		    (n = diff_count(&d->diffs.c[i])) == 0)
 			continue;
 		if (c->policy[i] == CONF_POLICY_REPORT)
-			*report += diff_count(&d->diffs.c[i]);
+			k->report += n;
+		else if (held(d, (int)i))
+			k->held += n;
 		else
-			*push += diff_count(&d->diffs.c[i]);
+			k->apply += n;
 	}
-	if (d->diffs.schema && d->diffs.schema_changes) {
+	if (d->diffs.schema && (n = d->diffs.schema_changes) > 0) {
 		if (c->policy_schema == CONF_POLICY_REPORT)
-			*report += d->diffs.schema_changes;
+			k->report += n;
+		else if (held(d, -1))
+			k->held += n;
 		else
-			*push += d->diffs.schema_changes;
+			k->apply += n;
 	}
+	*push = k->apply + k->held;
+	*report = k->report;
+}
+
+/* "2 to apply, 1 held (see below), 1 reported" */
+static void counts_text(const struct counts *k, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (k->apply)
+		off += (size_t)snprintf(buf + off, len - off, "%zu difference(s) "
+		    "to apply", k->apply);
+	if (k->held && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%s%zu held "
+		    "(see below)", off ? ", " : "", k->held);
+	if (k->report && off < len)
+		snprintf(buf + off, len - off, "%s%zu reported (policy report)",
+		    off ? ", " : "", k->report);
 }
 
 const char *daemon_state(const struct daemon *d, const char **reason)
 {
 	static __thread char why[512];
 	size_t push, report;
+	struct counts k;
 
-	count_pending(d, &push, &report);
+	count_pending(d, &push, &report, &k);
 	if (d->paused) {
 		snprintf(why, sizeof(why), "paused%s%s; %zu difference(s)",
 		    d->pause_reason && *d->pause_reason ? ": " : "",
@@ -129,16 +161,10 @@ const char *daemon_state(const struct daemon *d, const char **reason)
 		*reason = why;
 		return "pending";
 	}
-	if (push) {
-		snprintf(why, sizeof(why), "%zu difference(s) not applied", push);
+	if (push || report) {
+		counts_text(&k, why, sizeof(why));
 		*reason = why;
-		return "pending";
-	}
-	if (report) {
-		snprintf(why, sizeof(why), "%zu difference(s) reported (policy "
-		    "report)", report);
-		*reason = why;
-		return "drifted";
+		return push ? "pending" : "drifted";
 	}
 	*reason = d->have_diffs ? "the instance matches the dump" :
 	    "not compared yet";

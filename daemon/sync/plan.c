@@ -747,12 +747,15 @@ char *plan_label(const struct coll_rule *r, const struct json *item)
 	return name ? xstrdup(name) : NULL;
 }
 
-static struct json *change_json(const struct plan_change *c, bool with_item,
-    bool with_diff)
+static struct json *change_json(const struct coll_rule *r,
+    const struct plan_change *c, bool with_item, bool with_diff)
 {
 	struct json *o = json_new_object();
+	char *label = plan_label(r, c->item);
 
 	json_set(o, "_syncId", json_new_string(c->sync_id));
+	json_set(o, "name", label ? json_new_string(label) : json_new_null());
+	free(label);
 	if (c->local_id)
 		json_set(o, "id", json_new_string(c->local_id));
 	if (with_diff && c->diff)
@@ -786,17 +789,17 @@ struct json *plan_json(const struct plan *p)
 		o = json_new_object();
 		a = json_new_array();
 		for (k = 0; k < c->create.len; k++)
-			json_array_append(a, change_json(&c->create.v[k], true,
+			json_array_append(a, change_json(c->rule, &c->create.v[k], true,
 			    false));
 		json_set(o, "create", a);
 		a = json_new_array();
 		for (k = 0; k < c->update.len; k++)
-			json_array_append(a, change_json(&c->update.v[k], false,
+			json_array_append(a, change_json(c->rule, &c->update.v[k], false,
 			    true));
 		json_set(o, "update", a);
 		a = json_new_array();
 		for (k = 0; k < c->del.len; k++)
-			json_array_append(a, change_json(&c->del.v[k], true,
+			json_array_append(a, change_json(c->rule, &c->del.v[k], true,
 			    false));
 		json_set(o, "delete", a);
 		json_set(o, "unchanged", json_new_number((double)c->unchanged));

@@ -10,7 +10,7 @@
 # Sourcing never changes shell options (no global set -e); every function returns
 # non-zero on failure and is safe under `set -euo pipefail`.  See tests/lib/README.md.
 #
-# Recipe: /work/shared/reference/directus-lab.md (Node 20, SQLite, npm with
+# Recipe: "The recipe" in tests/lib/README.md (Node 20, SQLite, npm with
 # npm_config_nodedir=/usr, template database copied per instance).
 
 if [[ -n "${_DX_LIB_LOADED:-}" && "${_DX_LIB_OWNER:-}" == "$BASHPID" ]]; then
