@@ -36,6 +36,9 @@ edit_json "$flows" "a.find(f => f._syncId === '$fid').name = 'Edited in git'"
 if wait_for 2.5 is 'flow_name "$fid"' "Edited in git"; then
 	pass "an edited file reaches Directus in $WAITED s (debounce 0.5 + 2)"
 else fail "an edited file reaches Directus within 2.5 s"; fi
+wait_for 5 idle
+last_watch() { ctl history --json -n 500 | json_of "JSON.stringify((j => [j.collections, j.schema])(d.jobs.filter(j => j.trigger === 'watch').pop()))"; }
+check "... by a job that read flows only, not the schema ($(last_watch))" test "$(last_watch)" = '[["flows"],false]'
 gitc commit -qam edit
 
 # --- A checkout of another commit, touching several files: one job,
