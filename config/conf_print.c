@@ -1,0 +1,199 @@
+/*
+ * conf_print: the effective configuration, for dsyncd -n, in the file's
+ * syntax: every setting of the tables, in their order, with its value;
+ * each secret shows as "(set)", with where it came from.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conf_int.h"
+
+static void put_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch == '\t')
+			fputs("\\t", f);
+		else if (ch == '\r')
+			fputs("\\r", f);
+		else if (ch == '\f')
+			fputs("\\f", f);
+		else if (ch < ' ' || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+/* Text in a comment: one line. */
+static void put_comment(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < ' ' || *s == 0x7f ? '?' : *s, f);
+}
+
+/* The shortest form that reads back the same, always with a '.' or an
+ * exponent. */
+static void put_double(FILE *f, double v)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	fputs(buf, f);
+	if (strpbrk(buf, ".e") == NULL)
+		fputs(".0", f);
+}
+
+static void indent(FILE *f, int depth)
+{
+	fprintf(f, "%*s", depth * 2, "");
+}
+
+static void put_colls(FILE *f, unsigned set)
+{
+	size_t i, n = 0;
+
+	fputc('[', f);
+	for (i = 0; i < COLL_COUNT; i++)
+		if (set & coll_bit(&coll_rules[i]))
+			fprintf(f, "%s \"%s\"", n++ ? "," : "",
+			    coll_rules[i].name);
+	fputs(n ? " ]" : "]", f);
+}
+
+static void put_credentials(const struct conf *c, FILE *f, int depth)
+{
+	indent(f, depth);
+	if (c->token) {
+		fputs("token = \"" PLACEHOLDER "\";  # from ", f);
+		put_comment(f, c->token_source ? c->token_source : "");
+		fputc('\n', f);
+	} else if (c->email) {
+		fputs("email = ", f);
+		put_string(f, c->email);
+		fputs(";\n", f);
+		indent(f, depth);
+		fputs("password = \"" PLACEHOLDER "\";  # from ", f);
+		put_comment(f, c->password_source ? c->password_source : "");
+		fputc('\n', f);
+	} else {
+		fputs("# no credential\n", f);
+	}
+}
+
+static void print_keys(const struct conf *c, FILE *f, const struct key *keys,
+    int depth);
+
+static void print_value(const struct conf *c, FILE *f, const struct key *k,
+    const void *p, int depth)
+{
+	size_t i;
+
+	switch (k->type) {
+	case KEY_GROUP:
+		fputs("{\n", f);
+		print_keys(c, f, k->arg, depth + 1);
+		indent(f, depth);
+		fputc('}', f);
+		break;
+	case KEY_BOOL:
+		fputs(*(const bool *)p ? "true" : "false", f);
+		break;
+	case KEY_LONG:
+		fprintf(f, "%ld", *(const long *)p);
+		break;
+	case KEY_UINT:
+		fprintf(f, "%u", *(const unsigned *)p);
+		break;
+	case KEY_FLOAT:
+		put_double(f, *(const double *)p);
+		break;
+	case KEY_ENUM:
+		fprintf(f, "\"%s\"", ((const char *const *)k->arg)[
+		    *(const int *)p]);
+		break;
+	case KEY_COLLS:
+	case KEY_PRESERVE:
+		put_colls(f, *(const unsigned *)p);
+		break;
+	case KEY_HEADERS:
+		fputc('[', f);
+		for (i = 0; i < c->nheaders; i++) {
+			fputs(i ? ", " : " ", f);
+			put_string(f, c->headers[i]);
+		}
+		fputs(c->nheaders ? " ]" : "]", f);
+		break;
+	case KEY_MODE:
+		fprintf(f, "\"%04o\"", (unsigned)*(const mode_t *)p);
+		break;
+	case KEY_POLICIES:
+		fputs("{\n", f);
+		for (i = 0; i < COLL_COUNT; i++) {
+			indent(f, depth + 1);
+			fprintf(f, "%s = \"%s\";\n", coll_rules[i].name,
+			    conf_policy_name(c->policy[i]));
+		}
+		indent(f, depth);
+		fputc('}', f);
+		break;
+	default:
+		put_string(f, *(char *const *)p);
+		break;
+	}
+}
+
+static void print_keys(const struct conf *c, FILE *f, const struct key *keys,
+    int depth)
+{
+	const struct key *k;
+
+	for (k = keys; k->name; k++) {
+		const void *p = k->off == NO_FIELD ? NULL :
+		    (const char *)c + k->off;
+
+		if (k->type == KEY_CRED) {
+			if (strcmp(k->name, "token_file") == 0)
+				put_credentials(c, f, depth);
+			continue;
+		}
+		indent(f, depth);
+		if (k->type == KEY_GROUPNAME && c->control_group == NULL) {
+			fprintf(f, "# %s: none (the daemon's own)\n", k->name);
+			continue;
+		}
+		if ((k->type == KEY_STR || k->type == KEY_PATH ||
+		    k->type == KEY_URL || k->type == KEY_WORD ||
+		    k->type == KEY_GROUPNAME) && *(char *const *)p == NULL) {
+			fprintf(f, "# %s: not set\n", k->name);
+			continue;
+		}
+		fprintf(f, "%s = ", k->name);
+		print_value(c, f, k, p, depth);
+		fputs(";\n", f);
+	}
+}
+
+void conf_print(const struct conf *c, FILE *f)
+{
+	fputs("# dsyncd: the effective configuration", f);
+	if (c->path) {
+		fputs(" of ", f);
+		put_comment(f, c->path);
+	}
+	fputs("\n# Each secret shows as \"" PLACEHOLDER "\", with where it came "
+	    "from.\n", f);
+	print_keys(c, f, conf_keys, 0);
+}

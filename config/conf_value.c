@@ -1,0 +1,498 @@
+/*
+ * conf_value: the walk of the parsed file. Each setting is checked against
+ * its table line (type, range, the names it may take) and stored in struct
+ * conf; a name the tables do not hold is refused, with the closest one
+ * ("did you mean 'directus.timeout'?").
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conf_int.h"
+#include "xmalloc.h"
+
+/* ---- suggestions ---- */
+
+/* Optimal string alignment distance (a swap of two letters is one). */
+static int edit_distance(const char *a, const char *b)
+{
+	int d[33][33];
+	size_t la = strlen(a), lb = strlen(b), i, j;
+
+	if (la > 32 || lb > 32)
+		return INT_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1], v = d[i - 1][j - 1] +
+			    cost;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* The closest of n names (each a const char * at base + i * stride)
+ * within two edits, or NULL. */
+static const char *closest(const char *name, const void *base,
+    size_t stride, size_t n)
+{
+	const char *best = NULL;
+	int bd = 3, d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *cand = *(const char *const *)(const void *)
+		    ((const char *)base + i * stride);
+
+		if (cand && (d = edit_distance(name, cand)) < bd) {
+			bd = d;
+			best = cand;
+		}
+	}
+	return best;
+}
+
+static size_t count_keys(const struct key *keys)
+{
+	size_t n = 0;
+
+	while (keys[n].name)
+		n++;
+	return n;
+}
+
+static size_t count_names(const char *const *names)
+{
+	size_t n = 0;
+
+	while (names[n])
+		n++;
+	return n;
+}
+
+/* "a, b or c" */
+static char *join_names(const char *const *names)
+{
+	size_t n = count_names(names), i;
+	char *out = xstrdup(""), *t;
+
+	for (i = 0; i < n; i++) {
+		xasprintf(&t, "%s%s%s", out, i == 0 ? "" : i + 1 == n ?
+		    " or " : ", ", names[i]);
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+static int unknown_setting(const struct load *l, const config_setting_t *s,
+    const struct key *keys, const char *prefix, const char *path)
+{
+	const char *name = config_setting_name(s), *best, *where = prefix;
+	size_t g;
+
+	best = closest(name, &keys[0].name, sizeof(keys[0]), count_keys(keys));
+	for (g = 0; best == NULL && g < conf_ngroups; g++) {
+		const struct key *k;
+
+		for (k = conf_groups[g].keys; best == NULL && k->name; k++)
+			if (strcmp(k->name, name) == 0 &&
+			    strcmp(conf_groups[g].prefix, prefix) != 0) {
+				best = k->name;
+				where = conf_groups[g].prefix;
+			}
+	}
+	if (best)
+		return conf_at(l, s, "unknown setting '%s' (did you mean "
+		    "'%s%s'?)", path, where, best);
+	return conf_at(l, s, "unknown setting '%s'", path);
+}
+
+/* ---- values ---- */
+
+static void set_owned(char **dst, char *v)
+{
+	free(*dst);
+	*dst = v;
+}
+
+static int get_bool(const struct load *l, const config_setting_t *s,
+    const char *path, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return conf_at(l, s, "%s must be true or false", path);
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+/* Integers only: 1.0 is refused. */
+static int get_int(const struct load *l, const config_setting_t *s,
+    const struct key *k, const char *path, void *out)
+{
+	int t = config_setting_type(s);
+	long long v;
+
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+		return conf_at(l, s, "%s must be an integer from %.0f to %.0f",
+		    path, k->lo, k->hi);
+	v = config_setting_get_int64(s);
+	if ((double)v < k->lo || (double)v > k->hi)
+		return conf_at(l, s, "%s must be an integer from %.0f to %.0f",
+		    path, k->lo, k->hi);
+	if (k->type == KEY_LONG)
+		*(long *)out = (long)v;
+	else
+		*(unsigned *)out = (unsigned)v;
+	return 0;
+}
+
+/* Numbers: 1 and 1.0 alike. */
+static int get_float(const struct load *l, const config_setting_t *s,
+    const struct key *k, const char *path, double *out)
+{
+	int t = config_setting_type(s);
+	double v;
+
+	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else if (t == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else
+		v = NAN;
+	if (!(v >= k->lo && v <= k->hi))
+		return conf_at(l, s, "%s must be a number%s%s from %g to %g",
+		    path, k->arg ? " of " : "", k->arg ? (const char *)k->arg :
+		    "", k->lo, k->hi);
+	*out = v;
+	return 0;
+}
+
+static bool url_ok(const char *u)
+{
+	const char *p;
+
+	if (strncmp(u, "http://", 7) == 0)
+		p = u + 7;
+	else if (strncmp(u, "https://", 8) == 0)
+		p = u + 8;
+	else
+		return false;
+	if (*p == '\0' || *p == '/')
+		return false;
+	for (; *u; u++)
+		if ((unsigned char)*u <= ' ' || *u == 0x7f)
+			return false;
+	return true;
+}
+
+/* The string kinds. Values are never quoted back: a URL may hold a
+ * password, and credentials are strings too. */
+static int get_string(const struct load *l, const config_setting_t *s,
+    const struct key *k, const char *path, char **out)
+{
+	const char *v;
+	char *r;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_at(l, s, "%s must be a string", path);
+	v = config_setting_get_string(s);
+	if (*v == '\0')
+		return conf_at(l, s, "%s must not be empty", path);
+	if (k->type == KEY_CRED)
+		return 0;
+	if (k->type == KEY_URL && !url_ok(v))
+		return conf_at(l, s, "%s must be an http:// or https:// URL "
+		    "(no spaces)", path);
+	r = k->type == KEY_PATH ? conf_resolve(l, v) : xstrdup(v);
+	if (k->type == KEY_PATH && k->hi > 0 && (double)strlen(r) > k->hi) {
+		free(r);
+		return conf_at(l, s, "%s is too long for a Unix socket (at "
+		    "most %.0f bytes, once made absolute)", path, k->hi);
+	}
+	set_owned(out, r);
+	return 0;
+}
+
+/* One of names; *idx gets its index. */
+static int get_one_of(const struct load *l, const config_setting_t *s,
+    const char *const *names, const char *path, int *idx)
+{
+	bool str = config_setting_type(s) == CONFIG_TYPE_STRING;
+	const char *v = str ? config_setting_get_string(s) : NULL, *best;
+	char *list;
+	size_t i;
+	int rc;
+
+	for (i = 0; str && names[i]; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*idx = (int)i;
+			return 0;
+		}
+	list = join_names(names);
+	if (!str) {
+		rc = conf_at(l, s, "%s must be one of %s (a string)", path,
+		    list);
+	} else {
+		best = closest(v, names, sizeof(names[0]), count_names(names));
+		rc = conf_at(l, s, "%s: unknown value '%s' (%s%s%sexpected "
+		    "%s)", path, v, best ? "did you mean '" : "", best ? best :
+		    "", best ? "'?; " : "", list);
+	}
+	free(list);
+	return rc;
+}
+
+static int get_enum(const struct load *l, const config_setting_t *s,
+    const struct key *k, const char *path, void *out)
+{
+	const char *const *names = k->arg;
+	int idx;
+
+	if (get_one_of(l, s, names, path, &idx) < 0)
+		return -1;
+	if (k->type == KEY_WORD)
+		set_owned((char **)out, xstrdup(names[idx]));
+	else
+		*(int *)out = idx;
+	return 0;
+}
+
+/* A list of collection names (preserve_ids: or "all"). */
+static int get_colls(const struct load *l, const config_setting_t *s,
+    const struct key *k, const char *path, unsigned *out)
+{
+	bool preserve = k->type == KEY_PRESERVE;
+	const char *form = preserve ? "a list of collection names, or \"all\""
+	    : "a list of collection names: [ \"flows\", \"operations\" ]";
+	unsigned set = 0;
+	int i, n, rc = 0;
+
+	if (preserve && config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(s);
+
+		if (strcmp(v, "all") != 0 && strcmp(v, "*") != 0)
+			return conf_at(l, s, "%s must be %s", path, form);
+		return sync_opts_parse_collections(path, v, true, out,
+		    l->errstr);
+	}
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return conf_at(l, s, "%s must be %s", path, form);
+	n = config_setting_length(s);
+	for (i = 0; rc == 0 && i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		char *what;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    *config_setting_get_string(e) == '\0')
+			return conf_at(l, e, "%s[%d] must be a collection name",
+			    path, i);
+		xasprintf(&what, "%s:%u: %s", config_setting_source_file(e) ?
+		    config_setting_source_file(e) : l->c->path,
+		    config_setting_source_line(e), path);
+		rc = sync_opts_parse_collections(what,
+		    config_setting_get_string(e), preserve, &set, l->errstr);
+		free(what);
+	}
+	if (rc == 0)
+		*out = set;
+	return rc;
+}
+
+/* "Name: value": a token, a colon, no line break anywhere. */
+static bool header_ok(const char *h)
+{
+	size_t n = strspn(h, "!#$%&'*+-.^_`|~0123456789"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+	if (n == 0 || h[n] != ':')
+		return false;
+	for (; *h; h++)
+		if (((unsigned char)*h < ' ' && *h != '\t') || *h == 0x7f)
+			return false;
+	return true;
+}
+
+static int get_headers(const struct load *l, const config_setting_t *s,
+    const char *path)
+{
+	struct conf *c = l->c;
+	int i, n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return conf_at(l, s, "%s must be a list of strings: [ \"Name: "
+		    "value\" ]", path);
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+
+		/* The value is not quoted back: it may be a proxy's key. */
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    !header_ok(config_setting_get_string(e)))
+			return conf_at(l, e, "%s[%d] must be a string \"Name: "
+			    "value\" (no line breaks)", path, i);
+	}
+	for (i = 0; i < (int)c->nheaders; i++)
+		free(c->headers[i]);
+	free(c->headers);
+	c->headers = xreallocarray(NULL, n ? (size_t)n : 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		c->headers[i] = xstrdup(config_setting_get_string(
+		    config_setting_get_elem(s, i)));
+	c->nheaders = (size_t)n;
+	return 0;
+}
+
+/* libconfig has no octal numbers (0660 is six hundred and sixty): a
+ * string. */
+static int get_mode(const struct load *l, const config_setting_t *s,
+    const char *path, mode_t *out)
+{
+	const char *v = config_setting_type(s) == CONFIG_TYPE_STRING ?
+	    config_setting_get_string(s) : NULL;
+	size_t n = v ? strlen(v) : 0;
+	long m;
+
+	if (v == NULL || n < 3 || n > 4 || strspn(v, "01234567") != n ||
+	    (m = strtol(v, NULL, 8)) > 0777)
+		return conf_at(l, s, "%s must be an octal mode in a string, "
+		    "from \"0000\" to \"0777\", such as \"0660\"%s", path,
+		    config_setting_is_number(s) ? " (a bare number is read as "
+		    "decimal)" : "");
+	*out = (mode_t)m;
+	return 0;
+}
+
+static int unknown_collection(const struct load *l,
+    const config_setting_t *s, const char *path, const char *name)
+{
+	char list[256];
+	size_t i, off = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < COLL_COUNT; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+		    i ? ", " : "", coll_rules[i].name);
+	return conf_at(l, s, "%s: unknown collection '%s' (expected %s)", path,
+	    name, list);
+}
+
+static int get_policies(struct load *l, const config_setting_t *s,
+    const char *path)
+{
+	int i, n, idx;
+
+	if (!config_setting_is_group(s))
+		return conf_at(l, s, "%s must be a group: { flows = "
+		    "\"report\"; }", path);
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *name = config_setting_name(e), *best;
+		const struct coll_rule *r = coll_find(name);
+		char *p;
+		int rc;
+
+		if (r == NULL) {
+			best = closest(name, &coll_rules[0].name,
+			    sizeof(coll_rules[0]), COLL_COUNT);
+			if (best)
+				return conf_at(l, e, "%s: unknown collection "
+				    "'%s' (did you mean '%s'?)", path, name,
+				    best);
+			return unknown_collection(l, e, path, name);
+		}
+		xasprintf(&p, "%s.%s", path, name);
+		rc = get_one_of(l, e, conf_policy_names, p, &idx);
+		free(p);
+		if (rc < 0)
+			return -1;
+		l->c->policy[r - coll_rules] = (enum conf_policy)idx;
+		l->policy_set |= coll_bit(r);
+	}
+	return 0;
+}
+
+/* ---- the walk ---- */
+
+static int apply(struct load *l, const config_setting_t *s,
+    const struct key *k, const char *path)
+{
+	void *p = k->off == NO_FIELD ? NULL : (char *)l->c + k->off;
+	char *prefix;
+	int rc;
+
+	switch (k->type) {
+	case KEY_GROUP:
+		if (!config_setting_is_group(s))
+			return conf_at(l, s, "%s must be a group: %s = "
+			    "{ ... };", path, path);
+		xasprintf(&prefix, "%s.", path);
+		rc = conf_value_walk(l, s, k->arg, prefix);
+		free(prefix);
+		return rc;
+	case KEY_BOOL:
+		return get_bool(l, s, path, p);
+	case KEY_LONG:
+	case KEY_UINT:
+		return get_int(l, s, k, path, p);
+	case KEY_FLOAT:
+		return get_float(l, s, k, path, p);
+	case KEY_STR:
+	case KEY_PATH:
+	case KEY_URL:
+	case KEY_GROUPNAME:
+	case KEY_CRED:
+		return get_string(l, s, k, path, p);
+	case KEY_ENUM:
+	case KEY_WORD:
+		return get_enum(l, s, k, path, p);
+	case KEY_COLLS:
+	case KEY_PRESERVE:
+		return get_colls(l, s, k, path, p);
+	case KEY_HEADERS:
+		return get_headers(l, s, path);
+	case KEY_MODE:
+		return get_mode(l, s, path, p);
+	case KEY_POLICIES:
+		return get_policies(l, s, path);
+	}
+	return 0;
+}
+
+/* Every member of group g must be one of keys. */
+int conf_value_walk(struct load *l, const config_setting_t *g,
+    const struct key *keys, const char *prefix)
+{
+	int i, n = config_setting_length(g), rc = 0;
+
+	for (i = 0; rc == 0 && i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(s);
+		const struct key *k;
+		char *path;
+
+		for (k = keys; k->name && strcmp(k->name, name) != 0; k++)
+			;
+		xasprintf(&path, "%s%s", prefix, name);
+		rc = k->name ? apply(l, s, k, path) :
+		    unknown_setting(l, s, keys, prefix, path);
+		free(path);
+	}
+	return rc;
+}
+
