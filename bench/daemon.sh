@@ -74,7 +74,7 @@ control = { socket = "$work/ctl.sock"; };
 EOF
 }
 ctl() { "$build/dsyncctl" -s "$work/ctl.sock" "$@"; }
-settled() { ctl status --json 2>/dev/null | json 'd.job === null && d.queued === null && d.last_full_diff !== null' | grep -q true; }
+settled() { ctl status --json 2>/dev/null | json 'd.job === null && d.queued === null && d.last_full_diff !== null' 2>/dev/null | grep -q true; }
 wait_settled() { for _ in $(seq 600); do settled && return 0; sleep 0.1; done; return 1; }
 
 # --- 1. Idle.
@@ -144,7 +144,7 @@ echo "directus-sync diff, 3 cycles..."
 walls=() cpus=() reqs=()
 for i in 1 2 3; do
 	: >"$work/requests.log"
-	out=$(python3 "$top/bench/measure.py" node "$DX_SYNC_BIN" -u "$purl" -t "$DX_TOKEN" diff --dump-path "$dump")
+	out=$("$build/dsync-measure" node "$DX_SYNC_BIN" -u "$purl" -t "$DX_TOKEN" diff --dump-path "$dump")
 	walls+=("$(echo "$out" | awk '{ print $1 }')")
 	cpus+=("$(echo "$out" | awk '{ print $4 }')")
 	reqs+=("$(wc -l <"$work/requests.log")")

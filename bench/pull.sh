@@ -33,8 +33,8 @@ refcmd=(node "$DX_SYNC_BIN" -u "$DX_URL" -t "$DX_TOKEN" pull --dump-path "$work/
 dscmd=("$build/dsyncd" -u "$DX_URL" -t "$DX_TOKEN" pull --dump-path "$work/ds")
 
 echo "warm-up..."
-python3 "$top/bench/measure.py" "${refcmd[@]}" >/dev/null
-python3 "$top/bench/measure.py" "${dscmd[@]}" >/dev/null
+"$build/dsync-measure" "${refcmd[@]}" >/dev/null
+"$build/dsync-measure" "${dscmd[@]}" >/dev/null
 items=$(cd "$work/ds/collections" && node -e '
 let n = 0; for (const f of require("fs").readdirSync(".")) n += JSON.parse(require("fs").readFileSync(f, "utf8")).length;
 console.log(n)')
@@ -43,8 +43,8 @@ echo "instance: $items items in the 11 collections, $fields fields in the schema
 
 : >"$work/ref.times"; : >"$work/ds.times"
 for i in $(seq "$runs"); do
-	python3 "$top/bench/measure.py" "${refcmd[@]}" >>"$work/ref.times"
-	python3 "$top/bench/measure.py" "${dscmd[@]}" >>"$work/ds.times"
+	"$build/dsync-measure" "${refcmd[@]}" >>"$work/ref.times"
+	"$build/dsync-measure" "${dscmd[@]}" >>"$work/ds.times"
 	echo "run $i: reference $(tail -1 "$work/ref.times" | cut -d' ' -f1) s, dsyncd $(tail -1 "$work/ds.times" | cut -d' ' -f1) s"
 done
 

@@ -63,8 +63,8 @@ counted() {
 timed() {
 	local tool=$1
 	dx_start >/dev/null
-	python3 "$top/bench/measure.py" $($tool "$DX_URL" push) >>"$work/$tool.push.times"
-	python3 "$top/bench/measure.py" $($tool "$DX_URL" diff) >>"$work/$tool.diff.times"
+	"$build/dsync-measure" $($tool "$DX_URL" push) >>"$work/$tool.push.times"
+	"$build/dsync-measure" $($tool "$DX_URL" diff) >>"$work/$tool.diff.times"
 	dx_stop
 }
 if [ "$count" = 1 ]; then

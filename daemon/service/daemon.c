@@ -66,13 +66,15 @@ static unsigned all_collections(void)
 
 /* --- scheduling --- */
 
+/* seconds less up to spread of it: polls never come later than their
+ * interval, so that drift is seen within one. */
 static double jitter(double seconds, double spread)
 {
 	unsigned r = 0;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r = (unsigned)rand();
-	return seconds * (1 - spread + 2 * spread * (r / 4294967295.0));
+	return seconds * (1 - spread * (r / 4294967295.0));
 }
 
 static void arm_timer(struct daemon *d, double in)
@@ -111,10 +113,33 @@ static void schedule_retry(struct daemon *d, enum job_kind kind)
 
 /* --- starting jobs --- */
 
+/* Whether every collection of the set (and the schema, with schema) has
+ * policy push: an automatic job may then push without comparing first
+ * (the push compares for itself), which is what makes an edit reach
+ * Directus quickly. */
+static bool all_push(const struct conf *c, unsigned colls, bool schema)
+{
+	size_t i;
+
+	for (i = 0; i < COLL_COUNT; i++)
+		if ((colls & coll_bit(&coll_rules[i])) &&
+		    c->policy[i] == CONF_POLICY_REPORT)
+			return false;
+	return !schema || c->policy_schema != CONF_POLICY_REPORT;
+}
+
 static void start(struct daemon *d, const struct request *rq)
 {
 	const struct conf *c = cur(d);
-	struct job *j = job_new(rq->kind, rq->trigger, d->conf);
+	enum job_kind kind = rq->kind;
+	struct job *j;
+
+	if (kind == JOB_SYNC && !d->paused && rq->client == NULL &&
+	    (rq->trigger == TRIG_WATCH || rq->trigger == TRIG_POLL ||
+	    rq->trigger == TRIG_COMMIT) && all_push(c, rq->collections,
+	    rq->schema))
+		kind = JOB_PUSH;
+	j = job_new(kind, rq->trigger, d->conf);
 
 	j->collections = rq->collections;
 	j->schema = rq->schema;
@@ -132,7 +157,7 @@ static void start(struct daemon *d, const struct request *rq)
 	if (rq->kind == JOB_PULL)
 		watch_mute(d->watch, true);
 	if (rq->kind != JOB_PROBE && rq->kind != JOB_GIT)
-		log_info("job: %s (%s)", job_kind_name(rq->kind),
+		log_info("job: %s (%s)", job_kind_name(kind),
 		    job_trigger_name(rq->trigger));
 	worker_run(d->worker, j);
 	daemon_notify_status(d);
@@ -394,8 +419,8 @@ static void job_done(void *arg, struct job *j)
 	answer(d, j);
 	if (j->moved && j->rc == 0) {
 		log_info("the instance changed: comparing");
-		daemon_trigger(d, JOB_SYNC, TRIG_POLL, all_collections(), true,
-		    NULL);
+		daemon_trigger(d, JOB_SYNC, TRIG_POLL, j->moved_collections &
+		    all_collections(), j->moved_schema, NULL);
 	}
 	job_free(j);
 	if (d->pending_conf) {

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,30 @@ struct worker {
 	atomic_ulong start_count;
 	struct http *_Atomic http;
 };
+
+/* What an activity row's collection stands for: a collection of the
+ * dump (its bit), or the schema. */
+static void moved_of(const char *coll, unsigned *colls, bool *schema)
+{
+	size_t i;
+
+	if (coll == NULL || strncmp(coll, "directus_", 9) != 0) {
+		*colls = ~0u;
+		*schema = true;
+		return;
+	}
+	coll += 9;
+	if (strcmp(coll, "collections") == 0 || strcmp(coll, "fields") == 0 ||
+	    strcmp(coll, "relations") == 0) {
+		*schema = true;
+		return;
+	}
+	if (strcmp(coll, "access") == 0)
+		coll = "policies";
+	for (i = 0; i < COLL_COUNT; i++)
+		if (strcmp(coll_rules[i].name, coll) == 0)
+			*colls |= coll_bit(&coll_rules[i]);
+}
 
 /* The collections whose writes through the API leave activity rows. */
 static const char probe_collections[] =
@@ -288,7 +313,7 @@ static int probe(struct worker *w, struct job *j, const struct probe *base)
 
 		if (base && base->valid)
 			xasprintf(&path, "/activity?limit=50&sort=-id"
-			    "&fields=id,user_agent&filter[id][_gt]=%ld"
+			    "&fields=id,user_agent,collection&filter[id][_gt]=%ld"
 			    "&filter[action][_neq]=run&filter[collection][_in]=%s",
 			    base->activity, probe_collections);
 		else
@@ -330,14 +355,20 @@ static int probe(struct worker *w, struct job *j, const struct probe *base)
 			if (i == 0 && id && id->type == JSON_NUMBER)
 				j->probe.activity = (long)id->u.num;
 			if (base && base->valid && (rua == NULL ||
-			    strcmp(rua, ua) != 0))
+			    strcmp(rua, ua) != 0)) {
 				j->moved = true;
+				moved_of(json_str(json_get(row, "collection")),
+				    &j->moved_collections, &j->moved_schema);
+			}
 		}
 	}
 	j->probe.presets = presets ? fnv1a(calls[1].raw ? calls[1].raw : "",
 	    calls[1].rawlen) : 0;
-	if (base && base->valid && presets && j->probe.presets != base->presets)
+	if (base && base->valid && presets &&
+	    j->probe.presets != base->presets) {
 		j->moved = true;
+		j->moved_collections |= coll_bit(coll_find("presets"));
+	}
 	j->probe.valid = true;
 out:
 	free(ua);
@@ -510,6 +541,8 @@ out:
 
 static void *worker_main(void *arg)
 {
+	/* What a job freed goes back to the system: an idle daemon stays
+	 * small. */
 	struct worker *w = arg;
 	struct job *j;
 	char x = 'x';
@@ -527,6 +560,7 @@ static void *worker_main(void *arg)
 		w->todo = NULL;
 		pthread_mutex_unlock(&w->mu);
 		run_job(w, j);
+		malloc_trim(0);
 		pthread_mutex_lock(&w->mu);
 		w->finished = j;
 		pthread_mutex_unlock(&w->mu);

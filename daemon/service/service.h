@@ -88,6 +88,8 @@ struct job {
 	unsigned compared;	/* what the job compared (have_summary) */
 	bool compared_schema;
 	bool moved;		/* JOB_PROBE: the instance changed */
+	unsigned moved_collections;	/* ... in these collections */
+	bool moved_schema;		/* ... or in the schema */
 	char *head;		/* JOB_GIT: HEAD, short; NULL outside git */
 	char **uncommitted;	/* JOB_GIT: paths with uncommitted edits */
 	size_t nuncommitted;

@@ -22,6 +22,10 @@ struct dx {
 	double ttl;			/* seconds, as the login said */
 	bool session, early;
 	unsigned long renewals;
+	struct memo {
+		char *key, *value;
+		double at;
+	} memo[4];
 };
 
 static void wipe_str(char **s)
@@ -42,10 +46,56 @@ struct dx *dx_new(const char *url)
 	return dx;
 }
 
+static double mono_now(void);
+
+static void memo_clear(struct dx *dx)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dx->memo) / sizeof(dx->memo[0]); i++) {
+		free(dx->memo[i].key);
+		free(dx->memo[i].value);
+		memset(&dx->memo[i], 0, sizeof(dx->memo[i]));
+	}
+}
+
+const char *dx_memo_get(struct dx *dx, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dx->memo) / sizeof(dx->memo[0]); i++)
+		if (dx->memo[i].key && strcmp(dx->memo[i].key, key) == 0)
+			return mono_now() - dx->memo[i].at < DX_MEMO_AGE ?
+			    dx->memo[i].value : NULL;
+	return NULL;
+}
+
+void dx_memo_set(struct dx *dx, const char *key, const char *value)
+{
+	size_t i, free_slot = 0, oldest = 0;
+
+	for (i = 0; i < sizeof(dx->memo) / sizeof(dx->memo[0]); i++) {
+		if (dx->memo[i].key && strcmp(dx->memo[i].key, key) == 0)
+			break;
+		if (dx->memo[i].key == NULL)
+			free_slot = i;
+		if (dx->memo[i].at < dx->memo[oldest].at)
+			oldest = i;
+	}
+	if (i == sizeof(dx->memo) / sizeof(dx->memo[0]))
+		i = dx->memo[free_slot].key == NULL ? free_slot : oldest;
+	free(dx->memo[i].key);
+	free(dx->memo[i].value);
+	dx->memo[i].key = xstrdup(key);
+	dx->memo[i].value = xstrdup(value);
+	dx->memo[i].at = mono_now();
+}
+
 void dx_free(struct dx *dx)
 {
 	if (dx == NULL)
 		return;
+	memo_clear(dx);
 	http_free(dx->http);
 	free(dx->email);
 	wipe_str(&dx->password);
@@ -416,6 +466,8 @@ int dx_run(struct dx *dx, struct dx_call *calls, size_t n, char **errstr)
 	for (i = 0; i < n; i++) {
 		if (calls[i].error == NULL)
 			continue;
+		if (calls[i].fail == SYNC_EUNREACH)
+			memo_clear(dx);
 		if (errstr)
 			*errstr = xstrdup(calls[i].error);
 		return calls[i].fail ? calls[i].fail : SYNC_EFAIL;

@@ -62,6 +62,15 @@ struct http *dx_http(struct dx *dx);
 void dx_set_token(struct dx *dx, const char *token);
 int dx_login(struct dx *dx, const char *email, const char *password,
     char **errstr);
+/* Facts about the instance that a session reuses for a while instead of
+ * asking on every run (its version, whether the mapping extension
+ * answers): NULL when unknown or older than DX_MEMO_AGE seconds. A
+ * request that gets no answer forgets them all (the server may have been
+ * restarted, upgraded). */
+#define DX_MEMO_AGE 300.0
+const char *dx_memo_get(struct dx *dx, const char *key);
+void dx_memo_set(struct dx *dx, const char *key, const char *value);
+
 /* Whether to renew before expiry (default true; tests turn it off to
  * reach the 401 path). */
 void dx_set_early_renewal(struct dx *dx, bool on);

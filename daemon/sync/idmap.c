@@ -243,11 +243,17 @@ int idmap_open(struct idmap *m, unsigned flags, char **errstr)
 {
 	int present = 0, create_ok = (flags & IDMAP_OPEN_CREATE) != 0, rc;
 
+	const char *known = dx_memo_get(m->dx, "extension");
+
 	m->flags = flags;
 	if (m->backend == IDMAP_COLLECTION)
 		return coll_probe(m, create_ok, errstr);
-	if ((rc = ext_probe(m, &present, errstr)) < 0)
+	if (known)
+		present = strcmp(known, "yes") == 0;
+	else if ((rc = ext_probe(m, &present, errstr)) < 0)
 		return rc;
+	else
+		dx_memo_set(m->dx, "extension", present ? "yes" : "no");
 	if (present) {
 		m->backend = IDMAP_EXTENSION;
 		return 0;

@@ -62,11 +62,16 @@ void sync_logf(const struct sync_ctx *ctx, enum sync_level level,
 int sync_check_instance(struct sync_ctx *ctx, struct sync_stats *st,
     char **errstr)
 {
+	const char *known = dx_memo_get(ctx->dx, "version");
 	char *version = NULL;
 	int rc;
 
-	if ((rc = dx_check_version(ctx->dx, &version, errstr)) < 0)
+	if (known)
+		version = xstrdup(known);
+	else if ((rc = dx_check_version(ctx->dx, &version, errstr)) < 0)
 		return rc;
+	else
+		dx_memo_set(ctx->dx, "version", version);
 	sync_logf(ctx, SYNC_DEBUG, "Directus %s is compatible", version);
 	if (st)
 		snprintf(st->directus_version, sizeof(st->directus_version),
