@@ -11,17 +11,20 @@
 #   3. Latency: one field of one item edited in the dump until Directus
 #      has it; a flow renamed in Directus until it is renamed back. Five
 #      of each, median and worst.
-#   bench/daemon.sh [--minutes N] [--poll S] [--scale N] [--schema-cache]
+#   bench/daemon.sh [--minutes N] [--poll S] [--scale N] [--anchor N] [--schema-cache]
+# --minutes 0 skips the idle part, --anchor 0 the reference (N cycles,
+# default 3).
 # --schema-cache starts Directus with its schema cache on (its default);
 # the test recipe turns it off (every request then costs about 15 ms).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-minutes=10 poll=5 scale=20
+minutes=10 poll=5 scale=20 anchor=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--minutes) minutes=$2; shift 2 ;;
 	--poll) poll=$2; shift 2 ;;
 	--scale) scale=$2; shift 2 ;;
+	--anchor) anchor=$2; shift 2 ;;
 	--schema-cache) export DX_SCHEMA_CACHE=true; shift ;;
 	*) echo "usage: $0 [--minutes N] [--poll S] [--scale N] [--schema-cache]" >&2; exit 1 ;;
 	esac
@@ -38,7 +41,7 @@ cleanup() {
 	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
 	[ -n "$proxy" ] && kill "$proxy" 2>/dev/null
 	dx_stop_all
-	rm -rf "$work"
+	[ -n "${BENCH_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 json() { node -pe "const d = JSON.parse(require('fs').readFileSync(0)); $1"; }
@@ -63,9 +66,9 @@ proxy=$!
 for _ in $(seq 50); do [ -s "$work/proxy.port" ] && break; sleep 0.1; done
 purl="http://127.0.0.1:$(head -1 "$work/proxy.port")"
 printf '%s' "$DX_TOKEN" >"$work/token"; chmod 600 "$work/token"
-conf() { # FULL_EVERY
+conf() { # FULL_EVERY [URL]
 	cat >"$work/d.conf" <<EOF
-directus = { url = "$purl"; token_file = "$work/token"; };
+directus = { url = "${2:-$purl}"; token_file = "$work/token"; };
 dump_path = "$dump";
 state_dir = "$work/state";
 debounce = 0.5;
@@ -112,18 +115,47 @@ full_cpu=$(( (t1 - t0) * 1000 / hz ))
 echo "  a full diff: $full_reqs requests, $full_cpu ms CPU, $full_wall s"
 rss_full=$(rss_kb "$daemon")
 
-# --- 3. Latency (the daemon still runs, full_every = 0).
+# --- 3. Latency, the daemon talking to Directus straight (the counting
+# proxy costs a few milliseconds a request).
+kill "$daemon"; wait "$daemon" 2>/dev/null || true
+conf 0 "$DX_URL"
+"$build/dsyncd" -f "$work/d.conf" 2>>"$work/daemon.log" &
+daemon=$!
+wait_settled
 flows="$dump/collections/flows.json"
 sid=$(json 'd[0]._syncId' <"$flows")
-name_is() { [ "$(curl -s -H "Authorization: Bearer $DX_TOKEN" "$DX_URL/flows/$sid?fields=name" | json 'd.data.name')" = "$1" ]; }
-edit_lat=() drift_lat=()
+# curl and grep only: a check costs a few milliseconds, not a node start.
+name_is() { curl -s -H "Authorization: Bearer $DX_TOKEN" "$DX_URL/flows/$sid?fields=name" | grep -qF "\"name\":\"$1\""; }
+edit_lat=() drift_lat=() patch_lat=()
+# The first "[flows] Updated" line logged after $1 (epoch seconds), as
+# seconds after $1; it may come a moment after a reader saw the change.
+patched_after() {
+	local t e
+	for _ in $(seq 100); do
+		while read -r t; do
+			e=$(date -d "$t" +%s.%N)
+			if awk -v a="$e" -v b="$1" 'BEGIN { exit !(a >= b) }'; then
+				awk -v a="$e" -v b="$1" 'BEGIN { printf "%.3f", a - b }'
+				return
+			fi
+		done < <(grep '\[flows\] Updated' "$work/daemon.log" | awk '{ print $1 " " $2 }')
+		sleep 0.05
+	done
+	echo "?"
+}
 for i in 1 2 3 4 5; do
-	s0=$EPOCHREALTIME
+	# The edited file is made first, then saved as an editor saves: a
+	# rename over the old one. The clock starts at the save.
 	node -e '
 const fs = require("fs"), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f));
-a[0].name = process.argv[2]; fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$flows" "Edit $i"
-	until name_is "Edit $i"; do sleep 0.02; done
+a[0].name = process.argv[2]; fs.writeFileSync(f + ".new", JSON.stringify(a, null, 2) + "\n");' "$flows" "Edit $i"
+	s0=$EPOCHREALTIME
+	mv "$flows.new" "$flows"
+	until name_is "Edit $i"; do sleep 0.01; done
 	edit_lat+=("$(awk -v a="$EPOCHREALTIME" -v b="$s0" 'BEGIN { printf "%.3f", a - b }')")
+	# When the daemon's PATCH was answered, from its own log (a reader's
+	# check above costs a round trip of its own).
+	patch_lat+=("$(patched_after "$s0")")
 	wait_settled
 	curl -s -o /dev/null -X PATCH -H "Authorization: Bearer $DX_TOKEN" -H 'Content-Type: application/json' \
 		-d '{"name":"Drift"}' "$DX_URL/flows/$sid"
@@ -133,22 +165,24 @@ a[0].name = process.argv[2]; fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\
 	wait_settled
 done
 kill "$daemon"; wait "$daemon" 2>/dev/null || true; daemon=
-printf '  edit -> Directus: median %s s, worst %s s (debounce 0.5 s)\n' \
-	"$(printf '%s\n' "${edit_lat[@]}" | median)" "$(printf '%s\n' "${edit_lat[@]}" | sort -n | tail -1)"
+printf '  edit -> Directus: median %s s, worst %s s (debounce 0.5 s), the PATCH answered after %s s (median)\n' \
+	"$(printf '%s\n' "${edit_lat[@]}" | median)" "$(printf '%s\n' "${edit_lat[@]}" | sort -n | tail -1)" \
+	"$(printf '%s\n' "${patch_lat[@]}" | median)"
 printf '  drift -> corrected: median %s s, worst %s s (poll %s s)\n' \
 	"$(printf '%s\n' "${drift_lat[@]}" | median)" "$(printf '%s\n' "${drift_lat[@]}" | sort -n | tail -1)" "$poll"
 
 # --- 2. The anchor: directus-sync diff from cron, per cycle.
 git -C "$dump" checkout -q -- .
-echo "directus-sync diff, 3 cycles..."
+echo "directus-sync diff, $anchor cycles..."
 walls=() cpus=() reqs=()
-for i in 1 2 3; do
+for ((i = 1; i <= anchor; i++)); do
 	: >"$work/requests.log"
 	out=$("$build/dsync-measure" node "$DX_SYNC_BIN" -u "$purl" -t "$DX_TOKEN" diff --dump-path "$dump")
 	walls+=("$(echo "$out" | awk '{ print $1 }')")
 	cpus+=("$(echo "$out" | awk '{ print $4 }')")
 	reqs+=("$(wc -l <"$work/requests.log")")
 done
+[ "$anchor" -gt 0 ] || reqs=(-) cpus=(-) walls=(-)
 echo "  per cycle: $(printf '%s\n' "${reqs[@]}" | median) requests, $(printf '%s\n' "${cpus[@]}" | median) ms CPU, $(printf '%s\n' "${walls[@]}" | median) s (median of 3)"
 echo
 echo "| per poll, $items items, poll $poll s | requests | CPU | wall |"

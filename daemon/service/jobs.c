@@ -124,6 +124,18 @@ static const struct conf *jconf(const struct job *j)
 	return &j->conf->conf;
 }
 
+/* With log_level = "debug": each request, never its headers. */
+static void trace_cb(void *arg, const struct http_req *r)
+{
+	(void)arg;
+	if (r->error)
+		log_debug("%s %s -> %s (%.0f ms)", r->method, r->path, r->error,
+		    r->seconds * 1000);
+	else
+		log_debug("%s %s -> %ld (%.0f ms)", r->method, r->path,
+		    r->status, r->seconds * 1000);
+}
+
 /* The session: kept across jobs, made anew for a new configuration. */
 static int session(struct worker *w, struct job *j)
 {
@@ -142,6 +154,7 @@ static int session(struct worker *w, struct job *j)
 	http_set_user_agent(dx_http(w->dx), ua);
 	free(ua);
 	http_set_timeout(dx_http(w->dx), (long)jconf(j)->timeout);
+	http_set_trace(dx_http(w->dx), trace_cb, NULL);
 	w->dx_gen = j->conf->generation;
 	atomic_store(&w->http, dx_http(w->dx));
 	return 0;
