@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "xmalloc.h"
 
 static void put_string(FILE *f, const char *s)
 {
@@ -130,9 +131,20 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 		break;
 	case KEY_HEADERS:
 		fputc('[', f);
+		/* A header may hold a secret (a proxy's key): its value is
+		 * shown as "(set)", its name as it is. */
 		for (i = 0; i < c->nheaders; i++) {
+			const char *colon = strchr(c->headers[i], ':');
+			char *shown = colon ? xstrndup(c->headers[i],
+			    (size_t)(colon - c->headers[i])) :
+			    xstrdup(c->headers[i]);
+			char *full;
+
+			xasprintf(&full, "%s: (set)", shown);
 			fputs(i ? ", " : " ", f);
-			put_string(f, c->headers[i]);
+			put_string(f, full);
+			free(full);
+			free(shown);
 		}
 		fputs(c->nheaders ? " ]" : "]", f);
 		break;
