@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "report.h"
 #include "service.h"
+#include "three.h"
 #include "sync.h"
 #include "xmalloc.h"
 
@@ -48,6 +49,8 @@ enum {
 	OPT_SUCCESSES,
 	OPT_LOCK_WAIT,
 	OPT_MAX_RESPONSE_MB,
+	OPT_BASE,
+	OPT_WRITE_BASE,
 };
 
 static const struct option long_opts[] = {
@@ -85,6 +88,8 @@ static const struct option long_opts[] = {
 	{ "max-deletes", required_argument, NULL, OPT_MAX_DELETES },
 	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
 	{ "max-response-mb", required_argument, NULL, OPT_MAX_RESPONSE_MB },
+	{ "base", required_argument, NULL, OPT_BASE },
+	{ "write-base", required_argument, NULL, OPT_WRITE_BASE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -145,6 +150,12 @@ static const char usage_diff[] =
 "  -f, --force                     compare the schema across Directus versions\n"
 "  --pretty-diff                   show the values that would be written\n"
 "  --json                          print the whole plan as JSON on stdout\n"
+"  --base <dir>                    compare three ways, with the last agreed state\n"
+"                                  kept in <dir>: each difference is dump-changed,\n"
+"                                  instance-changed or a conflict\n"
+"  --write-base <agreed|dump|instance>\n"
+"                                  with --base: then write the base: what agrees\n"
+"                                  now, or the dump or the instance as it is\n"
 "  --id-map <auto|extension|collection>\n"
 "                                  where SyncIDs live (see dsyncd pull --help)\n"
 "\n"
@@ -224,6 +235,9 @@ struct cli {
 	int level;			/* highest level printed */
 	struct timespec start;
 	bool json;			/* diff --json */
+	char *base;			/* diff --base */
+	int write_base;			/* diff --write-base: enum three_base
+					 * + 1, 0: no */
 	char *collection, *id;		/* helpers untrack */
 	bool keep_first;		/* remove-permission-duplicates */
 	double interval, timeout;	/* wait-server-ready */
@@ -373,6 +387,21 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 		if (errno || *end || o->max_push_retries < 0) {
 			xasprintf(errstr, "--max-push-retries '%s': expected a "
 			    "number >= 0", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_BASE:
+		return set_str(&c->base, arg);
+	case OPT_WRITE_BASE:
+		if (strcmp(arg, "agreed") == 0)
+			c->write_base = THREE_BASE_AGREED + 1;
+		else if (strcmp(arg, "dump") == 0)
+			c->write_base = THREE_BASE_DUMP + 1;
+		else if (strcmp(arg, "instance") == 0)
+			c->write_base = THREE_BASE_INSTANCE + 1;
+		else {
+			xasprintf(errstr, "--write-base '%s': expected agreed, "
+			    "dump or instance", arg);
 			return -1;
 		}
 		return 0;
@@ -626,6 +655,77 @@ static int print_plan(struct cli *c, const struct plan *plan, char **err)
 	return 0;
 }
 
+/* One line per difference of a three-way comparison. */
+static void print_three(const struct cli *c, const struct three *t)
+{
+	size_t i, n = 0;
+
+	if (!t->have_base)
+		printf("no base in %s: differences are shown as \"differs\"\n",
+		    c->base);
+	for (i = 0; i < t->len; i++) {
+		const struct three_item *it = &t->v[i];
+
+		if (it->cls == THREE_IN_SYNC)
+			continue;
+		n++;
+		if (it->rule)
+			printf("  %-16s %-12s %s%s%s%s\n", three_class_name(it->cls),
+			    it->rule->name, it->key ? it->key : "(no SyncID)",
+			    it->label ? " \"" : "", it->label ? it->label : "",
+			    it->label ? "\"" : "");
+		else
+			printf("  %-16s %-12s %s\n", three_class_name(it->cls),
+			    "schema", it->label);
+	}
+	if (n == 0)
+		printf("No differences.\n");
+	else
+		printf("%zu difference(s): %zu dump-changed, %zu "
+		    "instance-changed, %zu conflict(s), %zu without a base\n", n,
+		    t->counts[THREE_DUMP_CHANGED],
+		    t->counts[THREE_INSTANCE_CHANGED],
+		    t->counts[THREE_CONFLICT], t->counts[THREE_DIFFERS]);
+}
+
+/* diff --base: the three-way comparison, and --write-base. */
+static int run_diff3(struct cli *c)
+{
+	struct sync_ctx ctx;
+	struct three t;
+	struct dx *dx = NULL;
+	char *err = NULL;
+	int rc;
+	size_t n;
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
+	    (rc = sync_three(&ctx, c->base, NULL, &t, &err)) < 0)
+		goto out;
+	if (c->json) {
+		struct json *j = three_json(&t, true);
+		char *text = json_write(j, true, NULL);
+
+		printf("%s\n", text);
+		free(text);
+		json_free(j);
+	} else
+		print_three(c, &t);
+	fflush(stdout);
+	if (c->write_base && (rc = three_write_base(&ctx, &t,
+	    (enum three_base)(c->write_base - 1), c->base, NULL, &err)) < 0)
+		goto out;
+	if (c->write_base)
+		logf_cli(c, SYNC_INFO, "base written to %s", c->base);
+out:
+	n = t.len - t.counts[THREE_IN_SYNC];
+	three_free(&t);
+	if (rc < 0)
+		return end_cmd(c, dx, rc, err, "diff failed");
+	end_cmd(c, dx, 0, NULL, NULL);
+	return n ? 2 : 0;
+}
+
 static int run_diff(struct cli *c)
 {
 	struct sync_ctx ctx;
@@ -635,6 +735,8 @@ static int run_diff(struct cli *c)
 	char *err = NULL;
 	int rc;
 
+	if (c->base)
+		return run_diff3(c);
 	memset(&plan, 0, sizeof(plan));
 	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
 	    (rc = sync_diff(&ctx, NULL, &plan, &st, &err)) < 0 ||
@@ -745,7 +847,7 @@ static bool has_command(int argc, char **argv)
 	    "--only-collections", "--preserve-ids", "--max-push-retries",
 	    "--id-map", "--collection", "--id", "--keep", "--interval",
 	    "--timeout", "--successes", "--max-deletes", "--lock-wait",
-	    "--max-response-mb" };
+	    "--max-response-mb", "--base", "--write-base" };
 	int i;
 	size_t k;
 
@@ -988,6 +1090,7 @@ out:
 	free(args);
 	free(c.collection);
 	free(c.id);
+	free(c.base);
 	sync_opts_clear(&c.opts);
 	return rc;
 }

@@ -323,7 +323,7 @@ static int public_policy_kept(struct sync_ctx *ctx, struct plan *p,
 }
 
 /* The instance's item in dump form, for comparison. */
-static int target_dump_form(const struct plan *p, const struct sync_opts *o,
+int plan_instance_form(const struct plan *p, const struct sync_opts *o,
     const struct coll_rule *r, const struct json *raw, const char *sync_id,
     struct json **out, char **errstr)
 {
@@ -371,7 +371,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 			src->u.arr.items[i] = NULL;
 			continue;
 		}
-		if ((rc = target_dump_form(p, o, r, raw, sid, &t, errstr)) < 0)
+		if ((rc = plan_instance_form(p, o, r, raw, sid, &t, errstr)) < 0)
 			goto out;
 		d = plan_rule_diff(r, it, t);
 		json_free(t);
@@ -416,7 +416,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 			    "kept", row->sync_id);
 			continue;
 		}
-		if ((rc = target_dump_form(p, o, r, raw, row->sync_id, &t,
+		if ((rc = plan_instance_form(p, o, r, raw, row->sync_id, &t,
 		    errstr)) < 0)
 			goto out;
 		list_add(&c->del, row->sync_id, row->local_id, t, NULL);
@@ -739,9 +739,14 @@ char *plan_label(const struct coll_rule *r, const struct json *item)
 	if (strcmp(r->name, "operations") == 0 &&
 	    json_str(json_get(item, "key")))
 		return xstrdup(json_str(json_get(item, "key")));
-	if (strcmp(r->name, "presets") == 0 &&
-	    json_str(json_get(item, "collection")) && name == NULL)
-		return xstrdup(json_str(json_get(item, "collection")));
+	if (strcmp(r->name, "presets") == 0 && name == NULL) {
+		/* A bookmark by its name, a collection's default preset by
+		 * the collection. */
+		if (json_str(json_get(item, "bookmark")))
+			return xstrdup(json_str(json_get(item, "bookmark")));
+		if (json_str(json_get(item, "collection")))
+			return xstrdup(json_str(json_get(item, "collection")));
+	}
 	if (r->singleton)
 		return xstrdup("settings");
 	return name ? xstrdup(name) : NULL;

@@ -149,6 +149,12 @@ struct json *plan_item_diff(const struct json *src, const struct json *tgt);
  * with neither role nor user: it gives the public its access. */
 bool plan_policy_is_public(const struct json *policy);
 
+/* The instance's item raw (API form) in dump form under sync_id, as a
+ * pull writes it. */
+int plan_instance_form(const struct plan *p, const struct sync_opts *o,
+    const struct coll_rule *r, const struct json *raw, const char *sync_id,
+    struct json **out, char **errstr);
+
 /* plan_item_diff with collection r's rules: a policy's public access
  * rows (neither role nor user) are not a difference. */
 struct json *plan_rule_diff(const struct coll_rule *r,

@@ -202,7 +202,7 @@ static void merge_sort(struct keyed *a, struct keyed *tmp, size_t n)
 	memcpy(a, tmp, n * sizeof(*a));
 }
 
-static void sort_items(const struct coll_rule *r, struct json *arr)
+void pull_sort_items(const struct coll_rule *r, struct json *arr)
 {
 	size_t n = arr->u.arr.len, i;
 	struct keyed *k = xcalloc(n + 1, sizeof(*k));
@@ -223,6 +223,21 @@ static void sort_items(const struct coll_rule *r, struct json *arr)
 	free(tmp);
 }
 
+char *pull_format(struct json *v, bool sort, size_t *lenp)
+{
+	char *text;
+	size_t len;
+
+	if (sort)
+		json_sort_keys(v);
+	text = json_write(v, true, &len);
+	text = xreallocarray(text, len + 2, 1);
+	text[len++] = '\n';
+	text[len] = '\0';
+	*lenp = len;
+	return text;
+}
+
 /* JSON.stringify(v, null, 2) + "\n" into the staging tree. */
 static int write_json(struct pull *p, const char *rel, struct json *v,
     bool sort, char **errstr)
@@ -231,12 +246,7 @@ static int write_json(struct pull *p, const char *rel, struct json *v,
 	size_t len;
 	int rc;
 
-	if (sort)
-		json_sort_keys(v);
-	text = json_write(v, true, &len);
-	text = xreallocarray(text, len + 2, 1);
-	text[len++] = '\n';
-	text[len] = '\0';
+	text = pull_format(v, sort, &len);
 	rc = dump_stage_write(p->stage, rel, text, len, errstr);
 	free(text);
 	if (rc == 0)
@@ -473,7 +483,7 @@ static int write_collection(struct pull *p, size_t i, char **errstr)
 
 	if ((rc = postprocess(p, i, errstr)) < 0)
 		return rc;
-	sort_items(&coll_rules[i], p->items[i]);
+	pull_sort_items(&coll_rules[i], p->items[i]);
 	sync_logf(p->ctx, SYNC_DEBUG, "[%s] Pulled %zu items.",
 	    coll_rules[i].name, p->items[i]->u.arr.len);
 	xasprintf(&name, "%s.json", coll_rules[i].name);

@@ -63,6 +63,14 @@ int sync_connect(const struct sync_opts *opts, struct dx **out,
 
 int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr);
 
+struct coll_rule;
+struct json;
+/* The file format of a pull: a collection's items in pull's order, and
+ * any file's text, JSON.stringify(v, null, 2) and a newline (keys
+ * sorted with sort). */
+void pull_sort_items(const struct coll_rule *r, struct json *arr);
+char *pull_format(struct json *v, bool sort, size_t *len);
+
 /* Make the instance match the dump (see push.c). */
 int sync_push(struct sync_ctx *ctx, struct sync_stats *st, char **errstr);
 

@@ -1,0 +1,758 @@
+/*
+ * three: the three-way comparison and the base it needs. The instance's
+ * side is read as a plan reads it (lists, map tables, placeholders) and
+ * put in dump form; the dump's and the base's sides are files. The base
+ * is written as a dump tree, all or nothing (dump.c's journal).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "dump.h"
+#include "fsutil.h"
+#include "load.h"
+#include "schema.h"
+#include "strmap.h"
+#include "three.h"
+#include "xmalloc.h"
+
+#define META_FILE "meta.json"
+
+const char *three_class_name(enum three_class c)
+{
+	static const char *const names[] = { "in-sync", "dump-changed",
+	    "instance-changed", "conflict", "differs" };
+
+	return names[c];
+}
+
+static void item_free(struct three_item *it)
+{
+	free(it->key);
+	free(it->local_id);
+	free(it->label);
+	json_free(it->base);
+	json_free(it->dump);
+	json_free(it->inst);
+}
+
+void three_free(struct three *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->len; i++)
+		item_free(&t->v[i]);
+	free(t->v);
+	free(t->version);
+	memset(t, 0, sizeof(*t));
+}
+
+static struct three_item *add(struct three *t)
+{
+	if (t->len == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+	}
+	memset(&t->v[t->len], 0, sizeof(t->v[0]));
+	return &t->v[t->len++];
+}
+
+/* --- equality, as the plan sees it: keys only the instance has are not
+ * a difference (no push could remove them) --- */
+
+static bool eq_to_inst(const struct coll_rule *r, const struct json *x,
+    const struct json *inst)
+{
+	struct json *d;
+
+	if (x == NULL || inst == NULL)
+		return x == inst;
+	d = plan_rule_diff(r, x, inst);
+	json_free(d);
+	return d == NULL;
+}
+
+static bool eq_files(const struct coll_rule *r, const struct json *a,
+    const struct json *b)
+{
+	return eq_to_inst(r, a, b) && eq_to_inst(r, b, a);
+}
+
+/* A uuid field's data_type as one value: SQLite reports it as char or
+ * varchar, depending on how it was made (see plan.c). */
+static struct json *unit_norm(const struct json *u)
+{
+	struct json *c, *sch;
+	const char *t, *dt;
+	const struct json *len;
+
+	if (u == NULL)
+		return NULL;
+	c = json_copy(u);
+	sch = json_get(c, "schema");
+	t = json_str(json_get(c, "type"));
+	dt = json_str(json_get(sch, "data_type"));
+	len = json_get(sch, "max_length");
+	if (dt && (strcmp(dt, "char") == 0 || strcmp(dt, "varchar") == 0) &&
+	    ((t && strcmp(t, "uuid") == 0) || (len && len->type ==
+	    JSON_NUMBER && len->u.num == 36)))
+		json_set(sch, "data_type", json_new_string("char"));
+	return c;
+}
+
+static bool eq_units(const struct json *a, const struct json *b)
+{
+	struct json *x, *y;
+	bool eq;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	x = unit_norm(a);
+	y = unit_norm(b);
+	eq = json_equal(x, y);
+	json_free(x);
+	json_free(y);
+	return eq;
+}
+
+static enum three_class classify(bool have_base, bool di, bool db, bool ib)
+{
+	if (di)
+		return THREE_IN_SYNC;
+	if (!have_base)
+		return THREE_DIFFERS;
+	if (!db && ib)
+		return THREE_DUMP_CHANGED;
+	if (db && !ib)
+		return THREE_INSTANCE_CHANGED;
+	return db ? THREE_DUMP_CHANGED : THREE_CONFLICT;
+}
+
+/* --- the base's files --- */
+
+/* A base collection file: a missing one holds nothing. */
+static int load_base(const struct sync_ctx *ctx, const char *base_root,
+    const struct coll_rule *r, struct json **items, char **errstr)
+{
+	char *dir = fs_join(base_root, ctx->opts->collections_path), *name;
+	char *path;
+	struct stat st;
+	int rc = 0;
+
+	xasprintf(&name, "%s.json", r->name);
+	path = fs_join(dir, name);
+	if (stat(path, &st) < 0)
+		*items = json_new_array();
+	else
+		rc = load_collection(ctx, base_root, r, items, errstr);
+	free(path);
+	free(name);
+	free(dir);
+	return rc;
+}
+
+/* Whether base_root holds a base of this instance and dump tree (named
+ * by its real path). */
+static bool base_usable(const struct sync_ctx *ctx, const char *base_root)
+{
+	char *path, *data, dump_root[PATH_MAX];
+	struct json *meta;
+	size_t len;
+	bool ok;
+
+	if (base_root == NULL)
+		return false;
+	if (realpath(ctx->opts->dump_path, dump_root) == NULL)
+		snprintf(dump_root, sizeof(dump_root), "%s",
+		    ctx->opts->dump_path);
+	path = fs_join(base_root, META_FILE);
+	if (fs_read_file(path, &data, &len) < 0) {
+		free(path);
+		return false;
+	}
+	meta = json_parse(data, len, NULL);
+	free(data);
+	ok = meta && json_str(json_get(meta, "url")) &&
+	    json_str(json_get(meta, "dump_path")) &&
+	    strcmp(json_str(json_get(meta, "url")), ctx->opts->url) == 0 &&
+	    strcmp(json_str(json_get(meta, "dump_path")), dump_root) == 0;
+	if (!ok)
+		sync_logf(ctx, SYNC_WARN, "%s: a base of another instance or "
+		    "dump tree (or none): not used", path);
+	json_free(meta);
+	free(path);
+	return ok;
+}
+
+/* --- the items --- */
+
+struct side {
+	struct strmap *by_sid;		/* SyncID -> struct json * */
+	struct json *arr;
+};
+
+static void side_of(struct side *s, struct json *arr)
+{
+	size_t i;
+
+	s->arr = arr;
+	s->by_sid = strmap_new();
+	for (i = 0; arr && i < arr->u.arr.len; i++) {
+		const char *sid = json_str(json_get(arr->u.arr.items[i],
+		    "_syncId"));
+
+		if (sid)
+			strmap_put(s->by_sid, sid, arr->u.arr.items[i]);
+	}
+}
+
+static void side_clear(struct side *s)
+{
+	strmap_free(s->by_sid);
+	json_free(s->arr);
+}
+
+static void put_item(struct three *t, const struct coll_rule *r,
+    const char *key, const char *lid, const struct json *b,
+    const struct json *d, const struct json *i)
+{
+	struct three_item *it = add(t);
+	const struct json *any = d ? d : i ? i : b;
+
+	it->rule = r;
+	it->key = key ? xstrdup(key) : NULL;
+	it->local_id = lid ? xstrdup(lid) : NULL;
+	it->label = any ? plan_label(r, any) : NULL;
+	it->base = b ? json_copy(b) : NULL;
+	it->dump = d ? json_copy(d) : NULL;
+	it->inst = i ? json_copy(i) : NULL;
+	it->cls = classify(t->have_base, eq_to_inst(r, d, i),
+	    eq_files(r, d, b), eq_to_inst(r, b, i));
+	t->counts[it->cls]++;
+}
+
+/* The instance's items of collection ci in dump form, keyed by SyncID;
+ * those without a map row (and no placeholder) in *untracked. */
+static int inst_side(struct sync_ctx *ctx, struct plan *p, size_t ci,
+    struct side *s, struct json *untracked, char **errstr)
+{
+	const struct coll_rule *r = &coll_rules[ci];
+	const struct json *tg = p->c[ci].target;
+	struct json *arr = json_new_array();
+	size_t k;
+	int rc;
+
+	for (k = 0; tg && k < tg->u.arr.len; k++) {
+		const struct json *raw = tg->u.arr.items[k];
+		char *lid = json_scalar_string(json_get(raw, "id"));
+		const struct idmap_row *row = lid ? idmap_by_local(p->map,
+		    r->name, lid) : NULL;
+		const char *sid = row ? row->sync_id : NULL;
+		struct json *f;
+
+		if (lid && sid == NULL && (strcmp(r->name, "roles") == 0 ||
+		    strcmp(r->name, "policies") == 0 || r->singleton)) {
+			if ((rc = ph_fetch(ctx->dx, &p->ph, errstr)) < 0) {
+				free(lid);
+				json_free(arr);
+				return rc;
+			}
+			sid = ph_sync_id(&p->ph, r->name, lid);
+		}
+		if (lid == NULL) {
+			free(lid);
+			continue;	/* synthetic rows, not items */
+		}
+		if ((rc = plan_instance_form(p, ctx->opts, r, raw, sid ? sid :
+		    "", &f, errstr)) < 0) {
+			free(lid);
+			json_free(arr);
+			return rc;
+		}
+		if (sid == NULL) {
+			json_set(f, "id", json_new_string(lid));
+			json_array_append(untracked, f);
+		} else
+			json_array_append(arr, f);
+		free(lid);
+	}
+	side_of(s, arr);
+	return 0;
+}
+
+static void strip_roles(const struct sync_ctx *ctx, const struct coll_rule *r,
+    struct json *arr)
+{
+	size_t k;
+
+	if (strcmp(r->name, "policies") != 0 || ctx->opts->sync_policy_roles)
+		return;
+	for (k = 0; arr && k < arr->u.arr.len; k++)
+		json_del(arr->u.arr.items[k], "roles");
+}
+
+/* Every SyncID of the three sides of collection ci, in the dump's order,
+ * then the instance's, then the base's. */
+static int compare_coll(struct sync_ctx *ctx, struct plan *p, size_t ci,
+    const char *root, const char *base_root, struct three *t,
+    char **errstr)
+{
+	const struct coll_rule *r = &coll_rules[ci];
+	struct side ds = { 0 }, is = { 0 }, bs = { 0 };
+	struct json *darr = NULL, *barr = NULL, *untracked = json_new_array();
+	struct strmap *seen = strmap_new();
+	struct side *sides[3] = { &ds, &is, &bs };
+	size_t s, k;
+	int rc;
+
+	if ((rc = load_collection(ctx, root, r, &darr, errstr)) < 0)
+		goto out;
+	if (t->have_base && (rc = load_base(ctx, base_root, r, &barr,
+	    errstr)) < 0)
+		goto out;
+	strip_roles(ctx, r, darr);
+	strip_roles(ctx, r, barr);
+	side_of(&ds, darr);
+	side_of(&bs, barr ? barr : json_new_array());
+	darr = barr = NULL;
+	if ((rc = inst_side(ctx, p, ci, &is, untracked, errstr)) < 0)
+		goto out;
+	for (s = 0; s < 3; s++)
+		for (k = 0; k < sides[s]->arr->u.arr.len; k++) {
+			const char *sid = json_str(json_get(
+			    sides[s]->arr->u.arr.items[k], "_syncId"));
+			const struct idmap_row *row;
+
+			if (sid == NULL || strmap_get(seen, sid))
+				continue;
+			strmap_put(seen, sid, (void *)1);
+			row = idmap_by_sync(p->map, r->name, sid);
+			put_item(t, r, sid, row ? row->local_id : NULL,
+			    strmap_get(bs.by_sid, sid),
+			    strmap_get(ds.by_sid, sid),
+			    strmap_get(is.by_sid, sid));
+		}
+	for (k = 0; k < untracked->u.arr.len; k++) {
+		struct json *u = untracked->u.arr.items[k];
+
+		put_item(t, r, NULL, json_str(json_get(u, "id")), NULL, NULL,
+		    u);
+	}
+	rc = 0;
+out:
+	json_free(darr);
+	json_free(barr);
+	json_free(untracked);
+	strmap_free(seen);
+	side_clear(&ds);
+	side_clear(&is);
+	side_clear(&bs);
+	return rc;
+}
+
+/* --- the schema units --- */
+
+/* Files of a split snapshot: path (under snapshot/) -> content. */
+struct units {
+	struct strmap *m;
+	struct json *names;	/* the paths, in the order found */
+};
+
+static void units_init(struct units *u)
+{
+	u->m = strmap_new();
+	u->names = json_new_array();
+}
+
+static void units_put(struct units *u, const char *rel, struct json *v)
+{
+	struct json *old = strmap_get(u->m, rel);
+
+	if (old)
+		json_free(old);
+	else
+		json_array_append(u->names, json_new_string(rel));
+	strmap_put(u->m, rel, v);
+}
+
+static void units_clear(struct units *u)
+{
+	size_t i;
+
+	for (i = 0; u->names && i < u->names->u.arr.len; i++)
+		json_free(strmap_get(u->m, json_str(u->names->u.arr.items[i])));
+	strmap_free(u->m);
+	json_free(u->names);
+}
+
+static int unit_cb(void *arg, const char *rel, const struct json *content,
+    char **errstr)
+{
+	(void)errstr;
+	units_put(arg, rel, json_copy(content));
+	return 0;
+}
+
+/* The .json files under dir/rel, by path relative to dir. */
+static int read_units(const char *dir, const char *rel, struct units *u,
+    char **errstr)
+{
+	char *path = rel[0] ? fs_join(dir, rel) : xstrdup(dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int rc = 0;
+
+	free(path);
+	if (d == NULL)
+		return 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *r, *full, *data, *why = NULL;
+		struct stat st;
+		size_t len, n = strlen(de->d_name);
+
+		if (de->d_name[0] == '.')
+			continue;
+		r = rel[0] ? fs_join(rel, de->d_name) : xstrdup(de->d_name);
+		full = fs_join(dir, r);
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = read_units(dir, r, u, errstr);
+		else if (n > 5 && strcmp(de->d_name + n - 5, ".json") == 0 &&
+		    fs_read_file(full, &data, &len) == 0) {
+			struct json *v = json_parse(data, len, &why);
+
+			free(data);
+			if (v == NULL) {
+				xasprintf(errstr, "%s: %s", full, why);
+				rc = SYNC_EDUMP;
+			} else
+				units_put(u, r, v);
+			free(why);
+		}
+		free(full);
+		free(r);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* The instance's snapshot, split as a pull splits it. */
+static int inst_units(struct sync_ctx *ctx, struct units *u, char **errstr)
+{
+	struct json *res = NULL, *snap;
+	int rc;
+
+	if ((rc = dx_request(ctx->dx, "GET", "/schema/snapshot", NULL, &res,
+	    errstr)) < 0)
+		return rc;
+	snap = json_take(res, "data");
+	json_free(res);
+	if (snap == NULL || snap->type != JSON_OBJECT) {
+		*errstr = xstrdup("GET /schema/snapshot: no snapshot object in "
+		    "the answer");
+		json_free(snap);
+		return SYNC_EPROTO;
+	}
+	schema_filter(snap);
+	if (ctx->opts->split)
+		rc = schema_split(snap, unit_cb, u, errstr);
+	else
+		rc = unit_cb(u, "snapshot.json", snap, errstr);
+	json_free(snap);
+	return rc;
+}
+
+static void put_unit(struct three *t, const char *rel, const struct json *b,
+    const struct json *d, const struct json *i)
+{
+	struct three_item *it = add(t);
+	size_t n = strlen(rel);
+
+	it->key = xstrdup(rel);
+	it->label = xstrndup(rel, n > 5 ? n - 5 : n);
+	it->base = b ? json_copy(b) : NULL;
+	it->dump = d ? json_copy(d) : NULL;
+	it->inst = i ? json_copy(i) : NULL;
+	it->cls = classify(t->have_base, eq_units(d, i), eq_units(d, b),
+	    eq_units(b, i));
+	t->counts[it->cls]++;
+}
+
+static int compare_schema(struct sync_ctx *ctx, const char *root,
+    const char *base_root, struct three *t, char **errstr)
+{
+	struct units us[3];	/* dump, instance, base */
+	char *ddir = fs_join(root, ctx->opts->snapshot_path), *bdir = NULL;
+	struct strmap *seen = strmap_new();
+	size_t s, k;
+	int rc;
+
+	for (s = 0; s < 3; s++)
+		units_init(&us[s]);
+	if ((rc = read_units(ddir, "", &us[0], errstr)) < 0 ||
+	    (rc = inst_units(ctx, &us[1], errstr)) < 0)
+		goto out;
+	if (t->have_base) {
+		bdir = fs_join(base_root, ctx->opts->snapshot_path);
+		if ((rc = read_units(bdir, "", &us[2], errstr)) < 0)
+			goto out;
+	}
+	for (s = 0; s < 3; s++)
+		for (k = 0; k < us[s].names->u.arr.len; k++) {
+			const char *rel = json_str(us[s].names->u.arr.items[k]);
+
+			if (strmap_get(seen, rel))
+				continue;
+			strmap_put(seen, rel, (void *)1);
+			put_unit(t, rel, strmap_get(us[2].m, rel),
+			    strmap_get(us[0].m, rel), strmap_get(us[1].m, rel));
+		}
+	rc = 0;
+out:
+	for (s = 0; s < 3; s++)
+		units_clear(&us[s]);
+	strmap_free(seen);
+	free(ddir);
+	free(bdir);
+	return rc;
+}
+
+/* --- the run --- */
+
+int sync_three(struct sync_ctx *ctx, const char *base_root,
+    const struct plan_req *req, struct three *t, char **errstr)
+{
+	struct sync_run run;
+	struct plan_req def, colls;
+	struct plan p;
+	const char *root;
+	size_t i;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	memset(&p, 0, sizeof(p));
+	if (req == NULL) {
+		plan_req_from_opts(ctx->opts, &def);
+		req = &def;
+	}
+	if ((rc = sync_run_begin(&run, ctx, NULL, req->dump_root ? 0 :
+	    RUN_LOCK, errstr)) < 0)
+		return rc;
+	root = req->dump_root ? req->dump_root : run.root;
+	t->have_base = base_usable(ctx, base_root);
+	t->collections = req->collections;
+	t->schema = req->schema;
+	/* The lists and map tables as a plan reads them; the schema on its
+	 * own, as a snapshot. */
+	colls = *req;
+	colls.schema = false;
+	if ((rc = sync_check_instance(ctx, run.st, errstr)) < 0 ||
+	    (rc = plan_build(ctx, run.root, &colls, &p, errstr)) < 0)
+		goto out;
+	t->version = run.st->directus_version[0] ?
+	    xstrdup(run.st->directus_version) : NULL;
+	for (i = 0; i < COLL_COUNT; i++)
+		if ((req->collections & coll_bit(&coll_rules[i])) &&
+		    (rc = compare_coll(ctx, &p, i, root, base_root, t,
+		    errstr)) < 0)
+			goto out;
+	if (req->schema)
+		rc = compare_schema(ctx, root, base_root, t, errstr);
+out:
+	plan_free(&p);
+	return sync_run_end(&run, rc);
+}
+
+/* --- output --- */
+
+struct json *three_json(const struct three *t, bool with_values)
+{
+	struct json *o = json_new_object(), *counts = json_new_object();
+	struct json *diffs = json_new_array();
+	size_t i;
+
+	json_set(o, "base", json_new_bool(t->have_base));
+	for (i = 0; i < 5; i++)
+		json_set(counts, three_class_name((enum three_class)i),
+		    json_new_number((double)t->counts[i]));
+	json_set(o, "counts", counts);
+	for (i = 0; i < t->len; i++) {
+		const struct three_item *it = &t->v[i];
+		struct json *e;
+
+		if (it->cls == THREE_IN_SYNC)
+			continue;
+		e = json_new_object();
+		if (it->rule)
+			json_set(e, "collection", json_new_string(
+			    it->rule->name));
+		else
+			json_set(e, "unit", json_new_string(it->key));
+		json_set(e, "_syncId", it->rule && it->key ?
+		    json_new_string(it->key) : json_new_null());
+		json_set(e, "id", it->local_id ? json_new_string(it->local_id) :
+		    json_new_null());
+		json_set(e, "name", it->label ? json_new_string(it->label) :
+		    json_new_null());
+		json_set(e, "class", json_new_string(three_class_name(
+		    it->cls)));
+		if (with_values) {
+			json_set(e, "dump", it->dump ? json_copy(it->dump) :
+			    json_new_null());
+			json_set(e, "instance", it->inst ? json_copy(it->inst) :
+			    json_new_null());
+			json_set(e, "base", it->base ? json_copy(it->base) :
+			    json_new_null());
+		}
+		json_array_append(diffs, e);
+	}
+	json_set(o, "differences", diffs);
+	return o;
+}
+
+/* --- the base --- */
+
+static const struct json *base_value(const struct three_item *it,
+    enum three_base what)
+{
+	switch (what) {
+	case THREE_BASE_DUMP:
+		return it->dump;
+	case THREE_BASE_INSTANCE:
+		return it->key ? it->inst : NULL;
+	default:
+		return it->cls == THREE_IN_SYNC ? it->dump : it->base;
+	}
+}
+
+static int write_file(struct dump_stage *s, const char *rel, struct json *v,
+    bool sort, char **errstr)
+{
+	size_t len;
+	char *text = pull_format(v, sort, &len);
+	int rc = dump_stage_write(s, rel, text, len, errstr);
+
+	free(text);
+	return rc;
+}
+
+static int base_collection(const struct sync_ctx *ctx, const struct three *t,
+    size_t ci, enum three_base what, struct dump_stage *s, char **errstr)
+{
+	const struct coll_rule *r = &coll_rules[ci];
+	char *dir = dump_norm_rel(ctx->opts->collections_path), *name, *rel;
+	struct json *arr = json_new_array();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->len; i++) {
+		const struct json *v = t->v[i].rule == r ?
+		    base_value(&t->v[i], what) : NULL;
+
+		if (v)
+			json_array_append(arr, json_copy(v));
+	}
+	pull_sort_items(r, arr);
+	xasprintf(&name, "%s.json", r->name);
+	rel = dir[0] ? fs_join(dir, name) : xstrdup(name);
+	dump_stage_own_file(s, rel);
+	rc = write_file(s, rel, arr, ctx->opts->sort_json, errstr);
+	json_free(arr);
+	free(rel);
+	free(name);
+	free(dir);
+	return rc;
+}
+
+static int base_schema(const struct sync_ctx *ctx, const struct three *t,
+    enum three_base what, struct dump_stage *s, char **errstr)
+{
+	char *dir = dump_norm_rel(ctx->opts->snapshot_path);
+	size_t i;
+	int rc = 0;
+
+	if (dir[0] == '\0') {
+		free(dir);
+		return 0;
+	}
+	dump_stage_own_dir(s, dir);
+	for (i = 0; i < t->len && rc == 0; i++) {
+		const struct json *v = t->v[i].rule == NULL ?
+		    base_value(&t->v[i], what) : NULL;
+		char *rel;
+		struct json *c;
+
+		if (v == NULL)
+			continue;
+		rel = fs_join(dir, t->v[i].key);
+		c = json_copy(v);
+		rc = write_file(s, rel, c, ctx->opts->sort_json, errstr);
+		json_free(c);
+		free(rel);
+	}
+	free(dir);
+	return rc;
+}
+
+static int base_meta(const struct sync_ctx *ctx, const struct three *t,
+    const char *dump_root, const char *commit, struct dump_stage *s,
+    char **errstr)
+{
+	struct json *m = json_new_object();
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_set(m, "url", json_new_string(ctx->opts->url));
+	json_set(m, "dump_path", json_new_string(dump_root));
+	json_set(m, "directus", t->version ? json_new_string(t->version) :
+	    json_new_null());
+	json_set(m, "commit", commit ? json_new_string(commit) :
+	    json_new_null());
+	json_set(m, "time", json_new_string(when));
+	dump_stage_own_file(s, META_FILE);
+	rc = write_file(s, META_FILE, m, false, errstr);
+	json_free(m);
+	return rc;
+}
+
+int three_write_base(const struct sync_ctx *ctx, const struct three *t,
+    enum three_base what, const char *base_root, const char *commit,
+    char **errstr)
+{
+	struct dump_lock *lock = NULL;
+	struct dump_stage *s = NULL;
+	char real[PATH_MAX];
+	size_t i;
+	int rc;
+
+	/* The base names the tree by its real path, as the lock does. */
+	if (realpath(ctx->opts->dump_path, real) == NULL)
+		snprintf(real, sizeof(real), "%s", ctx->opts->dump_path);
+	if ((rc = dump_lock_acquire(base_root, true, 0, NULL, &lock,
+	    errstr)) < 0 || (rc = dump_stage_begin(dump_lock_root(lock), &s,
+	    errstr)) < 0)
+		goto out;
+	for (i = 0; i < COLL_COUNT && rc == 0; i++)
+		if (t->collections & coll_bit(&coll_rules[i]))
+			rc = base_collection(ctx, t, i, what, s, errstr);
+	if (rc == 0 && t->schema)
+		rc = base_schema(ctx, t, what, s, errstr);
+	if (rc == 0)
+		rc = base_meta(ctx, t, real, commit, s, errstr);
+	if (rc == 0) {
+		rc = dump_stage_commit(s, NULL, errstr);
+		s = NULL;
+	}
+out:
+	dump_stage_abort(s);
+	dump_lock_release(lock);
+	return rc;
+}

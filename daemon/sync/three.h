@@ -1,0 +1,81 @@
+/*
+ * three: the three-way comparison of the dump (D), the instance (I) and
+ * the base (B), the last state on which both agreed, kept as a dump tree
+ * of its own (the same bytes a pull writes). Per item (collection and
+ * SyncID) and per schema unit (a file of the split snapshot):
+ *   D = I                    in-sync
+ *   D != B, I = B            dump-changed       (a change in git)
+ *   D = B, I != B            instance-changed   (drift, the Data Studio)
+ *   D != B, I != B, D != I   conflict
+ * absent being a state like any other. Without a base, a difference is
+ * only "differs".
+ */
+#ifndef DSYNC_THREE_H
+#define DSYNC_THREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plan.h"
+
+enum three_class {
+	THREE_IN_SYNC,
+	THREE_DUMP_CHANGED,
+	THREE_INSTANCE_CHANGED,
+	THREE_CONFLICT,
+	THREE_DIFFERS,		/* no base to tell */
+};
+
+struct three_item {
+	const struct coll_rule *rule;	/* NULL: a schema unit */
+	char *key;		/* SyncID, the unit's path under snapshot/, or
+				 * NULL for an instance item without a map row */
+	char *local_id;		/* the instance's id, when it has the item */
+	char *label;		/* a name for people, or NULL */
+	enum three_class cls;
+	struct json *base, *dump, *inst;	/* dump form; NULL: absent */
+};
+
+struct three {
+	bool have_base;
+	struct three_item *v;	/* every item and unit, in-sync ones too */
+	size_t len, cap;
+	size_t counts[5];	/* per class */
+	unsigned collections;	/* what was compared */
+	bool schema;
+	char *version;		/* Directus' */
+};
+
+/* Compare the dump at root (NULL: the run's tree), the instance and the
+ * base at base_root (NULL, or a missing directory: no base) for req
+ * (NULL: from the options). Reads only; a schema comparison reads the
+ * instance's snapshot (--split dumps only). */
+int sync_three(struct sync_ctx *ctx, const char *base_root,
+    const struct plan_req *req, struct three *t, char **errstr);
+void three_free(struct three *t);
+
+const char *three_class_name(enum three_class c);
+
+/* {"base": bool, "counts": {class: n}, "differences": [{"collection" or
+ * "unit", "_syncId", "id", "name", "class", "dump", "instance",
+ * "base"}]} (with_values: the three versions too). */
+struct json *three_json(const struct three *t, bool with_values);
+
+/* What the new base holds. */
+enum three_base {
+	THREE_BASE_AGREED,	/* what agrees now (D = I); the rest keeps
+				 * its old base */
+	THREE_BASE_DUMP,	/* the dump as it is: what differs becomes
+				 * instance-changed */
+	THREE_BASE_INSTANCE,	/* the instance as it is: what differs
+				 * becomes dump-changed */
+};
+
+/* Write the base for what t compared, into base_root (made if missing),
+ * all or nothing, with meta.json (instance URL, Directus version, dump
+ * path, the time, and commit when not NULL). */
+int three_write_base(const struct sync_ctx *ctx, const struct three *t,
+    enum three_base what, const char *base_root, const char *commit,
+    char **errstr);
+
+#endif

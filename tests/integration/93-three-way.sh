@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The three-way comparison (dsyncd diff --base DIR): with a base, the last
+# state on which the dump and the instance agreed, every difference is
+# dump-changed, instance-changed or a conflict, creations and deletions
+# included, per item and per schema unit; the base holds the same bytes
+# a pull writes, is written all or nothing, and a base of another
+# instance is not used.
+source "$(dirname "$0")/common.sh"
+
+dx_install || exit 1
+dx_start || exit 1
+URL=$DX_URL TOKEN=$DX_TOKEN
+node "$top/tests/lib/seed.mjs" --url "$URL" --token "$TOKEN" >"$T/seed.log" 2>&1 ||
+	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
+D="$T/dump" B="$T/base"
+dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >/dev/null 2>&1 || { fail "pull"; finish; }
+json() { node -pe "const d = JSON.parse(require('fs').readFileSync(0)); $1"; }
+diff3() { dsyncd -u "$URL" -t "$TOKEN" diff --dump-path "$D" --base "$B" "$@"; }
+edit_json() { node -e '
+const fs = require("fs"), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f));
+(new Function("a", process.argv[2]))(a); fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$1" "$2"; }
+# class COLLECTION NAME: the class of that item in diff --base --json.
+class_of() { json "(d.differences.find(x => x.collection === '$1' && x.name === '$2') || {class: 'in-sync'}).class" <"$T/three.json"; }
+unit_class() { json "(d.differences.find(x => x.unit === '$1') || {class: 'in-sync'}).class" <"$T/three.json"; }
+
+# --- No base: nothing to tell.
+cp "$D/collections/flows.json" "$T/flows.json"
+edit_json "$D/collections/flows.json" "a.find(f => f.name === 'Rebuild site').description = 'edited before any base'"
+diff3 --json >"$T/three.json"; rc=$?
+check "without a base: exit 2 (got $rc)" test "$rc" = 2
+check "... the difference is 'differs'" test "$(class_of flows 'Rebuild site')" = differs
+check "... and base is false" test "$(json 'd.base' <"$T/three.json")" = false
+cp "$T/flows.json" "$D/collections/flows.json"
+
+# --- A base from the agreed state: the same bytes as the dump's files.
+diff3 --write-base agreed >"$T/wb.out" 2>&1; rc=$?
+check "write the base (agreed; exit 0, got $rc)" test "$rc" = 0
+check "the base's collection files are byte for byte the pull's" same_tree "$D/collections" "$B/collections"
+check "... and so are its snapshot files" same_tree "$D/snapshot" "$B/snapshot"
+check "... with meta.json naming the instance" test "$(json 'd.url' <"$B/meta.json")" = "$URL"
+check "... and no staging left" test ! -e "$B/.dsync-staging"
+
+# --- One change of each kind.
+tr="$D/collections/translations.json"
+t0=$(json 'd[0]._syncId' <"$tr"); t0n=$(json 'd[0].key + " (" + d[0].language + ")"' <"$tr")
+t1n=$(json 'd[1].key + " (" + d[1].language + ")"' <"$tr"); t2n=$(json 'd[2].key + " (" + d[2].language + ")"' <"$tr")
+lid() { dx_api GET "/translations?filter[key][_eq]=$1&filter[language][_eq]=$2&fields=id" | json 'd.data[0].id'; }
+t1id=$(lid "$(json 'd[1].key' <"$tr")" "$(json 'd[1].language' <"$tr")")
+t2id=$(lid "$(json 'd[2].key' <"$tr")" "$(json 'd[2].language' <"$tr")")
+edit_json "$tr" "a[0].value = 'changed in git'; a[1].value = 'changed in git too'; a[2].value = 'the same on both sides'"
+dx_api PATCH "/translations/$t1id" '{"value":"changed in Directus"}' >/dev/null
+dx_api PATCH "/translations/$t2id" '{"value":"the same on both sides"}' >/dev/null
+fid=$(dx_api GET '/flows?filter[name][_eq]=Publish%20article&fields=id' | json 'd.data[0].id')
+dx_api PATCH "/flows/$fid" '{"name":"Renamed in Directus"}' >/dev/null
+dx_api POST /flows '{"name":"Made in the Data Studio","status":"active","trigger":"manual"}' >/dev/null
+dx_api POST /fields/articles '{"field":"by_hand","type":"string","meta":{},"schema":{}}' >/dev/null
+edit_json "$D/collections/dashboards.json" "a.splice(0, 1)"
+dash_gone=$(json 'd[0].name' <"$B/collections/dashboards.json")
+diff3 --json >"$T/three.json"; rc=$?
+check "three-way: exit 2 (got $rc)" test "$rc" = 2
+check "an edit in git: dump-changed" test "$(class_of translations "$t0n")" = dump-changed
+check "the same item edited differently on both sides: conflict" test "$(class_of translations "$t1n")" = conflict
+check "... with both sides' values" test "$(json "JSON.stringify((x => [x.dump.value, x.instance.value, x.base.value !== x.dump.value])(d.differences.find(x => x.name === '$t1n')))" <"$T/three.json")" = '["changed in git too","changed in Directus",true]'
+check "the same change on both sides: no difference" test "$(class_of translations "$t2n")" = in-sync
+check "a rename in Directus: instance-changed (the dump's name shown)" test "$(class_of flows 'Publish article')" = instance-changed
+check "an item made in Directus: instance-changed, without a SyncID yet" test "$(json "(d.differences.find(x => x.name === 'Made in the Data Studio') || {})._syncId === null && d.differences.find(x => x.name === 'Made in the Data Studio').class" <"$T/three.json")" = instance-changed
+check "a field added in Directus: the schema unit is instance-changed" test "$(unit_class fields/articles/by_hand.json)" = instance-changed
+check "an item deleted from the dump: dump-changed" test "$(class_of dashboards "$dash_gone")" = dump-changed
+diff3 >"$T/three.txt"
+check "the human form names the classes" grep -q "conflict .*translations" "$T/three.txt"
+check "... and counts them" grep -q "1 conflict(s)" "$T/three.txt"
+
+# --- A deletion in Directus of an item the base and the dump have.
+pid=$(dx_api GET '/presets?filter[bookmark][_nnull]=true&filter[user][_null]=true&fields=id,bookmark' | json 'd.data[0].id')
+pname=$(dx_api GET "/presets/$pid?fields=bookmark" | json 'd.data.bookmark')
+dx_api DELETE "/presets/$pid" >/dev/null
+diff3 --json >"$T/three.json"
+check "an item deleted in Directus: instance-changed" test "$(class_of presets "$pname")" = instance-changed
+
+# --- --write-base agreed keeps the old base where the sides differ.
+diff3 --write-base agreed >/dev/null 2>&1
+diff3 --json >"$T/three2.json"
+check "after writing the agreed base, the classes stay (no change lost)" test "$(json 'JSON.stringify(d.counts)' <"$T/three2.json")" = "$(json 'JSON.stringify(d.counts)' <"$T/three.json")"
+# --write-base instance: what differs becomes dump-changed.
+diff3 --write-base instance >/dev/null 2>&1
+diff3 --json >"$T/three3.json"
+check "after --write-base instance, every keyed difference is dump-changed" test "$(json 'd.differences.filter(x => x._syncId !== null || x.unit).every(x => x.class === "dump-changed")' <"$T/three3.json")" = true
+
+# --- A base of another instance is not used.
+cp -r "$B" "$T/other"
+node -e 'const fs = require("fs"), f = process.argv[1]; const m = JSON.parse(fs.readFileSync(f)); m.url = "http://elsewhere.example"; fs.writeFileSync(f, JSON.stringify(m));' "$T/other/meta.json"
+dsyncd -u "$URL" -t "$TOKEN" diff --dump-path "$D" --base "$T/other" --json >"$T/other.json" 2>"$T/other.err"
+check "a base of another instance is not used" test "$(json 'd.base' <"$T/other.json")" = false
+check "... and says so" grep -q "another instance" "$T/other.err"
+check "the token is in no output" bash -c "! grep -qF -- '$TOKEN' '$T'/three*.json '$T/three.txt' '$T/other.err' '$T/wb.out'"
+finish
