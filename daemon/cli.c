@@ -226,6 +226,10 @@ static const char usage_pull[] =
 "                                  where SyncIDs live: the directus-extension-sync\n"
 "                                  routes, or dsync's own hidden collection\n"
 "                                  dsync_id_map; auto prefers the extension\n"
+"  --base <dir>                    a three-way pull: only what changed on the\n"
+"                                  instance since the base in <dir> is written,\n"
+"                                  in the bytes of a pull; an edit of the dump not\n"
+"                                  yet pushed, and conflicts, stay as they are\n"
 "Collections: settings, folders, translations, flows, operations, roles,\n"
 "policies, permissions, dashboards, panels, presets.\n";
 
@@ -612,6 +616,52 @@ static int end_cmd(struct cli *c, struct dx *dx, int rc, char *err,
 	return rc < 0 ? 1 : 0;
 }
 
+/* pull --base: the instance's changes into the tree, and nothing else:
+ * what changed in the dump, and conflicts, stay as they are. */
+static int run_pull3(struct cli *c)
+{
+	struct sync_ctx ctx;
+	struct three t;
+	struct dx *dx = NULL;
+	char *err = NULL;
+	bool *take = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
+	    (rc = sync_three(&ctx, c->base, NULL, &t, &err)) < 0)
+		goto out;
+	if (!t.have_base) {
+		xasprintf(&err, "no base of this instance and dump in %s: make "
+		    "one with 'dsyncd diff --base %s --write-base agreed' (or "
+		    "dump, or instance)", c->base, c->base);
+		rc = SYNC_EDUMP;
+		goto out;
+	}
+	take = xcalloc(t.len + 1, sizeof(bool));
+	for (i = 0; i < t.len; i++) {
+		take[i] = t.v[i].cls == THREE_INSTANCE_CHANGED;
+		if (t.v[i].cls == THREE_CONFLICT)
+			logf_cli(c, SYNC_WARN, "conflict, left as it is: %s %s%s%s%s",
+			    t.v[i].rule ? t.v[i].rule->name : "schema",
+			    t.v[i].key ? t.v[i].key : "", t.v[i].label ? " \"" : "",
+			    t.v[i].label ? t.v[i].label : "",
+			    t.v[i].label ? "\"" : "");
+	}
+	if ((rc = three_write_tree(&ctx, &t, take, &n, &err)) < 0 ||
+	    (rc = three_write_base(&ctx, &t, THREE_BASE_AGREED, c->base, NULL,
+	    &err)) < 0)
+		goto out;
+	logf_cli(c, SYNC_INFO, "Pulled %zu change(s) of the instance into %s; "
+	    "left: %zu dump-changed, %zu conflict(s)", n, c->opts.dump_path,
+	    t.counts[THREE_DUMP_CHANGED], t.counts[THREE_CONFLICT]);
+out:
+	free(take);
+	three_free(&t);
+	return end_cmd(c, dx, rc, err, "pull failed");
+}
+
 static int run_pull(struct cli *c)
 {
 	struct sync_ctx ctx;
@@ -620,6 +670,8 @@ static int run_pull(struct cli *c)
 	char *err = NULL;
 	int rc;
 
+	if (c->base)
+		return run_pull3(c);
 	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
 	    (rc = sync_pull(&ctx, &st, &err)) < 0)
 		return end_cmd(c, dx, rc, err, "pull failed");

@@ -756,3 +756,156 @@ out:
 	dump_lock_release(lock);
 	return rc;
 }
+
+/* --- the instance's side into the tree --- */
+
+/* Map rows for the items the instance made that are to be written. */
+static int key_new_items(struct sync_ctx *ctx, struct three *t,
+    const bool *take, struct idmap *m, char **errstr)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->len; i++) {
+		struct three_item *it = &t->v[i];
+		struct idmap_new nr;
+		const char *table;
+
+		if (!take[i] || it->rule == NULL || it->key || !it->inst ||
+		    it->local_id == NULL)
+			continue;
+		table = it->rule->name;
+		if ((rc = idmap_load(m, &table, 1, errstr)) < 0)
+			return rc;
+		memset(&nr, 0, sizeof(nr));
+		nr.local_id = it->local_id;
+		nr.sync_id = sync_opts_preserves(ctx->opts, table) ?
+		    it->local_id : NULL;
+		if ((rc = idmap_create(m, table, &nr, 1, errstr)) < 0)
+			return rc;
+		it->key = xstrdup(nr.result);
+		json_del(it->inst, "id");
+		json_set(it->inst, "_syncId", json_new_string(it->key));
+		sync_logf(ctx, SYNC_INFO, "[%s] %s \"%s\" gets the SyncID %s",
+		    table, it->local_id, it->label ? it->label : "", it->key);
+	}
+	return 0;
+}
+
+/* Collection ci's file with the taken items in the instance's version. */
+static int tree_collection(struct sync_ctx *ctx, const char *root,
+    struct three *t, const bool *take, size_t ci, struct dump_stage *s,
+    size_t *written, char **errstr)
+{
+	const struct coll_rule *r = &coll_rules[ci];
+	struct json *arr = NULL;
+	char *dir, *name, *rel;
+	size_t i, k, n = 0;
+	int rc;
+
+	for (i = 0; i < t->len; i++)
+		n += take[i] && t->v[i].rule == r && t->v[i].key;
+	if (n == 0)
+		return 0;
+	if ((rc = load_collection(ctx, root, r, &arr, errstr)) < 0)
+		return rc;
+	for (i = 0; i < t->len; i++) {
+		struct three_item *it = &t->v[i];
+
+		if (!take[i] || it->rule != r || it->key == NULL)
+			continue;
+		for (k = arr->u.arr.len; k-- > 0;)
+			if (strcmp(json_str(json_get(arr->u.arr.items[k],
+			    "_syncId")), it->key) == 0)
+				json_array_remove(arr, k);
+		if (it->inst)
+			json_array_append(arr, json_copy(it->inst));
+		(*written)++;
+	}
+	pull_sort_items(r, arr);
+	dir = dump_norm_rel(ctx->opts->collections_path);
+	xasprintf(&name, "%s.json", r->name);
+	rel = dir[0] ? fs_join(dir, name) : xstrdup(name);
+	rc = write_file(s, rel, arr, ctx->opts->sort_json, errstr);
+	json_free(arr);
+	free(rel);
+	free(name);
+	free(dir);
+	return rc;
+}
+
+/* The taken schema units: written, or removed when the instance has
+ * none. */
+static int tree_units(struct sync_ctx *ctx, struct three *t, const bool *take,
+    struct dump_stage *s, size_t *written, char **errstr)
+{
+	char *dir = dump_norm_rel(ctx->opts->snapshot_path);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < t->len && rc == 0; i++) {
+		struct three_item *it = &t->v[i];
+		char *rel;
+
+		if (!take[i] || it->rule != NULL)
+			continue;
+		rel = dir[0] ? fs_join(dir, it->key) : xstrdup(it->key);
+		if (it->inst) {
+			struct json *c = json_copy(it->inst);
+
+			rc = write_file(s, rel, c, ctx->opts->sort_json, errstr);
+			json_free(c);
+		} else
+			dump_stage_own_file(s, rel);	/* removed */
+		(*written)++;
+		free(rel);
+	}
+	free(dir);
+	return rc;
+}
+
+int three_write_tree(struct sync_ctx *ctx, struct three *t, const bool *take,
+    size_t *written, char **errstr)
+{
+	struct sync_run run;
+	struct idmap *m = NULL;
+	struct dump_stage *s = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	if ((rc = sync_run_begin(&run, ctx, NULL, RUN_LOCK, errstr)) < 0)
+		return rc;
+	m = idmap_new(ctx->dx, ctx->opts->id_map);
+	if ((rc = idmap_open(m, IDMAP_OPEN_CREATE, errstr)) < 0 ||
+	    (rc = key_new_items(ctx, t, take, m, errstr)) < 0 ||
+	    (rc = dump_stage_begin(run.root, &s, errstr)) < 0)
+		goto out;
+	for (i = 0; i < COLL_COUNT && rc == 0; i++)
+		rc = tree_collection(ctx, run.root, t, take, i, s, &n, errstr);
+	if (rc == 0)
+		rc = tree_units(ctx, t, take, s, &n, errstr);
+	if (rc < 0)
+		goto out;
+	rc = dump_stage_commit(s, NULL, errstr);
+	s = NULL;
+	if (rc < 0)
+		goto out;
+	/* What was written agrees now. */
+	for (i = 0; i < t->len; i++) {
+		struct three_item *it = &t->v[i];
+
+		if (!take[i] || (it->rule && it->key == NULL))
+			continue;
+		t->counts[it->cls]--;
+		it->cls = THREE_IN_SYNC;
+		t->counts[it->cls]++;
+		json_free(it->dump);
+		it->dump = it->inst ? json_copy(it->inst) : NULL;
+	}
+	if (written)
+		*written = n;
+out:
+	dump_stage_abort(s);
+	idmap_free(m);
+	return sync_run_end(&run, rc);
+}

@@ -78,4 +78,16 @@ int three_write_base(const struct sync_ctx *ctx, const struct three *t,
     enum three_base what, const char *base_root, const char *commit,
     char **errstr);
 
+/*
+ * Write the instance's version of the items and units with take[i] set
+ * (indexes into t->v) into the dump tree, in the exact bytes of a pull,
+ * leaving every other item of the same files as it is (a local edit not
+ * yet pushed survives); all or nothing. An item the instance made gets
+ * its map row (and so its SyncID) now. Holds the tree's lock unless the
+ * caller does (ctx->lock). t is updated: what was written is in-sync.
+ * *written (may be NULL) gets how many items and units changed.
+ */
+int three_write_tree(struct sync_ctx *ctx, struct three *t, const bool *take,
+    size_t *written, char **errstr);
+
 #endif

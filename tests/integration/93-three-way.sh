@@ -93,4 +93,34 @@ dsyncd -u "$URL" -t "$TOKEN" diff --dump-path "$D" --base "$T/other" --json >"$T
 check "a base of another instance is not used" test "$(json 'd.base' <"$T/other.json")" = false
 check "... and says so" grep -q "another instance" "$T/other.err"
 check "the token is in no output" bash -c "! grep -qF -- '$TOKEN' '$T'/three*.json '$T/three.txt' '$T/other.err' '$T/wb.out'"
+
+# --- pull --base: the instance's changes into the tree, byte for byte a
+# pull's, and nothing else. A fresh dump and base on a second instance.
+dx_start --as P || exit 1
+node "$top/tests/lib/seed.mjs" --url "$P_URL" --token "$TOKEN" >/dev/null 2>&1
+PD="$T/pdump" PB="$T/pbase"
+dsyncd -u "$P_URL" -t "$TOKEN" pull --dump-path "$PD" >/dev/null 2>&1
+dsyncd -u "$P_URL" -t "$TOKEN" diff --dump-path "$PD" --base "$PB" --write-base agreed >/dev/null 2>&1
+ptr="$PD/collections/translations.json"
+mine=$(json 'd[0].key + " (" + d[0].language + ")"' <"$ptr")
+edit_json "$ptr" "a[0].value = 'my edit, not pushed'"
+pflow=$(DX_URL=$P_URL dx_api GET '/flows?filter[name][_eq]=Rebuild%20site&fields=id' | json 'd.data[0].id')
+DX_URL=$P_URL dx_api PATCH "/flows/$pflow" '{"name":"Renamed in the Data Studio"}' >/dev/null
+DX_URL=$P_URL dx_api POST /flows '{"name":"New in the Data Studio","status":"active","trigger":"manual"}' >/dev/null
+DX_URL=$P_URL dx_api POST /fields/articles '{"field":"by_hand","type":"string","meta":{},"schema":{}}' >/dev/null
+dsyncd -u "$P_URL" -t "$TOKEN" pull --dump-path "$PD" --base "$PB" >"$T/pull3.log" 2>&1; rc=$?
+check "pull --base succeeds (exit $rc)" test "$rc" = 0
+check "... the rename is in flows.json" grep -q "Renamed in the Data Studio" "$PD/collections/flows.json"
+check "... the new flow too, with a SyncID" test "$(json "(d.find(f => f.name === 'New in the Data Studio') || {})._syncId || ''" <"$PD/collections/flows.json" | wc -c)" -gt 30
+check "... and the new field's snapshot file" test -f "$PD/snapshot/fields/articles/by_hand.json"
+check "... the local edit not yet pushed survives" test "$(json "d.find(t => t.key + ' (' + t.language + ')' === '$mine').value" <"$ptr")" = "my edit, not pushed"
+# A plain pull of the same instance state into another tree: the files
+# the three-way pull wrote are the same bytes, but for the local edit.
+dsyncd -u "$P_URL" -t "$TOKEN" pull --dump-path "$T/plain" >/dev/null 2>&1
+check "the files it wrote are byte for byte a plain pull's (flows, the new field)" bash -c "cmp -s '$PD/collections/flows.json' '$T/plain/collections/flows.json' && cmp -s '$PD/snapshot/fields/articles/by_hand.json' '$T/plain/snapshot/fields/articles/by_hand.json'"
+check "... and the whole snapshot is" same_tree "$PD/snapshot" "$T/plain/snapshot"
+dsyncd -u "$P_URL" -t "$TOKEN" diff --dump-path "$PD" --base "$PB" --json >"$T/after3.json"
+check "after it, only the local edit differs, as dump-changed" test "$(json 'JSON.stringify(d.differences.map(x => x.class))' <"$T/after3.json")" = '["dump-changed"]'
+dsyncd -u "$P_URL" -t "$TOKEN" pull --dump-path "$PD" --base "$PB" >"$T/pull3b.log" 2>&1
+check "a second pull --base writes nothing" grep -q "Pulled 0 change(s)" "$T/pull3b.log"
 finish
