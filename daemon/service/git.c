@@ -60,11 +60,12 @@ static void drain(int out, int err, struct buf *o, struct buf *e)
  * entries env (NULL-terminated, may be NULL). *out gets stdout; on a
  * failure *errstr has git's stderr.
  */
-static int run_git(const char *dir, char *const argv[], char *const env[],
-    struct buf *out, char **errstr)
+static int run_git_in(const char *dir, char *const argv[], char *const env[],
+    const char *in, size_t inlen, struct buf *out, char **errstr)
 {
 	posix_spawn_file_actions_t fa;
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, status, rc = -1;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pi[2] = { -1, -1 };
+	int status, rc = -1;
 	char **envp = NULL, **args;
 	struct buf err;
 	size_t ne = 0, k = 0, na = 0;
@@ -94,12 +95,17 @@ static int run_git(const char *dir, char *const argv[], char *const env[],
 		envp[k++] = env[i];
 	for (size_t i = 0; environ[i]; i++)
 		envp[k++] = environ[i];
-	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
+	    (in && pipe2(pi, O_CLOEXEC) < 0)) {
 		xasprintf(errstr, "git: pipe: %s", strerror(errno));
 		goto out;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (in)
+		posix_spawn_file_actions_adddup2(&fa, pi[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
+		    0);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
 	posix_spawn_file_actions_addchdir_np(&fa, dir);
@@ -112,6 +118,23 @@ static int run_git(const char *dir, char *const argv[], char *const env[],
 		xasprintf(errstr, "cannot run git: %s", strerror(rc));
 		rc = -1;
 		goto out;
+	}
+	if (in) {
+		/* git reads all its input before it writes (hash-object). */
+		close(pi[0]);
+		pi[0] = -1;
+		while (inlen > 0) {
+			ssize_t w = write(pi[1], in, inlen);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			in += w;
+			inlen -= (size_t)w;
+		}
+		close(pi[1]);
+		pi[1] = -1;
 	}
 	drain(po[0], pe[0], out, &err);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -131,11 +154,19 @@ out:
 			close(po[k]);
 		if (pe[k] >= 0)
 			close(pe[k]);
+		if (pi[k] >= 0)
+			close(pi[k]);
 	}
 	free(envp);
 	free(args);
 	buf_clear(&err);
 	return rc;
+}
+
+static int run_git(const char *dir, char *const argv[], char *const env[],
+    struct buf *out, char **errstr)
+{
+	return run_git_in(dir, argv, env, NULL, 0, out, errstr);
 }
 
 /* The output's first line, or NULL. */
@@ -346,4 +377,313 @@ void git_free_paths(char **paths, size_t n)
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);
+}
+
+/* --- commits of dsync's own changes --- */
+
+/* The first line of git's output for argv, in *line. */
+static int git_line(const char *dir, char *const argv[], char *const env[],
+    char **line, char **errstr)
+{
+	struct buf out;
+	int rc;
+
+	buf_init(&out);
+	rc = run_git(dir, argv, env, &out, errstr);
+	*line = rc == 0 ? first_line(&out) : NULL;
+	buf_clear(&out);
+	if (rc == 0 && *line == NULL) {
+		xasprintf(errstr, "git %s: no output", argv[1]);
+		rc = -1;
+	}
+	return rc;
+}
+
+int git_show(const char *dir, const char *rev, const char *rel, char **data,
+    size_t *len, char **errstr)
+{
+	char *prefix = git_prefix(dir, errstr), *spec;
+	char *argv[] = { "git", "cat-file", "blob", NULL, NULL };
+	char *err = NULL;
+	struct buf out;
+	int rc;
+
+	if (prefix == NULL)
+		return -1;
+	xasprintf(&spec, "%s:%s%s", rev, prefix, rel);
+	argv[3] = spec;
+	buf_init(&out);
+	rc = run_git(dir, argv, NULL, &out, &err);
+	if (rc == 0) {
+		*data = buf_steal(&out, len);
+	} else {
+		/* Absent at that revision: not an error. */
+		*data = NULL;
+		*len = 0;
+		rc = 1;
+		free(err);
+	}
+	buf_clear(&out);
+	free(spec);
+	free(prefix);
+	return rc;
+}
+
+/* The blob of path in the real index, or NULL when it has none. */
+static char *index_blob(const char *top, const char *path)
+{
+	char *argv[] = { "git", "ls-files", "-s", "--", (char *)path, NULL };
+	struct buf out;
+	char *err = NULL, *blob = NULL;
+
+	buf_init(&out);
+	if (run_git(top, argv, NULL, &out, &err) == 0 && out.len > 47)
+		blob = xstrndup(out.data + 7, 40);
+	free(err);
+	buf_clear(&out);
+	return blob;
+}
+
+static char *tree_blob(const char *top, const char *rev, const char *path)
+{
+	char *spec, *line = NULL, *err = NULL;
+	char *argv[] = { "git", "rev-parse", "--verify", "-q", NULL, NULL };
+
+	xasprintf(&spec, "%s:%s", rev, path);
+	argv[4] = spec;
+	if (git_line(top, argv, NULL, &line, &err) < 0)
+		free(err);
+	free(spec);
+	return line;
+}
+
+/* Each change into the private index (envidx), as a blob or a removal. */
+static int stage_changes(const char *top, const char *prefix, char *envidx,
+    const struct git_change *ch, size_t n, char **blobs, char **errstr)
+{
+	char *env[] = { envidx, NULL };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		char *path, *info;
+
+		xasprintf(&path, "%s%s", prefix, ch[i].rel);
+		if (ch[i].data) {
+			char *hash[] = { "git", "hash-object", "-w", "--stdin",
+			    NULL };
+			struct buf out;
+
+			buf_init(&out);
+			rc = run_git_in(top, hash, NULL, ch[i].data, ch[i].len,
+			    &out, errstr);
+			blobs[i] = rc == 0 ? first_line(&out) : NULL;
+			buf_clear(&out);
+			if (rc == 0) {
+				char *upd[] = { "git", "update-index", "--add",
+				    "--cacheinfo", NULL, NULL };
+
+				xasprintf(&info, "100644,%s,%s", blobs[i], path);
+				upd[4] = info;
+				rc = run_git(top, upd, env, &out, errstr);
+				buf_clear(&out);
+				free(info);
+			}
+		} else {
+			char *rm[] = { "git", "update-index", "--force-remove",
+			    "--", path, NULL };
+			struct buf out;
+
+			buf_init(&out);
+			rc = run_git(top, rm, env, &out, errstr);
+			buf_clear(&out);
+		}
+		free(path);
+	}
+	return rc;
+}
+
+/*
+ * Where a person's index holds the version of old HEAD for a path we
+ * committed (nothing of theirs staged there), it takes the new one, so
+ * that `git status` shows their working-tree edits only, not our commit
+ * undone. What they staged stays as it is.
+ */
+static void follow_index(const char *top, const char *prefix,
+    const char *old_head, const struct git_change *ch, size_t n,
+    char *const *blobs)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *path, *have, *was;
+		struct buf out;
+		char *err = NULL;
+
+		xasprintf(&path, "%s%s", prefix, ch[i].rel);
+		have = index_blob(top, path);
+		was = tree_blob(top, old_head, path);
+		buf_init(&out);
+		if ((have == NULL && was == NULL) || (have && was &&
+		    strcmp(have, was) == 0)) {
+			if (blobs[i]) {
+				char *info;
+				char *upd[] = { "git", "update-index", "--add",
+				    "--cacheinfo", NULL, NULL };
+
+				xasprintf(&info, "100644,%s,%s", blobs[i], path);
+				upd[4] = info;
+				run_git(top, upd, NULL, &out, &err);
+				free(info);
+			} else if (have) {
+				char *rm[] = { "git", "update-index",
+				    "--force-remove", "--", path, NULL };
+
+				run_git(top, rm, NULL, &out, &err);
+			}
+		}
+		free(err);
+		buf_clear(&out);
+		free(have);
+		free(was);
+		free(path);
+	}
+}
+
+int git_commit_changes(const char *dir, const struct git_change *ch, size_t n,
+    const char *name, const char *email, const char *message,
+    const char *branch, char **sha, char **errstr)
+{
+	char *top = NULL, *gitdir = NULL, *prefix = NULL, *head = NULL;
+	char *cur = NULL, *tree = NULL, *old_tree = NULL, *commit = NULL;
+	char *idx = NULL, *envidx = NULL, *env_an, *env_ae, *env_cn, *env_ce;
+	char **blobs = xcalloc(n + 1, sizeof(char *));
+	size_t i;
+	int rc = -1;
+
+	*sha = NULL;
+	xasprintf(&env_an, "GIT_AUTHOR_NAME=%s", name);
+	xasprintf(&env_ae, "GIT_AUTHOR_EMAIL=%s", email);
+	xasprintf(&env_cn, "GIT_COMMITTER_NAME=%s", name);
+	xasprintf(&env_ce, "GIT_COMMITTER_EMAIL=%s", email);
+	if (!git_find(dir, &top, &gitdir)) {
+		xasprintf(errstr, "%s is not in a git work tree", dir);
+		goto out;
+	}
+	if (git_busy(gitdir)) {
+		xasprintf(errstr, "a git operation is in progress in %s", top);
+		rc = 1;
+		goto out;
+	}
+	if ((prefix = git_prefix(dir, errstr)) == NULL ||
+	    (head = git_head(dir)) == NULL) {
+		if (*errstr == NULL)
+			xasprintf(errstr, "%s: no commit to build on (HEAD)", top);
+		goto out;
+	}
+	if (branch) {
+		char *sym[] = { "git", "symbolic-ref", "-q", "--short", "HEAD",
+		    NULL };
+		char *e2 = NULL;
+
+		if (git_line(top, sym, NULL, &cur, &e2) < 0 ||
+		    strcmp(cur, branch) != 0) {
+			free(e2);
+			xasprintf(errstr, "HEAD is on %s, not on %s: no commit "
+			    "until it is", cur ? cur : "no branch", branch);
+			rc = 1;
+			goto out;
+		}
+	}
+	/* A private index: the person's own is never rewritten here. */
+	xasprintf(&idx, "%s/dsync-commit.index", gitdir);
+	unlink(idx);
+	xasprintf(&envidx, "GIT_INDEX_FILE=%s", idx);
+	{
+		char *rt[] = { "git", "read-tree", head, NULL };
+		char *wt[] = { "git", "write-tree", NULL };
+		char *ht[] = { "git", "rev-parse", NULL, NULL };
+		char *env[] = { envidx, NULL };
+		char *spec;
+		struct buf out;
+
+		buf_init(&out);
+		if (run_git(top, rt, env, &out, errstr) < 0 ||
+		    stage_changes(top, prefix, envidx, ch, n, blobs,
+		    errstr) < 0 || git_line(top, wt, env, &tree, errstr) < 0) {
+			buf_clear(&out);
+			goto out;
+		}
+		buf_clear(&out);
+		xasprintf(&spec, "%s^{tree}", head);
+		ht[2] = spec;
+		rc = git_line(top, ht, NULL, &old_tree, errstr);
+		free(spec);
+		if (rc < 0)
+			goto out;
+		rc = -1;
+	}
+	if (strcmp(tree, old_tree) == 0) {
+		rc = 0;		/* nothing to commit */
+		goto out;
+	}
+	{
+		char *ct[] = { "git", "commit-tree", tree, "-p", head, "-m",
+		    (char *)message, NULL };
+		char *env[] = { env_an, env_ae, env_cn, env_ce, NULL };
+		char *ur[] = { "git", "update-ref", "-m", "dsync", "HEAD", NULL,
+		    head, NULL };
+		struct buf out;
+
+		if (git_line(top, ct, env, &commit, errstr) < 0)
+			goto out;
+		ur[5] = commit;
+		buf_init(&out);
+		rc = run_git(top, ur, NULL, &out, errstr);
+		buf_clear(&out);
+		if (rc < 0)
+			goto out;
+	}
+	follow_index(top, prefix, head, ch, n, blobs);
+	*sha = commit;
+	commit = NULL;
+	rc = 0;
+out:
+	if (idx)
+		unlink(idx);
+	for (i = 0; i < n; i++)
+		free(blobs[i]);
+	free(blobs);
+	free(idx);
+	free(envidx);
+	free(env_an);
+	free(env_ae);
+	free(env_cn);
+	free(env_ce);
+	free(top);
+	free(gitdir);
+	free(prefix);
+	free(head);
+	free(cur);
+	free(tree);
+	free(old_tree);
+	free(commit);
+	return rc;
+}
+
+int git_push_to(const char *dir, const char *remote, const char *branch,
+    char **errstr)
+{
+	char *argv[] = { "git", "push", "-q", (char *)remote, NULL, NULL };
+	char *spec;
+	struct buf out;
+	int rc;
+
+	xasprintf(&spec, "HEAD:refs/heads/%s", branch);
+	argv[4] = spec;
+	buf_init(&out);
+	rc = run_git(dir, argv, NULL, &out, errstr);
+	buf_clear(&out);
+	free(spec);
+	return rc;
 }

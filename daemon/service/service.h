@@ -144,6 +144,33 @@ int git_changed(const char *dir, const char *from, const char *to,
 int git_export(const char *dir, const char *rev, const char *dest,
     char **errstr);
 void git_free_paths(char **paths, size_t n);
+/* The file rel of dir's tree at rev: 0 with *data, 1 when rev has no such
+ * file. */
+int git_show(const char *dir, const char *rev, const char *rel, char **data,
+    size_t *len, char **errstr);
+
+/* A change of a file under the dump tree: new contents, or NULL when the
+ * file goes. */
+struct git_change {
+	const char *rel;
+	const char *data;
+	size_t len;
+};
+
+/*
+ * Commit exactly these changes on top of HEAD, and nothing else: built
+ * through a private index from HEAD's tree, so a person's uncommitted or
+ * staged edits stay as they are; with that author and committer and the
+ * message. 1 (and *errstr) when it must wait: a git operation in
+ * progress, or HEAD not on branch (when not NULL). *sha: the commit, or
+ * NULL when the changes were already in HEAD.
+ */
+int git_commit_changes(const char *dir, const struct git_change *ch, size_t n,
+    const char *name, const char *email, const char *message,
+    const char *branch, char **sha, char **errstr);
+/* git push REMOTE HEAD:refs/heads/BRANCH. */
+int git_push_to(const char *dir, const char *remote, const char *branch,
+    char **errstr);
 
 /* --- the watch of the dump tree (watch.c) --- */
 
