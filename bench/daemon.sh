@@ -73,6 +73,7 @@ dump_path = "$dump";
 state_dir = "$work/state";
 debounce = 0.5;
 poll = { interval = $poll; full_every = $1; };
+initial = "push";
 control = { socket = "$work/ctl.sock"; };
 EOF
 }

@@ -26,6 +26,10 @@ const struct proto_cmd proto_cmds[] = {
 	{ "pause", PROTO_WRITE, "[reason]", "stop every write; polls go on" },
 	{ "resume", PROTO_WRITE, "", "end a pause: writes go on" },
 	{ "reload", PROTO_WRITE, "", "read the configuration file again" },
+	{ "resolve", PROTO_WRITE, "COLLECTION SYNCID|--all --keep dump|instance",
+	    "decide a conflict: push the dump's or pull the instance's" },
+	{ "adopt", PROTO_WRITE, "--keep dump|instance",
+	    "take the current state as the base; the kept side wins" },
 };
 
 const size_t proto_ncmds = sizeof(proto_cmds) / sizeof(proto_cmds[0]);

@@ -29,6 +29,7 @@
 /* Enum settings are stored through an int. */
 _Static_assert(sizeof(enum conf_policy) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_watch) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum conf_initial) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum idmap_backend) == sizeof(int), "enum size");
 
 #define GROUP(n, t) { n, KEY_GROUP, NO_FIELD, 0, 0, t }
@@ -39,6 +40,8 @@ _Static_assert(sizeof(enum idmap_backend) == sizeof(int), "enum size");
 
 /* Indexed by the enums' values. */
 const char *const conf_policy_names[] = { "push", "report", "ignore",
+    "pull", "sync", NULL };
+static const char *const initial_names[] = { "report", "push", "pull",
     NULL };
 static const char *const watch_names[] = { "tree", "commits", NULL };
 static const char *const id_map_names[] = { "auto", "extension",
@@ -81,6 +84,15 @@ static const struct key control_keys[] = {
 	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
 };
 
+static const struct key git_keys[] = {
+	PLAIN("commit", KEY_BOOL, git.commit),
+	PLAIN("author_name", KEY_AUTHOR, git.author_name),
+	PLAIN("author_email", KEY_EMAIL, git.author_email),
+	PLAIN("branch", KEY_BRANCH, git.branch),
+	PLAIN("push", KEY_PUSH, git.push_remote),
+	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
+};
+
 /* The file's settings, in the order conf_print shows them. */
 const struct key conf_keys[] = {
 	GROUP("directus", directus_keys),
@@ -107,9 +119,11 @@ const struct key conf_keys[] = {
 	RANGE("debounce", KEY_FLOAT, debounce, 0.05, 3600, "seconds"),
 	GROUP("poll", poll_keys),
 	GROUP("policy", policy_keys),
+	ONE_OF("initial", KEY_ENUM, initial, initial_names),
 	PLAIN("allow_deletes", KEY_BOOL, allow_deletes),
 	RANGE("max_deletes", KEY_LONG, max_deletes, -1, 1000000, NULL),
 	PLAIN("allow_schema_deletes", KEY_BOOL, allow_schema_deletes),
+	GROUP("git", git_keys),
 	GROUP("control", control_keys),
 	ONE_OF("log_level", KEY_WORD, log_level, log_names),
 	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
@@ -121,6 +135,7 @@ const struct conf_group conf_groups[] = {
 	{ "directus.", directus_keys },
 	{ "poll.", poll_keys },
 	{ "policy.", policy_keys },
+	{ "git.", git_keys },
 	{ "control.", control_keys },
 };
 const size_t conf_ngroups = sizeof(conf_groups) / sizeof(conf_groups[0]);
@@ -151,6 +166,13 @@ void conf_init(struct conf *c)
 	c->allow_deletes = false;
 	c->max_deletes = 10;
 	c->allow_schema_deletes = false;
+	c->initial = CONF_INITIAL_REPORT;
+	c->git.commit = false;
+	c->git.author_name = xstrdup("dsync");
+	c->git.author_email = xstrdup("dsync@localhost");
+	c->git.branch = NULL;
+	c->git.push_remote = NULL;
+	c->git.push_branch = NULL;
 	c->control_socket = xstrdup("/run/dsyncd/control.sock");
 	c->control_mode = 0660;
 	c->control_group = NULL;
@@ -182,6 +204,11 @@ void conf_clear(struct conf *c)
 	free(c->headers);
 	sync_opts_clear(&c->sync);
 	free(c->state_dir);
+	free(c->git.author_name);
+	free(c->git.author_email);
+	free(c->git.branch);
+	free(c->git.push_remote);
+	free(c->git.push_branch);
 	free(c->control_socket);
 	free(c->control_group);
 	free(c->log_level);
@@ -196,8 +223,24 @@ const char *conf_policy_name(enum conf_policy p)
 		return "report";
 	case CONF_POLICY_IGNORE:
 		return "ignore";
+	case CONF_POLICY_PULL:
+		return "pull";
+	case CONF_POLICY_SYNC:
+		return "sync";
 	default:
 		return "push";
+	}
+}
+
+const char *conf_initial_name(enum conf_initial i)
+{
+	switch (i) {
+	case CONF_INITIAL_PUSH:
+		return "push";
+	case CONF_INITIAL_PULL:
+		return "pull";
+	default:
+		return "report";
 	}
 }
 
@@ -387,6 +430,10 @@ static int finish(struct load *l, const config_t *cfg)
 		return conf_at(l, config_lookup(cfg,
 		    "directus.max_response_mb"), "directus.max_response_mb is "
 		    "too large for this system");
+	if (c->git.push_remote != NULL && !c->git.commit)
+		return conf_at(l, config_lookup(cfg, "git.push"), "git.push "
+		    "needs git.commit = true (only the daemon's own commits "
+		    "are pushed)");
 	for (i = 0; i < COLL_COUNT; i++)
 		if (!(l->policy_set & coll_bit(&coll_rules[i])))
 			c->policy[i] = c->policy_default;

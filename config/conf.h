@@ -22,6 +22,31 @@ enum conf_policy {
 				 * drift back to it */
 	CONF_POLICY_REPORT,	/* write nothing; show the differences */
 	CONF_POLICY_IGNORE,	/* neither compare nor write */
+	CONF_POLICY_PULL,	/* Directus is the truth: its changes are
+				 * written into the tree (and committed);
+				 * the tree's are left pending */
+	CONF_POLICY_SYNC,	/* both: the tree's changes are pushed, the
+				 * instance's written into the tree */
+};
+
+/* What the first start does without a base (no record yet of a state on
+ * which both sides agreed). */
+enum conf_initial {
+	CONF_INITIAL_REPORT,	/* show the differences, write nothing */
+	CONF_INITIAL_PUSH,	/* take the instance as the base: the tree's
+				 * differences are pushed */
+	CONF_INITIAL_PULL,	/* take the tree as the base: the instance's
+				 * differences are written into it */
+};
+
+/* git = { ... }: committing what the daemon wrote into the tree. */
+struct conf_git {
+	bool commit;			/* default false */
+	char *author_name;		/* default "dsync" */
+	char *author_email;		/* default "dsync@localhost" */
+	char *branch;			/* NULL: any branch */
+	char *push_remote;		/* push = "REMOTE BRANCH"; NULL: none */
+	char *push_branch;
 };
 
 enum conf_watch {
@@ -72,6 +97,9 @@ struct conf {
 	long max_deletes;		/* default 10; -1: no limit */
 	bool allow_schema_deletes;	/* default false */
 
+	enum conf_initial initial;	/* default report */
+	struct conf_git git;
+
 	char *control_socket;		/* default /run/dsyncd/control.sock */
 	mode_t control_mode;		/* default 0660 */
 	char *control_group;		/* NULL: the daemon's own group */
@@ -98,5 +126,6 @@ int conf_load(struct conf *c, const char *path, char **errstr);
 void conf_print(const struct conf *c, FILE *f);
 
 const char *conf_policy_name(enum conf_policy p);
+const char *conf_initial_name(enum conf_initial i);
 
 #endif

@@ -36,6 +36,11 @@ enum key_type {
 	KEY_GROUPNAME,	/* resolved after the walk */
 	KEY_CRED,	/* checked as a string here, read after the walk */
 	KEY_POLICIES,	/* policy.collections */
+	KEY_AUTHOR,	/* git: not empty; no '<', '>' or control character */
+	KEY_EMAIL,	/* the same, with an '@' */
+	KEY_BRANCH,	/* the same, no space, not starting with '-' */
+	KEY_PUSH,	/* git.push: "REMOTE BRANCH", into git.push_remote and
+			 * git.push_branch */
 };
 
 struct key {

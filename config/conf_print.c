@@ -151,6 +151,15 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 	case KEY_MODE:
 		fprintf(f, "\"%04o\"", (unsigned)*(const mode_t *)p);
 		break;
+	case KEY_PUSH: {
+		char *both;
+
+		xasprintf(&both, "%s %s", c->git.push_remote,
+		    c->git.push_branch);
+		put_string(f, both);
+		free(both);
+		break;
+	}
 	case KEY_POLICIES:
 		fputs("{\n", f);
 		for (i = 0; i < COLL_COUNT; i++) {
@@ -186,9 +195,18 @@ static void print_keys(const struct conf *c, FILE *f, const struct key *keys,
 			fprintf(f, "# %s: none (the daemon's own)\n", k->name);
 			continue;
 		}
+		if (k->type == KEY_BRANCH && c->git.branch == NULL) {
+			fprintf(f, "# %s: not set (any branch)\n", k->name);
+			continue;
+		}
+		if (k->type == KEY_PUSH && c->git.push_remote == NULL) {
+			fprintf(f, "# %s: not set (no git push)\n", k->name);
+			continue;
+		}
 		if ((k->type == KEY_STR || k->type == KEY_PATH ||
 		    k->type == KEY_URL || k->type == KEY_WORD ||
-		    k->type == KEY_GROUPNAME) && *(char *const *)p == NULL) {
+		    k->type == KEY_GROUPNAME || k->type == KEY_AUTHOR ||
+		    k->type == KEY_EMAIL) && *(char *const *)p == NULL) {
 			fprintf(f, "# %s: not set\n", k->name);
 			continue;
 		}

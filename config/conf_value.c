@@ -100,6 +100,19 @@ static char *join_names(const char *const *names)
 	return out;
 }
 
+/* The first of keys named "..._name" ("email": "author_email"), or NULL. */
+static const char *suffixed(const char *name, const struct key *keys)
+{
+	size_t n = strlen(name), kn;
+
+	for (; keys->name; keys++)
+		if ((kn = strlen(keys->name)) > n + 1 &&
+		    keys->name[kn - n - 1] == '_' &&
+		    strcmp(keys->name + kn - n, name) == 0)
+			return keys->name;
+	return NULL;
+}
+
 static int unknown_setting(const struct load *l, const config_setting_t *s,
     const struct key *keys, const char *prefix, const char *path)
 {
@@ -107,6 +120,8 @@ static int unknown_setting(const struct load *l, const config_setting_t *s,
 	size_t g;
 
 	best = closest(name, &keys[0].name, sizeof(keys[0]), count_keys(keys));
+	if (best == NULL)
+		best = suffixed(name, keys);
 	for (g = 0; best == NULL && g < conf_ngroups; g++) {
 		const struct key *k;
 
@@ -200,12 +215,38 @@ static bool url_ok(const char *u)
 	return true;
 }
 
+static bool is_control(char ch)
+{
+	return (unsigned char)ch < ' ' || ch == 0x7f;
+}
+
+/* What is wrong with a git author's name or email, or a branch, or NULL:
+ * git takes "Name <email>" apart at the angle brackets, a line break
+ * would end the header, and a branch that starts with '-' reads as an
+ * option. */
+static const char *git_word_bad(enum key_type t, const char *v)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (*p == '<' || *p == '>' || is_control(*p))
+			return "must not hold '<', '>', a line break or "
+			    "another control character";
+	if (t == KEY_EMAIL && strchr(v, '@') == NULL)
+		return "must be an email address (with an '@')";
+	if (t == KEY_BRANCH && v[0] == '-')
+		return "must not start with '-'";
+	if (t == KEY_BRANCH && strchr(v, ' ') != NULL)
+		return "must be a branch name (no spaces)";
+	return NULL;
+}
+
 /* The string kinds. Values are never quoted back: a URL may hold a
  * password, and credentials are strings too. */
 static int get_string(const struct load *l, const config_setting_t *s,
     const struct key *k, const char *path, char **out)
 {
-	const char *v;
+	const char *v, *bad;
 	char *r;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
@@ -218,6 +259,9 @@ static int get_string(const struct load *l, const config_setting_t *s,
 	if (k->type == KEY_URL && !url_ok(v))
 		return conf_at(l, s, "%s must be an http:// or https:// URL "
 		    "(no spaces)", path);
+	if ((k->type == KEY_AUTHOR || k->type == KEY_EMAIL ||
+	    k->type == KEY_BRANCH) && (bad = git_word_bad(k->type, v)) != NULL)
+		return conf_at(l, s, "%s %s", path, bad);
 	r = k->type == KEY_PATH ? conf_resolve(l, v) : xstrdup(v);
 	if (k->type == KEY_PATH && k->hi > 0 && (double)strlen(r) > k->hi) {
 		free(r);
@@ -357,6 +401,41 @@ static int get_headers(const struct load *l, const config_setting_t *s,
 	return 0;
 }
 
+/* git.push: "REMOTE BRANCH", the two words git push is given. */
+static int get_push(const struct load *l, const config_setting_t *s,
+    const char *path)
+{
+	struct conf_git *g = &l->c->git;
+	const char *v, *w[3], *p;
+	size_t len[3], n = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_at(l, s, "%s must be a string: \"REMOTE BRANCH\"",
+		    path);
+	v = config_setting_get_string(s);
+	for (p = v; *p; p++)
+		if (*p != '\t' && is_control(*p))
+			return conf_at(l, s, "%s must not hold a line break or "
+			    "another control character", path);
+	for (p = v + strspn(v, " \t"); *p && n < 3; p += strspn(p, " \t")) {
+		w[n] = p;
+		len[n] = strcspn(p, " \t");
+		p += len[n++];
+	}
+	if (n == 0)
+		return conf_at(l, s, "%s must not be empty", path);
+	if (n != 2)
+		return conf_at(l, s, "%s must be two words, \"REMOTE BRANCH\" "
+		    "(such as \"origin main\"), not %s", path, n == 1 ?
+		    "one" : "three or more");
+	if (w[0][0] == '-' || w[1][0] == '-')
+		return conf_at(l, s, "%s: the %s must not start with '-'",
+		    path, w[0][0] == '-' ? "remote" : "branch");
+	set_owned(&g->push_remote, xstrndup(w[0], len[0]));
+	set_owned(&g->push_branch, xstrndup(w[1], len[1]));
+	return 0;
+}
+
 /* libconfig has no octal numbers (0660 is six hundred and sixty): a
  * string. */
 static int get_mode(const struct load *l, const config_setting_t *s,
@@ -457,6 +536,9 @@ static int apply(struct load *l, const config_setting_t *s,
 	case KEY_URL:
 	case KEY_GROUPNAME:
 	case KEY_CRED:
+	case KEY_AUTHOR:
+	case KEY_EMAIL:
+	case KEY_BRANCH:
 		return get_string(l, s, k, path, p);
 	case KEY_ENUM:
 	case KEY_WORD:
@@ -470,6 +552,8 @@ static int apply(struct load *l, const config_setting_t *s,
 		return get_mode(l, s, path, p);
 	case KEY_POLICIES:
 		return get_policies(l, s, path);
+	case KEY_PUSH:
+		return get_push(l, s, path);
 	}
 	return 0;
 }

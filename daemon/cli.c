@@ -722,13 +722,17 @@ static void print_three(const struct cli *c, const struct three *t)
 			continue;
 		n++;
 		if (it->rule)
-			printf("  %-16s %-12s %s%s%s%s\n", three_class_name(it->cls),
+			printf("  %-16s %-12s %s%s%s%s", three_class_name(it->cls),
 			    it->rule->name, it->key ? it->key : "(no SyncID)",
 			    it->label ? " \"" : "", it->label ? it->label : "",
 			    it->label ? "\"" : "");
 		else
-			printf("  %-16s %-12s %s\n", three_class_name(it->cls),
-			    "schema", it->label);
+			printf("  %-16s %-12s %s", three_class_name(it->cls),
+			    "schema", it->label ? it->label : it->key);
+		if (it->who)
+			printf(" (by %s%s%s)", it->who, it->when ? " at " : "",
+			    it->when ? it->when : "");
+		putchar('\n');
 	}
 	if (n == 0)
 		printf("No differences.\n");
@@ -754,6 +758,11 @@ static int run_diff3(struct cli *c)
 	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
 	    (rc = sync_three(&ctx, c->base, NULL, &t, &err)) < 0)
 		goto out;
+	if (three_who(&ctx, &t, &err) < 0) {
+		logf_cli(c, SYNC_WARN, "who changed what: %s", err);
+		free(err);
+		err = NULL;
+	}
 	if (c->json) {
 		struct json *j = three_json(&t, true);
 		char *text = json_write(j, true, NULL);

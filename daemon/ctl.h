@@ -26,6 +26,9 @@ struct ctl {
 	bool timeout_set;
 	long history_n;
 	char *reason;		/* pause */
+	const char *keep;	/* resolve, adopt: --keep dump|instance */
+	bool all;		/* resolve --all */
+	const char *collection, *sync_id;	/* resolve */
 	bool tty, colour;
 	size_t cols;		/* the terminal's width, 80 when not one */
 	time_t now;

@@ -276,12 +276,56 @@ int ctl_diff_exit(const struct json *r)
 	    EXIT_OK : EXIT_DIFF;
 }
 
+/* The class of each difference: which side changed since the base. */
+static void print_two_way(const struct json *tw)
+{
+	const struct json *a = ctl_jarr(tw, "differences");
+	size_t i;
+
+	if (a == NULL || a->u.arr.len == 0)
+		return;
+	printf("\nBy side (since the base, the last state both agreed on)%s:\n",
+	    ctl_jtrue(tw, "base") ? "" : "; no base yet");
+	for (i = 0; i < a->u.arr.len; i++) {
+		const struct json *e = a->u.arr.items[i];
+		const char *coll = ctl_jstr(e, "collection");
+
+		fputs("  ", stdout);
+		printf("%-16s ", ctl_jstr(e, "class") ? ctl_jstr(e, "class") :
+		    "?");
+		ctl_put_safe(stdout, coll ? coll : "schema");
+		putchar(' ');
+		ctl_put_safe(stdout, coll ? (ctl_jstr(e, "_syncId") ?
+		    ctl_jstr(e, "_syncId") : "(no SyncID)") : ctl_jstr(e,
+		    "unit"));
+		if (coll && ctl_jstr(e, "name")) {
+			fputs(" \"", stdout);
+			ctl_put_safe(stdout, ctl_jstr(e, "name"));
+			putchar('"');
+		}
+		if (ctl_jstr(e, "by")) {
+			fputs(" (by ", stdout);
+			ctl_put_safe(stdout, ctl_jstr(e, "by"));
+			if (ctl_jstr(e, "at")) {
+				fputs(" at ", stdout);
+				ctl_put_safe(stdout, ctl_jstr(e, "at"));
+			}
+			putchar(')');
+		}
+		putchar('\n');
+	}
+}
+
 int ctl_diff_print(struct ctl *c, const struct json *r)
 {
+	int rc;
+
 	if (ctl_jobj(r, "plan") == NULL && ctl_jobj(r, "summary") == NULL) {
 		fprintf(stderr, "dsyncctl: diff: the reply holds no plan\n");
 		return EXIT_ERR;
 	}
-	return print_plan(ctl_jobj(r, "plan"), c->pretty_diff, ctl_jobj(r,
+	rc = print_plan(ctl_jobj(r, "plan"), c->pretty_diff, ctl_jobj(r,
 	    "summary"));
+	print_two_way(ctl_jobj(r, "two_way"));
+	return rc;
 }

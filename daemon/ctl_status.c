@@ -5,6 +5,7 @@
  * the state.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -552,11 +553,164 @@ int ctl_status_exit(const struct json *r)
 		return EXIT_ERR;
 	if (strcmp(s, "in-sync") == 0)
 		return EXIT_OK;
-	if (strcmp(s, "pending") == 0 || strcmp(s, "drifted") == 0)
+	if (strcmp(s, "pending") == 0 || strcmp(s, "drifted") == 0 ||
+	    strcmp(s, "conflict") == 0)
 		return EXIT_DIFF;
 	if (strcmp(s, "syncing") == 0 || strcmp(s, "paused") == 0)
 		return has_pending(r) ? EXIT_DIFF : EXIT_OK;
 	return EXIT_ERR;
+}
+
+/* git: the last commit, its push, what waits. */
+static void status_git(struct ctl *c, const struct json *r)
+{
+	const struct json *g = ctl_jobj(r, "git");
+	const char *sha = ctl_jstr(g, "last_commit"), *e;
+	struct buf b;
+	time_t t;
+
+	if (g == NULL || !ctl_jtrue(g, "commit"))
+		return;
+	buf_init(&b);
+	if (sha) {
+		buf_adds(&b, "last commit ");
+		buf_add(&b, sha, strlen(sha) > 12 ? 12 : strlen(sha));
+		buf_addf(&b, " (%.0f change%s", ctl_jcount(g,
+		    "last_commit_changes"), ctl_jcount(g,
+		    "last_commit_changes") == 1 ? "" : "s");
+		if (ctl_parse_iso(ctl_jstr(g, "last_commit_at"), &t)) {
+			buf_adds(&b, ", ");
+			ctl_add_ago(&b, difftime(c->now, t));
+		}
+		buf_addc(&b, ')');
+	} else
+		buf_adds(&b, "no commit yet");
+	if ((e = ctl_jstr(g, "push_error"))) {
+		buf_adds(&b, "; ");
+		add_coloured(c, &b, C_RED, "git push failed");
+		buf_adds(&b, " (retried): ");
+		ctl_add_safe(&b, e);
+	} else if (ctl_jtrue(g, "push_pending"))
+		buf_adds(&b, "; git push to come");
+	else if (sha && ctl_jstr(g, "push")) {
+		buf_adds(&b, "; pushed to ");
+		ctl_add_safe(&b, ctl_jstr(g, "push"));
+	}
+	if ((e = ctl_jstr(g, "waiting"))) {
+		buf_adds(&b, "; waiting: ");
+		ctl_add_safe(&b, e);
+	}
+	put_kv(c, "git", &b);
+	buf_clear(&b);
+}
+
+/* A value in one line, cut to cols. */
+static void add_value(struct buf *b, const struct json *v, size_t cols)
+{
+	char *s = v ? json_write(v, false, NULL) : NULL;
+
+	ctl_add_safe_cut(b, s ? s : "(absent)", cols);
+	free(s);
+}
+
+/* One side of a conflict: the keys that differ from the other side. */
+static void conflict_side(struct ctl *c, const char *label,
+    const struct json *mine, const struct json *other, const char *by,
+    const char *at)
+{
+	struct buf b;
+	size_t i, w = c->cols > 40 ? c->cols - 24 : 16;
+	time_t t;
+
+	buf_init(&b);
+	if (mine == NULL || mine->type != JSON_OBJECT || other == NULL ||
+	    other->type != JSON_OBJECT)
+		add_value(&b, mine, w);
+	else
+		for (i = 0; i < mine->u.obj.len; i++) {
+			const struct json_member *m = &mine->u.obj.members[i];
+
+			if (json_equal(m->val, json_get(other, m->key)))
+				continue;
+			if (b.len)
+				buf_adds(&b, ", ");
+			ctl_add_safe(&b, m->key);
+			buf_adds(&b, ": ");
+			add_value(&b, m->val, w / 2);
+		}
+	if (by) {
+		buf_adds(&b, "  (");
+		ctl_add_safe(&b, by);
+		if (ctl_parse_iso(at, &t)) {
+			buf_adds(&b, ", ");
+			ctl_add_ago(&b, difftime(c->now, t));
+		}
+		buf_addc(&b, ')');
+	}
+	printf("    %-9s %s\n", label, b.data ? b.data : "");
+	buf_clear(&b);
+}
+
+/* Both sides of each conflict, and how to decide it. */
+static void status_conflicts(struct ctl *c, const struct json *r)
+{
+	const struct json *a = ctl_jarr(r, "conflicts");
+	size_t i;
+
+	if (a == NULL || a->u.arr.len == 0)
+		return;
+	printf("\nconflicts: both sides changed; dsyncctl resolve COLLECTION "
+	    "SYNCID --keep dump|instance\n");
+	for (i = 0; i < a->u.arr.len; i++) {
+		const struct json *e = a->u.arr.items[i];
+		const char *coll = ctl_jstr(e, "collection");
+		struct buf b;
+
+		buf_init(&b);
+		buf_adds(&b, "  ");
+		ctl_add_safe(&b, coll ? coll : "schema");
+		buf_addc(&b, ' ');
+		ctl_add_safe(&b, coll ? ctl_jstr(e, "_syncId") : ctl_jstr(e,
+		    "unit"));
+		if (ctl_jstr(e, "name")) {
+			buf_adds(&b, " \"");
+			ctl_add_safe(&b, ctl_jstr(e, "name"));
+			buf_addc(&b, '"');
+		}
+		puts(b.data);
+		buf_clear(&b);
+		conflict_side(c, "dump:", ctl_jget(e, "dump"), ctl_jget(e,
+		    "instance"), NULL, NULL);
+		conflict_side(c, "instance:", ctl_jget(e, "instance"),
+		    ctl_jget(e, "dump"), ctl_jstr(e, "by"), ctl_jstr(e, "at"));
+	}
+}
+
+/* "two-way: 1 dump-changed, 2 instance-changed" */
+static void status_classes(struct ctl *c, const struct json *r)
+{
+	static const char *const names[] = { "dump-changed",
+	    "instance-changed", "conflict", "differs" };
+	const struct json *k = ctl_jobj(r, "classes");
+	struct buf b;
+	size_t i;
+
+	if (k == NULL)
+		return;
+	buf_init(&b);
+	for (i = 0; i < 4; i++) {
+		double n = ctl_jcount(k, names[i]);
+
+		if (n == 0)
+			continue;
+		buf_addf(&b, "%s%.0f %s", b.len ? ", " : "", n, names[i]);
+	}
+	if (!ctl_jtrue(r, "base"))
+		buf_addf(&b, "%sno base yet (dsyncctl adopt)", b.len ? "; " :
+		    "");
+	if (b.len)
+		put_kv(c, "two-way", &b);
+	buf_clear(&b);
 }
 
 int ctl_status_print(struct ctl *c, const struct json *r)
@@ -568,7 +722,10 @@ int ctl_status_print(struct ctl *c, const struct json *r)
 	status_push(c, r);
 	status_now(c, r);
 	status_error(c, r);
+	status_git(c, r);
+	status_classes(c, r);
 	status_self(c, r);
 	status_differences(c, r);
+	status_conflicts(c, r);
 	return ctl_status_exit(r);
 }

@@ -107,6 +107,8 @@ static const struct ctl_cmd {
 	{ "pause", false, print_pause, exit_zero },
 	{ "resume", false, print_pause, exit_zero },
 	{ "reload", false, print_reload, exit_zero },
+	{ "resolve", true, ctl_history_job, ctl_history_job_exit },
+	{ "adopt", true, ctl_history_job, ctl_history_job_exit },
 };
 
 static const struct ctl_cmd *ctl_find(const char *name)
@@ -259,6 +261,14 @@ static struct json *request_args(const struct ctl *c)
 		json_set(a, "n", json_new_number((double)c->history_n));
 	if (strcmp(c->cmd, "pause") == 0 && c->reason)
 		json_set(a, "reason", json_new_string(c->reason));
+	if (c->keep)
+		json_set(a, "keep", json_new_string(c->keep));
+	if (c->all)
+		json_set(a, "all", json_new_bool(true));
+	if (c->collection)
+		json_set(a, "collection", json_new_string(c->collection));
+	if (c->sync_id)
+		json_set(a, "_syncId", json_new_string(c->sync_id));
 	return a;
 }
 
@@ -353,13 +363,17 @@ static void usage(FILE *f)
 		    "only):\n", f);
 		for (i = 0; i < proto_ncmds; i++) {
 			const struct proto_cmd *p = &proto_cmds[i];
-			char name[64];
+			char name[96];
 
 			if (p->access != (pass ? PROTO_WRITE : PROTO_READ))
 				continue;
 			snprintf(name, sizeof(name), "%s%s%s", p->name,
 			    *p->args ? " " : "", p->args);
-			fprintf(f, "  %-16s%s\n", name, p->help);
+			if (strlen(name) < 16)
+				fprintf(f, "  %-16s%s\n", name, p->help);
+			else
+				fprintf(f, "  %s\n  %-16s%s\n", name, "",
+				    p->help);
 		}
 	}
 	fprintf(f, "\nOptions:\n"
@@ -374,10 +388,13 @@ static void usage(FILE *f)
 	    "and sync)\n"
 	    "  -n N                   history: the last N jobs (default %d)\n"
 	    "  -p, --pretty-diff      diff: the values that differ too\n"
+	    "      --keep SIDE        resolve, adopt: the side that wins, dump "
+	    "or instance\n"
+	    "      --all              resolve: every conflict\n"
 	    "  -h, --help             this help\n"
 	    "  -V, --version          dsyncctl's version\n"
 	    "\n"
-	    "Exit status: 0 ok. status: 0 in sync, 2 differences wait, 1 "
+	    "Exit status: 0 ok. status: 0 in sync, 2 differences wait or conflict, 1 "
 	    "degraded, error\n"
 	    "or no daemon. diff: 0 none, 2 some, 1 error. push, pull, sync: "
 	    "0 when the\n"
@@ -435,6 +452,8 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "pretty-diff", no_argument, NULL, 'p' },
+	{ "keep", required_argument, NULL, 'k' },
+	{ "all", no_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -472,6 +491,22 @@ static int parse_opts(struct ctl *c, int argc, char **argv, int *next,
 			if (parse_count(c, optarg) < 0)
 				return -1;
 			break;
+		case 'k':
+			if (c->cmd == NULL || (strcmp(c->cmd, "resolve") != 0 &&
+			    strcmp(c->cmd, "adopt") != 0))
+				return bad_usage("--keep is an option of resolve "
+				    "and adopt");
+			if (strcmp(optarg, "dump") != 0 &&
+			    strcmp(optarg, "instance") != 0)
+				return bad_usage("--keep: '%s': dump or instance",
+				    optarg);
+			c->keep = optarg;
+			break;
+		case 'a':
+			if (c->cmd == NULL || strcmp(c->cmd, "resolve") != 0)
+				return bad_usage("--all is an option of resolve");
+			c->all = true;
+			break;
 		case 'p':
 			if (c->cmd == NULL || strcmp(c->cmd, "diff") != 0)
 				return bad_usage("-p is an option of diff");
@@ -485,7 +520,7 @@ static int parse_opts(struct ctl *c, int argc, char **argv, int *next,
 			    PROTO_VERSION);
 			return 1;
 		default:
-			if (optopt && strchr("sint", optopt))
+			if (optopt && strchr("sintk", optopt))
 				return bad_usage("%s needs a value",
 				    argv[optind - 1]);
 			return bad_usage("unknown option '%s'",
@@ -493,6 +528,55 @@ static int parse_opts(struct ctl *c, int argc, char **argv, int *next,
 		}
 	}
 	*next = optind;
+	return 0;
+}
+
+/* resolve COLLECTION SYNCID|--all --keep SIDE, adopt --keep SIDE: the
+ * options may come after the names. */
+static int decision_args(struct ctl *c, int argc, char **argv, int at)
+{
+	const char *pos[2];
+	size_t npos = 0;
+	int i;
+
+	for (i = at; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+
+		if (strcmp(a, "--all") == 0 && strcmp(c->cmd, "resolve") == 0) {
+			c->all = true;
+			continue;
+		}
+		if (strcmp(a, "--json") == 0) {
+			c->json = true;
+			continue;
+		}
+		if (strcmp(a, "--keep") == 0) {
+			if (++i == argc)
+				return bad_usage("--keep needs a value");
+			v = argv[i];
+		} else if (strncmp(a, "--keep=", 7) == 0)
+			v = a + 7;
+		if (v) {
+			if (strcmp(v, "dump") != 0 && strcmp(v, "instance") != 0)
+				return bad_usage("--keep: '%s': dump or "
+				    "instance", v);
+			c->keep = v;
+			continue;
+		}
+		if (a[0] == '-' && a[1])
+			return bad_usage("%s: unknown option '%s'", c->cmd, a);
+		if (npos == 2 || strcmp(c->cmd, "adopt") == 0)
+			return bad_usage("%s takes no argument '%s'", c->cmd, a);
+		pos[npos++] = a;
+	}
+	if (strcmp(c->cmd, "resolve") == 0) {
+		if (c->all ? npos != 0 : npos != 2)
+			return bad_usage("resolve: COLLECTION SYNCID, or --all");
+		if (npos == 2) {
+			c->collection = pos[0];
+			c->sync_id = pos[1];
+		}
+	}
 	return 0;
 }
 
@@ -524,9 +608,16 @@ static int parse_argv(struct ctl *c, int argc, char **argv, char **sockbuf)
 			buf_adds(&r, argv[i]);
 		}
 		c->reason = buf_steal(&r, NULL);
+	} else if (strcmp(c->cmd, "resolve") == 0 ||
+	    strcmp(c->cmd, "adopt") == 0) {
+		if (decision_args(c, argc, argv, rest) < 0)
+			return -1;
 	} else if (rest < argc)
 		return bad_usage("%s takes no argument '%s'", c->cmd,
 		    argv[rest]);
+	if ((strcmp(c->cmd, "resolve") == 0 || strcmp(c->cmd, "adopt") == 0) &&
+	    c->keep == NULL)
+		return bad_usage("%s needs --keep dump|instance", c->cmd);
 	if (sock && inst)
 		return bad_usage("-s and -i: one or the other");
 	if (inst) {

@@ -186,6 +186,114 @@ static int cmd_sync(struct daemon *d, struct control_client *cl,
 	return run_job_cmd(d, cl, JOB_SYNC, msg);
 }
 
+/* --keep: KEEP_DUMP, KEEP_INSTANCE, or 0 with *msg. */
+static int keep_arg(const struct json *args, char **msg)
+{
+	const char *k = json_str(json_get(args, "keep"));
+
+	if (k && strcmp(k, "dump") == 0)
+		return KEEP_DUMP;
+	if (k && strcmp(k, "instance") == 0)
+		return KEEP_INSTANCE;
+	*msg = xstrdup("keep must be \"dump\" or \"instance\"");
+	return 0;
+}
+
+static int writes_refused(struct daemon *d, char **msg)
+{
+	if (d->stopping) {
+		*msg = xstrdup("the daemon is stopping");
+		return 1;
+	}
+	if (d->paused) {
+		xasprintf(msg, "paused%s%s: nothing is written until "
+		    "'dsyncctl resume'", d->pause_reason && *d->pause_reason ?
+		    " — " : "", d->pause_reason ? d->pause_reason : "");
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether the last comparison knows a difference of this item. */
+static bool known(const struct daemon *d, const char *coll, const char *key)
+{
+	size_t i;
+
+	for (i = 0; d->three && i < d->three->u.arr.len; i++) {
+		const struct json *e = d->three->u.arr.items[i];
+		const char *c = json_str(json_get(e, "collection"));
+		const char *k = c ? json_str(json_get(e, "_syncId")) :
+		    json_str(json_get(e, "unit"));
+
+		if (k && strcmp(k, key) == 0 && ((c == NULL &&
+		    strcmp(coll, "schema") == 0) || (c && strcmp(c, coll) == 0)))
+			return true;
+	}
+	return false;
+}
+
+/* resolve {"collection", "_syncId", "keep"} or {"all": true, "keep"};
+ * the collection "schema" with a unit path for a schema unit. */
+static int cmd_resolve(struct daemon *d, struct control_client *cl,
+    const struct json *args, struct json **result, char **msg)
+{
+	const char *coll = json_str(json_get(args, "collection"));
+	const char *sid = json_str(json_get(args, "_syncId"));
+	const struct json *all = json_get(args, "all");
+	struct strmap *keep = NULL;
+	int k;
+
+	if ((k = keep_arg(args, msg)) == 0 || writes_refused(d, msg))
+		return FAILED;
+	if (all && all->type == JSON_TRUE) {
+		if (sides_count(d, "conflict") == 0) {
+			*msg = xstrdup("no conflict is known (dsyncctl diff "
+			    "compares again)");
+			return FAILED;
+		}
+	} else {
+		if (coll == NULL || sid == NULL || *sid == '\0') {
+			*msg = xstrdup("resolve needs a collection and a "
+			    "SyncID (or all)");
+			return FAILED;
+		}
+		if (strcmp(coll, "schema") != 0 && coll_find(coll) == NULL) {
+			xasprintf(msg, "unknown collection '%s'", coll);
+			return FAILED;
+		}
+		if (!known(d, coll, sid)) {
+			xasprintf(msg, "%s %s: no difference is known for it "
+			    "(dsyncctl diff compares again)", coll, sid);
+			return FAILED;
+		}
+		keep = strmap_new();
+		if (strcmp(coll, "schema") == 0)
+			strmap_put(keep, sid, (void *)(long)k);
+		else {
+			char *key = plan_skip_key(coll, sid);
+
+			strmap_put(keep, key, (void *)(long)k);
+			free(key);
+		}
+	}
+	cl->refs++;
+	daemon_resolve(d, keep, keep ? 0 : k, false, cl);
+	return DEFERRED;
+}
+
+/* adopt {"keep"}: the base from the current state, the kept side wins. */
+static int cmd_adopt(struct daemon *d, struct control_client *cl,
+    const struct json *args, struct json **result, char **msg)
+{
+	int k;
+
+	if ((k = keep_arg(args, msg)) == 0 || writes_refused(d, msg))
+		return FAILED;
+	cl->refs++;
+	daemon_resolve(d, NULL, k, true, cl);
+	return DEFERRED;
+}
+
 static struct json *pause_json(const struct daemon *d)
 {
 	struct json *o = json_new_object(), *p;
@@ -244,7 +352,8 @@ static const struct {
 	{ "history", cmd_history }, { "version", cmd_version },
 	{ "push", cmd_push }, { "pull", cmd_pull }, { "sync", cmd_sync },
 	{ "pause", cmd_pause }, { "resume", cmd_resume },
-	{ "reload", cmd_reload },
+	{ "reload", cmd_reload }, { "resolve", cmd_resolve },
+	{ "adopt", cmd_adopt },
 };
 
 static handler_fn find_handler(const char *name)

@@ -143,6 +143,10 @@ static void start(struct daemon *d, const struct request *rq)
 
 	j->collections = rq->collections;
 	j->schema = rq->schema;
+	j->keep = rq->keep;
+	j->keep_all = rq->keep_all;
+	j->adopt = rq->adopt;
+	j->git_push_retry = d->git_push_pending && !d->paused;
 	j->write = !d->paused;
 	j->want_plan = rq->kind == JOB_DIFF && rq->client != NULL;
 	/* With watch = commits, what is in git at HEAD is the dump. */
@@ -202,7 +206,8 @@ void daemon_trigger(struct daemon *d, enum job_kind kind,
     enum job_trigger trigger, unsigned collections, bool schema,
     struct control_client *cl)
 {
-	struct request rq = { kind, trigger, collections, schema, cl };
+	struct request rq = { kind, trigger, collections, schema, cl, NULL, 0,
+	    false };
 
 	if (d->stopping) {
 		if (cl)
@@ -215,6 +220,17 @@ void daemon_trigger(struct daemon *d, enum job_kind kind,
 		    sizeof(*d->queue));
 		d->queue[d->nqueue++] = rq;
 	}
+	run_next(d);
+}
+
+void daemon_resolve(struct daemon *d, struct strmap *keep, int keep_all,
+    bool adopt, struct control_client *cl)
+{
+	struct request rq = { JOB_SYNC, TRIG_CONTROL, all_collections(), true,
+	    cl, keep, keep_all, adopt };
+
+	d->queue = xreallocarray(d->queue, d->nqueue + 1, sizeof(*d->queue));
+	d->queue[d->nqueue++] = rq;
 	run_next(d);
 }
 
@@ -343,6 +359,8 @@ static void record(struct daemon *d, struct job *j)
 		snprintf(d->version, sizeof(d->version), "%s", j->version);
 	if (j->probe.valid)
 		d->probe = j->probe;
+	if (j->kind == JOB_PROBE || j->trigger == TRIG_FULL)
+		d->polls++;
 	if (j->kind == JOB_PROBE) {
 		set_last(&d->last_poll, j);
 		d->last_poll_moved = j->moved;
@@ -392,6 +410,8 @@ static void answer(struct daemon *d, struct job *j)
 		    plan_summary_json(&j->summary) : json_new_null());
 		json_set(r, "plan", j->plan ? j->plan : json_new_null());
 		j->plan = NULL;
+		json_set(r, "two_way", j->three ? json_copy(j->three) :
+		    json_new_null());
 		control_reply(d->waiting, r, NULL, NULL);
 	} else if (j->kind == JOB_DIFF)
 		control_reply(d->waiting, NULL, "failed", j->error);
@@ -403,6 +423,7 @@ static void answer(struct daemon *d, struct job *j)
 }
 
 static void apply_conf(struct daemon *d, struct conf_ref *r);
+static void tree_changed(void *arg, char **paths, size_t n);
 
 static void job_done(void *arg, struct job *j)
 {
@@ -415,6 +436,8 @@ static void job_done(void *arg, struct job *j)
 	take_diffs(d, j);
 	if (j->kind == JOB_GIT)
 		take_git(d, j);
+	if (j->kind == JOB_SYNC || j->kind == JOB_PUSH || j->kind == JOB_DIFF)
+		sides_take(d, j);
 	take_result(d, j);
 	answer(d, j);
 	if (j->moved && j->rc == 0) {
@@ -423,6 +446,17 @@ static void job_done(void *arg, struct job *j)
 		    all_collections(), j->moved_schema, NULL);
 	}
 	job_free(j);
+	if (d->ndeferred || d->deferred_all) {
+		char **paths = d->deferred;
+		size_t n = d->ndeferred;
+		bool all = d->deferred_all;
+
+		d->deferred = NULL;
+		d->ndeferred = 0;
+		d->deferred_all = false;
+		tree_changed(d, all ? NULL : paths, all ? 0 : n);
+		git_free_paths(paths, n);
+	}
 	if (d->pending_conf) {
 		struct conf_ref *r = d->pending_conf;
 
@@ -448,7 +482,11 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (d->job == NULL) {
-		if (cur(d)->poll_full_every &&
+		if (d->redo || sides_push_due(d)) {
+			d->redo = false;
+			daemon_trigger(d, JOB_SYNC, TRIG_POLL, all_collections(),
+			    true, NULL);
+		} else if (cur(d)->poll_full_every &&
 		    ++d->polls_since_full >= cur(d)->poll_full_every) {
 			d->polls_since_full = 0;
 			daemon_trigger(d, JOB_SYNC, TRIG_FULL, all_collections(),
@@ -464,7 +502,29 @@ static void tree_changed(void *arg, char **paths, size_t n)
 	struct daemon *d = arg;
 	unsigned colls = 0;
 	bool schema = false;
-	size_t i;
+	size_t i, theirs = 0;
+	char **mine;
+
+	/* A job of ours may be writing into the tree: what it wrote is
+	 * known when it ends. */
+	if (d->job && (d->job->kind == JOB_SYNC || d->job->kind == JOB_PUSH)) {
+		sides_defer(d, paths, n);
+		return;
+	}
+	mine = xcalloc(n + 1, sizeof(*mine));
+	for (i = 0; paths && i < n; i++)
+		if (!sides_ours(d, paths[i]))
+			mine[theirs++] = paths[i];
+		else
+			log_debug("%s: our own write", paths[i]);
+	if (paths && theirs == 0) {
+		free(mine);
+		return;
+	}
+	if (paths) {
+		paths = mine;
+		n = theirs;
+	}
 
 	if (paths == NULL) {	/* too many events: everything */
 		colls = all_collections();
@@ -474,6 +534,7 @@ static void tree_changed(void *arg, char **paths, size_t n)
 		job_mark_path(cur(d), paths[i], &colls, &schema);
 	if (d->git_dir)
 		daemon_trigger(d, JOB_GIT, TRIG_WATCH, 0, false, NULL);
+	free(mine);
 	if (cur(d)->watch == CONF_WATCH_COMMITS || (colls == 0 && !schema))
 		return;
 	log_info("the dump changed (%zu file(s)): comparing", n);
@@ -679,6 +740,7 @@ static void teardown(struct daemon *d)
 	event_base_free(d->base);
 	if (d->have_diffs)
 		plan_summary_clear(&d->diffs);
+	sides_clear(d);
 	free(d->last_poll.error);
 	free(d->last_full.error);
 	free(d->last_push.error);

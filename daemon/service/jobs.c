@@ -108,6 +108,13 @@ void job_free(struct job *j)
 	if (j->have_summary)
 		plan_summary_clear(&j->summary);
 	json_free(j->plan);
+	strmap_free(j->keep);
+	json_free(j->three);
+	free(j->commit);
+	free(j->git_wait);
+	free(j->git_push_error);
+	git_free_paths(j->wrote, j->nwrote);
+	free(j->wrote_hash);
 	free(j);
 }
 
@@ -196,34 +203,6 @@ static void compare_req(const struct job *j, const char *root,
 	    c->policy_schema != CONF_POLICY_IGNORE;
 }
 
-/* What a push applies: the compared collections with policy push that
- * differ (all of them without a summary), and the schema likewise. */
-static void push_req(const struct job *j, const struct plan_req *cmp,
-    const struct plan_summary *s, struct plan_req *req)
-{
-	const struct conf *c = jconf(j);
-	size_t i;
-
-	*req = *cmp;
-	req->collections = 0;
-	for (i = 0; i < COLL_COUNT; i++) {
-		const struct plan_summary_coll *sc = s ? &s->c[i] : NULL;
-
-		if (!(cmp->collections & coll_bit(&coll_rules[i])) ||
-		    c->policy[i] != CONF_POLICY_PUSH)
-			continue;
-		if (sc && sc->create + sc->update + sc->del == 0)
-			continue;
-		/* Only deletes, which are held: nothing to do. */
-		if (sc && !c->allow_deletes && sc->create + sc->update == 0)
-			continue;
-		req->collections |= coll_bit(&coll_rules[i]);
-	}
-	req->schema = cmp->schema && c->policy_schema == CONF_POLICY_PUSH &&
-	    (s == NULL || (s->schema_changes > 0 && (c->allow_schema_deletes ||
-	    s->schema_deletes < s->schema_changes)));
-}
-
 static void take_stats(struct job *j, const struct sync_stats *st)
 {
 	j->requests += st->requests;
@@ -257,22 +236,23 @@ static int do_diff(struct worker *w, struct job *j, const struct plan_req *req)
 	return rc;
 }
 
-static int do_push(struct worker *w, struct job *j, const struct plan_req *req)
+/* The plan, for dsyncctl diff: what a push would do. */
+static int plan_of(struct worker *w, struct job *j, const struct plan_req *req)
 {
 	struct sync_ctx ctx;
 	struct sync_opts o;
 	struct sync_stats st;
+	struct plan p;
 	int rc;
 
 	ctx_init(w, j, &ctx, &o);
-	rc = sync_push_req(&ctx, req, &st, &j->error);
-	take_stats(j, &st);
-	j->pushed = true;
-	j->created += st.created;
-	j->updated += st.updated;
-	j->deleted += st.deleted;
-	j->held_deletes = st.held_deletes;
-	j->held_schema = st.held_schema;
+	rc = sync_diff(&ctx, req, &p, &st, &j->error);
+	j->requests += st.requests;
+	if (rc == 0) {
+		json_free(j->plan);
+		j->plan = plan_json(&p);
+	}
+	plan_free(&p);
 	return rc;
 }
 
@@ -477,8 +457,11 @@ static int dump_root(struct job *j, char **root)
 
 static int run_sync(struct worker *w, struct job *j)
 {
-	struct plan_req cmp, push;
+	struct sync_ctx ctx;
+	struct sync_opts o;
+	struct plan_req cmp;
 	char *root = NULL;
+	bool write = j->write;
 	int rc;
 
 	if ((rc = dump_root(j, &root)) < 0)
@@ -486,19 +469,14 @@ static int run_sync(struct worker *w, struct job *j)
 	compare_req(j, root, &cmp);
 	j->compared = cmp.collections;
 	j->compared_schema = cmp.schema;
-	if (j->kind != JOB_PUSH && (rc = do_diff(w, j, &cmp)) < 0)
-		goto out;
-	if (j->write && j->kind != JOB_DIFF) {
-		push_req(j, &cmp, j->kind == JOB_PUSH ? NULL : &j->summary,
-		    &push);
-		if (push.collections || push.schema) {
-			if ((rc = do_push(w, j, &push)) < 0)
-				goto out;
-			rc = do_diff(w, j, &cmp);
-		} else if (j->kind == JOB_PUSH)
-			rc = do_diff(w, j, &cmp);
-	}
-out:
+	ctx_init(w, j, &ctx, &o);
+	if (j->kind == JOB_DIFF)
+		j->write = false;
+	rc = reconcile(&ctx, j, &cmp);
+	j->write = write;
+	if (rc == 0 && j->kind == JOB_DIFF && j->want_plan)
+		rc = plan_of(w, j, &cmp);
+	reconcile_git_push(j);
 	free(root);
 	return rc;
 }

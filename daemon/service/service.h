@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "json.h"
 #include "plan.h"
+#include "strmap.h"
 #include "sync.h"
 
 struct daemon;
@@ -72,6 +73,12 @@ struct job {
 	bool from_head;		/* compare HEAD's tree, not the files */
 	struct probe base;	/* JOB_PROBE: what the last probe saw */
 	char *old_head;		/* JOB_SYNC from HEAD: the previous one */
+	struct strmap *keep;	/* resolve: plan_skip_key() or a unit path
+				 * -> KEEP_DUMP or KEEP_INSTANCE */
+	int keep_all;		/* resolve --all: every conflict so */
+	bool adopt;		/* adopt: the base from the current state,
+				 * every difference decided by keep_all */
+	bool git_push_retry;	/* push the commits a git push left */
 	/* out: set by the worker */
 	int rc;
 	char *error;
@@ -96,7 +103,29 @@ struct job {
 	unsigned changed_collections;	/* JOB_GIT: HEAD moved, these changed */
 	bool changed_schema;
 	bool head_moved;
+	/* out, two-way (reconcile.c) */
+	bool have_three;
+	bool have_base;
+	size_t three_counts[5];	/* per enum three_class, after the job */
+	struct json *three;	/* the differences after the job: three_json
+				 * with values, who and when */
+	unsigned long pulled;	/* items and units written into the tree */
+	unsigned long held_tree;	/* deletes into the tree held back */
+	char *commit;		/* the commit made, full hex */
+	char *git_wait;		/* why the tree's changes wait for git */
+	char *git_push_error;	/* a git push failed (the commit stays) */
+	bool git_pushed;	/* a git push succeeded */
+	char **wrote;		/* files written into the tree, and the hash */
+	unsigned long long *wrote_hash;	/* of what they hold now */
+	size_t nwrote;
 };
+
+#define KEEP_DUMP 1
+#define KEEP_INSTANCE 2
+
+/* The hash of a file's bytes, to know our own writes when the watch
+ * reports them. */
+unsigned long long job_hash(const char *p, size_t n);
 
 struct job *job_new(enum job_kind kind, enum job_trigger trigger,
     struct conf_ref *conf);
@@ -123,6 +152,16 @@ void worker_cancel(struct worker *w);
 unsigned long worker_requests(const struct worker *w);
 /* Stop the thread (after the running job ends) and free. */
 void worker_stop(struct worker *w);
+
+/* --- the two-way job (reconcile.c), on the worker --- */
+
+/* Compare the dump, the instance and the base (state_dir/base), then
+ * carry each change to the other side as the policies say: the tree's
+ * pushed, the instance's written into the tree and committed; conflicts
+ * never decided but by j->keep. Writes the new base. */
+int reconcile(struct sync_ctx *ctx, struct job *j, const struct plan_req *cmp);
+/* git push after a commit (git.push), or again after a failed one. */
+void reconcile_git_push(struct job *j);
 
 /* --- the repository of the dump tree (git.c): git run as a program --- */
 
@@ -234,6 +273,9 @@ struct request {
 	unsigned collections;
 	bool schema;
 	struct control_client *client;	/* waits for the result, or NULL */
+	struct strmap *keep;		/* resolve, adopt (see struct job) */
+	int keep_all;
+	bool adopt;
 };
 
 struct last {
@@ -281,6 +323,7 @@ struct daemon {
 	unsigned error_collections;	/* what the failed job compared */
 	bool error_schema;
 	bool last_poll_moved;
+	unsigned long polls;		/* polls done since the start */
 	unsigned long job_id;
 
 	struct last last_poll, last_full, last_push, last_error;
@@ -293,7 +336,42 @@ struct daemon {
 	time_t pause_since;
 	bool stopping;
 	struct conf_ref *pending_conf;	/* loaded, for when the job ends */
+
+	/* both ways (sides.c) */
+	struct json *three;		/* the differences known, by class:
+					 * three_json entries with values */
+	bool have_three, have_base;
+	bool redo;			/* the next poll compares: a change
+					 * waits (for git) */
+	char *git_wait;			/* why */
+	char *last_commit;		/* the last commit made, full hex */
+	time_t last_commit_at;
+	unsigned long last_pulled;	/* written into the tree by it */
+	bool git_push_pending;		/* a commit still to push */
+	char *git_push_error;
+	unsigned git_push_attempt;
+	double git_push_next;		/* monotonic */
+	char **ours;			/* files we wrote into the tree, */
+	unsigned long long *ours_hash;	/* and what they held */
+	size_t nours;
+	char **deferred;		/* tree changes seen while a job of
+					 * ours wrote into it */
+	size_t ndeferred;
+	bool deferred_all;
 };
+
+/* sides.c */
+void sides_take(struct daemon *d, struct job *j);
+/* Whether rel holds what a job of ours wrote into it (then forgotten). */
+bool sides_ours(struct daemon *d, const char *rel);
+void sides_defer(struct daemon *d, char **paths, size_t n);
+bool sides_push_due(const struct daemon *d);
+size_t sides_count(const struct daemon *d, const char *cls);
+void sides_put(const struct daemon *d, struct json *o);
+void sides_clear(struct daemon *d);
+/* Queue a resolve (keep NULL and keep_all: --all) or an adopt. */
+void daemon_resolve(struct daemon *d, struct strmap *keep, int keep_all,
+    bool adopt, struct control_client *cl);
 
 /* Queue a job for a trigger (coalesced with those waiting); cl waits for
  * its result when not NULL. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "service.h"
+#include "three.h"
 #include "xmalloc.h"
 
 double mono_now(void)
@@ -70,6 +71,44 @@ struct counts {
 	size_t apply, held, report;
 };
 
+/* One difference of the two-way comparison: to apply, held or
+ * reported, as the policy of its collection (or the schema) says. */
+static void count_three(const struct daemon *d, const struct json *e,
+    struct counts *k)
+{
+	const struct conf *c = &d->conf->conf;
+	const char *coll = json_str(json_get(e, "collection"));
+	const char *cls = json_str(json_get(e, "class"));
+	const struct coll_rule *r = coll ? coll_find(coll) : NULL;
+	enum conf_policy p = r ? c->policy[r - coll_rules] : c->policy_schema;
+	bool to_tree, del;
+
+	if (cls == NULL || strcmp(cls, "conflict") == 0)
+		return;
+	if (strcmp(cls, "differs") == 0 || p == CONF_POLICY_REPORT) {
+		k->report++;
+		return;
+	}
+	if (strcmp(cls, "dump-changed") == 0) {
+		if (p == CONF_POLICY_PULL) {
+			k->held++;	/* pending: never pushed */
+			return;
+		}
+		to_tree = false;
+	} else
+		to_tree = p != CONF_POLICY_PUSH;
+	if (!to_tree && coll && json_is_null(json_get(e, "_syncId"))) {
+		k->report++;	/* not tracked: nothing to correct */
+		return;
+	}
+	del = json_is_null(json_get(e, to_tree ? "instance" : "dump"));
+	if (d->paused || (del && !c->allow_deletes) || (!to_tree && del &&
+	    coll == NULL && !c->allow_schema_deletes))
+		k->held++;
+	else
+		k->apply++;
+}
+
 static void count_pending(const struct daemon *d, size_t *push,
     size_t *report, struct counts *k)
 {
@@ -78,6 +117,13 @@ static void count_pending(const struct daemon *d, size_t *push,
 
 	memset(k, 0, sizeof(*k));
 	*push = *report = 0;
+	if (d->have_three) {
+		for (i = 0; d->three && i < d->three->u.arr.len; i++)
+			count_three(d, d->three->u.arr.items[i], k);
+		*push = k->apply + k->held;
+		*report = k->report;
+		return;
+	}
 	if (!d->have_diffs)
 		return;
 	for (i = 0; i < COLL_COUNT; i++) {
@@ -116,14 +162,14 @@ static void counts_text(const struct counts *k, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%zu held "
 		    "(see below)", off ? ", " : "", k->held);
 	if (k->report && off < len)
-		snprintf(buf + off, len - off, "%s%zu reported (policy report)",
-		    off ? ", " : "", k->report);
+		snprintf(buf + off, len - off, "%s%zu reported (not applied by "
+		    "the policy)", off ? ", " : "", k->report);
 }
 
 const char *daemon_state(const struct daemon *d, const char **reason)
 {
 	static __thread char why[512];
-	size_t push, report;
+	size_t push, report, n;
 	struct counts k;
 
 	count_pending(d, &push, &report, &k);
@@ -153,6 +199,26 @@ const char *daemon_state(const struct daemon *d, const char **reason)
 		    d->last_error.error : "failed");
 		*reason = why;
 		return "error";
+	}
+	if ((n = sides_count(d, "conflict")) > 0) {
+		snprintf(why, sizeof(why), "%zu conflict(s): both sides changed "
+		    "(dsyncctl resolve COLLECTION SYNCID --keep dump|instance)",
+		    n);
+		*reason = why;
+		return "conflict";
+	}
+	if (d->have_three && !d->have_base && report) {
+		snprintf(why, sizeof(why), "%zu difference(s) and no base yet "
+		    "(initial = %s): dsyncctl adopt --keep dump|instance",
+		    report + push, conf_initial_name(d->conf->conf.initial));
+		*reason = why;
+		return "drifted";
+	}
+	if (d->git_wait) {
+		snprintf(why, sizeof(why), "the instance's changes wait for git: "
+		    "%s", d->git_wait);
+		*reason = why;
+		return "pending";
 	}
 	if (d->nuncommitted) {
 		snprintf(why, sizeof(why), "%zu uncommitted edit(s) in the dump "
@@ -317,6 +383,7 @@ static void put_times(const struct daemon *d, struct json *o, time_t now)
 	struct json *v;
 	double left = d->next_at - mono_now();
 
+	json_set(o, "polls", num((double)d->polls));
 	json_set(o, "last_poll", last_json(&d->last_poll, now));
 	if (d->last_poll.set)
 		json_set(json_get(o, "last_poll"), "moved", json_new_bool(
@@ -375,6 +442,7 @@ struct json *daemon_status_json(const struct daemon *d)
 	json_set(o, "policy", policy_json(c));
 	json_set(o, "pending", pending_json(d));
 	json_set(o, "differences", differences_json(d));
+	sides_put(d, o);
 	json_set(o, "job", job_json(d));
 	json_set(o, "queued", d->nqueue ? json_new_string(job_kind_name(
 	    d->queue[0].kind)) : json_new_null());
@@ -409,6 +477,21 @@ struct json *job_history_json(const struct daemon *d, const struct job *j)
 	json_set(o, "created", num((double)j->created));
 	json_set(o, "updated", num((double)j->updated));
 	json_set(o, "deleted", num((double)j->deleted));
+	if (j->have_three) {
+		struct json *p = json_new_object();
+
+		json_set(p, "created", num((double)j->created));
+		json_set(p, "updated", num((double)j->updated));
+		json_set(p, "deleted", num((double)j->deleted));
+		json_set(o, "to_instance", p);
+		json_set(o, "to_tree", num((double)j->pulled));
+		json_set(o, "held_tree", num((double)j->held_tree));
+		json_set(o, "conflicts", num((double)j->three_counts[
+		    THREE_CONFLICT]));
+		json_set(o, "commit", str_or_null(j->commit));
+		json_set(o, "git_wait", str_or_null(j->git_wait));
+		json_set(o, "git_push_error", str_or_null(j->git_push_error));
+	}
 	for (i = 0; i < COLL_COUNT; i++)
 		if (j->collections & coll_bit(&coll_rules[i]))
 			json_array_append(colls, json_new_string(

@@ -641,6 +641,111 @@ out:
 	return rc;
 }
 
+char *plan_skip_key(const char *collection, const char *sync_id)
+{
+	char *k;
+
+	xasprintf(&k, "%s\t%s", collection, sync_id);
+	return k;
+}
+
+/* Drop the changes of l whose item is in skip; how many went. */
+static bool dropped(const struct plan_req *req, const char *key)
+{
+	return (req->skip && strmap_get(req->skip, key)) ||
+	    (req->only && !strmap_get(req->only, key));
+}
+
+static size_t skip_list(const char *coll, struct plan_list *l,
+    const struct plan_req *skip)
+{
+	size_t i, k = 0, n = 0;
+
+	for (i = 0; i < l->len; i++) {
+		char *key = plan_skip_key(coll, l->v[i].sync_id);
+		bool drop = dropped(skip, key);
+
+		free(key);
+		if (!drop) {
+			l->v[k++] = l->v[i];
+			continue;
+		}
+		free(l->v[i].sync_id);
+		free(l->v[i].local_id);
+		json_free(l->v[i].item);
+		json_free(l->v[i].diff);
+		n++;
+	}
+	l->len = k;
+	return n;
+}
+
+char *plan_unit_key(const char *kind, const char *collection,
+    const char *field)
+{
+	char *k;
+
+	if (strcmp(kind, "collections") == 0)
+		xasprintf(&k, "collections\t%s", collection ? collection : "");
+	else
+		xasprintf(&k, "%s\t%s\t%s", kind, collection ? collection : "",
+		    field ? field : "");
+	return k;
+}
+
+/* The key of an entry of the schema diff (the split file's name may
+ * carry a suffix; the key does not). */
+static char *unit_of(const char *kind, const struct json *e)
+{
+	return plan_unit_key(kind, json_str(json_get(e, "collection")),
+	    json_str(json_get(e, "field")));
+}
+
+static void skip_schema(struct plan *p, const struct plan_req *skip)
+{
+	static const char *const keys[] = { "collections", "fields",
+	    "relations" };
+	size_t k, i;
+
+	if (p->schema_diff == NULL)
+		return;
+	for (k = 0; k < 3; k++) {
+		struct json *a = json_get(p->schema_diff, keys[k]);
+
+		if (a == NULL || a->type != JSON_ARRAY)
+			continue;
+		for (i = a->u.arr.len; i-- > 0;) {
+			char *rel = unit_of(keys[k], a->u.arr.items[i]);
+
+			/* Only skip: a schema diff cut to a list could
+			 * create a relation without its field. */
+			if (skip->skip && strmap_get(skip->skip, rel))
+				json_array_remove(a, i);
+			free(rel);
+		}
+	}
+	p->schema_changes = schema_count(p->schema_diff);
+	if (p->schema_changes == 0) {
+		json_free(p->schema_diff);
+		p->schema_diff = NULL;
+	}
+}
+
+static void plan_skip(struct plan *p, const struct plan_req *skip)
+{
+	size_t i;
+
+	for (i = 0; i < COLL_COUNT; i++) {
+		struct coll_plan *c = &p->c[i];
+		const char *n = c->rule->name;
+
+		p->changes -= skip_list(n, &c->create, skip) +
+		    skip_list(n, &c->update, skip) +
+		    skip_list(n, &c->del, skip);
+	}
+	skip_schema(p, skip);
+}
+
 int plan_build(struct sync_ctx *ctx, const char *root,
     const struct plan_req *req, struct plan *p, char **errstr)
 {
@@ -685,6 +790,8 @@ int plan_build(struct sync_ctx *ctx, const char *root,
 	for (i = 0; i < COLL_COUNT; i++)
 		if (src[i] && (rc = compare(ctx, p, i, src[i], errstr)) < 0)
 			goto out;
+	if (req->skip || req->only)
+		plan_skip(p, req);
 	rc = 0;
 out:
 	for (i = 0; i < COLL_COUNT; i++)

@@ -71,7 +71,22 @@ struct plan_req {
 	const char *dump_root;
 	unsigned collections;	/* bit set over coll_rules */
 	bool schema;
+	/* Left out of the plan, as if they agreed (NULL: none): items by
+	 * plan_skip_key(), schema entries by plan_unit_key(). The
+	 * daemon's conflicts and what its policy does not push. */
+	const struct strmap *skip;
+	/* Only these items (NULL: all), keyed likewise: what the daemon
+	 * decided to push, so that a change made meanwhile is not. Not for
+	 * the schema, whose diff is applied whole but for skip. */
+	const struct strmap *only;
 };
+
+/* The key of an item in plan_req.skip. */
+char *plan_skip_key(const char *collection, const char *sync_id);
+/* The key of a schema entry: "collections\tC", "fields\tC\tF" or
+ * "relations\tC\tF". */
+char *plan_unit_key(const char *kind, const char *collection,
+    const char *field);
 
 /* The request of a diff or push with these options. */
 void plan_req_from_opts(const struct sync_opts *o, struct plan_req *req);

@@ -13,7 +13,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "buf.h"
+#include "directus.h"
 #include "dump.h"
+#include "http.h"
 #include "fsutil.h"
 #include "load.h"
 #include "schema.h"
@@ -36,6 +39,8 @@ static void item_free(struct three_item *it)
 	free(it->key);
 	free(it->local_id);
 	free(it->label);
+	free(it->who);
+	free(it->when);
 	json_free(it->base);
 	json_free(it->dump);
 	json_free(it->inst);
@@ -183,7 +188,7 @@ static bool base_usable(const struct sync_ctx *ctx, const char *base_root)
 	    strcmp(json_str(json_get(meta, "dump_path")), dump_root) == 0;
 	if (!ok)
 		sync_logf(ctx, SYNC_WARN, "%s: a base of another instance or "
-		    "dump tree (or none): not used", path);
+		    "dump tree (or unreadable): not used", path);
 	json_free(meta);
 	free(path);
 	return ok;
@@ -361,12 +366,42 @@ out:
 struct units {
 	struct strmap *m;
 	struct json *names;	/* the paths, in the order found */
+	struct strmap *by_id;	/* unit_id() -> path (borrowed from names) */
 };
+
+/* What a unit is, whatever its file is called: the kind, collection and
+ * field it holds. A split names clashing names with suffixes in the
+ * order it meets them, so that the same field may have another file name
+ * on the instance's side. */
+static char *unit_id(const char *rel, const struct json *v)
+{
+	const char *slash = strchr(rel, '/');
+	const char *c = json_str(json_get(v, "collection"));
+	const char *f = json_str(json_get(v, "field"));
+	char *id;
+
+	if (slash == NULL || c == NULL)
+		return xstrdup(rel);
+	xasprintf(&id, "%.*s\t%s\t%s", (int)(slash - rel), rel, c,
+	    f ? f : "");
+	return id;
+}
 
 static void units_init(struct units *u)
 {
 	u->m = strmap_new();
 	u->names = json_new_array();
+	u->by_id = strmap_new();
+}
+
+static const struct json *unit_by_id(const struct units *u, const char *id,
+    const char **rel)
+{
+	const char *r = strmap_get(u->by_id, id);
+
+	if (rel && r)
+		*rel = r;
+	return r ? strmap_get(u->m, r) : NULL;
 }
 
 static void units_put(struct units *u, const char *rel, struct json *v)
@@ -387,6 +422,7 @@ static void units_clear(struct units *u)
 	for (i = 0; u->names && i < u->names->u.arr.len; i++)
 		json_free(strmap_get(u->m, json_str(u->names->u.arr.items[i])));
 	strmap_free(u->m);
+	strmap_free(u->by_id);
 	json_free(u->names);
 }
 
@@ -504,12 +540,29 @@ static int compare_schema(struct sync_ctx *ctx, const char *root,
 	for (s = 0; s < 3; s++)
 		for (k = 0; k < us[s].names->u.arr.len; k++) {
 			const char *rel = json_str(us[s].names->u.arr.items[k]);
+			char *id = unit_id(rel, strmap_get(us[s].m, rel));
 
-			if (strmap_get(seen, rel))
+			strmap_put(us[s].by_id, id, (void *)rel);
+			free(id);
+		}
+	for (s = 0; s < 3; s++)
+		for (k = 0; k < us[s].names->u.arr.len; k++) {
+			const char *rel = json_str(us[s].names->u.arr.items[k]);
+			char *id = unit_id(rel, strmap_get(us[s].m, rel));
+			const char *path = NULL;
+			const struct json *b, *d, *i;
+
+			if (strmap_get(seen, id)) {
+				free(id);
 				continue;
-			strmap_put(seen, rel, (void *)1);
-			put_unit(t, rel, strmap_get(us[2].m, rel),
-			    strmap_get(us[0].m, rel), strmap_get(us[1].m, rel));
+			}
+			strmap_put(seen, id, (void *)1);
+			/* The tree's name first: it is the file to write. */
+			b = unit_by_id(&us[2], id, &path);
+			i = unit_by_id(&us[1], id, &path);
+			d = unit_by_id(&us[0], id, &path);
+			put_unit(t, path ? path : rel, b, d, i);
+			free(id);
 		}
 	rc = 0;
 out:
@@ -600,6 +653,10 @@ struct json *three_json(const struct three *t, bool with_values)
 		    json_new_null());
 		json_set(e, "class", json_new_string(three_class_name(
 		    it->cls)));
+		if (it->who)
+			json_set(e, "by", json_new_string(it->who));
+		if (it->when)
+			json_set(e, "at", json_new_string(it->when));
 		if (with_values) {
 			json_set(e, "dump", it->dump ? json_copy(it->dump) :
 			    json_new_null());
@@ -800,7 +857,7 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 	const struct coll_rule *r = &coll_rules[ci];
 	struct json *arr = NULL;
 	char *dir, *name, *rel;
-	size_t i, k, n = 0;
+	size_t i, k, n = 0, w = 0;
 	int rc;
 
 	for (i = 0; i < t->len; i++)
@@ -812,16 +869,40 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 	for (i = 0; i < t->len; i++) {
 		struct three_item *it = &t->v[i];
 
+		const struct json *cur = NULL;
+		size_t at = 0;
+
 		if (!take[i] || it->rule != r || it->key == NULL)
 			continue;
-		for (k = arr->u.arr.len; k-- > 0;)
-			if (strcmp(json_str(json_get(arr->u.arr.items[k],
-			    "_syncId")), it->key) == 0)
-				json_array_remove(arr, k);
+		for (k = 0; k < arr->u.arr.len && cur == NULL; k++) {
+			const char *sid = json_str(json_get(arr->u.arr.items[k],
+			    "_syncId"));
+
+			if (sid && strcmp(sid, it->key) == 0) {
+				cur = arr->u.arr.items[k];
+				at = k;
+			}
+		}
+		/* Edited in the tree since it was compared: the edit is
+		 * the person's, and it stays. */
+		if (!eq_files(r, cur, it->dump)) {
+			it->stale = true;
+			sync_logf(ctx, SYNC_WARN, "[%s] %s \"%s\" changed in "
+			    "the tree since it was compared: not written",
+			    r->name, it->key, it->label ? it->label : "");
+			continue;
+		}
+		if (cur)
+			json_array_remove(arr, at);
 		if (it->inst)
 			json_array_append(arr, json_copy(it->inst));
-		(*written)++;
+		w++;
 	}
+	if (w == 0) {
+		json_free(arr);
+		return 0;
+	}
+	*written += w;
 	pull_sort_items(r, arr);
 	dir = dump_norm_rel(ctx->opts->collections_path);
 	xasprintf(&name, "%s.json", r->name);
@@ -836,8 +917,8 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 
 /* The taken schema units: written, or removed when the instance has
  * none. */
-static int tree_units(struct sync_ctx *ctx, struct three *t, const bool *take,
-    struct dump_stage *s, size_t *written, char **errstr)
+static int tree_units(struct sync_ctx *ctx, const char *root, struct three *t,
+    const bool *take, struct dump_stage *s, size_t *written, char **errstr)
 {
 	char *dir = dump_norm_rel(ctx->opts->snapshot_path);
 	size_t i;
@@ -845,11 +926,31 @@ static int tree_units(struct sync_ctx *ctx, struct three *t, const bool *take,
 
 	for (i = 0; i < t->len && rc == 0; i++) {
 		struct three_item *it = &t->v[i];
-		char *rel;
+		struct json *cur = NULL;
+		char *rel, *path, *data;
+		size_t len;
+		bool same;
+		int e;
 
 		if (!take[i] || it->rule != NULL)
 			continue;
 		rel = dir[0] ? fs_join(dir, it->key) : xstrdup(it->key);
+		path = fs_join(root, rel);
+		if ((e = fs_read_file(path, &data, &len)) == 0) {
+			cur = json_parse(data, len, NULL);
+			free(data);
+			same = cur && eq_units(cur, it->dump);
+		} else
+			same = e == -ENOENT && it->dump == NULL;
+		json_free(cur);
+		free(path);
+		if (!same) {
+			it->stale = true;
+			sync_logf(ctx, SYNC_WARN, "[snapshot] %s changed in the "
+			    "tree since it was compared: not written", it->key);
+			free(rel);
+			continue;
+		}
 		if (it->inst) {
 			struct json *c = json_copy(it->inst);
 
@@ -883,7 +984,7 @@ int three_write_tree(struct sync_ctx *ctx, struct three *t, const bool *take,
 	for (i = 0; i < COLL_COUNT && rc == 0; i++)
 		rc = tree_collection(ctx, run.root, t, take, i, s, &n, errstr);
 	if (rc == 0)
-		rc = tree_units(ctx, t, take, s, &n, errstr);
+		rc = tree_units(ctx, run.root, t, take, s, &n, errstr);
 	if (rc < 0)
 		goto out;
 	rc = dump_stage_commit(s, NULL, errstr);
@@ -894,7 +995,7 @@ int three_write_tree(struct sync_ctx *ctx, struct three *t, const bool *take,
 	for (i = 0; i < t->len; i++) {
 		struct three_item *it = &t->v[i];
 
-		if (!take[i] || (it->rule && it->key == NULL))
+		if (!take[i] || it->stale || (it->rule && it->key == NULL))
 			continue;
 		t->counts[it->cls]--;
 		it->cls = THREE_IN_SYNC;
@@ -906,6 +1007,387 @@ int three_write_tree(struct sync_ctx *ctx, struct three *t, const bool *take,
 		*written = n;
 out:
 	dump_stage_abort(s);
+	idmap_free(m);
+	return sync_run_end(&run, rc);
+}
+
+/* --- who changed it --- */
+
+/* A user of an activity row as people know them. */
+static char *user_name(const struct json *u)
+{
+	const char *email = json_str(json_get(u, "email"));
+	const char *first = json_str(json_get(u, "first_name"));
+	const char *last = json_str(json_get(u, "last_name"));
+	char *s;
+
+	if (email && *email)
+		return xstrdup(email);
+	if (first || last) {
+		xasprintf(&s, "%s%s%s", first ? first : "", first && last ?
+		    " " : "", last ? last : "");
+		return s;
+	}
+	return json_scalar_string(u);	/* the id, or NULL */
+}
+
+static bool told(const struct three_item *it, const struct coll_rule *r)
+{
+	return it->rule == r && it->local_id && it->who == NULL &&
+	    (it->cls == THREE_INSTANCE_CHANGED || it->cls == THREE_CONFLICT);
+}
+
+/* The newest activity row of each asked item of collection r. */
+static int who_coll(struct sync_ctx *ctx, struct three *t,
+    const struct coll_rule *r, char **errstr)
+{
+	struct dx_call c;
+	struct buf ids;
+	struct json *d;
+	size_t i, k, n = 0;
+	char *path;
+	int rc;
+
+	buf_init(&ids);
+	for (i = 0; i < t->len; i++)
+		if (told(&t->v[i], r)) {
+			char *e = dx_escape(t->v[i].local_id);
+
+			buf_addf(&ids, "%s%s", n++ ? "," : "", e);
+			free(e);
+		}
+	if (n == 0) {
+		buf_clear(&ids);
+		return 0;
+	}
+	/* A few rows per item: enough for the newest of each. */
+	xasprintf(&path, "/activity?limit=%zu&sort=-id&fields=item,timestamp,"
+	    "user.email,user.first_name,user.last_name"
+	    "&filter[collection][_eq]=directus_%s&filter[action][_neq]=run"
+	    "&filter[item][_in]=%s", n * 4 + 20, r->name, ids.data ? ids.data : "");
+	buf_clear(&ids);
+	dx_call_init(&c, "GET", path, NULL, 0);
+	if ((rc = dx_run(ctx->dx, &c, 1, errstr)) < 0)
+		goto out;
+	d = dx_data(c.result);
+	for (k = 0; d && d->type == JSON_ARRAY && k < d->u.arr.len; k++) {
+		const struct json *row = d->u.arr.items[k];
+		char *item = json_scalar_string(json_get(row, "item"));
+		const char *ts = json_str(json_get(row, "timestamp"));
+
+		for (i = 0; item && i < t->len; i++) {
+			struct three_item *it = &t->v[i];
+
+			if (!told(it, r) || strcmp(it->local_id, item) != 0)
+				continue;
+			it->who = user_name(json_get(row, "user"));
+			if (it->who == NULL)
+				it->who = xstrdup("(no user)");
+			it->when = ts ? xstrdup(ts) : NULL;
+		}
+		free(item);
+	}
+out:
+	dx_call_clear(&c);
+	return rc;
+}
+
+int three_who(struct sync_ctx *ctx, struct three *t, char **errstr)
+{
+	size_t i;
+	int rc = 0;
+
+	http_set_cancel(dx_http(ctx->dx), ctx->cancel);
+	for (i = 0; i < COLL_COUNT && rc == 0; i++)
+		rc = who_coll(ctx, t, &coll_rules[i], errstr);
+	http_set_cancel(dx_http(ctx->dx), NULL);
+	return rc;
+}
+
+/* --- what is left, as a summary --- */
+
+static void sum_item(struct plan_summary_coll *sc, char kind,
+    const struct three_item *it)
+{
+	struct plan_summary_item *f;
+
+	if (sc->nfirst == PLAN_SUMMARY_FIRST)
+		return;
+	f = &sc->first[sc->nfirst++];
+	f->kind = kind;
+	f->sync_id = it->key ? xstrdup(it->key) : xstrdup("");
+	f->label = it->label ? xstrdup(it->label) : NULL;
+}
+
+void three_summarize(const struct three *t, struct plan_summary *s)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->schema = t->schema;
+	for (i = 0; i < COLL_COUNT; i++) {
+		s->c[i].name = coll_rules[i].name;
+		s->c[i].selected = (t->collections &
+		    coll_bit(&coll_rules[i])) != 0;
+	}
+	for (i = 0; i < t->len; i++) {
+		const struct three_item *it = &t->v[i];
+		char kind = it->dump && it->inst ? '~' : it->dump ? '+' : '-';
+
+		if (it->rule == NULL) {
+			if (it->cls == THREE_IN_SYNC)
+				continue;
+			s->schema_changes++;
+			if (strncmp(it->key, "collections/", 12) == 0)
+				s->schema_collections++;
+			else if (strncmp(it->key, "fields/", 7) == 0)
+				s->schema_fields++;
+			else
+				s->schema_relations++;
+			s->schema_deletes += kind == '-';
+			if (s->nschema_first < PLAN_SUMMARY_FIRST)
+				xasprintf(&s->schema_first[s->nschema_first++],
+				    "%s %s", kind == '+' ? "create" : kind ==
+				    '-' ? "delete" : "update", it->key);
+			continue;
+		}
+		{
+			struct plan_summary_coll *sc =
+			    &s->c[it->rule - coll_rules];
+
+			if (it->cls == THREE_IN_SYNC) {
+				sc->unchanged++;
+				continue;
+			}
+			if (kind == '+')
+				sc->create++;
+			else if (kind == '~')
+				sc->update++;
+			else
+				sc->del++;
+			sum_item(sc, kind, it);
+			s->changes++;
+		}
+	}
+	s->changes += s->schema_changes;
+}
+
+/* --- the files a write changes, for a commit of those changes only --- */
+
+static char *coll_rel(const struct sync_ctx *ctx, const struct coll_rule *r)
+{
+	char *dir = dump_norm_rel(ctx->opts->collections_path), *name, *rel;
+
+	xasprintf(&name, "%s.json", r->name);
+	rel = dir[0] ? fs_join(dir, name) : xstrdup(name);
+	free(name);
+	free(dir);
+	return rel;
+}
+
+static char *unit_rel(const struct sync_ctx *ctx, const char *key)
+{
+	char *dir = dump_norm_rel(ctx->opts->snapshot_path);
+	char *rel = dir[0] ? fs_join(dir, key) : xstrdup(key);
+
+	free(dir);
+	return rel;
+}
+
+static bool taken(const struct three_item *it, const bool *take, size_t i)
+{
+	return take[i] && !it->stale && !(it->rule && it->key == NULL);
+}
+
+void three_files(const struct sync_ctx *ctx, const struct three *t,
+    const bool *take, char ***rels, size_t *n)
+{
+	unsigned colls = 0;
+	size_t i;
+
+	*rels = NULL;
+	*n = 0;
+	for (i = 0; i < t->len; i++) {
+		const struct three_item *it = &t->v[i];
+
+		if (!taken(it, take, i))
+			continue;
+		if (it->rule)
+			colls |= coll_bit(it->rule);
+		else {
+			*rels = xreallocarray(*rels, *n + 1, sizeof(**rels));
+			(*rels)[(*n)++] = unit_rel(ctx, it->key);
+		}
+	}
+	for (i = 0; i < COLL_COUNT; i++)
+		if (colls & coll_bit(&coll_rules[i])) {
+			*rels = xreallocarray(*rels, *n + 1, sizeof(**rels));
+			(*rels)[(*n)++] = coll_rel(ctx, &coll_rules[i]);
+		}
+}
+
+static int apply_coll(const struct sync_ctx *ctx, const struct three *t,
+    const bool *take, const struct coll_rule *r, const char *rel,
+    const char *old, size_t oldlen, char **out, size_t *outlen,
+    char **errstr)
+{
+	struct json *arr;
+	char *perr = NULL;
+	size_t i, k;
+
+	arr = old ? json_parse(old, oldlen, &perr) : json_new_array();
+	if (arr == NULL || arr->type != JSON_ARRAY) {
+		xasprintf(errstr, "%s at HEAD: %s", rel, perr ? perr :
+		    "not a list of items");
+		free(perr);
+		json_free(arr);
+		return SYNC_EDUMP;
+	}
+	for (i = 0; i < t->len; i++) {
+		const struct three_item *it = &t->v[i];
+
+		if (it->rule != r || !taken(it, take, i))
+			continue;
+		for (k = arr->u.arr.len; k-- > 0;) {
+			const char *sid = json_str(json_get(arr->u.arr.items[k],
+			    "_syncId"));
+
+			if (sid && strcmp(sid, it->key) == 0)
+				json_array_remove(arr, k);
+		}
+		if (it->inst)
+			json_array_append(arr, json_copy(it->inst));
+	}
+	pull_sort_items(r, arr);
+	*out = pull_format(arr, ctx->opts->sort_json, outlen);
+	json_free(arr);
+	return 0;
+}
+
+int three_apply_file(const struct sync_ctx *ctx, const struct three *t,
+    const bool *take, const char *rel, const char *old, size_t oldlen,
+    char **out, size_t *outlen, char **errstr)
+{
+	size_t i;
+
+	*out = NULL;
+	*outlen = 0;
+	for (i = 0; i < COLL_COUNT; i++) {
+		char *cr = coll_rel(ctx, &coll_rules[i]);
+		bool is = strcmp(cr, rel) == 0;
+
+		free(cr);
+		if (is)
+			return apply_coll(ctx, t, take, &coll_rules[i], rel, old,
+			    oldlen, out, outlen, errstr);
+	}
+	for (i = 0; i < t->len; i++) {
+		const struct three_item *it = &t->v[i];
+		char *ur;
+		bool is;
+
+		if (it->rule || !taken(it, take, i))
+			continue;
+		ur = unit_rel(ctx, it->key);
+		is = strcmp(ur, rel) == 0;
+		free(ur);
+		if (!is)
+			continue;
+		if (it->inst) {
+			struct json *c = json_copy(it->inst);
+
+			*out = pull_format(c, ctx->opts->sort_json, outlen);
+			json_free(c);
+		}
+		return 0;
+	}
+	xasprintf(errstr, "%s: not a file of this write", rel);
+	return -EINVAL;
+}
+
+/* --- what changed in the tree since the comparison --- */
+
+static bool unit_stale(const char *root, const char *rel,
+    const struct json *dump)
+{
+	char *path = fs_join(root, rel), *data;
+	struct json *cur;
+	size_t len;
+	bool same;
+	int e;
+
+	if ((e = fs_read_file(path, &data, &len)) == 0) {
+		cur = json_parse(data, len, NULL);
+		free(data);
+		same = cur && eq_units(cur, dump);
+		json_free(cur);
+	} else
+		same = e == -ENOENT && dump == NULL;
+	free(path);
+	return !same;
+}
+
+int three_mark_stale(struct sync_ctx *ctx, struct three *t, const bool *take,
+    char **errstr)
+{
+	const char *root = ctx->opts->dump_path;
+	size_t ci, i, k;
+	int rc;
+
+	for (ci = 0; ci < COLL_COUNT; ci++) {
+		const struct coll_rule *r = &coll_rules[ci];
+		struct json *arr = NULL;
+		size_t n = 0;
+
+		for (i = 0; i < t->len; i++)
+			n += taken(&t->v[i], take, i) && t->v[i].rule == r;
+		if (n == 0)
+			continue;
+		if ((rc = load_collection(ctx, root, r, &arr, errstr)) < 0)
+			return rc;
+		strip_roles(ctx, r, arr);
+		for (i = 0; i < t->len; i++) {
+			struct three_item *it = &t->v[i];
+			const struct json *cur = NULL;
+
+			if (it->rule != r || !taken(it, take, i))
+				continue;
+			for (k = 0; k < arr->u.arr.len && cur == NULL; k++) {
+				const char *sid = json_str(json_get(
+				    arr->u.arr.items[k], "_syncId"));
+
+				if (sid && strcmp(sid, it->key) == 0)
+					cur = arr->u.arr.items[k];
+			}
+			it->stale = !eq_files(r, cur, it->dump);
+		}
+		json_free(arr);
+	}
+	for (i = 0; i < t->len; i++) {
+		struct three_item *it = &t->v[i];
+		char *rel;
+
+		if (it->rule || !taken(it, take, i))
+			continue;
+		rel = unit_rel(ctx, it->key);
+		it->stale = unit_stale(root, rel, it->dump);
+		free(rel);
+	}
+	return 0;
+}
+
+int three_key_new(struct sync_ctx *ctx, struct three *t, const bool *take,
+    char **errstr)
+{
+	struct sync_run run;
+	struct idmap *m;
+	int rc;
+
+	if ((rc = sync_run_begin(&run, ctx, NULL, 0, errstr)) < 0)
+		return rc;
+	m = idmap_new(ctx->dx, ctx->opts->id_map);
+	if ((rc = idmap_open(m, IDMAP_OPEN_CREATE, errstr)) == 0)
+		rc = key_new_items(ctx, t, take, m, errstr);
 	idmap_free(m);
 	return sync_run_end(&run, rc);
 }

@@ -34,6 +34,10 @@ struct three_item {
 	char *label;		/* a name for people, or NULL */
 	enum three_class cls;
 	struct json *base, *dump, *inst;	/* dump form; NULL: absent */
+	bool stale;		/* three_write_tree: the tree's version was no
+				 * longer the compared one; not written */
+	char *who, *when;	/* three_who: the last change on the instance
+				 * (a user, an ISO time), or NULL */
 };
 
 struct three {
@@ -57,8 +61,9 @@ void three_free(struct three *t);
 const char *three_class_name(enum three_class c);
 
 /* {"base": bool, "counts": {class: n}, "differences": [{"collection" or
- * "unit", "_syncId", "id", "name", "class", "dump", "instance",
- * "base"}]} (with_values: the three versions too). */
+ * "unit", "_syncId", "id", "name", "class", "by", "at" (three_who's, when
+ * known), "dump", "instance", "base"}]} (with_values: the three versions
+ * too). */
 struct json *three_json(const struct three *t, bool with_values);
 
 /* What the new base holds. */
@@ -82,12 +87,52 @@ int three_write_base(const struct sync_ctx *ctx, const struct three *t,
  * Write the instance's version of the items and units with take[i] set
  * (indexes into t->v) into the dump tree, in the exact bytes of a pull,
  * leaving every other item of the same files as it is (a local edit not
- * yet pushed survives); all or nothing. An item the instance made gets
+ * yet pushed survives); all or nothing. An item or unit whose version
+ * in the tree is no longer the one compared (t's dump side: edited
+ * since, or the comparison read HEAD's tree) is not written and gets
+ * stale set. An item the instance made gets
  * its map row (and so its SyncID) now. Holds the tree's lock unless the
  * caller does (ctx->lock). t is updated: what was written is in-sync.
  * *written (may be NULL) gets how many items and units changed.
  */
 int three_write_tree(struct sync_ctx *ctx, struct three *t, const bool *take,
     size_t *written, char **errstr);
+
+/* Map rows (and so SyncIDs) now for the taken items the instance made,
+ * as three_write_tree would make them. */
+int three_key_new(struct sync_ctx *ctx, struct three *t, const bool *take,
+    char **errstr);
+
+/* Set stale on the taken items and units whose version in the tree
+ * (--dump-path) is no longer the compared one: the tree's current files
+ * are read, nothing is written. */
+int three_mark_stale(struct sync_ctx *ctx, struct three *t, const bool *take,
+    char **errstr);
+
+/* Fill who and when of the instance-changed and conflicting items from
+ * directus_activity (one request per collection that has any), when the
+ * activity log knows them. */
+int three_who(struct sync_ctx *ctx, struct three *t, char **errstr);
+
+/* What is left to tell, as plan_summarize would put it: per collection
+ * creates (only in the dump), updates and deletes (only on the
+ * instance) of what differs; the schema units likewise. */
+void three_summarize(const struct three *t, struct plan_summary *s);
+
+/* The paths (relative to the dump tree, caller frees each and the array)
+ * of the files that writing take[] changes: a collection file per
+ * collection with any, a snapshot unit per unit. */
+void three_files(const struct sync_ctx *ctx, const struct three *t,
+    const bool *take, char ***rels, size_t *n);
+
+/*
+ * The file rel of the dump tree as it is in old (old NULL: no such file)
+ * with the instance's version of the taken items or unit put in, in the
+ * bytes of a pull: *out NULL when the file goes (a unit the instance no
+ * longer has). For a commit that holds only these changes.
+ */
+int three_apply_file(const struct sync_ctx *ctx, const struct three *t,
+    const bool *take, const char *rel, const char *old, size_t oldlen,
+    char **out, size_t *outlen, char **errstr);
 
 #endif

@@ -41,7 +41,9 @@ setup_dump() {
 git_commit() { git -C "$1" -c user.email=t@example.com -c user.name=test commit -qm "$2"; }
 
 # write_conf FILE URL DUMP [EXTRA SETTINGS...]; STATE_DIR overrides the
-# state directory ($T/state), CONTROL_GROUP sets the socket's group.
+# state directory ($T/state), CONTROL_GROUP sets the socket's group,
+# INITIAL the first start without a base (default here "push": git wins
+# from the first job, the daemon's behaviour before two-way sync).
 write_conf() {
 	local f=$1 url=$2 dump=$3; shift 3
 	printf '%s' "$DX_TOKEN" >"$T/token"; chmod 600 "$T/token"
@@ -50,6 +52,7 @@ write_conf() {
 		echo "dump_path = \"$dump\";"
 		echo "state_dir = \"${STATE_DIR:-$T/state}\";"
 		echo "debounce = 0.5;"
+		echo "initial = \"${INITIAL:-push}\";"
 		echo "control = { socket = \"$T/ctl.sock\"; mode = \"0660\";${CONTROL_GROUP:+ group = \"$CONTROL_GROUP\";} };"
 		local s
 		for s in "$@"; do echo "$s"; done

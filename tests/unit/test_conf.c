@@ -205,6 +205,13 @@ static void check_defaults(const struct conf *c)
 	assert_int_equal(c->control_gid, (gid_t)-1);
 	assert_string_equal(c->log_level, "info");
 	assert_false(c->sync.debug);
+	assert_int_equal(c->initial, CONF_INITIAL_REPORT);
+	assert_false(c->git.commit);
+	assert_string_equal(c->git.author_name, "dsync");
+	assert_string_equal(c->git.author_email, "dsync@localhost");
+	assert_null(c->git.branch);
+	assert_null(c->git.push_remote);
+	assert_null(c->git.push_branch);
 }
 
 /* Into *out: a pointer returned from a local makes gcc 12 warn. */
@@ -243,7 +250,8 @@ static void test_example(void **state)
 	    "debounce", "poll", "interval", "full_every", "backoff_max",
 	    "policy", "default", "schema", "control", "socket", "mode",
 	    "group", "allow_deletes", "max_deletes", "allow_schema_deletes",
-	    "log_level" };
+	    "log_level", "initial", "git", "commit", "author_name",
+	    "author_email", "branch", "push" };
 	struct conf c, d;
 	char *text = NULL, *t, *p1, *p2, *tok;
 	size_t i;
@@ -589,12 +597,243 @@ static void test_policies(void **state)
 	    NULL);
 	expect_error(BASE "policy = { collections = { flows = \"reprot\"; "
 	    "}; };\n", ":3: policy.collections.flows: unknown value 'reprot' "
-	    "(did you mean 'report'?; expected push, report or ignore)", NULL);
-	expect_error(BASE "policy = { default = \"pull\"; };\n",
-	    ":3: policy.default: unknown value 'pull'", NULL);
+	    "(did you mean 'report'?; expected push, report, ignore, pull or "
+	    "sync)", NULL);
+	expect_error(BASE "policy = {\n  default = \"mirror\";\n};\n",
+	    "dsyncd.conf:4: policy.default: unknown value 'mirror' (expected "
+	    "push, report, ignore, pull or sync)", NULL);
+	expect_error(BASE "policy = { schema = \"pul\"; };\n",
+	    ":3: policy.schema: unknown value 'pul' (did you mean 'pull'?",
+	    NULL);
+	expect_error(BASE "policy = { collections = { roles = \"synch\"; "
+	    "}; };\n", ":3: policy.collections.roles: unknown value 'synch' "
+	    "(did you mean 'sync'?", NULL);
+	expect_error(BASE "policy = { default = 1; };\n", ":3: policy.default "
+	    "must be one of push, report, ignore, pull or sync (a string)",
+	    NULL);
 	assert_string_equal(conf_policy_name(CONF_POLICY_PUSH), "push");
 	assert_string_equal(conf_policy_name(CONF_POLICY_REPORT), "report");
 	assert_string_equal(conf_policy_name(CONF_POLICY_IGNORE), "ignore");
+	assert_string_equal(conf_policy_name(CONF_POLICY_PULL), "pull");
+	assert_string_equal(conf_policy_name(CONF_POLICY_SYNC), "sync");
+}
+
+/* pull and sync, per collection, for the schema and as the default. */
+static void test_policies_pull_sync(void **state)
+{
+	struct conf c;
+	size_t i;
+
+	(void)state;
+	load_ok(&c, BASE "policy = {\n  schema = \"sync\";\n  collections = "
+	    "{ flows = \"pull\"; operations = \"sync\"; roles = "
+	    "\"report\"; };\n};\n");
+	assert_int_equal(c.policy_default, CONF_POLICY_PUSH);
+	assert_int_equal(c.policy_schema, CONF_POLICY_SYNC);
+	for (i = 0; i < COLL_COUNT; i++) {
+		const char *n = coll_rules[i].name;
+
+		assert_int_equal(c.policy[i], strcmp(n, "flows") == 0 ?
+		    CONF_POLICY_PULL : strcmp(n, "operations") == 0 ?
+		    CONF_POLICY_SYNC : strcmp(n, "roles") == 0 ?
+		    CONF_POLICY_REPORT : CONF_POLICY_PUSH);
+	}
+	conf_clear(&c);
+
+	load_ok(&c, BASE "policy = { default = \"pull\"; schema = \"pull\"; "
+	    "collections = { presets = \"push\"; }; };\n");
+	assert_int_equal(c.policy_default, CONF_POLICY_PULL);
+	assert_int_equal(c.policy_schema, CONF_POLICY_PULL);
+	for (i = 0; i < COLL_COUNT; i++)
+		assert_int_equal(c.policy[i], strcmp(coll_rules[i].name,
+		    "presets") == 0 ? CONF_POLICY_PUSH : CONF_POLICY_PULL);
+	conf_clear(&c);
+
+	load_ok(&c, BASE "policy = { default = \"sync\"; };\n");
+	assert_int_equal(c.policy_default, CONF_POLICY_SYNC);
+	assert_int_equal(c.policy_schema, CONF_POLICY_PUSH);
+	for (i = 0; i < COLL_COUNT; i++)
+		assert_int_equal(c.policy[i], CONF_POLICY_SYNC);
+	conf_clear(&c);
+}
+
+static void test_initial(void **state)
+{
+	static const struct {
+		const char *name;
+		enum conf_initial v;
+	} cases[] = {
+		{ "report", CONF_INITIAL_REPORT },
+		{ "push", CONF_INITIAL_PUSH },
+		{ "pull", CONF_INITIAL_PULL },
+	};
+	struct conf c;
+	size_t i;
+
+	(void)state;
+	load_ok(&c, BASE);
+	assert_int_equal(c.initial, CONF_INITIAL_REPORT);
+	conf_clear(&c);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text;
+
+		xasprintf(&text, BASE "initial = \"%s\";\n", cases[i].name);
+		load_ok(&c, text);
+		assert_int_equal(c.initial, cases[i].v);
+		assert_string_equal(conf_initial_name(c.initial),
+		    cases[i].name);
+		conf_clear(&c);
+		free(text);
+	}
+	expect_error(BASE "\ninitial = \"sync\";\n", "dsyncd.conf:4: "
+	    "initial: unknown value 'sync' (expected report, push or pull)",
+	    NULL);
+	expect_error(BASE "initial = \"pul\";\n", ":3: initial: unknown "
+	    "value 'pul' (did you mean 'pull'?; expected report, push or "
+	    "pull)", NULL);
+	expect_error(BASE "initial = true;\n", ":3: initial must be one of "
+	    "report, push or pull (a string)", NULL);
+	expect_error(BASE "inital = \"push\";\n", ":3: unknown setting "
+	    "'inital' (did you mean 'initial'?)", NULL);
+	assert_string_equal(conf_initial_name(CONF_INITIAL_REPORT), "report");
+	assert_string_equal(conf_initial_name(CONF_INITIAL_PUSH), "push");
+	assert_string_equal(conf_initial_name(CONF_INITIAL_PULL), "pull");
+}
+
+static void test_git_defaults(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	conf_init(&c);
+	assert_false(c.git.commit);
+	assert_string_equal(c.git.author_name, "dsync");
+	assert_string_equal(c.git.author_email, "dsync@localhost");
+	assert_null(c.git.branch);
+	assert_null(c.git.push_remote);
+	assert_null(c.git.push_branch);
+	conf_clear(&c);
+	assert_null(c.git.author_name);
+
+	/* An empty group, or part of one: the rest keeps its default. */
+	load_ok(&c, BASE "git = { };\n");
+	assert_false(c.git.commit);
+	assert_string_equal(c.git.author_name, "dsync");
+	assert_string_equal(c.git.author_email, "dsync@localhost");
+	assert_null(c.git.branch);
+	assert_null(c.git.push_remote);
+	conf_clear(&c);
+	load_ok(&c, BASE "git = { commit = true; };\n");
+	assert_true(c.git.commit);
+	assert_string_equal(c.git.author_name, "dsync");
+	assert_string_equal(c.git.author_email, "dsync@localhost");
+	assert_null(c.git.branch);
+	assert_null(c.git.push_remote);
+	assert_null(c.git.push_branch);
+	conf_clear(&c);
+}
+
+static void test_git(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	load_ok(&c, BASE "git = {\n  commit = true;\n  author_name = "
+	    "\"dsync staging\";\n  author_email = "
+	    "\"dsync@staging.example.org\";\n  branch = \"main\";\n  push = "
+	    "\"origin main\";\n};\n");
+	assert_true(c.git.commit);
+	assert_string_equal(c.git.author_name, "dsync staging");
+	assert_string_equal(c.git.author_email, "dsync@staging.example.org");
+	assert_string_equal(c.git.branch, "main");
+	assert_string_equal(c.git.push_remote, "origin");
+	assert_string_equal(c.git.push_branch, "main");
+	conf_clear(&c);
+
+	/* Blanks around and between the two words. */
+	load_ok(&c, BASE "git = { commit = true; push = \"  upstream\t "
+	    "release/2.x \"; };\n");
+	assert_string_equal(c.git.push_remote, "upstream");
+	assert_string_equal(c.git.push_branch, "release/2.x");
+	assert_null(c.git.branch);
+	conf_clear(&c);
+}
+
+static void test_git_errors(void **state)
+{
+	(void)state;
+	expect_error(BASE "git = {\n  commit = true;\n  push = \"origin\";\n"
+	    "};\n", "dsyncd.conf:5: git.push must be two words, \"REMOTE "
+	    "BRANCH\" (such as \"origin main\"), not one", NULL);
+	expect_error(BASE "git = {\n  commit = true;\n  push = \"origin main "
+	    "extra\";\n};\n", "dsyncd.conf:5: git.push must be two words",
+	    "not three or more", NULL);
+	expect_error(BASE "git = {\n  push = \"origin main\";\n};\n",
+	    "dsyncd.conf:4: git.push needs git.commit = true", NULL);
+	expect_error(BASE "git = {\n  commit = false;\n  push = \"origin "
+	    "main\";\n};\n", "dsyncd.conf:5: git.push needs git.commit = "
+	    "true", NULL);
+	expect_error(BASE "git = {\n  author_email = \"dsync.localhost\";\n"
+	    "};\n", "dsyncd.conf:4: git.author_email must be an email address "
+	    "(with an '@')", NULL);
+	expect_error(BASE "git = {\n  author_name = \"dsync <x@y>\";\n};\n",
+	    "dsyncd.conf:4: git.author_name must not hold '<', '>', a line "
+	    "break", NULL);
+	expect_error(BASE "git = {\n\n  comit = true;\n};\n",
+	    "dsyncd.conf:5: unknown setting 'git.comit' (did you mean "
+	    "'git.commit'?)", NULL);
+
+	/* The same rules, each way they can be broken. */
+	expect_error(BASE "git = { commit = true; push = \"\"; };\n",
+	    ":3: git.push must not be empty", NULL);
+	expect_error(BASE "git = { commit = true; push = \" \"; };\n",
+	    ":3: git.push must not be empty", NULL);
+	expect_error(BASE "git = { commit = true; push = \"-f main\"; };\n",
+	    ":3: git.push: the remote must not start with '-'", NULL);
+	expect_error(BASE "git = { commit = true; push = \"origin --all\"; "
+	    "};\n", ":3: git.push: the branch must not start with '-'", NULL);
+	expect_error(BASE "git = { commit = true; push = \"origin\\nmain\"; "
+	    "};\n", ":3: git.push must not hold a line break", NULL);
+	expect_error(BASE "git = { commit = true; push = [ \"origin\", "
+	    "\"main\" ]; };\n", ":3: git.push must be a string: \"REMOTE "
+	    "BRANCH\"", NULL);
+	expect_error(BASE "git = { author_name = \"\"; };\n",
+	    ":3: git.author_name must not be empty", NULL);
+	expect_error(BASE "git = { author_name = \"a>b\"; };\n",
+	    ":3: git.author_name must not hold '<', '>'", NULL);
+	expect_error(BASE "git = { author_name = \"a\\nb\"; };\n",
+	    ":3: git.author_name must not hold '<', '>', a line break", NULL);
+	expect_error(BASE "git = { author_email = \"<a@b>\"; };\n",
+	    ":3: git.author_email must not hold '<', '>'", NULL);
+	expect_error(BASE "git = { author_email = \"a@b\\n\"; };\n",
+	    ":3: git.author_email must not hold", NULL);
+	expect_error(BASE "git = { author_email = \"\"; };\n",
+	    ":3: git.author_email must not be empty", NULL);
+	expect_error(BASE "git = { branch = \"\"; };\n",
+	    ":3: git.branch must not be empty", NULL);
+	expect_error(BASE "git = { branch = \"-main\"; };\n",
+	    ":3: git.branch must not start with '-'", NULL);
+	expect_error(BASE "git = { branch = \"ma<in\"; };\n",
+	    ":3: git.branch must not hold '<', '>'", NULL);
+	expect_error(BASE "git = { branch = \"my branch\"; };\n",
+	    ":3: git.branch must be a branch name (no spaces)", NULL);
+	expect_error(BASE "git = { commit = \"yes\"; };\n",
+	    ":3: git.commit must be true or false", NULL);
+	expect_error(BASE "git = { author_name = 5; };\n",
+	    ":3: git.author_name must be a string", NULL);
+	expect_error(BASE "git = true;\n", ":3: git must be a group", NULL);
+
+	/* Names near the right one, or in another group. */
+	expect_error(BASE "git = { email = \"a@b\"; };\n", ":3: unknown "
+	    "setting 'git.email' (did you mean 'git.author_email'?)", NULL);
+	expect_error(BASE "git = { name = \"a\"; };\n", ":3: unknown "
+	    "setting 'git.name' (did you mean 'git.author_name'?)", NULL);
+	expect_error(BASE "git = { brnach = \"main\"; };\n", ":3: unknown "
+	    "setting 'git.brnach' (did you mean 'git.branch'?)", NULL);
+	expect_error(BASE "commit = true;\n", ":3: unknown setting 'commit' "
+	    "(did you mean 'git.commit'?)", NULL);
+	expect_error(BASE "git = { url = \"http://h\"; };\n", ":3: unknown "
+	    "setting 'git.url' (did you mean 'directus.url'?)", NULL);
 }
 
 static void test_required(void **state)
@@ -995,9 +1234,13 @@ static void test_print(void **state)
 	    "watch = \"commits\";\ndebounce = 0.25;\npoll = { interval = 30; "
 	    "full_every = 0; backoff_max = 90; };\npolicy = { default = "
 	    "\"report\"; schema = \"ignore\"; collections = { flows = "
-	    "\"push\"; }; };\nallow_deletes = true;\nmax_deletes = -1;\n"
-	    "allow_schema_deletes = true;\ncontrol = { socket = \"ctl.sock\"; "
-	    "mode = \"0600\"; %s%s%s };\nlog_level = \"debug\";\n",
+	    "\"push\"; presets = \"pull\"; panels = \"sync\"; }; };\n"
+	    "initial = \"pull\";\nallow_deletes = true;\nmax_deletes = -1;\n"
+	    "allow_schema_deletes = true;\ngit = { commit = true; author_name "
+	    "= \"Dsync \\\"Bot\\\"\"; author_email = \"bot@example.org\"; "
+	    "branch = \"main\"; push = \"origin  release\"; };\ncontrol = { "
+	    "socket = \"ctl.sock\"; mode = \"0600\"; %s%s%s };\n"
+	    "log_level = \"debug\";\n",
 	    g ? "group = \"" : "", g ? g->gr_name : "", g ? "\";" : "");
 	load_ok(&c, text);
 	assert_true(c.sync.debug);
@@ -1011,6 +1254,13 @@ static void test_print(void **state)
 	assert_non_null(strstr(out, "    flows = \"push\";\n"));
 	assert_non_null(strstr(out, "    roles = \"report\";\n"));
 	assert_non_null(strstr(out, "\"X-Quote: (set)\""));
+	assert_non_null(strstr(out, "    presets = \"pull\";\n"));
+	assert_non_null(strstr(out, "    panels = \"sync\";\n"));
+	assert_non_null(strstr(out, "\ninitial = \"pull\";\n"));
+	assert_non_null(strstr(out, "\ngit = {\n  commit = true;\n  "
+	    "author_name = \"Dsync \\\"Bot\\\"\";\n  author_email = "
+	    "\"bot@example.org\";\n  branch = \"main\";\n  push = \"origin "
+	    "release\";\n};\n"));
 	assert_null(strstr(out, "a \\\"b\\\""));
 
 	/* The placeholder handled, it reads back the same. */
@@ -1035,6 +1285,15 @@ static void test_print(void **state)
 	assert_string_equal(d.sync.headers[0], "X-Quote: (set)");
 	assert_string_equal(d.sync.dump_path, c.sync.dump_path);
 	assert_string_equal(d.control_socket, c.control_socket);
+	assert_int_equal(d.initial, CONF_INITIAL_PULL);
+	assert_true(d.git.commit);
+	assert_string_equal(d.git.author_name, "Dsync \"Bot\"");
+	assert_string_equal(d.git.author_email, "bot@example.org");
+	assert_string_equal(d.git.branch, "main");
+	assert_string_equal(d.git.push_remote, "origin");
+	assert_string_equal(d.git.push_branch, "release");
+	assert_int_equal(d.policy[coll_find("panels") - coll_rules],
+	    CONF_POLICY_SYNC);
 	free(again);
 	conf_clear(&d);
 	free(p);
@@ -1068,6 +1327,11 @@ static void test_print_defaults(void **state)
 	assert_non_null(strstr(out, "  # group: none (the daemon's own)\n"));
 	assert_non_null(strstr(out, "headers = [];\n"));
 	assert_non_null(strstr(out, "timeout = 300.0;\n"));
+	assert_non_null(strstr(out, "\ninitial = \"report\";\n"));
+	assert_non_null(strstr(out, "\ngit = {\n  commit = false;\n  "
+	    "author_name = \"dsync\";\n  author_email = \"dsync@localhost\";\n"
+	    "  # branch: not set (any branch)\n"
+	    "  # push: not set (no git push)\n};\n"));
 	back = replace_line(out, "token = \"(set)\"", "token_file = \"token\";");
 	conf_clear(&c);
 	load_ok(&c, back);
@@ -1116,6 +1380,11 @@ int main(void)
 		cmocka_unit_test(test_group),
 		cmocka_unit_test(test_collections),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_policies_pull_sync),
+		cmocka_unit_test(test_initial),
+		cmocka_unit_test(test_git_defaults),
+		cmocka_unit_test(test_git),
+		cmocka_unit_test(test_git_errors),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_missing_file),

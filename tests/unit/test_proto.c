@@ -614,6 +614,7 @@ static void test_table(void **state)
 		{ "push", PROTO_WRITE }, { "pull", PROTO_WRITE },
 		{ "sync", PROTO_WRITE }, { "pause", PROTO_WRITE },
 		{ "resume", PROTO_WRITE }, { "reload", PROTO_WRITE },
+		{ "resolve", PROTO_WRITE }, { "adopt", PROTO_WRITE },
 	};
 	size_t i, k;
 
