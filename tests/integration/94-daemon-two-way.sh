@@ -46,6 +46,8 @@ notify=$(sid_of flows "Notify editors")
 pub_id=$(id_of flows "Publish article")
 edit_json "$flows" "a.find(f => f._syncId === '$notify').description = 'a local edit, not committed'"
 check "a local edit under pull is pending, not pushed" wait_for 5 is 'state' pending
+wait_for 5 idle
+w0=$(jobs watch)
 n0=$(commits)
 dx_api PATCH "/flows/$pub_id" '{"name":"Publish article (renamed in Directus)"}' >/dev/null
 if wait_for 5 is 'in_file flows name "$pub"' "Publish article (renamed in Directus)"; then
@@ -68,6 +70,7 @@ ctl history --json -n 5 | json_of 'd.jobs.filter(j => j.commit).pop()' >"$T/hist
 check "... history records it, one change to the tree" grep -q "to_tree: 1" "$T/hist"
 wait_polls 2
 check "a second poll makes no commit" test "$(commits)" = $((n0 + 1))
+check "the daemon's own writes into the tree start no job" test "$(jobs watch)" = "$w0"
 gitd checkout -q -- collections/flows.json
 check "... the local edit taken back: in-sync" wait_for 5 is 'state' in-sync
 
@@ -91,6 +94,32 @@ check "... with allow_deletes: removed from its file" wait_for 8 is 'in_file flo
 check "... and committed" test "$(commits)" -gt "$n1"
 check "... the commit says delete" bash -c "git -C '$D' log -1 --format=%B | grep -q '^flows delete \"Notify editors\" $notify'"
 check "... in-sync after" wait_for 5 is 'state' in-sync
+
+# git.branch: with HEAD on another branch the instance's changes wait.
+gitd checkout -q -b feature
+n5=$(commits)
+dx_api PATCH "/flows/$pub_id" '{"name":"Renamed while on a branch"}' >/dev/null
+waiting() { ctl status --json | json_of 'd.git.waiting || ""'; }
+check "HEAD on another branch: the change waits, and status says why" wait_for 8 bash -c "'$DSYNCCTL' -s '$T/ctl.sock' status --json | grep -q 'HEAD is on feature, not on main'"
+check "... as pending" test "$(state)" = pending
+check "... nothing written into the tree" test "$(in_file flows name "$pub")" = "Publish article (renamed in Directus)"
+check "... no commit" test "$(commits)" = "$n5"
+gitd checkout -q main
+check "back on main: written into the tree" wait_for 8 is 'in_file flows name "$pub"' "Renamed while on a branch"
+check "... committed on main" wait_for 5 is 'gitd log -1 --format=%s main' "dsync: 1 change from $URL"
+check "... nothing waits" wait_for 5 is waiting ""
+
+# git push fails: shown, the commit stays, retried until the remote has it.
+mv "$T/remote.git" "$T/remote.away"
+dx_api PATCH "/flows/$pub_id" '{"name":"Renamed while the remote is away"}' >/dev/null
+push_error() { ctl status --json | json_of 'd.git.push_error ? "failed" : "none"'; }
+check "a failed git push is shown in status" wait_for 10 is push_error failed
+check "... the commit is made all the same" test "$(gitd log -1 --format=%B | grep -c 'Renamed while the remote is away')" = 1
+mv "$T/remote.away" "$T/remote.git"
+if wait_for 40 is 'git -C "$T/remote.git" rev-parse main' "$(gitd rev-parse HEAD)"; then
+	pass "... retried with backoff: the remote gets it ($WAITED s)"
+else fail "... retried with backoff: the remote gets it"; fi
+check "... and status clears" wait_for 5 is push_error none
 stop_daemon
 
 # --- policy sync ---------------------------------------------------------
@@ -132,6 +161,8 @@ check "... dsyncctl status exits 2" test "$(ctl_rc status)" = 2
 ctl status --json >"$T/st"
 check "... with both sides' values" test "$(json_of "const c = d.conflicts.find(e => e._syncId === '$pub'); c.dump.name + '|' + c.instance.name" <"$T/st")" = "Renamed in git|Renamed in the Data Studio"
 check "... and who changed the instance's side" test "$(json_of "d.conflicts[0].by" <"$T/st")" = admin@example.com
+check "... dsyncctl diff shows its class" test "$(ctl diff --json | json_of "d.two_way.differences.find(e => e._syncId === '$pub').class")" = conflict
+check "... and so does dsyncd diff --base with the daemon's base" test "$("$DSYNCD" -u "$URL" -t "$DX_TOKEN" diff --dump-path "$D" --base "$T/state/base" --json 2>/dev/null | json_of "d.differences.find(e => e._syncId === '$pub').class")" = conflict
 ctl status >"$T/st.txt"
 check "... the screen shows it" grep -q "Renamed in the Data Studio" "$T/st.txt"
 wait_polls 3
