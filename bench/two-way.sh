@@ -6,17 +6,20 @@
 # in Directus (as the Data Studio does it: one PATCH), timed until git has
 # the commit that holds it; per job, its requests (the proxy's log) and
 # the daemon's CPU (/proc/PID/stat) from the rename to the commit.
-#   bench/two-way.sh [--poll S] [--scale N] [--runs N] [--schema-cache]
+# Beside it, the anchor: what people run today, directus-sync pull from
+# cron and a commit of what changed (--anchor N cycles, default 1).
+#   bench/two-way.sh [--poll S] [--scale N] [--runs N] [--anchor N] [--schema-cache]
 # --schema-cache starts Directus with its schema cache on (its default);
 # the test recipe turns it off (every request then costs about 15 ms).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-poll=5 scale=20 runs=5
+poll=5 scale=20 runs=5 anchor=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--poll) poll=$2; shift 2 ;;
 	--scale) scale=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
+	--anchor) anchor=$2; shift 2 ;;
 	--schema-cache) export DX_SCHEMA_CACHE=true; shift ;;
 	*) echo "usage: $0 [--poll S] [--scale N] [--runs N] [--schema-cache]" >&2; exit 1 ;;
 	esac
@@ -77,7 +80,7 @@ daemon=$!
 wait_settled
 flows="$dump/collections/flows.json"
 sid=$(json 'd[0]._syncId' <"$flows")
-lat=() reqs=() cpus=() jobreqs=()
+lat=() reqs=() cpus=() jobreqs=() jobdur=()
 for ((i = 1; i <= runs; i++)); do
 	head0=$(git -C "$dump" rev-parse HEAD)
 	: >"$work/requests.log"
@@ -93,13 +96,30 @@ for ((i = 1; i <= runs; i++)); do
 	# The job's requests: all of them less the polls' (2 each).
 	reqs+=("$(grep -vc '^GET /\(activity\|presets\)' "$work/requests.log" || true)")
 	jobreqs+=("$(ctl history --json -n 1 | json 'd.jobs[d.jobs.length - 1].requests')")
+	jobdur+=("$(ctl history --json -n 1 | json 'd.jobs[d.jobs.length - 1].duration')")
 	cpus+=("$(( (t1 - t0) * 1000 / hz ))")
 done
 kill "$daemon"; wait "$daemon" 2>/dev/null || true; daemon=
+awalls=() acpus=() areqs=()
+for ((i = 1; i <= anchor; i++)); do
+	echo "directus-sync pull and git commit, cycle $i of $anchor..."
+	curl -s -o /dev/null -X PATCH -H "Authorization: Bearer $DX_TOKEN" -H 'Content-Type: application/json' \
+		-d "{\"name\":\"Renamed for the reference $i\"}" "$DX_URL/flows/$sid"
+	: >"$work/requests.log"
+	out=$("$build/dsync-measure" node "$DX_SYNC_BIN" -u "$purl" -t "$DX_TOKEN" pull --dump-path "$dump")
+	git -C "$dump" add -A && git -C "$dump" -c user.email=b@example.com -c user.name=cron commit -qm "directus-sync pull" || true
+	awalls+=("$(echo "$out" | awk '{ print $1 }')")
+	acpus+=("$(echo "$out" | awk '{ print $4 }')")
+	areqs+=("$(wc -l <"$work/requests.log")")
+done
 echo
 echo "| a flow renamed in Directus, until git has the commit ($items items, poll $poll s, policy pull) | median | worst |"
 echo "|---|---:|---:|"
 echo "| latency | $(printf '%s\n' "${lat[@]}" | median) s | $(printf '%s\n' "${lat[@]}" | worst) s |"
 echo "| requests of the job (its history entry) | $(printf '%s\n' "${jobreqs[@]}" | median) | $(printf '%s\n' "${jobreqs[@]}" | worst) |"
 echo "| requests other than polls (the proxy's log) | $(printf '%s\n' "${reqs[@]}" | median) | $(printf '%s\n' "${reqs[@]}" | worst) |"
+echo "| the job's own time (its history entry) | $(printf '%s\n' "${jobdur[@]}" | median) s | $(printf '%s\n' "${jobdur[@]}" | worst) s |"
 echo "| daemon CPU from the rename to the commit | $(printf '%s\n' "${cpus[@]}" | median) ms | $(printf '%s\n' "${cpus[@]}" | worst) ms |"
+if [ "$anchor" -gt 0 ]; then
+	echo "| directus-sync pull + git commit: wall, CPU, requests (median of $anchor) | $(printf '%s\n' "${awalls[@]}" | median) s, $(printf '%s\n' "${acpus[@]}" | median) ms, $(printf '%s\n' "${areqs[@]}" | median) | |"
+fi

@@ -18,8 +18,8 @@ struct col {
 	size_t w;
 };
 
-enum { H_ID, H_START, H_KIND, H_TRIGGER, H_TIME, H_REQ, H_CHG, H_RESULT,
-    H_N };
+enum { H_ID, H_START, H_KIND, H_TRIGGER, H_TIME, H_REQ, H_CHG, H_OUT,
+    H_IN, H_COMMIT, H_RESULT, H_N };
 
 /* One job's cells; cells[H_RESULT] holds the result only (not escaped
  * for colour: the table is plain). */
@@ -43,6 +43,18 @@ static void history_cells(const struct json *j, struct buf cells[H_N])
 		buf_addf(&cells[H_REQ], "%.0f", d);
 	if (ctl_jnum(j, "changes", &d))
 		buf_addf(&cells[H_CHG], "%.0f", d);
+	/* Both ways: what went to Directus, what into the tree. */
+	if (ctl_jobj(j, "to_instance"))
+		buf_addf(&cells[H_OUT], "%.0f", ctl_jcount(ctl_jobj(j,
+		    "to_instance"), "created") + ctl_jcount(ctl_jobj(j,
+		    "to_instance"), "updated") + ctl_jcount(ctl_jobj(j,
+		    "to_instance"), "deleted"));
+	if (ctl_jnum(j, "to_tree", &d))
+		buf_addf(&cells[H_IN], "%.0f", d);
+	if (ctl_jstr(j, "commit"))
+		buf_add(&cells[H_COMMIT], ctl_jstr(j, "commit"),
+		    strlen(ctl_jstr(j, "commit")) > 7 ? 7 :
+		    strlen(ctl_jstr(j, "commit")));
 	ctl_add_safe_cut(&cells[H_RESULT], ctl_jstr(j, "result") ?
 	    ctl_jstr(j, "result") : "?", 12);
 }
@@ -50,7 +62,8 @@ static void history_cells(const struct json *j, struct buf cells[H_N])
 static const struct col history_cols[H_N] = {
 	{ "id", false, 0 }, { "start", true, 0 }, { "kind", true, 0 },
 	{ "trigger", true, 0 }, { "time", false, 0 }, { "req", false, 0 },
-	{ "chg", false, 0 }, { "result", true, 0 },
+	{ "chg", false, 0 }, { "out", false, 0 }, { "in", false, 0 },
+	{ "commit", true, 0 }, { "result", true, 0 },
 };
 
 /* One line of the table (the head when j is NULL); then the job's error
@@ -171,6 +184,12 @@ static void job_ok(struct ctl *c, const struct json *r)
 		ctl_add_span(&b, d, true);
 	}
 	ctl_add_requests(&b, r);
+	if (ctl_jnum(r, "to_tree", &d) && d > 0)
+		buf_addf(&b, "; %.0f written into the tree", d);
+	if (ctl_jstr(r, "commit"))
+		buf_addf(&b, ", commit %.12s", ctl_jstr(r, "commit"));
+	if (ctl_jnum(r, "conflicts", &d) && d > 0)
+		buf_addf(&b, "; %.0f conflict%s left", d, d == 1 ? "" : "s");
 	puts(b.data);
 	buf_clear(&b);
 }

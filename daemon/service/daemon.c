@@ -114,18 +114,19 @@ static void schedule_retry(struct daemon *d, enum job_kind kind)
 /* --- starting jobs --- */
 
 /* Whether every collection of the set (and the schema, with schema) has
- * policy push: an automatic job may then push without comparing first
- * (the push compares for itself), which is what makes an edit reach
- * Directus quickly. */
+ * policy push (or ignore): an automatic job is then a push, by its name
+ * in the history; it runs the same two-way job as a sync. */
 static bool all_push(const struct conf *c, unsigned colls, bool schema)
 {
 	size_t i;
 
 	for (i = 0; i < COLL_COUNT; i++)
 		if ((colls & coll_bit(&coll_rules[i])) &&
-		    c->policy[i] == CONF_POLICY_REPORT)
+		    c->policy[i] != CONF_POLICY_PUSH &&
+		    c->policy[i] != CONF_POLICY_IGNORE)
 			return false;
-	return !schema || c->policy_schema != CONF_POLICY_REPORT;
+	return !schema || c->policy_schema == CONF_POLICY_PUSH ||
+	    c->policy_schema == CONF_POLICY_IGNORE;
 }
 
 static void start(struct daemon *d, const struct request *rq)

@@ -74,6 +74,9 @@ static void take_git_result(struct daemon *d, struct job *j)
 	if (j->commit) {
 		free(d->last_commit);
 		d->last_commit = xstrdup(j->commit);
+		free(d->head);	/* ours is HEAD now */
+		d->head = xstrdup(j->commit);
+
 		d->last_commit_at = j->start_wall;
 		d->last_pulled = j->pulled;
 		d->git_push_pending = d->conf->conf.git.commit &&
