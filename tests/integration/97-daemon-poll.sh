@@ -44,7 +44,7 @@ check "... only reads" bash -c "! grep -Ev '^GET ' '$T/requests.log'"
 # --- A change through the REST API: seen by the next poll.
 fid=$(dx_api GET '/flows?filter[name][_eq]=Publish%20article&fields=id' | json_of 'd.data[0].id')
 dx_api PATCH "/flows/$fid" '{"name":"Changed through the API"}' >/dev/null
-check "a change through the API is seen by the next poll (drifted)" wait_for 3 is 'state' drifted
+check "a change through the API is seen by the next poll (drifted)" wait_for 5 is 'state' drifted
 check "... in $WAITED s" true
 ctl status >"$T/drift.txt"; rc=$?
 check "policy report: dsyncctl status exits 2 (got $rc)" test "$rc" = 2
