@@ -803,11 +803,24 @@ static int check_moves(struct dump_stage *s, const struct ops *o,
 			    path);
 			rc = SYNC_EDUMP;
 		}
+		/* A link planted in the tree would take the write (or the
+		 * directory made for it) elsewhere, out of the tree. */
+		if (rc == 0 && (o->v[i].kind == OP_WRITE || o->v[i].kind ==
+		    OP_MKDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			xasprintf(errstr, "cannot write %s: it is a symbolic "
+			    "link (dsync writes no file through a link)", path);
+			rc = SYNC_EDUMP;
+		}
 		for (p = parent_of(path); rc == 0 &&
 		    strlen(p) > strlen(s->root);) {
 			char *up;
 
-			if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+				xasprintf(errstr, "cannot write %s: %s is a "
+				    "symbolic link (dsync writes no file "
+				    "through a link)", path, p);
+				rc = SYNC_EDUMP;
+			} else if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode)) {
 				xasprintf(errstr, "cannot write %s: %s is not "
 				    "a directory", path, p);
 				rc = SYNC_EDUMP;

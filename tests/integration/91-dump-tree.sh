@@ -118,4 +118,29 @@ tree_sum "$D" >"$T/after-cap"
 check "... and the tree is as it was" cmp -s "$T/before-names" "$T/after-cap"
 check "--max-response-mb refuses nonsense" bash -c "! '$DSYNCD' -u '$URL' -t '$TOKEN' pull --dump-path '$D' --max-response-mb -3 2>/dev/null"
 
+
+# --- Links planted in the tree: never written through.
+mkdir -p "$T/outside"
+mv "$D/snapshot/relations" "$T/relations.real"
+ln -s "$T/outside" "$D/snapshot/relations"
+tree_sum "$D" >"$T/before-link"
+dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >"$T/dirlink.log" 2>&1
+check "a directory of the tree that is a link out of it: pull refused (exit 1)" test $? = 1
+check "... the error names the link" grep -q "snapshot/relations is a symbolic link" "$T/dirlink.log"
+check "... nothing was written where it points" test -z "$(ls -A "$T/outside")"
+tree_sum "$D" >"$T/after-link"
+check "... and the tree is as it was" cmp -s "$T/before-link" "$T/after-link"
+rm "$D/snapshot/relations" && mv "$T/relations.real" "$D/snapshot/relations"
+printf 'precious\n' >"$T/victim"
+cp "$D/collections/flows.json" "$T/flows.json.real"
+rm "$D/collections/flows.json" && ln -s "$T/victim" "$D/collections/flows.json"
+dx_api PATCH "/flows/$flow" '{"description":"changed, to be pulled"}' >/dev/null
+dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >"$T/filelink.log" 2>&1
+check "a dump file that is a link: pull refused (exit 1)" test $? = 1
+check "... the error names it" grep -q "collections/flows.json: it is a symbolic link" "$T/filelink.log"
+check "... the file it points to is untouched" test "$(cat "$T/victim")" = precious
+rm "$D/collections/flows.json" && cp "$T/flows.json.real" "$D/collections/flows.json"
+dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >/dev/null 2>&1
+check "... without the link, the pull goes through" grep -q "changed, to be pulled" "$D/collections/flows.json"
+
 finish

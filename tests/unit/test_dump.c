@@ -401,12 +401,62 @@ static void test_lock_creates_and_follows_links(void **state)
 	free(target);
 }
 
+/* A link planted in the tree, to a directory or a file outside it: the
+ * update is refused before anything moves, and nothing is written
+ * there. */
+static void test_links_refused(void **state)
+{
+	char outside[] = "/tmp/dsync-test-outside.XXXXXX";
+	char *link, *victim, *err = NULL, *data = NULL;
+	struct dump_stage *s;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(outside));
+	victim = fs_join(outside, "passwd");
+	assert_int_equal(fs_write_file(victim, "root:x:0:0\n", 11), 0);
+	link = fs_join(root, "snapshot/fields");
+	fs_rmtree(link);
+	assert_int_equal(symlink(outside, link), 0);
+	s = begin();
+	assert_int_equal(dump_stage_write(s, "snapshot/fields/a/x.json", "x",
+	    1, &err), 0);
+	assert_int_equal(dump_stage_commit(s, NULL, &err), SYNC_EDUMP);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	assert_non_null(strstr(err, "snapshot/fields"));
+	free(err);
+	err = NULL;
+	assert_false(exists("snapshot/fields/a"));
+	assert_false(exists(DUMP_STAGING_DIR));
+	/* A link in place of a file. */
+	free(link);
+	link = fs_join(root, "collections/flows.json");
+	unlink(link);
+	assert_int_equal(symlink(victim, link), 0);
+	s = begin();
+	assert_int_equal(dump_stage_write(s, "collections/flows.json", "new",
+	    3, &err), 0);
+	assert_int_equal(dump_stage_commit(s, NULL, &err), SYNC_EDUMP);
+	assert_non_null(strstr(err, "collections/flows.json: it is a "
+	    "symbolic link"));
+	free(err);
+	assert_int_equal(fs_read_file(victim, &data, &len), 0);
+	assert_int_equal(len, 11);
+	assert_memory_equal(data, "root:x:0:0\n", 11);
+	free(data);
+	fs_rmtree(outside);
+	free(victim);
+	free(link);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_unchanged_touches_nothing,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_links_refused, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_paths_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_commit_point,
