@@ -59,6 +59,8 @@ static const struct key directus_keys[] = {
 	RANGE("timeout", KEY_FLOAT, timeout, 1, 3600, "seconds"),
 	RANGE("max_response_mb", KEY_FLOAT, max_response_mb, 0.001, 65536,
 	    "MiB"),
+	PLAIN("ca_file", KEY_CAFILE, ca_file),
+	PLAIN("tls_verify", KEY_BOOL, tls_verify),
 	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
 };
 
@@ -126,6 +128,7 @@ const struct key conf_keys[] = {
 	GROUP("git", git_keys),
 	GROUP("control", control_keys),
 	ONE_OF("log_level", KEY_WORD, log_level, log_names),
+	PLAIN("dumpable", KEY_BOOL, dumpable),
 	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
 };
 
@@ -153,6 +156,8 @@ void conf_init(struct conf *c)
 	c->sync.max_body = (size_t)256 << 20;
 	c->timeout = 300.0;
 	c->max_response_mb = 256.0;
+	c->ca_file = NULL;
+	c->tls_verify = true;
 	c->state_dir = xstrdup("/var/lib/dsyncd");
 	c->watch = CONF_WATCH_TREE;
 	c->debounce = 1.0;
@@ -178,6 +183,7 @@ void conf_init(struct conf *c)
 	c->control_group = NULL;
 	c->control_gid = (gid_t)-1;
 	c->log_level = xstrdup("info");
+	c->dumpable = false;
 }
 
 static void wipe(char *s)
@@ -202,6 +208,7 @@ void conf_clear(struct conf *c)
 	for (i = 0; i < c->nheaders; i++)
 		free(c->headers[i]);
 	free(c->headers);
+	free(c->ca_file);
 	sync_opts_clear(&c->sync);
 	free(c->state_dir);
 	free(c->git.author_name);
@@ -399,6 +406,9 @@ static void fill_sync(struct conf *c)
 	for (i = 0; i < c->nheaders; i++)
 		o->headers[i] = xstrdup(c->headers[i]);
 	o->nheaders = c->nheaders;
+	free(o->ca_file);
+	o->ca_file = c->ca_file ? xstrdup(c->ca_file) : NULL;
+	o->insecure = !c->tls_verify;
 	o->max_body = (size_t)(c->max_response_mb * 1048576.0);
 	o->max_deletes = c->max_deletes;
 	o->debug = strcmp(c->log_level, "debug") == 0;
@@ -464,10 +474,49 @@ static char *dir_of(const char *path)
 	return out;
 }
 
+/* libconfig frees without wiping: an inline token is wiped here. */
+static void wipe_inline_token(config_t *cfg)
+{
+	config_setting_t *tok = config_lookup(cfg, "directus.token");
+
+	if (tok != NULL && config_setting_type(tok) == CONFIG_TYPE_STRING)
+		explicit_bzero((char *)config_setting_get_string(tok),
+		    strlen(config_setting_get_string(tok)));
+}
+
+bool conf_peek_dumpable(const char *path)
+{
+	struct conf c;
+	char *err = NULL, *text = NULL;
+	struct load l = { .c = &c, .errstr = &err };
+	const config_setting_t *s;
+	size_t len = 0;
+	config_t cfg;
+	bool on = false;
+
+	conf_init(&c);
+	config_init(&cfg);
+	c.path = xstrdup(path);
+	l.dir = dir_of(path);
+	if (conf_read_file(path, CONF_MAX_FILE, &text, &len, &l.mode,
+	    &err) == 0 && conf_text_parse(&l, &cfg, text) == 0 &&
+	    (s = config_lookup(&cfg, "dumpable")) != NULL &&
+	    config_setting_type(s) == CONFIG_TYPE_BOOL)
+		on = config_setting_get_bool(s) != 0;
+	wipe_inline_token(&cfg);
+	config_destroy(&cfg);
+	if (text)
+		explicit_bzero(text, len);
+	free(text);
+	free(err);
+	free(l.dir);
+	conf_clear(&c);
+	return on;
+}
+
 int conf_load(struct conf *c, const char *path, char **errstr)
 {
 	struct load l = { .c = c, .errstr = errstr };
-	config_setting_t *tok;
 	char *text = NULL;
 	size_t len = 0;
 	config_t cfg;
@@ -486,11 +535,7 @@ int conf_load(struct conf *c, const char *path, char **errstr)
 		goto fail;
 	rc = finish(&l, &cfg);
 fail:
-	/* libconfig frees without wiping. */
-	if ((tok = config_lookup(&cfg, "directus.token")) != NULL &&
-	    config_setting_type(tok) == CONFIG_TYPE_STRING)
-		explicit_bzero((char *)config_setting_get_string(tok),
-		    strlen(config_setting_get_string(tok)));
+	wipe_inline_token(&cfg);
 	config_destroy(&cfg);
 	if (text)
 		explicit_bzero(text, len);

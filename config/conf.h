@@ -71,6 +71,9 @@ struct conf {
 	size_t nheaders;
 	double timeout;			/* seconds per request */
 	double max_response_mb;
+	char *ca_file;			/* CA bundle (PEM) for https;
+					 * NULL: libcurl's default */
+	bool tls_verify;		/* default true */
 
 	/* the dump and the engine's options */
 	struct sync_opts sync;		/* url, token, dump_path, paths,
@@ -106,6 +109,10 @@ struct conf {
 	gid_t control_gid;		/* resolved; (gid_t)-1 when none */
 
 	char *log_level;		/* "info" (default) or "debug" */
+	bool dumpable;			/* default false: PR_SET_DUMPABLE
+					 * 0, no core dump, no ptrace by
+					 * the same user (read at start
+					 * only) */
 };
 
 void conf_init(struct conf *c);		/* the defaults */
@@ -120,6 +127,13 @@ void conf_clear(struct conf *c);	/* wipes the secrets */
  * directory (and made absolute). Either way, conf_clear c after.
  */
 int conf_load(struct conf *c, const char *path, char **errstr);
+
+/*
+ * Whether path sets dumpable = true, read before the whole file is loaded
+ * (the daemon decides it at start, before the token is read; see main.c).
+ * Any error reads as false: conf_load reports it.
+ */
+bool conf_peek_dumpable(const char *path);
 
 /* The effective configuration, in the file's syntax, every setting with
  * its value (secrets as "(set)"), for dsyncd -n. */

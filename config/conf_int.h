@@ -26,6 +26,8 @@ enum key_type {
 	KEY_STR,	/* not empty */
 	KEY_PATH,	/* not empty; relative to the file's directory; hi:
 			 * longest (0: any) */
+	KEY_CAFILE,	/* a KEY_PATH to a PEM file that must be readable at
+			 * load */
 	KEY_URL,
 	KEY_ENUM,	/* arg: the names, index stored as an int */
 	KEY_WORD,	/* arg: the names, the string stored */

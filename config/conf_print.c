@@ -203,6 +203,11 @@ static void print_keys(const struct conf *c, FILE *f, const struct key *keys,
 			fprintf(f, "# %s: not set (no git push)\n", k->name);
 			continue;
 		}
+		if (k->type == KEY_CAFILE && c->ca_file == NULL) {
+			fprintf(f, "# %s: not set (libcurl's default "
+			    "CAs)\n", k->name);
+			continue;
+		}
 		if ((k->type == KEY_STR || k->type == KEY_PATH ||
 		    k->type == KEY_URL || k->type == KEY_WORD ||
 		    k->type == KEY_GROUPNAME || k->type == KEY_AUTHOR ||

@@ -262,11 +262,22 @@ static int get_string(const struct load *l, const config_setting_t *s,
 	if ((k->type == KEY_AUTHOR || k->type == KEY_EMAIL ||
 	    k->type == KEY_BRANCH) && (bad = git_word_bad(k->type, v)) != NULL)
 		return conf_at(l, s, "%s %s", path, bad);
-	r = k->type == KEY_PATH ? conf_resolve(l, v) : xstrdup(v);
+	r = k->type == KEY_PATH || k->type == KEY_CAFILE ? conf_resolve(l, v) :
+	    xstrdup(v);
 	if (k->type == KEY_PATH && k->hi > 0 && (double)strlen(r) > k->hi) {
 		free(r);
 		return conf_at(l, s, "%s is too long for a Unix socket (at "
 		    "most %.0f bytes, once made absolute)", path, k->hi);
+	}
+	if (k->type == KEY_CAFILE) {
+		char *e = NULL;
+
+		if (sync_opts_check_ca_file(r, &e) < 0) {
+			conf_at(l, s, "%s: %s", path, e);
+			free(e);
+			free(r);
+			return -1;
+		}
 	}
 	set_owned(out, r);
 	return 0;
@@ -533,6 +544,7 @@ static int apply(struct load *l, const config_setting_t *s,
 		return get_float(l, s, k, path, p);
 	case KEY_STR:
 	case KEY_PATH:
+	case KEY_CAFILE:
 	case KEY_URL:
 	case KEY_GROUPNAME:
 	case KEY_CRED:

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,8 @@ enum {
 	OPT_MAX_RESPONSE_MB,
 	OPT_BASE,
 	OPT_WRITE_BASE,
+	OPT_CA_FILE,
+	OPT_INSECURE,
 };
 
 static const struct option long_opts[] = {
@@ -62,6 +65,8 @@ static const struct option long_opts[] = {
 	{ "directus-password", required_argument, NULL, 'p' },
 	{ "config-path", required_argument, NULL, 'c' },
 	{ "header", required_argument, NULL, 'H' },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
 	{ "dump-path", required_argument, NULL, OPT_DUMP_PATH },
 	{ "collections-path", required_argument, NULL, OPT_COLLECTIONS_PATH },
 	{ "snapshot-path", required_argument, NULL, OPT_SNAPSHOT_PATH },
@@ -121,6 +126,9 @@ static const char usage_main[] =
 "  -c, --config-path <path>        directus-sync JSON config file (default: first of\n"
 "                                  ./directus-sync.config.{js,cjs,json}; JSON only)\n"
 "  -H, --header <name: value>      extra HTTP header for every request (repeatable)\n"
+"  --ca-file <file>                https: trust only the CAs (PEM) in file, not the\n"
+"                                  system's (env DSYNC_CA_FILE)\n"
+"  --insecure                      do not verify TLS certificates (warned each run)\n"
 "  --lock-wait <seconds>           wait for another run on the same dump tree to end\n"
 "                                  (default 0: refuse at once, naming its pid)\n"
 "  --max-response-mb <n>           refuse an answer larger than n MiB (default 256)\n"
@@ -199,7 +207,7 @@ static const char usage_helpers[] =
 "  wait-server-ready [--interval 5] [--timeout 90] [--successes 1]\n"
 "        poll /server/health until it answers \"ok\" --successes times\n"
 "        in a row, --interval seconds apart; fail after --timeout seconds.\n"
-"        Needs only the URL.\n";
+"        Needs no credentials.\n";
 
 static const char usage_pull[] =
 "Usage: dsyncd pull [options]\n"
@@ -337,6 +345,11 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 		return set_str(&o->email, arg);
 	case 'p':
 		return set_str(&o->password, arg);
+	case OPT_CA_FILE:
+		return set_str(&o->ca_file, arg);
+	case OPT_INSECURE:
+		o->insecure = true;
+		return 0;
 	case 'H':
 		if (strchr(arg, ':') == NULL) {
 			xasprintf(errstr, "--header '%s': expected 'Name: "
@@ -575,6 +588,9 @@ static void apply_env(struct sync_opts *o)
 		set_str(&o->email, v);
 	if ((v = getenv("DIRECTUS_ADMIN_PASSWORD")) && *v)
 		set_str(&o->password, v);
+	/* dsync's own, as --ca-file is. */
+	if ((v = getenv("DSYNC_CA_FILE")) && *v)
+		set_str(&o->ca_file, v);
 }
 
 /* An engine context for a command: connected (token or login), logging
@@ -871,8 +887,8 @@ static int run_helper(struct cli *c, const char *name)
 	ctx.log = log_cb;
 	ctx.log_arg = c;
 	if (strcmp(name, "wait-server-ready") == 0) {
-		/* Only the URL: the server may not know the token yet. */
-		dx = dx_new(c->opts.url);
+		/* No token: the server may not know it yet. */
+		dx = sync_session(&c->opts);
 		ctx.dx = dx;
 		rc = sync_wait_ready(&ctx, c->interval, c->timeout,
 		    (unsigned)c->successes, &err);
@@ -908,7 +924,7 @@ static bool has_command(int argc, char **argv)
 	    "--only-collections", "--preserve-ids", "--max-push-retries",
 	    "--id-map", "--collection", "--id", "--keep", "--interval",
 	    "--timeout", "--successes", "--max-deletes", "--lock-wait",
-	    "--max-response-mb", "--base", "--write-base" };
+	    "--max-response-mb", "--base", "--write-base", "--ca-file" };
 	int i;
 	size_t k;
 
@@ -942,6 +958,14 @@ static const char usage_daemon[] =
 "\n"
 "Runs in the foreground (systemd does the rest). Exit status: 0 stopped\n"
 "cleanly, 1 failure, 78 a configuration that does not load.\n";
+
+/* main made the process not dumpable; this undoes it, when asked, for
+ * core dumps or a debugger of the same user. */
+static void set_dumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		perror("dsyncd: prctl(PR_SET_DUMPABLE, 1)");
+}
 
 /* dsyncd without a command: the daemon, or -n. */
 static int daemon_cli(int argc, char **argv)
@@ -1000,10 +1024,19 @@ static int daemon_cli(int argc, char **argv)
 			return 78;
 		}
 		conf_print(&c, stdout);
+		if (!c.tls_verify) {
+			char *u = sync_opts_url_shown(c.url);
+
+			fprintf(stderr, "dsyncd: warning: TLS verification is "
+			    "off for URL: %s (tls_verify = false)\n", u);
+			free(u);
+		}
 		conf_clear(&c);
 		printf("# %s: the configuration is valid\n", path);
 		return 0;
 	}
+	if (conf_peek_dumpable(path))
+		set_dumpable();
 	return daemon_main(path);
 }
 
@@ -1027,6 +1060,9 @@ int cli_main(int argc, char **argv)
 		if (i == argc || argc > 2)
 			return daemon_cli(argc, argv);
 	}
+	if (getenv("DSYNC_DUMPABLE") && strcmp(getenv("DSYNC_DUMPABLE"),
+	    "1") == 0)
+		set_dumpable();
 	memset(&c, 0, sizeof(c));
 	c.interval = 5;
 	c.timeout = 90;

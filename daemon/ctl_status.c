@@ -120,6 +120,10 @@ static void status_instance(struct ctl *c, const struct json *r)
 			buf_addc(&b, ')');
 		} else
 			buf_adds(&b, " (version not known yet)");
+		/* Only false says so: a daemon before tls_verify gives none. */
+		if (ctl_jget(dx, "tls_verify") &&
+		    ctl_jget(dx, "tls_verify")->type == JSON_FALSE)
+			buf_adds(&b, ", TLS verification off");
 		put_kv(c, "instance", &b);
 	}
 	if (dump) {

@@ -437,6 +437,7 @@ struct json *daemon_status_json(const struct daemon *d)
 	json_set(dx, "url", json_new_string(c->url));
 	json_set(dx, "version", d->version[0] ? json_new_string(d->version) :
 	    json_new_null());
+	json_set(dx, "tls_verify", json_new_bool(c->tls_verify));
 	json_set(o, "directus", dx);
 	json_set(o, "dump", dump_json(d));
 	json_set(o, "policy", policy_json(c));

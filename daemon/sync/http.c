@@ -23,6 +23,9 @@ struct http {
 	char *user_agent;
 	char **headers;
 	size_t nheaders;
+	char *ca_file;			/* NULL: libcurl's defaults */
+	bool insecure;			/* no TLS verification */
+	bool insecure_told;
 	int parallel;
 	long timeout;
 	atomic_int *cancel;
@@ -87,6 +90,7 @@ void http_free(struct http *h)
 	for (i = 0; i < h->nheaders; i++)
 		free(h->headers[i]);
 	free(h->headers);
+	free(h->ca_file);
 	free(h->user_agent);
 	free(h->base);
 	free(h);
@@ -139,6 +143,21 @@ void http_add_header(struct http *h, const char *header)
 {
 	h->headers = xreallocarray(h->headers, h->nheaders + 1, sizeof(char *));
 	h->headers[h->nheaders++] = xstrdup(header);
+}
+
+void http_set_tls(struct http *h, const char *ca_file, bool verify)
+{
+	free(h->ca_file);
+	h->ca_file = ca_file ? xstrdup(ca_file) : NULL;
+	h->insecure = !verify;
+}
+
+bool http_tls_warn_once(struct http *h)
+{
+	if (!h->insecure || h->insecure_told)
+		return false;
+	h->insecure_told = true;
+	return true;
 }
 
 unsigned long http_count(const struct http *h)
@@ -252,6 +271,18 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 	curl_easy_setopt(s->easy, CURLOPT_XFERINFODATA, h->cancel);
 	curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* libcurl's defaults, made explicit: only http_set_tls turns them
+	 * off. */
+	curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER,
+	    h->insecure ? 0L : 1L);
+	curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST,
+	    h->insecure ? 0L : 2L);
+	/* Exactly these CAs: libcurl would search its default directory
+	 * (Debian's /etc/ssl/certs) besides CAINFO. */
+	if (h->ca_file) {
+		curl_easy_setopt(s->easy, CURLOPT_CAINFO, h->ca_file);
+		curl_easy_setopt(s->easy, CURLOPT_CAPATH, NULL);
+	}
 	curl_multi_add_handle(h->multi, s->easy);
 	atomic_fetch_add(&h->count, 1);
 }
@@ -276,8 +307,23 @@ static void slot_done(struct http *h, struct slot *s, CURLcode rc)
 				    "--max-response-mb)", s->max_body >> 10);
 			req->fail = SYNC_EPROTO;
 		} else {
-			req->error = xstrdup(s->errbuf[0] ? s->errbuf :
-			    curl_easy_strerror(rc));
+			const char *why = s->errbuf[0] ? s->errbuf :
+			    curl_easy_strerror(rc);
+
+			/* The ways around it, for the usual cause: a private
+			 * CA or a self-signed certificate. */
+			if (rc == CURLE_PEER_FAILED_VERIFICATION &&
+			    strstr(why, "target host name") != NULL)
+				xasprintf(&req->error, "%s (the URL must name "
+				    "a host the certificate was issued for)",
+				    why);
+			else if (rc == CURLE_PEER_FAILED_VERIFICATION)
+				xasprintf(&req->error, "%s (the server's "
+				    "certificate is not trusted: give its CA "
+				    "with --ca-file or DSYNC_CA_FILE, in "
+				    "dsyncd.conf directus.ca_file)", why);
+			else
+				req->error = xstrdup(why);
 			req->fail = rc == CURLE_ABORTED_BY_CALLBACK ?
 			    SYNC_ECANCELED : SYNC_EUNREACH;
 		}

@@ -68,6 +68,15 @@ void http_set_trace(struct http *h, http_trace_cb cb, void *arg);
 void http_set_user_agent(struct http *h, const char *ua);
 /* Extra header sent with every request ("Name: value"); copied. */
 void http_add_header(struct http *h, const char *header);
+/* TLS for https:// URLs. Verification is on by default: the server's
+ * certificate chain must lead to a trusted CA, and its name must match
+ * the URL's host. ca_file (PEM, copied) holds the CAs trusted, and only
+ * those (NULL: libcurl's default bundle and directory); verify false
+ * turns both checks off. */
+void http_set_tls(struct http *h, const char *ca_file, bool verify);
+/* True once per handle when verification is off: for the one warning
+ * of a session. */
+bool http_tls_warn_once(struct http *h);
 
 /* Run n requests, at most the parallel limit at once, and wait for all.
  * Returns 0 when every request got an HTTP response (whatever its status),

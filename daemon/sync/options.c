@@ -4,11 +4,14 @@
  * merged first, the child wins, arrays are joined).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "collections.h"
 #include "fsutil.h"
@@ -65,6 +68,7 @@ void sync_opts_clear(struct sync_opts *o)
 	for (i = 0; i < o->nheaders; i++)
 		free(o->headers[i]);
 	free(o->headers);
+	free(o->ca_file);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -361,6 +365,72 @@ int sync_opts_validate_url(const struct sync_opts *o, char **errstr)
 		    "or https://", o->url);
 		return -1;
 	}
+	if (o->ca_file != NULL) {
+		char *e = NULL;
+
+		if (sync_opts_check_ca_file(o->ca_file, &e) < 0) {
+			xasprintf(errstr, "the CA file (--ca-file, "
+			    "DSYNC_CA_FILE) %s", e);
+			free(e);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *sync_opts_url_shown(const char *url)
+{
+	const char *host = strstr(url, "://"), *at;
+	char *out;
+
+	host = host ? host + 3 : url;
+	at = strchr(host, '@');
+	if (at == NULL || at >= host + strcspn(host, "/?#"))
+		return xstrdup(url);
+	xasprintf(&out, "%.*s%s", (int)(host - url), url, at + 1);
+	return out;
+}
+
+/* Checked here rather than at the first request, where libcurl says
+ * only "error setting certificate file". */
+int sync_opts_check_ca_file(const char *path, char **errstr)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	/* O_NONBLOCK: a FIFO must not hang the start. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
+	    0 || fstat(fd, &st) < 0) {
+		xasprintf(errstr, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		xasprintf(errstr, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_size > ((off_t)64 << 20)) {
+		xasprintf(errstr, "%s: larger than 64 MiB: not a CA bundle",
+		    path);
+		return -1;
+	}
+	if ((rc = fs_read_file(path, &text, &len)) < 0) {
+		xasprintf(errstr, "%s: %s", path, strerror(-rc));
+		return -1;
+	}
+	/* "BEGIN CERTIFICATE" or OpenSSL's "BEGIN TRUSTED CERTIFICATE". */
+	if (memmem(text, len, "-----BEGIN ", 11) == NULL ||
+	    memmem(text, len, "CERTIFICATE-----", 16) == NULL) {
+		xasprintf(errstr, "%s: holds no PEM certificate (-----BEGIN "
+		    "CERTIFICATE-----)", path);
+		free(text);
+		return -1;
+	}
+	free(text);
 	return 0;
 }
 

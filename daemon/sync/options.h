@@ -38,6 +38,11 @@ struct sync_opts {
 	enum idmap_backend id_map;
 	char **headers;		/* extra HTTP headers "Name: value" */
 	size_t nheaders;
+	char *ca_file;		/* the CAs (PEM) trusted for https, and
+				 * only they; NULL: libcurl's defaults */
+	bool insecure;		/* no TLS verification at all (false, the
+				 * zero value: the peer's certificate chain
+				 * and name are checked) */
 	double lock_wait;	/* seconds to wait for the dump's lock */
 	bool hold_deletes;	/* push: leave the items to delete (counted
 				 * in sync_stats.held_deletes) */
@@ -69,5 +74,13 @@ int sync_opts_load_file(struct sync_opts *o, const char *path, char **errstr);
 int sync_opts_validate(const struct sync_opts *o, char **errstr);
 /* The same, without the credentials (helpers wait-server-ready). */
 int sync_opts_validate_url(const struct sync_opts *o, char **errstr);
+
+/* url without a user and password (https://u:pw@h/ gives https://h/),
+ * for messages. */
+char *sync_opts_url_shown(const char *url);
+
+/* A CA file that curl can use: a regular file this process can read,
+ * holding a PEM certificate. The message starts with the path. */
+int sync_opts_check_ca_file(const char *path, char **errstr);
 
 #endif

@@ -85,15 +85,23 @@ bool sync_cancelled(const struct sync_ctx *ctx)
 	return ctx->cancel && atomic_load(ctx->cancel);
 }
 
-int sync_connect(const struct sync_opts *o, struct dx **out, char **errstr)
+struct dx *sync_session(const struct sync_opts *o)
 {
 	struct dx *dx = dx_new(o->url);
 	size_t i;
-	int rc;
 
 	for (i = 0; i < o->nheaders; i++)
 		http_add_header(dx_http(dx), o->headers[i]);
 	http_set_max_body(dx_http(dx), o->max_body);
+	http_set_tls(dx_http(dx), o->ca_file, !o->insecure);
+	return dx;
+}
+
+int sync_connect(const struct sync_opts *o, struct dx **out, char **errstr)
+{
+	struct dx *dx = sync_session(o);
+	int rc;
+
 	if (o->token && o->token[0])
 		dx_set_token(dx, o->token);
 	else if ((rc = dx_login(dx, o->email, o->password, errstr)) < 0) {
@@ -102,6 +110,16 @@ int sync_connect(const struct sync_opts *o, struct dx **out, char **errstr)
 	}
 	*out = dx;
 	return 0;
+}
+
+/* Once per session, so once per command and, in the daemon, at start
+ * and after each reload. */
+static void tls_warning(const struct sync_ctx *ctx)
+{
+	char *u = sync_opts_url_shown(ctx->opts->url ? ctx->opts->url : "");
+
+	sync_logf(ctx, SYNC_WARN, "TLS verification is off for URL: %s", u);
+	free(u);
 }
 
 int sync_run_begin(struct sync_run *r, struct sync_ctx *ctx,
@@ -116,6 +134,8 @@ int sync_run_begin(struct sync_run *r, struct sync_ctx *ctx,
 	memset(r->st, 0, sizeof(*r->st));
 	r->start = http_count(dx_http(ctx->dx));
 	http_set_cancel(dx_http(ctx->dx), ctx->cancel);
+	if (http_tls_warn_once(dx_http(ctx->dx)))
+		tls_warning(ctx);
 	if (!(flags & RUN_LOCK))
 		return 0;
 	if (ctx->lock) {

@@ -56,8 +56,12 @@ struct sync_stats {
 	char directus_version[32];	/* of the instance, once checked */
 };
 
-/* A session for opts: a dx with the headers and limits of opts,
- * authenticated by the token, or logged in with email and password. */
+/* A dx for opts, not authenticated: its URL, headers, limits and TLS
+ * settings (wait-server-ready needs no more). */
+struct dx *sync_session(const struct sync_opts *opts);
+
+/* A session for opts: sync_session's dx, authenticated by the token, or
+ * logged in with email and password. */
 int sync_connect(const struct sync_opts *opts, struct dx **out,
     char **errstr);
 

@@ -55,6 +55,12 @@ Faults (at most one, except that --kill combines with any of them):
 
 Other flags:
   --upstream HOST:PORT  the server to forward to (required)
+  --tls-cert FILE, --tls-key FILE
+                     serve HTTPS with this certificate chain and key (PEM;
+                     the key may be in the certificate file): the TLS
+                     handshake of each connection runs in its own thread,
+                     and a client that refuses the certificate only ends
+                     its connection. The upstream is still plain HTTP.
   --delay SECONDS    sleep that long (a float) before handling every request,
                      faulted or not (slows runs so a test can act during them)
   --log FILE         append "METHOD PATH STATUS" for every request when it
@@ -76,6 +82,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -114,6 +121,8 @@ def parse_args(argv=None):
     ap.add_argument("--kill", type=int, metavar="PID")
     ap.add_argument("--retry-after", metavar="N")
     ap.add_argument("--code", metavar="NAME")
+    ap.add_argument("--tls-cert", metavar="FILE")
+    ap.add_argument("--tls-key", metavar="FILE")
     fault = ap.add_mutually_exclusive_group()
     fault.add_argument("--status", type=int, metavar="CODE")
     fault.add_argument("--error-body", action="store_true")
@@ -146,6 +155,15 @@ def parse_args(argv=None):
         ap.error(f"--sub: bad regular expression: {e}")
     if args.method:
         args.method = args.method.upper()
+    if args.tls_key and not args.tls_cert:
+        ap.error("--tls-key needs --tls-cert")
+    args.tls = None
+    if args.tls_cert:
+        try:
+            args.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            args.tls.load_cert_chain(args.tls_cert, args.tls_key)
+        except (OSError, ssl.SSLError) as e:
+            ap.error(f"--tls-cert/--tls-key: {e}")
     return args
 
 
@@ -221,6 +239,23 @@ def make_handler(args, inj):
 
         def log_message(self, fmt, *a):
             sys.stderr.write("proxy: " + (fmt % a) + "\n")
+
+        def setup(self):
+            # TLS: the handshake here, in the connection's thread.
+            self.tls_failed = False
+            if args.tls:
+                try:
+                    self.request.do_handshake()
+                except (OSError, ssl.SSLError) as e:
+                    self.log_message("TLS handshake: %s", e)
+                    self.tls_failed = True
+            super().setup()
+
+        def handle(self):
+            if self.tls_failed:
+                self.close_connection = True
+                return
+            super().handle()
 
         def send_response_only(self, code, message=None):
             if code >= 200:   # not "100 Continue"
@@ -396,11 +431,20 @@ def make_handler(args, inj):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    tls = None
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.tls:
+            sock = self.tls.wrap_socket(sock, server_side=True,
+                                        do_handshake_on_connect=False)
+        return sock, addr
 
 
 def main():
     args = parse_args()
     inj = Injector(args)
+    Server.tls = args.tls
     srv = Server(("127.0.0.1", 0), make_handler(args, inj))
     inj.write_state()
     signal.signal(signal.SIGUSR1, lambda *_: inj.set_paused(True))

@@ -285,5 +285,33 @@ wait "${cpids[@]}" || true
 stop_proxy
 check "20 concurrent requests all answered" [ "$(grep -c ' 200$' "$T/clog")" = 20 ]
 
+# --- HTTPS: --tls-cert and --tls-key (a CA and a certificate for
+# 127.0.0.1 made here), a client that refuses the certificate.
+if command -v openssl >/dev/null; then
+	ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+	# shellcheck disable=SC2086
+	openssl req -x509 $ec -keyout "$T/ca.key" -out "$T/ca.pem" -days 2 -subj "/CN=proxy test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null &&
+	openssl req $ec -keyout "$T/srv.key" -out "$T/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null &&
+	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$T/srv.ext" &&
+	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-out "$T/srv.pem" -days 2 -extfile "$T/srv.ext" 2>/dev/null || fail "openssl: make the certificates"
+	start_proxy --tls-cert "$T/srv.pem" --tls-key "$T/srv.key" --status 503 --after 2
+	URL="https://${URL#http://}"
+	req "$URL/t"
+	check "--tls-cert: an untrusted certificate is refused by the client" [ "$CODE $RC" = "000 60" ]
+	req --cacert "$T/ca.pem" "$URL/t?a=1"
+	check "--tls-cert: with its CA, forwarded over HTTPS" [ "$CODE $(jget 'j["data"]["path"]')" = "200 /t?a=1" ]
+	req --cacert "$T/ca.pem" "$URL/t"
+	check "--tls-cert: faults as over HTTP (the refused handshake counted no request)" [ "$CODE" = 503 ]
+	curl -sv --cacert "$T/ca.pem" -o /dev/null -o /dev/null "$URL/a" "$URL/b" 2>"$T/tls-ka" || true
+	check "--tls-cert: keep-alive" grep -q "Re-using existing connection" "$T/tls-ka"
+	stop_proxy
+	check "refused: --tls-key without --tls-cert" bash -c '! python3 "$1" --upstream "$2" --tls-key "$3" >/dev/null 2>&1' _ "$PROXY" "$UP" "$T/srv.key"
+	check "refused: --tls-cert that is not a certificate" bash -c '! python3 "$1" --upstream "$2" --tls-cert "$3" >/dev/null 2>&1' _ "$PROXY" "$UP" "$T/srv.ext"
+else
+	echo "SKIP: --tls-cert (no openssl)"
+fi
+
 if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
 echo "all checks passed"

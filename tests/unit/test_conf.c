@@ -25,6 +25,10 @@
 
 static char tmpdir[] = "/tmp/dsync-test-conf.XXXXXX";
 
+/* Enough of a CA file for the checks at load (curl reads it later). */
+#define PEM "# a CA\n-----BEGIN CERTIFICATE-----\nMIIBdTCCARugAwIBAgIU\n" \
+	"-----END CERTIFICATE-----\n"
+
 /* "directus = {...}; dump_path" with a good token file, for the tests of
  * everything else. */
 #define BASE "directus = { url = \"http://127.0.0.1:8055\"; " \
@@ -152,6 +156,8 @@ static int setup(void **state)
 		return -1;
 	p = write_tmp("token", SECRET "\n", 0600);
 	free(p);
+	p = write_tmp("ca.pem", PEM, 0644);
+	free(p);
 	unsetenv("CREDENTIALS_DIRECTORY");
 	return 0;
 }
@@ -212,6 +218,11 @@ static void check_defaults(const struct conf *c)
 	assert_null(c->git.branch);
 	assert_null(c->git.push_remote);
 	assert_null(c->git.push_branch);
+	assert_null(c->ca_file);
+	assert_true(c->tls_verify);
+	assert_null(c->sync.ca_file);
+	assert_false(c->sync.insecure);
+	assert_false(c->dumpable);
 }
 
 /* Into *out: a pointer returned from a local makes gcc 12 warn. */
@@ -251,7 +262,8 @@ static void test_example(void **state)
 	    "policy", "default", "schema", "control", "socket", "mode",
 	    "group", "allow_deletes", "max_deletes", "allow_schema_deletes",
 	    "log_level", "initial", "git", "commit", "author_name",
-	    "author_email", "branch", "push" };
+	    "author_email", "branch", "push", "ca_file", "tls_verify",
+	    "dumpable" };
 	struct conf c, d;
 	char *text = NULL, *t, *p1, *p2, *tok;
 	size_t i;
@@ -1214,6 +1226,114 @@ static void test_login(void **state)
 	free(p);
 }
 
+/* directus.ca_file must be there, readable and PEM when the file is
+ * loaded; tls_verify turns verification off for the engine. */
+static void test_tls(void **state)
+{
+	struct conf c;
+	char *p, *q, *text;
+
+	(void)state;
+	load_ok(&c, "directus = { url = \"https://h\"; token_file = \"token\";"
+	    " ca_file = \"ca.pem\"; };\ndump_path = \"d\";\n");
+	p = tmp_path("ca.pem");
+	assert_string_equal(c.ca_file, p);
+	assert_string_equal(c.sync.ca_file, p);
+	assert_true(c.tls_verify);
+	assert_false(c.sync.insecure);
+	conf_clear(&c);
+
+	/* Absolute, and with verification off. */
+	xasprintf(&text, "directus = { url = \"https://h\"; token_file = "
+	    "\"token\"; ca_file = \"%s\"; tls_verify = false; };\n"
+	    "dump_path = \"d\";\n", p);
+	load_ok(&c, text);
+	assert_string_equal(c.sync.ca_file, p);
+	assert_false(c.tls_verify);
+	assert_true(c.sync.insecure);
+	conf_clear(&c);
+	free(text);
+	free(p);
+
+	/* Missing, a directory, not PEM, empty: the file and line named. */
+	q = tmp_path("nope.pem");
+	xasprintf(&text, "dsyncd.conf:3: directus.ca_file: %s: No such file "
+	    "or directory", q);
+	expect_error("directus = {\n url = \"https://h\"; token_file = "
+	    "\"token\";\n ca_file = \"nope.pem\";\n};\ndump_path = \"d\";\n",
+	    text, NULL);
+	free(text);
+	free(q);
+	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
+	    "\n ca_file = \".\"; };\ndump_path = \"d\";\n", "dsyncd.conf:2: "
+	    "directus.ca_file: ", ": not a regular file", NULL);
+	p = write_tmp("token.pem", "not a certificate\n", 0644);
+	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
+	    "\n ca_file = \"token.pem\"; };\ndump_path = \"d\";\n",
+	    "dsyncd.conf:2: directus.ca_file: ", "token.pem: holds no PEM "
+	    "certificate", NULL);
+	free(p);
+	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
+	    " ca_file = \"\"; };\ndump_path = \"d\";\n", ":1: directus.ca_file "
+	    "must not be empty", NULL);
+	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
+	    " ca_file = true; };\ndump_path = \"d\";\n", ":1: directus.ca_file "
+	    "must be a string", NULL);
+	/* Unreadable: root reads it anyway. */
+	if (geteuid() != 0) {
+		p = write_tmp("locked.pem", PEM, 0);
+		expect_error("directus = { url = \"https://h\"; token_file = "
+		    "\"token\"; ca_file = \"locked.pem\"; };\ndump_path = "
+		    "\"d\";\n", ":1: directus.ca_file: ", "locked.pem: "
+		    "Permission denied", NULL);
+		free(p);
+	}
+	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
+	    " tls_verify = \"no\"; };\ndump_path = \"d\";\n", ":1: "
+	    "directus.tls_verify must be true or false", NULL);
+	expect_error(BASE "tls_verify = false;\n", ":3: unknown setting "
+	    "'tls_verify' (did you mean 'directus.tls_verify'?)", NULL);
+	expect_error(BASE "ca_file = \"ca.pem\";\n", ":3: unknown setting "
+	    "'ca_file' (did you mean 'directus.ca_file'?)", NULL);
+}
+
+static void test_dumpable(void **state)
+{
+	struct conf c;
+	char *p;
+
+	(void)state;
+	load_ok(&c, BASE "dumpable = true;\n");
+	assert_true(c.dumpable);
+	conf_clear(&c);
+	expect_error(BASE "dumpable = 1;\n", ":3: dumpable must be true or "
+	    "false", NULL);
+	expect_error(BASE "dumpabel = true;\n", ":3: unknown setting "
+	    "'dumpabel' (did you mean 'dumpable'?)", NULL);
+
+	/* What the daemon reads before the whole file. */
+	p = write_tmp("peek.conf", BASE "dumpable = true;\n", 0600);
+	assert_true(conf_peek_dumpable(p));
+	free(p);
+	p = write_tmp("peek.conf", BASE, 0600);
+	assert_false(conf_peek_dumpable(p));
+	free(p);
+	p = write_tmp("inc.conf", "dumpable = true;\n", 0600);
+	free(p);
+	p = write_tmp("peek.conf", BASE "@include \"inc.conf\"\n", 0600);
+	assert_true(conf_peek_dumpable(p));
+	free(p);
+	p = write_tmp("peek.conf", BASE "dumpable = 1;\n", 0600);
+	assert_false(conf_peek_dumpable(p));
+	free(p);
+	p = write_tmp("peek.conf", BASE "dumpable = true;\nx = = 1;\n", 0600);
+	assert_false(conf_peek_dumpable(p));
+	free(p);
+	p = tmp_path("nope.conf");
+	assert_false(conf_peek_dumpable(p));
+	free(p);
+}
+
 /* conf_print shows no secret, and reads back to the same settings. */
 static void test_print(void **state)
 {
@@ -1225,7 +1345,8 @@ static void test_print(void **state)
 	xasprintf(&text, "directus = { url = \"https://h.example:8443/x\"; "
 	    "token_file = \"token\";\n  headers = [ \"X-Quote: a \\\"b\\\" "
 	    "\\\\ c\", \"X-Two: 2\" ]; timeout = 12.5; max_response_mb = 0.25; "
-	    "};\ndump_path = \"dump dir\";\ncollections_path = \"c\";\n"
+	    "ca_file = \"ca.pem\"; tls_verify = false; };\ndump_path = "
+	    "\"dump dir\";\ncollections_path = \"c\";\n"
 	    "snapshot = false;\nsplit = false;\nonly_collections = [ "
 	    "\"roles\", \"flows\" ];\nexclude_collections = [ \"flows\" ];\n"
 	    "preserve_ids = [ \"panels\" ];\nsort_json = true;\nid_map = "
@@ -1240,7 +1361,7 @@ static void test_print(void **state)
 	    "= \"Dsync \\\"Bot\\\"\"; author_email = \"bot@example.org\"; "
 	    "branch = \"main\"; push = \"origin  release\"; };\ncontrol = { "
 	    "socket = \"ctl.sock\"; mode = \"0600\"; %s%s%s };\n"
-	    "log_level = \"debug\";\n",
+	    "log_level = \"debug\";\ndumpable = true;\n",
 	    g ? "group = \"" : "", g ? g->gr_name : "", g ? "\";" : "");
 	load_ok(&c, text);
 	assert_true(c.sync.debug);
@@ -1262,6 +1383,12 @@ static void test_print(void **state)
 	    "\"bot@example.org\";\n  branch = \"main\";\n  push = \"origin "
 	    "release\";\n};\n"));
 	assert_null(strstr(out, "a \\\"b\\\""));
+	p = tmp_path("ca.pem");
+	xasprintf(&back, "  ca_file = \"%s\";\n  tls_verify = false;\n};\n", p);
+	assert_non_null(strstr(out, back));
+	free(back);
+	free(p);
+	assert_non_null(strstr(out, "\ndumpable = true;\n"));
 
 	/* The placeholder handled, it reads back the same. */
 	back = replace_line(out, "token = \"(set)\"", "token_file = \"token\";");
@@ -1294,6 +1421,10 @@ static void test_print(void **state)
 	assert_string_equal(d.git.push_branch, "release");
 	assert_int_equal(d.policy[coll_find("panels") - coll_rules],
 	    CONF_POLICY_SYNC);
+	assert_string_equal(d.ca_file, c.ca_file);
+	assert_false(d.tls_verify);
+	assert_true(d.sync.insecure);
+	assert_true(d.dumpable);
 	free(again);
 	conf_clear(&d);
 	free(p);
@@ -1327,6 +1458,10 @@ static void test_print_defaults(void **state)
 	assert_non_null(strstr(out, "  # group: none (the daemon's own)\n"));
 	assert_non_null(strstr(out, "headers = [];\n"));
 	assert_non_null(strstr(out, "timeout = 300.0;\n"));
+	assert_non_null(strstr(out, "  max_response_mb = 256.0;\n  # ca_file: "
+	    "not set (libcurl's default CAs)\n  tls_verify = true;\n};\n"));
+	assert_non_null(strstr(out, "\nlog_level = \"info\";\ndumpable = "
+	    "false;\n"));
 	assert_non_null(strstr(out, "\ninitial = \"report\";\n"));
 	assert_non_null(strstr(out, "\ngit = {\n  commit = false;\n  "
 	    "author_name = \"dsync\";\n  author_email = \"dsync@localhost\";\n"
@@ -1395,6 +1530,8 @@ int main(void)
 		cmocka_unit_test(test_token_env),
 		cmocka_unit_test(test_credentials_directory),
 		cmocka_unit_test(test_login),
+		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_dumpable),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_print_defaults),
 		cmocka_unit_test(test_secret_never_in_errors),

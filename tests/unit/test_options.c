@@ -131,6 +131,67 @@ static void test_validate(void **state)
 	sync_opts_clear(&o);
 }
 
+/* --ca-file and DSYNC_CA_FILE: checked before any request. */
+static void test_ca_file(void **state)
+{
+	struct sync_opts o;
+	char *err = NULL, *pem, *junk;
+
+	(void)state;
+	pem = write_tmp("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"
+	    "-----END CERTIFICATE-----\n");
+	junk = write_tmp("junk.pem", "-----BEGIN PRIVATE KEY-----\n");
+	sync_opts_init(&o);
+	o.url = xstrdup("https://h");
+	o.token = xstrdup("secret");
+	o.ca_file = xstrdup(pem);
+	assert_int_equal(sync_opts_validate(&o, &err), 0);
+	assert_false(o.insecure);
+	free(o.ca_file);
+	o.ca_file = xstrdup("/nonexistent/ca.pem");
+	assert_int_equal(sync_opts_validate_url(&o, &err), -1);
+	assert_string_equal(err, "the CA file (--ca-file, DSYNC_CA_FILE) "
+	    "/nonexistent/ca.pem: No such file or directory");
+	free(err);
+	free(o.ca_file);
+	o.ca_file = xstrdup(junk);
+	assert_int_equal(sync_opts_validate(&o, &err), -1);
+	assert_non_null(strstr(err, "junk.pem: holds no PEM certificate"));
+	free(err);
+	free(o.ca_file);
+	o.ca_file = xstrdup(tmpdir);
+	assert_int_equal(sync_opts_check_ca_file(tmpdir, &err), -1);
+	assert_non_null(strstr(err, ": not a regular file"));
+	free(err);
+	sync_opts_clear(&o);
+	unlink(pem);
+	unlink(junk);
+	free(pem);
+	free(junk);
+}
+
+/* URLs in messages: never the password. */
+static void test_url_shown(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "https://h.example:8443/x", "https://h.example:8443/x" },
+		{ "https://u:pw@h.example/x", "https://h.example/x" },
+		{ "http://u@h", "http://h" },
+		{ "https://h/a@b", "https://h/a@b" },
+		{ "https://h?x=a@b", "https://h?x=a@b" },
+		{ "", "" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *u = sync_opts_url_shown(cases[i][0]);
+
+		assert_string_equal(u, cases[i][1]);
+		free(u);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +199,8 @@ int main(void)
 		cmocka_unit_test(test_selected),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_ca_file),
+		cmocka_unit_test(test_url_shown),
 	};
 	int rc;
 
