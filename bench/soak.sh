@@ -89,7 +89,7 @@ done
 kill -USR1 "$proxy"
 for _ in $(seq 120); do [ "$(ctl status --json 2>/dev/null | json 'd.state' 2>/dev/null)" = in-sync ] && break; sleep 1; done
 state=$(ctl status --json | json 'd.state')
-jobs=$(ctl history --json -n 500 | json 'd.jobs.length')
+jobs=$(wc -l <"$work/state/history.jsonl")
 faults=$(grep -c ' 503$' "$work/requests.log" || true)
 commits=$(git -C "$dump" rev-list --count HEAD)
 tr_ok=$(curl -s -H "Authorization: Bearer $DX_TOKEN" "$DX_URL/translations?filter[value][_eq]=soak%20$minutes&fields=id" | json 'd.data.length')
@@ -102,5 +102,5 @@ echo "|---|---|"
 echo "| RSS first / last / largest | $rss0 / $rss1 / $rss_max KB |"
 echo "| descriptors first / last / largest | $fd0 / $fd1 / $fd_max |"
 echo "| faults injected (answers $fault) | $faults in $faulty faulty minutes |"
-echo "| jobs (history, at most 500 kept) / commits made | $jobs / $((commits - 1)) |"
+echo "| jobs (history.jsonl, at most 500 kept) / commits made | $jobs / $((commits - 1)) |"
 echo "| at the end | state $state; the tree's last edit in Directus: $tr_ok, Directus' last edit in the tree: $desc_ok; the tree and the instance agree (dsyncd diff): $agree |"
