@@ -609,16 +609,55 @@ static char *decode_raw(const char *p, size_t n, size_t *lenp)
 }
 
 /*
+ * A high surrogate's 3-byte form followed by a low one's is one
+ * character, as those two code units are in JavaScript: it becomes the
+ * character's 4-byte form, in place. Such a pair comes from raw CESU-8
+ * bytes, which yajl lets through, next to each other or to an escape
+ * ("\xed\xa0\x80\\udc00"); kept apart, the writer would print it as
+ * "\ud800\udc00", which reads back as the character.
+ */
+static void join_surrogates(char *str, size_t *lenp)
+{
+	unsigned char *p = (unsigned char *)str;
+	size_t n = *lenp, i, o;
+	unsigned long cp;
+
+	if (memchr(str, 0xed, n) == NULL)
+		return;
+	for (i = o = 0; i < n;) {
+		if (n - i >= 6 && p[i] == 0xed && p[i + 1] >= 0xa0 &&
+		    p[i + 1] <= 0xaf && (p[i + 2] & 0xc0) == 0x80 &&
+		    p[i + 3] == 0xed && p[i + 4] >= 0xb0 && p[i + 4] <= 0xbf &&
+		    (p[i + 5] & 0xc0) == 0x80) {
+			cp = 0x10000 + (((p[i + 1] & 0x0ful) << 6 |
+			    (p[i + 2] & 0x3fu)) << 10) +
+			    ((p[i + 4] & 0x0ful) << 6 | (p[i + 5] & 0x3fu));
+			p[o++] = (unsigned char)(0xf0 | cp >> 18);
+			p[o++] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+			p[o++] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+			p[o++] = (unsigned char)(0x80 | (cp & 0x3f));
+			i += 6;
+		} else {
+			p[o++] = p[i++];
+		}
+	}
+	p[o] = '\0';
+	*lenp = o;
+}
+
+/*
  * The string yajl reports, or, when it may have come from a surrogate
  * escape, the string decoded afresh from the input: yajl turns a lone
  * high surrogate into '?' and pairs a high one with any \u escape after
  * it. Only strings holding '?' or a 4-byte character are suspect. During
- * the callback yajl's offset is just past the closing quote.
+ * the callback yajl's offset is just past the closing quote. Either way,
+ * surrogate halves that meet are joined.
  */
 static char *take_string(struct parse_ctx *ctx, const unsigned char *s,
     size_t len, size_t *lenp)
 {
 	size_t i, end, start;
+	char *r;
 
 	for (i = 0; i < len; i++)
 		if (s[i] == '?' || s[i] >= 0xf0)
@@ -641,10 +680,14 @@ static char *take_string(struct parse_ctx *ctx, const unsigned char *s,
 	if (start == (size_t)-1 || memchr(ctx->buf + start, '\\',
 	    end - start) == NULL)
 		goto plain;
-	return decode_raw(ctx->buf + start + 1, end - start - 2, lenp);
+	r = decode_raw(ctx->buf + start + 1, end - start - 2, lenp);
+	goto done;
 plain:
 	*lenp = len;
-	return xstrndup((const char *)s, len);
+	r = xstrndup((const char *)s, len);
+done:
+	join_surrogates(r, lenp);
+	return r;
 }
 
 static int on_string(void *vctx, const unsigned char *s, size_t len)

@@ -679,6 +679,44 @@ static void test_errors(void **state)
 	}
 }
 
+/* Surrogate halves that meet, from raw CESU-8 bytes (which yajl lets
+ * through) and escapes: one character, as in JavaScript, written as its
+ * UTF-8, and the same once read back (fuzz_proto found "\ud800\udc00"
+ * written, which reads back as the character). */
+static void test_surrogate_halves(void **state)
+{
+	static const char *const in[] = {
+		"\"\xed\xa0\x80\\udc00\"", "\"\xed\xa0\x80\xed\xb0\x80\"",
+		"\"\\ud800\xed\xb0\x80\"", "\"\\ud800\\udc00\"",
+	};
+	size_t i, len;
+	char *out, *again;
+	struct json *v;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		v = json_parse(in[i], strlen(in[i]), NULL);
+		assert_non_null(v);
+		assert_int_equal(v->u.str.len, 4);
+		out = json_write(v, false, &len);
+		assert_string_equal(out, "\"\xf0\x90\x80\x80\"");
+		json_free(v);
+		v = json_parse(out, len, NULL);
+		again = json_write(v, false, NULL);
+		assert_string_equal(again, out);
+		free(again);
+		free(out);
+		json_free(v);
+	}
+	/* halves the other way round stay apart */
+	v = json_parse("\"\xed\xb0\x80\xed\xa0\x80\"", 8, NULL);
+	assert_non_null(v);
+	out = json_write(v, false, NULL);
+	assert_string_equal(out, "\"\\udc00\\ud800\"");
+	free(out);
+	json_free(v);
+}
+
 static void test_scalar_string(void **state)
 {
 	static const struct {
@@ -762,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_edit_order),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_surrogate_halves),
 		cmocka_unit_test(test_scalar_string),
 		cmocka_unit_test(test_large),
 	};
