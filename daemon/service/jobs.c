@@ -272,17 +272,6 @@ static int do_pull(struct worker *w, struct job *j)
 
 /* --- the probe --- */
 
-static unsigned long long fnv1a(const char *p, size_t n)
-{
-	unsigned long long h = 1469598103934665603ULL;
-
-	while (n--) {
-		h ^= (unsigned char)*p++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /*
  * One probe: the activity rows of the configuration's collections newer
  * than the last one seen (flow runs are not changes), and a hash of the
@@ -355,7 +344,7 @@ static int probe(struct worker *w, struct job *j, const struct probe *base)
 			}
 		}
 	}
-	j->probe.presets = presets ? fnv1a(calls[1].raw ? calls[1].raw : "",
+	j->probe.presets = presets ? job_hash(calls[1].raw ? calls[1].raw : "",
 	    calls[1].rawlen) : 0;
 	if (base && base->valid && presets &&
 	    j->probe.presets != base->presets) {

@@ -21,6 +21,7 @@
 
 enum act { ACT_NONE, ACT_PUSH, ACT_TREE };
 
+/* FNV-1a: the probe's hash of the presets, and of the files we wrote. */
 unsigned long long job_hash(const char *p, size_t n)
 {
 	unsigned long long h = 1469598103934665603ULL;
