@@ -50,6 +50,7 @@ enum {
 	OPT_SUCCESSES,
 	OPT_LOCK_WAIT,
 	OPT_MAX_RESPONSE_MB,
+	OPT_REQUEST_TIMEOUT,
 	OPT_BASE,
 	OPT_WRITE_BASE,
 	OPT_CA_FILE,
@@ -93,6 +94,7 @@ static const struct option long_opts[] = {
 	{ "max-deletes", required_argument, NULL, OPT_MAX_DELETES },
 	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
 	{ "max-response-mb", required_argument, NULL, OPT_MAX_RESPONSE_MB },
+	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "base", required_argument, NULL, OPT_BASE },
 	{ "write-base", required_argument, NULL, OPT_WRITE_BASE },
 	{ "help", no_argument, NULL, 'h' },
@@ -132,6 +134,7 @@ static const char usage_main[] =
 "  --lock-wait <seconds>           wait for another run on the same dump tree to end\n"
 "                                  (default 0: refuse at once, naming its pid)\n"
 "  --max-response-mb <n>           refuse an answer larger than n MiB (default 256)\n"
+"  --request-timeout <seconds>     give up on a request after that long (default 300)\n"
 "  -h, --help                      this help; 'dsyncd <command> --help' for a command\n"
 "  -V, --version                   print the version\n"
 "\n"
@@ -468,6 +471,19 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 		o->max_body = (size_t)(mb * 1048576);
 		return 0;
 	}
+	case OPT_REQUEST_TIMEOUT: {
+		double v;
+
+		errno = 0;
+		v = strtod(arg, &end);
+		if (errno || *end || end == arg || !(v >= 1) || v > 86400) {
+			xasprintf(errstr, "--request-timeout '%s': expected a "
+			    "number of seconds from 1 to 86400", arg);
+			return -1;
+		}
+		o->timeout = v;
+		return 0;
+	}
 	case OPT_SUCCESSES:
 		errno = 0;
 		c->successes = strtol(arg, &end, 10);
@@ -576,18 +592,33 @@ static void load_dotenv(struct cli *c)
 	logf_cli(c, SYNC_DEBUG, "Loaded ./.env");
 }
 
+/* A secret taken from the environment: copied, then its value is wiped
+ * where it lies (the process's initial environment is what
+ * /proc/PID/environ shows) and the variable removed, so that neither
+ * /proc nor the git processes the daemon runs see it. dst NULL: only
+ * wiped (the daemon, which reads its secrets from dsyncd.conf). */
+static void take_secret_env(char **dst, const char *name)
+{
+	char *v = getenv(name);
+
+	if (v == NULL)
+		return;
+	if (*v && dst)
+		set_str(dst, v);
+	explicit_bzero(v, strlen(v));
+	unsetenv(name);
+}
+
 static void apply_env(struct sync_opts *o)
 {
 	const char *v;
 
 	if ((v = getenv("DIRECTUS_URL")) && *v)
 		set_str(&o->url, v);
-	if ((v = getenv("DIRECTUS_TOKEN")) && *v)
-		set_str(&o->token, v);
+	take_secret_env(&o->token, "DIRECTUS_TOKEN");
 	if ((v = getenv("DIRECTUS_ADMIN_EMAIL")) && *v)
 		set_str(&o->email, v);
-	if ((v = getenv("DIRECTUS_ADMIN_PASSWORD")) && *v)
-		set_str(&o->password, v);
+	take_secret_env(&o->password, "DIRECTUS_ADMIN_PASSWORD");
 	/* dsync's own, as --ca-file is. */
 	if ((v = getenv("DSYNC_CA_FILE")) && *v)
 		set_str(&o->ca_file, v);
@@ -924,7 +955,8 @@ static bool has_command(int argc, char **argv)
 	    "--only-collections", "--preserve-ids", "--max-push-retries",
 	    "--id-map", "--collection", "--id", "--keep", "--interval",
 	    "--timeout", "--successes", "--max-deletes", "--lock-wait",
-	    "--max-response-mb", "--base", "--write-base", "--ca-file" };
+	    "--max-response-mb", "--base", "--write-base", "--ca-file",
+	    "--request-timeout" };
 	int i;
 	size_t k;
 
@@ -1037,6 +1069,8 @@ static int daemon_cli(int argc, char **argv)
 	}
 	if (conf_peek_dumpable(path))
 		set_dumpable();
+	take_secret_env(NULL, "DIRECTUS_TOKEN");
+	take_secret_env(NULL, "DIRECTUS_ADMIN_PASSWORD");
 	return daemon_main(path);
 }
 

@@ -2,7 +2,9 @@
 # The control socket and the configuration: junk, an oversized line, a
 # wrong version and a half-closed connection get an error or an answer,
 # never a crash; a mutating command from another uid is refused while
-# status from the socket's group works (users made for the test);
+# status from the socket's group works, the socket has the configured
+# mode and group, and mode 0600 shuts the group out (users made for the
+# test);
 # dsyncd -n on broken files names the line; an unknown setting and a
 # token file readable by others are refused; the example config passes.
 source "$(dirname "$0")/common.sh"
@@ -87,6 +89,7 @@ if [ -n "$group" ]; then
 	chmod 711 "$T"
 	cp "$DSYNCCTL" "$T/dsyncctl-copy" && chmod 755 "$T/dsyncctl-copy"
 	as() { local u=$1; shift; setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups "$T/dsyncctl-copy" -s "$T/ctl.sock" "$@"; }
+	check "the socket has the configured mode and group" test "$(stat -c '%a %G %U' "$T/ctl.sock")" = "660 $group $(id -un)"
 	as "dsyncr$$" status --json >"$T/group-status.json" 2>&1
 	check "status from the socket's group works" test "$(json_of 'd.state' <"$T/group-status.json")" = in-sync
 	as "dsyncr$$" pause "not mine" >"$T/group-pause.out" 2>&1; rc=$?
@@ -96,6 +99,16 @@ if [ -n "$group" ]; then
 	as "dsyncx$$" status >"$T/other.out" 2>&1; rc=$?
 	check "a user outside the group cannot even connect (exit $rc)" test "$rc" = 1
 	check "... and is told which socket was tried" grep -qF "$T/ctl.sock" "$T/other.out"
+	# Another mode: 0600 shuts the group out too; the owner still works.
+	stop_daemon
+	CONTROL_MODE=0600 CONTROL_GROUP=$group write_conf "$T/d600.conf" "$DX_URL" "$D" 'poll = { interval = 30.0; };'
+	start_daemon "$T/d600.conf" || { tail "$T/daemon.log"; fail "daemon starts with mode 0600"; }
+	check "mode 0600: the socket has it" test "$(stat -c '%a %G' "$T/ctl.sock")" = "600 $group"
+	as "dsyncr$$" status >"$T/group600.out" 2>&1; rc=$?
+	check "... a member of the group cannot connect (exit $rc)" test "$rc" = 1
+	check "... the owner is answered" wait_for 20 is state in-sync
+	as "dsyncr$$" resume >"$T/group600-resume.out" 2>&1; rc=$?
+	check "... nor send a mutating command (exit $rc)" test "$rc" = 1
 	stop_daemon
 	userdel "dsyncr$$"; userdel "dsyncx$$"; groupdel "$group"
 else

@@ -6,8 +6,11 @@ DSYNCCTL="$build/dsyncctl"
 
 # wait_for SECONDS CMD...: run CMD until it succeeds or the deadline
 # passes; returns CMD's last status. WAITED gets the seconds it took.
+# DSYNC_TIME_FACTOR (default 1) multiplies every deadline: for runs under
+# valgrind or a sanitizer (tests/memcheck), which are many times slower.
 wait_for() {
-	local limit=$1 start=$EPOCHREALTIME; shift
+	local limit start=$EPOCHREALTIME
+	limit=$(awk -v l="$1" -v f="${DSYNC_TIME_FACTOR:-1}" 'BEGIN { print l * f }'); shift
 	while :; do
 		if "$@"; then
 			WAITED=$(awk -v a="$EPOCHREALTIME" -v b="$start" 'BEGIN { printf "%.2f", a - b }')
@@ -41,7 +44,8 @@ setup_dump() {
 git_commit() { git -C "$1" -c user.email=t@example.com -c user.name=test commit -qm "$2"; }
 
 # write_conf FILE URL DUMP [EXTRA SETTINGS...]; STATE_DIR overrides the
-# state directory ($T/state), CONTROL_GROUP sets the socket's group,
+# state directory ($T/state), CONTROL_GROUP sets the socket's group and
+# CONTROL_MODE its mode (default 0660),
 # INITIAL the first start without a base (default here "push": git wins
 # from the first job, the daemon's behaviour before two-way sync).
 write_conf() {
@@ -53,7 +57,7 @@ write_conf() {
 		echo "state_dir = \"${STATE_DIR:-$T/state}\";"
 		echo "debounce = 0.5;"
 		echo "initial = \"${INITIAL:-push}\";"
-		echo "control = { socket = \"$T/ctl.sock\"; mode = \"0660\";${CONTROL_GROUP:+ group = \"$CONTROL_GROUP\";} };"
+		echo "control = { socket = \"$T/ctl.sock\"; mode = \"${CONTROL_MODE:-0660}\";${CONTROL_GROUP:+ group = \"$CONTROL_GROUP\";} };"
 		local s
 		for s in "$@"; do echo "$s"; done
 	} >"$f"
@@ -79,12 +83,14 @@ while True:
 }
 
 # start_daemon CONF: dsyncd -f CONF in the foreground (background job),
-# DAEMON_PID; waits for READY=1.
+# DAEMON_PID; waits for READY=1. DSYNC_WRAP (split into words) runs it
+# under another program that keeps its pid, e.g. valgrind (tests/memcheck).
 start_daemon() {
-	local conf=$1
+	local conf=$1 wrap
+	read -ra wrap <<<"${DSYNC_WRAP:-}"
 	: >"$T/notify"
 	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 \
-		"$DSYNCD" -f "$conf" >>"$T/daemon.log" 2>&1 &
+		"${wrap[@]}" "$DSYNCD" -f "$conf" >>"$T/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	wait_for 15 grep -q '^READY=1' "$T/notify"
 }
