@@ -44,6 +44,8 @@ struct sync_opts {
 				 * zero value: the peer's certificate chain
 				 * and name are checked) */
 	double lock_wait;	/* seconds to wait for the dump's lock */
+	double timeout;		/* seconds a request may take (0: the
+				 * transport's default, 300) */
 	bool hold_deletes;	/* push: leave the items to delete (counted
 				 * in sync_stats.held_deletes) */
 	bool hold_schema_deletes; /* push: leave the schema's deletes of

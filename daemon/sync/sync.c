@@ -93,6 +93,8 @@ struct dx *sync_session(const struct sync_opts *o)
 	for (i = 0; i < o->nheaders; i++)
 		http_add_header(dx_http(dx), o->headers[i]);
 	http_set_max_body(dx_http(dx), o->max_body);
+	if (o->timeout > 0)
+		http_set_timeout(dx_http(dx), (long)o->timeout);
 	http_set_tls(dx_http(dx), o->ca_file, !o->insecure);
 	return dx;
 }
