@@ -319,7 +319,8 @@ static void status_error(struct ctl *c, const struct json *r)
 {
 	const struct json *o;
 	struct buf b;
-	double d;
+	double d, a, ra;
+	bool has_a, has_ra;
 
 	buf_init(&b);
 	if ((o = ctl_jobj(r, "last_error"))) {
@@ -340,8 +341,16 @@ static void status_error(struct ctl *c, const struct json *r)
 			ctl_add_span(&b, d, false);
 		} else
 			buf_adds(&b, "soon");
-		if (ctl_jnum(o, "attempt", &d))
-			buf_addf(&b, " (attempt %.0f)", d);
+		has_a = ctl_jnum(o, "attempt", &a);
+		has_ra = ctl_jnum(o, "retry_after", &ra);
+		if (has_a && has_ra)
+			buf_addf(&b, " (attempt %.0f; Directus asked to wait "
+			    "%.0f s: Retry-After)", a, ra);
+		else if (has_a)
+			buf_addf(&b, " (attempt %.0f)", a);
+		else if (has_ra)
+			buf_addf(&b, " (Directus asked to wait %.0f s: "
+			    "Retry-After)", ra);
 		put_kv(c, "next retry", &b);
 	}
 	buf_clear(&b);

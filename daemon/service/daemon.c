@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "directus.h"
 #include "fsutil.h"
 #include "http.h"
 #include "log.h"
@@ -92,23 +93,60 @@ static void arm_timer(struct daemon *d, double in)
 static void schedule_poll(struct daemon *d)
 {
 	d->retry = false;
+	d->retry_after = 0;
+	d->hold_until = 0;
 	arm_timer(d, jitter(cur(d)->poll_interval, 0.1));
 }
 
-/* Exponential backoff with jitter and a cap. */
-static void schedule_retry(struct daemon *d, enum job_kind kind)
+bool daemon_retryable(int rc)
 {
-	double delay = RETRY_FIRST;
+	return sync_result_transient(rc) || rc == SYNC_EPROTO;
+}
+
+/*
+ * Exponential backoff with jitter and a cap (poll.backoff_max). When the
+ * failed job's answers carried a Retry-After (asked, in seconds, already
+ * at most DX_RETRY_AFTER_MAX, one hour: a larger value is taken as an
+ * hour), the retry waits at least that long, even beyond backoff_max,
+ * plus up to a tenth more so that daemons refused together do not come
+ * back together; and until then no automatic job (a change in the tree,
+ * a poll) talks to Directus. A request through dsyncctl still runs.
+ */
+static void schedule_retry(struct daemon *d, enum job_kind kind,
+    double asked)
+{
+	double delay = RETRY_FIRST, wait;
 	unsigned i;
 
 	for (i = 1; i < d->attempt && delay < cur(d)->backoff_max; i++)
 		delay *= 2;
 	if (delay > cur(d)->backoff_max)
 		delay = cur(d)->backoff_max;
+	wait = jitter(delay, 0.2);
+	if (asked > DX_RETRY_AFTER_MAX)
+		asked = DX_RETRY_AFTER_MAX;
+	d->retry_after = asked > 0 ? asked : 0;
+	d->hold_until = 0;
+	if (asked > 0 && wait < asked)
+		wait = asked * (1 + 0.1 * (1 - jitter(1, 1)));
 	d->retry = true;
 	d->retry_kind = kind;
-	arm_timer(d, jitter(delay, 0.2));
-	log_info("retry %u in %.1f s", d->attempt, d->next_at - mono_now());
+	arm_timer(d, wait);
+	if (asked > 0) {
+		d->hold_until = d->next_at;
+		log_info("retry %u in %.1f s (Directus asked to wait %.0f s: "
+		    "Retry-After)", d->attempt, d->next_at - mono_now(), asked);
+	} else
+		log_info("retry %u in %.1f s", d->attempt,
+		    d->next_at - mono_now());
+}
+
+/* Whether a queued request waits for the Retry-After to pass: automatic
+ * jobs that talk to Directus do; a client's request does not. */
+static bool held_back(const struct daemon *d, const struct request *rq)
+{
+	return rq->client == NULL && rq->kind != JOB_GIT &&
+	    d->hold_until > 0 && mono_now() < d->hold_until;
 }
 
 /* --- starting jobs --- */
@@ -196,10 +234,18 @@ static void run_next(struct daemon *d)
 {
 	struct request rq;
 
+	size_t i;
+
 	if (d->job || d->nqueue == 0 || d->stopping)
 		return;
-	rq = d->queue[0];
-	memmove(d->queue, d->queue + 1, --d->nqueue * sizeof(*d->queue));
+	for (i = 0; i < d->nqueue && held_back(d, &d->queue[i]); i++)
+		;
+	if (i == d->nqueue)
+		return;		/* the retry's timer starts them */
+	rq = d->queue[i];
+	d->nqueue--;
+	memmove(d->queue + i, d->queue + i + 1, (d->nqueue - i) *
+	    sizeof(*d->queue));
 	start(d, &rq);
 }
 
@@ -321,10 +367,10 @@ static void take_result(struct daemon *d, struct job *j)
 		set_last(&d->last_error, j);
 		d->error_collections = j->collections;
 		d->error_schema = j->schema;
-		if (sync_result_transient(j->rc)) {
+		if (daemon_retryable(j->rc)) {
 			d->attempt++;
 			schedule_retry(d, j->kind == JOB_PROBE ? JOB_PROBE :
-			    JOB_SYNC);
+			    JOB_SYNC, j->retry_after);
 		}
 		log_warnx("%s job (%s) failed: %s", job_kind_name(j->kind),
 		    job_trigger_name(j->trigger), j->error);
@@ -334,9 +380,9 @@ static void take_result(struct daemon *d, struct job *j)
 		return;
 	covers = (j->collections & d->error_collections) ==
 	    d->error_collections && (j->schema || !d->error_schema);
-	if (d->last_error.set && (sync_result_transient(d->last_error.rc) ||
+	if (d->last_error.set && (daemon_retryable(d->last_error.rc) ||
 	    (covers && j->kind != JOB_PROBE && j->kind != JOB_GIT))) {
-		if (sync_result_transient(d->last_error.rc))
+		if (daemon_retryable(d->last_error.rc))
 			log_info("Directus answers again");
 		d->last_error.set = false;
 	} else if (d->last_error.set && j->kind != JOB_PROBE &&
@@ -477,6 +523,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (d->retry) {
+		d->hold_until = 0;
 		daemon_trigger(d, d->retry_kind, TRIG_RETRY, all_collections(),
 		    true, NULL);
 		/* The next retry is armed by the result. */

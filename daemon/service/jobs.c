@@ -478,8 +478,10 @@ static void run_job(struct worker *w, struct job *j)
 	j->start_wall = time(NULL);
 	if (j->kind != JOB_GIT && (rc = session(w, j)) < 0)
 		goto out;
-	if (w->dx)
+	if (w->dx) {
 		atomic_store(&w->start_count, http_count(dx_http(w->dx)));
+		dx_clear_retry_after(w->dx);
+	}
 	switch (j->kind) {
 	case JOB_PROBE:
 		rc = probe(w, j, &j->base);
@@ -514,6 +516,9 @@ static void run_job(struct worker *w, struct job *j)
 	}
 out:
 	j->rc = rc;
+	/* What the server asked for when it refused (429, 503): the loop
+	 * waits at least that long before it tries again. */
+	j->retry_after = rc < 0 && w->dx ? dx_retry_after(w->dx) : 0;
 	if (rc < 0 && j->error == NULL)
 		j->error = xstrdup(sync_result_name(rc));
 	j->duration = mono_now() - j->started;

@@ -85,6 +85,8 @@ struct job {
 	double started, duration;	/* monotonic seconds */
 	time_t start_wall;
 	unsigned long requests;
+	double retry_after;	/* failed: the largest Retry-After of its
+				 * answers, seconds (0: none) */
 	unsigned long created, updated, deleted, held_deletes, held_schema;
 	bool pushed;		/* a push ran */
 	bool have_summary;
@@ -320,6 +322,10 @@ struct daemon {
 	unsigned attempt;		/* failures in a row */
 	bool retry;			/* next_at is a retry */
 	enum job_kind retry_kind;
+	double retry_after;		/* the Retry-After that retry honours
+					 * (seconds, 0: none) */
+	double hold_until;		/* monotonic: automatic jobs wait
+					 * until then (Retry-After) */
 	unsigned error_collections;	/* what the failed job compared */
 	bool error_schema;
 	bool last_poll_moved;
@@ -381,6 +387,11 @@ void daemon_trigger(struct daemon *d, enum job_kind kind,
 int daemon_pause(struct daemon *d, const char *reason, char **errstr);
 int daemon_resume(struct daemon *d, char **errstr);
 int daemon_reload(struct daemon *d, char **errstr);
+
+/* Whether a failed job is retried with backoff (the state degraded):
+ * no answer, a 429 or 5xx, the dump's lock held, or an answer that
+ * cannot be used (another 4xx, not JSON, the wrong shape). */
+bool daemon_retryable(int rc);
 
 /* status.c */
 const char *daemon_state(const struct daemon *d, const char **reason);

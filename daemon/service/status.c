@@ -187,10 +187,19 @@ const char *daemon_state(const struct daemon *d, const char **reason)
 		*reason = why;
 		return "syncing";
 	}
-	if (d->last_error.set && sync_result_transient(d->last_error.rc)) {
-		snprintf(why, sizeof(why), "%s; retrying in %.0f s",
-		    d->last_error.error ? d->last_error.error : "failed",
-		    d->next_at > mono_now() ? d->next_at - mono_now() : 0);
+	if (d->last_error.set && daemon_retryable(d->last_error.rc)) {
+		double left = d->next_at > mono_now() ? d->next_at - mono_now() :
+		    0;
+
+		if (d->retry && d->retry_after > 0)
+			snprintf(why, sizeof(why), "%s; retrying in %.0f s, as "
+			    "Directus asked (Retry-After: %.0f s)",
+			    d->last_error.error ? d->last_error.error :
+			    "failed", left, d->retry_after);
+		else
+			snprintf(why, sizeof(why), "%s; retrying in %.0f s",
+			    d->last_error.error ? d->last_error.error :
+			    "failed", left);
 		*reason = why;
 		return "degraded";
 	}
@@ -414,7 +423,11 @@ static void put_times(const struct daemon *d, struct json *o, time_t now)
 	if (d->retry && !d->stopping) {
 		v = json_new_object();
 		json_set(v, "in", num(left > 0 ? left : 0));
+		json_set(v, "at", json_new_string(iso_time(now +
+		    (time_t)(left > 0 ? left + 0.5 : 0))));
 		json_set(v, "attempt", num((double)d->attempt));
+		json_set(v, "retry_after", d->retry_after > 0 ?
+		    num(d->retry_after) : json_new_null());
 		json_set(o, "next_retry", v);
 	} else
 		json_set(o, "next_retry", json_new_null());

@@ -22,6 +22,7 @@ struct dx {
 	double ttl;			/* seconds, as the login said */
 	bool session, early;
 	unsigned long renewals;
+	double retry_after;		/* the largest Retry-After seen */
 	struct memo {
 		char *key, *value;
 		double at;
@@ -123,6 +124,16 @@ unsigned long dx_renewals(const struct dx *dx)
 	return dx->renewals;
 }
 
+double dx_retry_after(const struct dx *dx)
+{
+	return dx->retry_after;
+}
+
+void dx_clear_retry_after(struct dx *dx)
+{
+	dx->retry_after = 0;
+}
+
 void dx_call_init(struct dx_call *c, const char *method, char *path,
     struct json *body, unsigned flags)
 {
@@ -148,6 +159,7 @@ static void call_reset(struct dx_call *c)
 	c->status = 0;
 	c->fail = 0;
 	c->rawlen = 0;
+	c->retry_after = 0;
 }
 
 void dx_call_clear(struct dx_call *c)
@@ -221,6 +233,11 @@ static char *call_error(struct dx_call *c, const struct http_req *r)
 		buf_addf(&b, ": %s", msg);
 	else if (r->status == 404)
 		buf_adds(&b, ": not found");
+	if (r->retry_after > DX_RETRY_AFTER_MAX)
+		buf_addf(&b, " (Retry-After: %.0f s, taken as %.0f s)",
+		    r->retry_after, DX_RETRY_AFTER_MAX);
+	else if (r->retry_after > 0)
+		buf_addf(&b, " (Retry-After: %.0f s)", r->retry_after);
 	if (c->flags & DX_SECRET)
 		json_free_wipe(body);
 	else
@@ -236,6 +253,40 @@ static bool status_ok(const struct dx_call *c, long status)
 	    (status == 403 && (c->flags & DX_ALLOW_403));
 }
 
+/*
+ * A 2xx answer that holds Directus' error form, {"errors": [...]}, and no
+ * "data" (a proxy or an extension that answers 200 to a failure) is a
+ * failure: its message says so and names Directus' code and message.
+ */
+static bool error_body(struct dx_call *c, long status)
+{
+	const struct json *errs, *e0;
+	const char *code, *msg;
+	struct buf b;
+
+	if (c->result == NULL || c->result->type != JSON_OBJECT ||
+	    json_get(c->result, "data") != NULL)
+		return false;
+	errs = json_get(c->result, "errors");
+	if (errs == NULL || errs->type != JSON_ARRAY || errs->u.arr.len == 0)
+		return false;
+	e0 = errs->u.arr.items[0];
+	msg = json_str(json_get(e0, "message"));
+	code = json_str(json_get(json_get(e0, "extensions"), "code"));
+	buf_init(&b);
+	buf_addf(&b, "%s ", c->method);
+	path_for_message(&b, c->path);
+	buf_addf(&b, ": HTTP %ld with an error instead of data", status);
+	if (code) {
+		buf_addf(&b, ": %s", code);
+		c->code = xstrdup(code);
+	}
+	if (msg)
+		buf_addf(&b, ": %s", msg);
+	c->error = buf_steal(&b, NULL);
+	return true;
+}
+
 /* One finished transfer: check the status, parse the body, free the text
  * (keeping the peak low), then hand the answer to the call's callback. */
 static void call_done(struct http_req *r, void *arg)
@@ -249,6 +300,9 @@ static void call_done(struct http_req *r, void *arg)
 		c->error = call_error(c, r);
 		c->fail = r->error ? (r->fail ? r->fail : SYNC_EUNREACH) :
 		    dx_status_result(r->status);
+		if (r->error == NULL && r->retry_after > 0)
+			c->retry_after = r->retry_after > DX_RETRY_AFTER_MAX ?
+			    DX_RETRY_AFTER_MAX : r->retry_after;
 		return;
 	}
 	if (c->flags & DX_RAW)
@@ -272,6 +326,10 @@ static void call_done(struct http_req *r, void *arg)
 			buf_wipe(&r->resp);
 		else
 			buf_clear(&r->resp);
+		if (error_body(c, r->status)) {
+			c->fail = SYNC_EPROTO;
+			return;
+		}
 	}
 	if (c->done && (rc = c->done(c, c->done_arg, &c->error)) < 0) {
 		if (c->error == NULL)
@@ -305,6 +363,10 @@ static int exec_calls(struct dx *dx, struct dx_call *calls, const size_t *idx,
 	}
 	hrc = http_run(dx->http, reqs, n);
 	for (i = 0; i < n; i++) {
+		const struct dx_call *c = &calls[idx[i]];
+
+		if (c->error && c->retry_after > dx->retry_after)
+			dx->retry_after = c->retry_after;
 		reqs[i].path = NULL;	/* owned by the call */
 		http_req_clear(&reqs[i]);
 	}

@@ -47,6 +47,8 @@ struct dx_call {
 	char *error;		/* owned: why this call failed, or NULL */
 	char *code;		/* owned: Directus' error code, or NULL */
 	int fail;		/* with error: an enum sync_result */
+	double retry_after;	/* with error: the answer's Retry-After in
+				 * seconds (at most DX_RETRY_AFTER_MAX), or 0 */
 };
 
 struct dx *dx_new(const char *url);
@@ -70,6 +72,19 @@ int dx_login(struct dx *dx, const char *email, const char *password,
 #define DX_MEMO_AGE 300.0
 const char *dx_memo_get(struct dx *dx, const char *key);
 void dx_memo_set(struct dx *dx, const char *key, const char *value);
+
+/*
+ * Retry-After: a failed call whose answer carries one (Directus sends it
+ * with 429 when its rate limiter refuses, a proxy with 503) tells the
+ * session how long to leave the server alone. The session keeps the
+ * largest of its failed calls since the last dx_clear_retry_after, so
+ * that a caller that retries (the daemon) waits at least that long.
+ * A value above DX_RETRY_AFTER_MAX (one hour) is taken as one hour: a
+ * hostile or broken server cannot park the daemon for days.
+ */
+#define DX_RETRY_AFTER_MAX 3600.0
+double dx_retry_after(const struct dx *dx);
+void dx_clear_retry_after(struct dx *dx);
 
 /* Whether to renew before expiry (default true; tests turn it off to
  * reach the 401 path). */

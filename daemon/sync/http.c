@@ -252,6 +252,13 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 	curl_easy_setopt(s->easy, CURLOPT_CUSTOMREQUEST, req->method);
 	if (strcmp(req->method, "GET") == 0)
 		curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
+	/* A write never rides a kept-alive connection: on one that the
+	 * server closed without an answer (an idle timeout, or a crash after
+	 * the write), libcurl would send the request again by itself, and
+	 * the write could happen twice. On a new connection it does not;
+	 * the caller sees the error and decides. */
+	if (strcmp(req->method, "GET") != 0)
+		curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L);
 	if (req->body) {
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -293,6 +300,16 @@ static void slot_done(struct http *h, struct slot *s, CURLcode rc)
 
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &req->status);
 	curl_easy_getinfo(s->easy, CURLINFO_TOTAL_TIME, &req->seconds);
+	req->retry_after = 0;
+	{
+		/* libcurl reads both forms: delta-seconds, and an HTTP date
+		 * (turned into seconds from now). */
+		curl_off_t ra = 0;
+
+		if (curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &ra) ==
+		    CURLE_OK && ra > 0)
+			req->retry_after = (double)ra;
+	}
 	if (rc != CURLE_OK) {
 		req->status = 0;
 		free(req->error);

@@ -35,6 +35,9 @@ struct http_req {
 	int fail;		/* with error: SYNC_ECANCELED, SYNC_EUNREACH
 				 * or SYNC_EPROTO (body over the limit) */
 	double seconds;		/* total time of the transfer */
+	double retry_after;	/* the answer's Retry-After, in seconds from
+				 * now (delta-seconds or an HTTP date), as
+				 * the server sent it; 0 when it has none */
 	/* Called as soon as this transfer ends, before the batch does. */
 	void (*done)(struct http_req *r, void *arg);
 	void *done_arg;
@@ -79,6 +82,10 @@ void http_set_tls(struct http *h, const char *ca_file, bool verify);
 bool http_tls_warn_once(struct http *h);
 
 /* Run n requests, at most the parallel limit at once, and wait for all.
+ * A request that is not a GET goes out on a connection of its own, never
+ * on a kept-alive one: libcurl sends a request again, unasked, when a
+ * reused connection closes before any answer, and a write whose answer
+ * was lost would then be applied twice.
  * Returns 0 when every request got an HTTP response (whatever its status),
  * -ECANCELED when cancelled, -EIO when a transfer failed (req->error says
  * why). A failed batch still runs its remaining requests. */

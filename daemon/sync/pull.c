@@ -366,9 +366,7 @@ static int snapshot_done(struct dx_call *c, void *arg, char **errstr)
 	struct json *snap = json_take(c->result, "data");
 	int rc;
 
-	if (snap == NULL || snap->type != JSON_OBJECT) {
-		*errstr = xstrdup("GET /schema/snapshot: no snapshot object in "
-		    "the answer");
+	if (schema_check_snapshot("GET /schema/snapshot", snap, errstr) < 0) {
 		json_free(snap);
 		return SYNC_EPROTO;
 	}

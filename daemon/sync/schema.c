@@ -9,6 +9,7 @@
 
 #include "dump.h"
 #include "idmap.h"
+#include "result.h"
 #include "schema.h"
 #include "strmap.h"
 #include "xmalloc.h"
@@ -47,6 +48,31 @@ void schema_filter(struct json *snap)
 			if (schema_is_ignored(arr->u.arr.items[i]))
 				json_array_remove(arr, i);
 	}
+}
+
+int schema_check_snapshot(const char *what, const struct json *snap,
+    char **errstr)
+{
+	static const char *const keys[] = { "collections", "fields",
+	    "relations" };
+	const struct json *v;
+	size_t k;
+
+	if (snap == NULL || snap->type != JSON_OBJECT) {
+		xasprintf(errstr, "%s: no snapshot object in the answer", what);
+		return SYNC_EPROTO;
+	}
+	for (k = 0; k < 3; k++)
+		if ((v = json_get(snap, keys[k])) == NULL ||
+		    v->type != JSON_ARRAY) {
+			xasprintf(errstr, "%s: the snapshot's \"%s\" is %s, "
+			    "not an array", what, keys[k], v == NULL ?
+			    "missing" : v->type == JSON_NULL ? "null" :
+			    v->type == JSON_OBJECT ? "an object" :
+			    v->type == JSON_STRING ? "a string" : "a scalar");
+			return SYNC_EPROTO;
+		}
+	return 0;
 }
 
 static char *lower(const char *s)

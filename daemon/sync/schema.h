@@ -12,6 +12,13 @@
 /* Drop directus_sync_id_map and dsync_id_map (and their fields and
  * relations) from a snapshot or a schema diff; missing arrays become []. */
 void schema_filter(struct json *snap);
+/* A snapshot as Directus answers it, checked before anything is taken
+ * from it: an object whose collections, fields and relations are arrays.
+ * Anything else (an answer cut or replaced on the way) is an error naming
+ * what is wrong, never an empty schema: a pull would delete every
+ * snapshot file of the dump. what names the request in the message. */
+int schema_check_snapshot(const char *what, const struct json *snap,
+    char **errstr);
 /* Whether a collection, field or relation belongs to a map collection. */
 int schema_is_ignored(const struct json *item);
 

@@ -487,9 +487,7 @@ static int inst_units(struct sync_ctx *ctx, struct units *u, char **errstr)
 		return rc;
 	snap = json_take(res, "data");
 	json_free(res);
-	if (snap == NULL || snap->type != JSON_OBJECT) {
-		*errstr = xstrdup("GET /schema/snapshot: no snapshot object in "
-		    "the answer");
+	if (schema_check_snapshot("GET /schema/snapshot", snap, errstr) < 0) {
 		json_free(snap);
 		return SYNC_EPROTO;
 	}

@@ -43,6 +43,10 @@ Faults (at most one, except that --kill combines with any of them):
   --truncate, --close-mid-body
                      forward, send the real headers and half of the real
                      body, then close the connection
+  --truncate-json    forward, then answer the upstream's status with the
+                     first half of its body, a complete answer whose
+                     Content-Length says so (JSON cut short, not a cut
+                     connection)
   --sub REGEX REPLACEMENT
                      forward, then apply Python re.sub(REGEX, REPLACEMENT)
                      to the answer's body (as UTF-8 text); repeatable,
@@ -52,9 +56,18 @@ Faults (at most one, except that --kill combines with any of them):
                      without sending anything
   --stall SECONDS    wait that long, then close the connection without an
                      answer and without forwarding (for client timeouts)
+  --refuse           from the first faulted request on, refuse: the
+                     listening socket is closed (new connections are
+                     refused) and every request on a connection still open
+                     is closed without an answer and without forwarding;
+                     the proxy stays so until killed (SIGUSR1 does not
+                     undo it)
 
 Other flags:
   --upstream HOST:PORT  the server to forward to (required)
+  --port N           listen on this port (default 0: any free one), so
+                     that a proxy killed can be started again where its
+                     client expects it
   --tls-cert FILE, --tls-key FILE
                      serve HTTPS with this certificate chain and key (PEM;
                      the key may be in the certificate file): the TLS
@@ -66,6 +79,9 @@ Other flags:
   --log FILE         append "METHOD PATH STATUS" for every request when it
                      ends, flushed; STATUS is the status sent to the client,
                      or "-" when the connection was closed without an answer
+  --log-times        add to each log line, after a space, the time the
+                     request was received (seconds since the epoch, with
+                     milliseconds) and "F" when it was faulted, else "-"
   --state-file FILE  rewritten atomically (temporary file, then rename) at
                      start, on SIGUSR1/SIGUSR2 and when every request ends,
                      with {"requests": received, "faults": injected,
@@ -111,6 +127,9 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--upstream", required=True, metavar="HOST:PORT")
+    ap.add_argument("--port", dest="listen_port", type=int, default=0,
+                    metavar="N")
+    ap.add_argument("--log-times", action="store_true")
     ap.add_argument("--after", type=int, default=1, metavar="N")
     ap.add_argument("--match", default="", metavar="SUBSTRING")
     ap.add_argument("--method", metavar="M")
@@ -132,6 +151,8 @@ def parse_args(argv=None):
                        action="store_true")
     fault.add_argument("--sub", nargs=2, action="append",
                        metavar=("REGEX", "REPLACEMENT"))
+    fault.add_argument("--truncate-json", action="store_true")
+    fault.add_argument("--refuse", action="store_true")
     fault.add_argument("--drop-after-send", action="store_true")
     fault.add_argument("--stall", type=float, metavar="SECONDS")
     args = ap.parse_args(argv)
@@ -183,6 +204,8 @@ class Injector:
         self.matched = 0    # requests that matched --match and --method
         self.faults = 0     # faults injected
         self.paused = False
+        self.refusing = False
+        self.server = None
         self.log = open(args.log, "a", encoding="utf-8") if args.log else None
 
     def received(self):
@@ -205,12 +228,25 @@ class Injector:
             self.faults += 1
             return True
 
-    def ended(self, method, path, status):
+    def ended(self, method, path, status, received=None, faulty=False):
         with self.lock:
             if self.log:
-                self.log.write(f"{method} {path} {status or '-'}\n")
+                extra = ""
+                if self.args.log_times and received is not None:
+                    extra = f" {received:.3f} {'F' if faulty else '-'}"
+                self.log.write(f"{method} {path} {status or '-'}{extra}\n")
                 self.log.flush()
             self._write_state()
+
+    def refuse(self):
+        """Stop accepting connections, for good."""
+        with self.lock:
+            if self.refusing:
+                return
+            self.refusing = True
+        if self.server is not None:
+            threading.Thread(target=self.server.shutdown,
+                             daemon=True).start()
 
     def set_paused(self, paused):
         with self.lock:
@@ -265,6 +301,8 @@ def make_handler(args, inj):
         def handle_any(self):
             self.sent_status = None
             self.done = False
+            self.received_at = time.time()
+            self.faulty = False
             try:
                 self.serve()
             except (OSError, http.client.HTTPException) as e:
@@ -282,7 +320,8 @@ def make_handler(args, inj):
             client that has its answer finds its line in the log."""
             if not self.done:
                 self.done = True
-                inj.ended(self.command, self.path, self.sent_status)
+                inj.ended(self.command, self.path, self.sent_status,
+                          self.received_at, self.faulty)
 
         def serve(self):
             inj.received()
@@ -293,7 +332,15 @@ def make_handler(args, inj):
                 return self.send_error(400, "malformed request body")
             if args.delay > 0:
                 time.sleep(args.delay)
+            if inj.refusing:
+                return self.drop()
             faulty = inj.decide(self.command, self.path)
+            self.faulty = faulty
+            if faulty and args.refuse:
+                self.log_message("refusing from %s %s on", self.command,
+                                 self.path)
+                inj.refuse()
+                return self.drop()
             if faulty:
                 self.log_message("injecting a fault into %s %s",
                                  self.command, self.path)
@@ -325,6 +372,8 @@ def make_handler(args, inj):
             if got is None or (faulty and args.drop_after_send):
                 return self.drop()
             resp, data = got
+            if faulty and args.truncate_json:
+                data = data[: len(data) // 2]
             if faulty and args.subs:
                 text = data.decode("utf-8", "surrogateescape")
                 for rx, repl in args.subs:
@@ -345,6 +394,7 @@ def make_handler(args, inj):
             if faulty and args.truncate:
                 self.send(data[: len(data) // 2])
                 return self.drop()
+
             self.send(data)
 
         def read_body(self):
@@ -445,12 +495,18 @@ def main():
     args = parse_args()
     inj = Injector(args)
     Server.tls = args.tls
-    srv = Server(("127.0.0.1", 0), make_handler(args, inj))
+    srv = Server(("127.0.0.1", args.listen_port), make_handler(args, inj))
+    inj.server = srv
     inj.write_state()
     signal.signal(signal.SIGUSR1, lambda *_: inj.set_paused(True))
     signal.signal(signal.SIGUSR2, lambda *_: inj.set_paused(False))
     print(srv.server_address[1], flush=True)
     srv.serve_forever()
+    # --refuse: no more connections; those open are served (dropped)
+    # by their threads until the proxy is killed.
+    srv.socket.close()
+    while True:
+        time.sleep(3600)
 
 
 if __name__ == "__main__":

@@ -212,6 +212,51 @@ req --max-time 0.3 "$URL/x"
 check "--stall: a client timeout fires" [ "$RC" = 28 ]
 stop_proxy
 
+# --- --truncate-json: a complete answer holding half the body.
+start_proxy
+req "$URL/half"; full=$BODY
+stop_proxy
+start_proxy --truncate-json --match /half
+req "$URL/half"
+check "--truncate-json: a complete answer (curl ok), half the body" \
+	[ "$RC $CODE ${#BODY} $BODY" = "0 200 $((${#full} / 2)) ${full:0:$((${#full} / 2))}" ]
+check "--truncate-json: the body is not JSON" bash -c '! python3 -c "import json,sys; json.loads(sys.argv[1])" "$1" 2>/dev/null' _ "$BODY"
+check "--truncate-json: Content-Length says so" grep -qi "^Content-Length: ${#BODY}"$'\r' "$HDRS"
+stop_proxy
+
+# --- --refuse: from the Nth request on, no connection is accepted and
+# open ones get no answer.
+start_proxy --refuse --after 2 --state-file "$T/rstate"
+req "$URL/r1"; c1=$CODE
+curl -sv -o /dev/null -o /dev/null --max-time 5 "$URL/r2" "$URL/r3" 2>"$T/refuse" || true
+req "$URL/r4"
+check "--refuse --after 2: first answered, then refused (curl 7)" [ "$c1 $RC $CODE" = "200 7 000" ]
+check "--refuse: the faulted request got no answer" grep -q "Empty reply\|Connection refused" "$T/refuse"
+check "--refuse: counted as one fault" grep -q '"faults": 1' "$T/rstate"
+stop_proxy
+
+# --- --port: listen where asked, again after a stop.
+python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' >"$T/pfree"
+pp=$(cat "$T/pfree")
+start_proxy --port "$pp"
+req "$URL/p"
+check "--port: listens on the port asked ($pp)" [ "$URL $CODE" = "http://127.0.0.1:$pp 200" ]
+stop_proxy
+start_proxy --port "$pp"
+req "$URL/p"
+check "--port: the same port again at once" [ "$URL $CODE" = "http://127.0.0.1:$pp 200" ]
+stop_proxy
+
+# --- --log-times: when each request came, and whether it was faulted.
+start_proxy --log "$T/tlog" --log-times --match /f --status 503 --retry-after 1
+s0=$(date +%s)
+req "$URL/a"; req "$URL/f"
+stop_proxy
+check "--log-times: time and fault flag per line" awk -v s="$s0" '
+	NR == 1 && !($1 == "GET" && $2 == "/a" && $3 == 200 && $4 >= s && $4 < s + 30 && $5 == "-") { exit 1 }
+	NR == 2 && !($3 == 503 && $4 >= s && $5 == "F") { exit 1 }
+	END { exit NR != 2 }' "$T/tlog"
+
 # --- --kill: the upstream dies, the client gets no answer.
 # (started outside this shell's jobs, so that bash does not report its death)
 UP2_PID=$(bash -c 'python3 "$1" "$2" >"$3" 2>/dev/null & echo $!' _ "$T/upstream.py" "$T/upstream2.log" "$T/up2.port")
@@ -272,7 +317,7 @@ check "--state-file: no temporary file left" [ "$(ls "$T" | grep -c '^state')" =
 stop_proxy
 
 # --- Bad combinations are refused.
-for bad in "--status 500 --garbage" "--retry-after 3" "--code X" "--truncate --stall 1" "--sub a"; do
+for bad in "--status 500 --garbage" "--retry-after 3" "--code X" "--truncate --stall 1" "--sub a" "--refuse --truncate-json"; do
 	# shellcheck disable=SC2086
 	check "refused: $bad" bash -c '! python3 "$1" --upstream "$2" $3 >/dev/null 2>&1' _ "$PROXY" "$UP" "$bad"
 done

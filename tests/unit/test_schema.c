@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "json.h"
+#include "result.h"
 #include "schema.h"
 #include "xmalloc.h"
 
@@ -111,11 +112,53 @@ static void test_filter_map_collections(void **state)
 	json_free(snap);
 }
 
+/* An answer that is not a whole snapshot is refused, naming what is
+ * wrong: never read as a schema without collections. */
+static void test_check_snapshot(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "{}", "GET /x: the snapshot's \"collections\" is missing, "
+		    "not an array" },
+		{ "{\"collections\":[],\"fields\":{},\"relations\":[]}",
+		    "GET /x: the snapshot's \"fields\" is an object, not an "
+		    "array" },
+		{ "{\"collections\":[],\"fields\":[],\"relations\":null}",
+		    "GET /x: the snapshot's \"relations\" is null, not an "
+		    "array" },
+		{ "\"x\"", "GET /x: no snapshot object in the answer" },
+	};
+	struct json *snap;
+	char *err = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snap = parse(bad[i].text);
+		assert_int_equal(schema_check_snapshot("GET /x", snap, &err),
+		    SYNC_EPROTO);
+		assert_string_equal(err, bad[i].msg);
+		free(err);
+		err = NULL;
+		json_free(snap);
+	}
+	assert_int_equal(schema_check_snapshot("GET /x", NULL, &err),
+	    SYNC_EPROTO);
+	free(err);
+	err = NULL;
+	snap = parse("{\"version\":1,\"collections\":[],\"fields\":[],"
+	    "\"relations\":[]}");
+	assert_int_equal(schema_check_snapshot("GET /x", snap, &err), 0);
+	assert_null(err);
+	json_free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_names_and_suffixes),
 		cmocka_unit_test(test_filter_map_collections),
+		cmocka_unit_test(test_check_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
