@@ -907,9 +907,13 @@ struct json *json_parse(const char *buf, size_t len, char **errstr)
 		reason = xstrdup("nesting too deep");
 	else
 		reason = yajl_reason(h, buf, len, &lexical);
-	/* a lexical error's offset is the bad byte itself */
+	/* a lexical error's offset is the bad byte itself, except that
+	 * yajl has read past a character that starts no token ("[@]") */
 	if (!lexical && !at_end)
 		pos = error_token(buf, len, pos);
+	else if (lexical && !at_end && pos > 0 &&
+	    strncmp(reason, "invalid char ", 13) == 0)
+		pos--;
 	*errstr = parse_error(buf, pos, reason);
 	free(reason);
 	free(ignored);

@@ -14,6 +14,8 @@
 #include "conf.h"
 
 #define CONF_MAX_FILE ((size_t)16 << 20)	/* a config or include file */
+#define CONF_MAX_STRING ((size_t)8192)		/* a string setting; paths:
+						 * PATH_MAX */
 #define PLACEHOLDER "(set)"			/* a secret, in conf_print */
 #define NO_FIELD SIZE_MAX
 

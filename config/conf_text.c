@@ -34,7 +34,31 @@ struct scan {
 	char *name;		/* the last name before '=' or ':' */
 	char *bad;		/* the first integer out of range */
 	char **errstr;
+	/* the files being read, outermost first, for include loops */
+	struct {
+		dev_t dev;
+		ino_t ino;
+		const char *name;
+	} open[INCLUDE_MAX_DEPTH + 2];
+	int nopen;
 };
+
+/* "a.conf -> b.conf -> a.conf": the open files from the one that
+ * path repeats, then path. */
+static char *loop_chain(const struct scan *sc, int from, const char *path)
+{
+	char *out = xstrdup(""), *t;
+	int i;
+
+	for (i = from; i < sc->nopen; i++) {
+		xasprintf(&t, "%s%s -> ", out, sc->open[i].name);
+		free(out);
+		out = t;
+	}
+	xasprintf(&t, "%s%s", out, path);
+	free(out);
+	return t;
+}
 
 static int scan_file(struct scan *sc, const char *path, int depth);
 
@@ -142,8 +166,23 @@ static const char *scan_include(struct scan *sc, const char *p, int depth,
 	else if (!S_ISREG(st.st_mode))
 		xasprintf(sc->errstr, "%s:%u: @include \"%s\": %s: not a "
 		    "regular file", sc->file, line, name, full);
-	else
-		*rc = scan_file(sc, full, depth + 1);
+	else {
+		int i;
+
+		for (i = 0; i < sc->nopen; i++)
+			if (sc->open[i].dev == st.st_dev &&
+			    sc->open[i].ino == st.st_ino)
+				break;
+		if (i < sc->nopen) {
+			char *chain = loop_chain(sc, i, full);
+
+			xasprintf(sc->errstr, "%s:%u: @include \"%s\": an "
+			    "include loop: %s", sc->file, line, name, chain);
+			free(chain);
+		} else {
+			*rc = scan_file(sc, full, depth + 1);
+		}
+	}
 	free(full);
 	free(name);
 	return p;
@@ -230,6 +269,19 @@ static int scan_text(struct scan *sc, const char *p, int depth)
 	return rc;
 }
 
+/* path is being read (a file that stat cannot see is no loop). */
+static void scan_push(struct scan *sc, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	sc->open[sc->nopen].dev = st.st_dev;
+	sc->open[sc->nopen].ino = st.st_ino;
+	sc->open[sc->nopen].name = path;
+	sc->nopen++;
+}
+
 static int scan_file(struct scan *sc, const char *path, int depth)
 {
 	const char *file = sc->file;
@@ -246,7 +298,9 @@ static int scan_file(struct scan *sc, const char *path, int depth)
 	}
 	sc->file = path;
 	sc->line = 1;
+	scan_push(sc, path);
 	rc = scan_text(sc, text, depth);
+	sc->nopen--;
 	sc->file = file;
 	sc->line = line;
 	explicit_bzero(text, len);
@@ -276,6 +330,7 @@ int conf_text_parse(struct load *l, config_t *cfg, const char *text)
 	sc.file = l->c->path;
 	sc.line = 1;
 	sc.errstr = l->errstr;
+	scan_push(&sc, l->c->path);
 	if (scan_text(&sc, text, 0) < 0)
 		goto fail;
 	config_set_include_dir(cfg, l->dir);

@@ -254,6 +254,9 @@ static int get_string(const struct load *l, const config_setting_t *s,
 	v = config_setting_get_string(s);
 	if (*v == '\0')
 		return conf_at(l, s, "%s must not be empty", path);
+	if (strlen(v) > CONF_MAX_STRING)
+		return conf_at(l, s, "%s is too long (%zu bytes; at most %zu)",
+		    path, strlen(v), CONF_MAX_STRING);
 	if (k->type == KEY_CRED)
 		return 0;
 	if (k->type == KEY_URL && !url_ok(v))
@@ -264,6 +267,12 @@ static int get_string(const struct load *l, const config_setting_t *s,
 		return conf_at(l, s, "%s %s", path, bad);
 	r = k->type == KEY_PATH || k->type == KEY_CAFILE ? conf_resolve(l, v) :
 	    xstrdup(v);
+	if ((k->type == KEY_PATH || k->type == KEY_CAFILE) &&
+	    strlen(r) >= PATH_MAX) {
+		free(r);
+		return conf_at(l, s, "%s is too long for a path (at most %d "
+		    "bytes, once made absolute)", path, PATH_MAX - 1);
+	}
 	if (k->type == KEY_PATH && k->hi > 0 && (double)strlen(r) > k->hi) {
 		free(r);
 		return conf_at(l, s, "%s is too long for a Unix socket (at "
@@ -400,6 +409,11 @@ static int get_headers(const struct load *l, const config_setting_t *s,
 		    !header_ok(config_setting_get_string(e)))
 			return conf_at(l, e, "%s[%d] must be a string \"Name: "
 			    "value\" (no line breaks)", path, i);
+		if (strlen(config_setting_get_string(e)) > CONF_MAX_STRING)
+			return conf_at(l, e, "%s[%d] is too long (%zu bytes; at "
+			    "most %zu)", path, i,
+			    strlen(config_setting_get_string(e)),
+			    CONF_MAX_STRING);
 	}
 	for (i = 0; i < (int)c->nheaders; i++)
 		free(c->headers[i]);
@@ -424,6 +438,9 @@ static int get_push(const struct load *l, const config_setting_t *s,
 		return conf_at(l, s, "%s must be a string: \"REMOTE BRANCH\"",
 		    path);
 	v = config_setting_get_string(s);
+	if (strlen(v) > CONF_MAX_STRING)
+		return conf_at(l, s, "%s is too long (%zu bytes; at most %zu)",
+		    path, strlen(v), CONF_MAX_STRING);
 	for (p = v; *p; p++)
 		if (*p != '\t' && is_control(*p))
 			return conf_at(l, s, "%s must not hold a line break or "

@@ -88,14 +88,20 @@ size_t coll_tables_needed(unsigned set, const char *tables[])
 int coll_take_list(const struct coll_rule *r, struct dx_call *call,
     struct json **out, char **errstr)
 {
-	struct json *d = json_take(call->result, "data");
+	struct json *d = json_take(call->result, "data"), *it, *id;
+	size_t i;
 
+	if (r->singleton && (d == NULL || d->type != JSON_OBJECT)) {
+		xasprintf(errstr, "GET %s: expected an object in \"data\"",
+		    call->path);
+		json_free(d);
+		return SYNC_EPROTO;
+	}
 	if (r->singleton) {
 		struct json *arr = json_new_array();
 
 		/* The settings answer is one object; no id: none. */
-		if (d && d->type == JSON_OBJECT &&
-		    !json_is_null(json_get(d, "id")))
+		if (!json_is_null(json_get(d, "id")))
 			json_array_append(arr, d);
 		else
 			json_free(d);
@@ -106,6 +112,25 @@ int coll_take_list(const struct coll_rule *r, struct dx_call *call,
 		    call->path);
 		json_free(d);
 		return SYNC_EPROTO;
+	}
+	/* Every item an object with its key (the synthetic permissions of
+	 * an admin, "system": true, have none): one that is not would be
+	 * left out, and a pull would drop it from the tree. */
+	for (i = 0; i < d->u.arr.len; i++) {
+		it = d->u.arr.items[i];
+		id = it->type == JSON_OBJECT ? json_get(it, "id") : NULL;
+		if (it->type == JSON_OBJECT && (id == NULL ||
+		    id->type == JSON_NULL) && json_get(it, "system") &&
+		    json_get(it, "system")->type == JSON_TRUE)
+			continue;
+		if (id == NULL || (id->type != JSON_STRING &&
+		    id->type != JSON_NUMBER)) {
+			xasprintf(errstr, "GET %s: item %zu of \"data\" is %s",
+			    call->path, i + 1, it->type != JSON_OBJECT ?
+			    "not an object" : "without an id");
+			json_free(d);
+			return SYNC_EPROTO;
+		}
 	}
 	*out = d;
 	return 0;

@@ -287,7 +287,21 @@ static int load_rows(struct idmap *m, struct json *rows, const char *only,
 		char *rid = value_string(json_get(r, "id"));
 		struct table *t = tname ? table_get(m, tname, 0) : NULL;
 
-		if (sid && lid && t)
+		/* A row without its two ids would read as no row: items
+		 * created again, or given new SyncIDs. */
+		if (sid == NULL || lid == NULL || *sid == '\0' ||
+		    *lid == '\0') {
+			xasprintf(errstr, "SyncID map: row %zu%s%s %s", i + 1,
+			    tname ? " of table " : "", tname ? tname : "",
+			    r->type != JSON_OBJECT ? "is not an object" :
+			    sid == NULL || *sid == '\0' ? "has no sync_id" :
+			    "has no local_id");
+			free(sid);
+			free(lid);
+			free(rid);
+			return SYNC_EPROTO;
+		}
+		if (t)
 			table_add(t, sid, lid, rid);
 		free(sid);
 		free(lid);

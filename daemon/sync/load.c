@@ -18,6 +18,249 @@
 
 #define PUBLIC_POLICY "_sync_default_public_policy"
 
+/*
+ * The JSON types of the fields Directus 11 defines for the collections
+ * dsync tracks, as its /fields answer gives them (a column that may not
+ * be NULL takes no null). A value of another type in the dump is an
+ * error before any request: Directus would take a number for a name,
+ * or refuse the item in the middle of a push. Fields not named here
+ * (json columns, new ones) are not checked.
+ */
+enum {
+	T_NULL = 1 << 0,
+	T_BOOL = 1 << 1,
+	T_INT = 1 << 2,		/* a number with an integral value */
+	T_STR = 1 << 3,
+	T_ARR = 1 << 4,		/* of strings, for csv columns */
+	T_ACCESS = 1 << 5,	/* policies.roles: an array of access rows */
+};
+#define S	T_STR
+#define S0	(T_STR | T_NULL)
+#define B	T_BOOL
+#define B0	(T_BOOL | T_NULL)
+#define I	T_INT
+#define I0	(T_INT | T_NULL)
+#define CSV	(T_ARR | T_STR | T_NULL)
+
+struct field_type {
+	const char *coll, *field;
+	unsigned types;
+};
+
+static const struct field_type field_types[] = {
+	{ "flows", "name", S }, { "flows", "icon", S },
+	{ "flows", "color", S0 }, { "flows", "description", S0 },
+	{ "flows", "status", S }, { "flows", "trigger", S0 },
+	{ "flows", "accountability", S0 }, { "flows", "operation", S0 },
+	{ "operations", "name", S0 }, { "operations", "key", S },
+	{ "operations", "type", S }, { "operations", "position_x", I },
+	{ "operations", "position_y", I }, { "operations", "resolve", S0 },
+	{ "operations", "reject", S0 }, { "operations", "flow", S },
+	{ "roles", "name", S }, { "roles", "icon", S },
+	{ "roles", "description", S0 }, { "roles", "parent", S0 },
+	{ "policies", "name", S }, { "policies", "icon", S },
+	{ "policies", "description", S0 }, { "policies", "ip_access", CSV },
+	{ "policies", "enforce_tfa", B }, { "policies", "admin_access", B },
+	{ "policies", "app_access", B }, { "policies", "roles", T_ACCESS },
+	{ "permissions", "collection", S }, { "permissions", "action", S },
+	{ "permissions", "fields", CSV }, { "permissions", "policy", S },
+	{ "dashboards", "name", S }, { "dashboards", "icon", S },
+	{ "dashboards", "note", S0 }, { "dashboards", "color", S0 },
+	{ "panels", "dashboard", S }, { "panels", "name", S0 },
+	{ "panels", "icon", S0 }, { "panels", "color", S0 },
+	{ "panels", "show_header", B }, { "panels", "note", S0 },
+	{ "panels", "type", S }, { "panels", "position_x", I },
+	{ "panels", "position_y", I }, { "panels", "width", I },
+	{ "panels", "height", I },
+	{ "presets", "bookmark", S0 }, { "presets", "role", S0 },
+	{ "presets", "collection", S0 }, { "presets", "search", S0 },
+	{ "presets", "layout", S0 }, { "presets", "refresh_interval", I0 },
+	{ "presets", "icon", S0 }, { "presets", "color", S0 },
+	{ "translations", "language", S }, { "translations", "key", S },
+	{ "translations", "value", S },
+	{ "folders", "name", S }, { "folders", "parent", S0 },
+	{ "settings", "project_name", S }, { "settings", "project_color", S },
+	{ "settings", "public_note", S0 },
+	{ "settings", "auth_login_attempts", I0 },
+	{ "settings", "auth_password_policy", S0 },
+	{ "settings", "storage_asset_transform", S0 },
+	{ "settings", "custom_css", S0 },
+	{ "settings", "storage_default_folder", S0 },
+	{ "settings", "mapbox_key", S0 },
+	{ "settings", "project_descriptor", S0 },
+	{ "settings", "default_language", S },
+	{ "settings", "default_appearance", S },
+	{ "settings", "default_theme_light", S0 },
+	{ "settings", "default_theme_dark", S0 },
+	{ "settings", "report_error_url", S0 },
+	{ "settings", "report_bug_url", S0 },
+	{ "settings", "report_feature_url", S0 },
+	{ "settings", "public_registration", B },
+	{ "settings", "public_registration_verify_email", B },
+	{ "settings", "public_registration_role", S0 },
+	{ "settings", "accepted_terms", B0 },
+	{ NULL, NULL, 0 },
+};
+#undef S
+#undef S0
+#undef B
+#undef B0
+#undef I
+#undef I0
+#undef CSV
+
+/* "a string", "an object", ... for messages. */
+static const char *type_name(const struct json *v)
+{
+	switch (v->type) {
+	case JSON_NULL:
+		return "null";
+	case JSON_FALSE:
+	case JSON_TRUE:
+		return "a boolean";
+	case JSON_NUMBER:
+		return "a number";
+	case JSON_STRING:
+		return "a string";
+	case JSON_ARRAY:
+		return "an array";
+	default:
+		return "an object";
+	}
+}
+
+static bool is_int(const struct json *v)
+{
+	double d = v->u.num;
+
+	/* within 2^53: the cast is defined, and Directus' integers are
+	 * 32-bit anyway */
+	return v->type == JSON_NUMBER && d >= -9007199254740992.0 &&
+	    d <= 9007199254740992.0 && d == (double)(long long)d;
+}
+
+static bool all_strings(const struct json *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->u.arr.len; i++)
+		if (v->u.arr.items[i]->type != JSON_STRING)
+			return false;
+	return true;
+}
+
+/* What is wrong with an access row of policies.roles, or NULL. */
+static const char *access_bad(const struct json *a)
+{
+	const struct json *v;
+
+	if (a->type != JSON_OBJECT)
+		return "is not an object";
+	if ((v = json_get(a, "role")) && v->type != JSON_STRING &&
+	    v->type != JSON_NULL)
+		return "has a \"role\" that is neither a SyncID nor null";
+	if ((v = json_get(a, "user")) && v->type != JSON_STRING &&
+	    v->type != JSON_NULL)
+		return "has a \"user\" that is neither an id nor null";
+	if ((v = json_get(a, "sort")) && !is_int(v) && v->type != JSON_NULL)
+		return "has a \"sort\" that is not an integer";
+	return NULL;
+}
+
+static bool type_ok(const struct json *v, unsigned t, char **why)
+{
+	size_t i;
+	const char *bad;
+
+	*why = NULL;
+	switch (v->type) {
+	case JSON_NULL:
+		return t & T_NULL;
+	case JSON_FALSE:
+	case JSON_TRUE:
+		return t & T_BOOL;
+	case JSON_NUMBER:
+		return (t & T_INT) && is_int(v);
+	case JSON_STRING:
+		return t & T_STR;
+	case JSON_ARRAY:
+		if (t & T_ARR)
+			return all_strings(v);
+		if (!(t & T_ACCESS))
+			return false;
+		for (i = 0; i < v->u.arr.len; i++)
+			if ((bad = access_bad(v->u.arr.items[i])) != NULL) {
+				xasprintf(why, "element %zu %s", i + 1, bad);
+				return false;
+			}
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const char *expected(unsigned t)
+{
+	if (t & T_ACCESS)
+		return "an array of access rows {role, user, sort}";
+	if (t & T_ARR)
+		return "an array of strings, a string or null";
+	switch (t) {
+	case T_STR:
+		return "a string";
+	case T_STR | T_NULL:
+		return "a string or null";
+	case T_BOOL:
+		return "true or false";
+	case T_BOOL | T_NULL:
+		return "true, false or null";
+	case T_INT:
+		return "an integer";
+	default:
+		return "an integer or null";
+	}
+}
+
+int load_check_item(const char *where, const char *coll,
+    const struct json *it, char **errstr)
+{
+	const struct field_type *f;
+	const struct json *v;
+	char *why;
+
+	for (f = field_types; f->coll; f++) {
+		if (strcmp(f->coll, coll) != 0 ||
+		    (v = json_get(it, f->field)) == NULL ||
+		    type_ok(v, f->types, &why))
+			continue;
+		if (why)
+			xasprintf(errstr, "%s: \"%s\": %s", where, f->field,
+			    why);
+		else
+			xasprintf(errstr, "%s: \"%s\" is %s%s; expected %s",
+			    where, f->field, type_name(v),
+			    v->type == JSON_NUMBER && (f->types & T_INT) ?
+			    " that is not an integer" : "", expected(f->types));
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The fields of item i (1-based) of collection coll have their types. */
+static int check_types(const char *path, const char *coll, size_t i,
+    const struct json *it, char **errstr)
+{
+	char *where;
+	int rc;
+
+	xasprintf(&where, "%s: item %zu (_syncId %s)", path, i,
+	    json_str(json_get(it, "_syncId")));
+	rc = load_check_item(where, coll, it, errstr);
+	free(where);
+	return rc < 0 ? SYNC_EDUMP : 0;
+}
+
 static int read_json(const char *path, struct json **out, char **errstr)
 {
 	char *data, *why = NULL;
@@ -102,7 +345,13 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
 	if (read_json(path, &arr, errstr) < 0)
 		goto out;
 	if (arr->type != JSON_ARRAY) {
-		xasprintf(errstr, "%s: expected an array of items", path);
+		xasprintf(errstr, "%s: expected an array of items, not %s",
+		    path, type_name(arr));
+		goto out;
+	}
+	if (r->singleton && arr->u.arr.len > 1) {
+		xasprintf(errstr, "%s: holds %zu items; %s is one item (or "
+		    "none)", path, arr->u.arr.len, r->name);
 		goto out;
 	}
 	seen = strmap_new();
@@ -112,13 +361,19 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
 		void *prev;
 
 		if (it->type != JSON_OBJECT) {
-			xasprintf(errstr, "%s: item %zu is not an object", path,
-			    i + 1);
+			xasprintf(errstr, "%s: item %zu is %s, not an object",
+			    path, i + 1, type_name(it));
+			goto out;
+		}
+		if (json_get(it, "_syncId") == NULL) {
+			xasprintf(errstr, "%s: item %zu has no \"_syncId\"",
+			    path, i + 1);
 			goto out;
 		}
 		if (sid == NULL || sid[0] == '\0') {
-			xasprintf(errstr, "%s: item %zu has no \"_syncId\" "
-			    "string", path, i + 1);
+			xasprintf(errstr, "%s: item %zu: \"_syncId\" is %s; "
+			    "expected a non-empty string", path, i + 1, sid ?
+			    "empty" : type_name(json_get(it, "_syncId")));
 			goto out;
 		}
 		if ((prev = strmap_get(seen, sid)) != NULL) {
@@ -128,6 +383,8 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
 			goto out;
 		}
 		strmap_put(seen, sid, (void *)(uintptr_t)(i + 1));
+		if (check_types(path, r->name, i + 1, it, errstr) < 0)
+			goto out;
 		if (strcmp(r->name, "policies") == 0)
 			policy_roles_compat(ctx, path, it);
 	}
@@ -141,15 +398,123 @@ out:
 	return rc;
 }
 
+void load_warn_unknown(const struct sync_ctx *ctx, const char *root)
+{
+	char *dir = fs_join(root, ctx->opts->collections_path);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	free(dir);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		char *name;
+
+		if (e->d_name[0] == '.' || l <= 5 ||
+		    strcmp(e->d_name + l - 5, ".json") != 0)
+			continue;
+		name = xstrndup(e->d_name, l - 5);
+		if (coll_find(name) == NULL)
+			sync_logf(ctx, SYNC_WARN, "%s/%s: not a collection dsync "
+			    "syncs (settings, folders, translations, flows, "
+			    "operations, roles, policies, permissions, "
+			    "dashboards, panels, presets): left alone, as "
+			    "directus-sync does", ctx->opts->collections_path,
+			    e->d_name);
+		free(name);
+	}
+	closedir(d);
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A member that must be a non-empty string, or (opt) absent. */
+static int need_str(const char *where, const struct json *v,
+    const char *key, bool opt, bool null_ok, char **errstr)
+{
+	const struct json *m = json_get(v, key);
+
+	if (m == NULL && opt)
+		return 0;
+	if (m == NULL) {
+		xasprintf(errstr, "%s: no \"%s\"", where, key);
+		return SYNC_EDUMP;
+	}
+	if ((m->type == JSON_NULL && null_ok) ||
+	    (m->type == JSON_STRING && m->u.str.len > 0))
+		return 0;
+	xasprintf(errstr, "%s: \"%s\" is %s; expected a non-empty string%s",
+	    where, key, m->type == JSON_STRING ? "empty" : type_name(m),
+	    null_ok ? " or null" : "");
+	return SYNC_EDUMP;
+}
+
+/*
+ * One unit of the snapshot (a collection, a field or a relation): the
+ * keys that say what it is must be there, and its meta and schema be
+ * objects (or null). Directus would take an entry without a field name
+ * as a delete of the field the file once held and a create of nothing.
+ */
+static int check_unit(const char *where, const char *part,
+    const struct json *v, char **errstr)
+{
+	static const char *const objs[] = { "meta", "schema" };
+	const struct json *m;
+	size_t i;
+
+	if (v->type != JSON_OBJECT) {
+		xasprintf(errstr, "%s: expected an object, not %s", where,
+		    type_name(v));
+		return SYNC_EDUMP;
+	}
+	if (need_str(where, v, "collection", false, false, errstr) < 0)
+		return SYNC_EDUMP;
+	if (strcmp(part, "collections") != 0 &&
+	    need_str(where, v, "field", false, false, errstr) < 0)
+		return SYNC_EDUMP;
+	if (strcmp(part, "fields") == 0 &&
+	    need_str(where, v, "type", true, false, errstr) < 0)
+		return SYNC_EDUMP;
+	if (strcmp(part, "relations") == 0 &&
+	    need_str(where, v, "related_collection", true, true, errstr) < 0)
+		return SYNC_EDUMP;
+	for (i = 0; i < 2; i++)
+		if ((m = json_get(v, objs[i])) != NULL &&
+		    m->type != JSON_OBJECT && m->type != JSON_NULL) {
+			xasprintf(errstr, "%s: \"%s\" is %s; expected an "
+			    "object or null", where, objs[i], type_name(m));
+			return SYNC_EDUMP;
+		}
+	return 0;
+}
+
+/* info.json (or snapshot.json's top): what /schema/diff needs. */
+static int check_info(const char *path, const struct json *info,
+    char **errstr)
+{
+	const struct json *v = json_get(info, "version");
+
+	if (v == NULL || !is_int(v)) {
+		xasprintf(errstr, "%s: \"version\" is %s; expected the "
+		    "snapshot format's number (1)", path, v ? type_name(v) :
+		    "missing");
+		return SYNC_EDUMP;
+	}
+	if (need_str(path, info, "directus", false, false, errstr) < 0 ||
+	    need_str(path, info, "vendor", true, false, errstr) < 0)
+		return SYNC_EDUMP;
+	return 0;
+}
+
 /* Hand every .json file under dir (recursively, in name order) to
- * each(arg, content), which takes it over; a missing dir has none. */
-static int read_tree(const char *dir, int (*each)(void *arg,
-    struct json *v, char **errstr), void *arg, char **errstr)
+ * each(arg, content), which takes it over, after check_unit(part); a
+ * missing dir has none. */
+static int read_tree(const char *dir, const char *part, int (*each)(
+    void *arg, struct json *v, char **errstr), void *arg, char **errstr)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -183,13 +548,12 @@ static int read_tree(const char *dir, int (*each)(void *arg,
 			xasprintf(errstr, "%s: %s", p, strerror(errno));
 			rc = SYNC_EDUMP;
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = read_tree(p, each, arg, errstr);
+			rc = read_tree(p, part, each, arg, errstr);
 		} else if (l > 5 && strcmp(names[i] + l - 5, ".json") == 0) {
 			struct json *v;
 
 			rc = read_json(p, &v, errstr);
-			if (rc == 0 && v->type != JSON_OBJECT) {
-				xasprintf(errstr, "%s: expected an object", p);
+			if (rc == 0 && check_unit(p, part, v, errstr) < 0) {
 				json_free(v);
 				rc = SYNC_EDUMP;
 			} else if (rc == 0) {
@@ -254,16 +618,31 @@ int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
 	if (read_json(path, &info, errstr) < 0)
 		goto out;
 	if (info->type != JSON_OBJECT) {
-		xasprintf(errstr, "%s: expected an object", path);
+		xasprintf(errstr, "%s: expected an object, not %s", path,
+		    type_name(info));
 		goto out;
 	}
+	if (check_info(path, info, errstr) < 0)
+		goto out;
 	for (i = 0; i < 3; i++) {
 		const struct json *a = json_get(info, parts[i]);
+		size_t k;
 
 		if (a && a->type != JSON_ARRAY) {
-			xasprintf(errstr, "%s: \"%s\" is not an array", path,
-			    parts[i]);
+			xasprintf(errstr, "%s: \"%s\" is %s, not an array",
+			    path, parts[i], type_name(a));
 			goto out;
+		}
+		for (k = 0; a && !o->split && k < a->u.arr.len; k++) {
+			char *where;
+			int bad;
+
+			xasprintf(&where, "%s: %s[%zu]", path, parts[i], k);
+			bad = check_unit(where, parts[i], a->u.arr.items[k],
+			    errstr);
+			free(where);
+			if (bad < 0)
+				goto out;
 		}
 	}
 	/* info's members, then the three lists. */
@@ -290,7 +669,8 @@ int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
 			} else {
 				char *sub = fs_join(dir, parts[i]);
 
-				rc = read_tree(sub, text_cb, &t, errstr);
+				rc = read_tree(sub, parts[i], text_cb, &t,
+				    errstr);
 				free(sub);
 				if (rc < 0) {
 					for (k = i; k < 3; k++)

@@ -20,6 +20,18 @@
 int load_collection(const struct sync_ctx *ctx, const char *root,
     const struct coll_rule *r, struct json **items, char **errstr);
 
+/* The fields of it, an item of collection coll, have the JSON types
+ * Directus 11 gives them (those it types; others are not checked);
+ * otherwise -1 and "WHERE: \"name\" is a number; expected a string".
+ * Pull checks the instance's items with it too, so that it never
+ * writes a tree that diff and push refuse. */
+int load_check_item(const char *where, const char *coll,
+    const struct json *it, char **errstr);
+
+/* A warning for each <collections>/NAME.json that names no collection
+ * dsync syncs (directus-sync ignores such files, and so does dsync). */
+void load_warn_unknown(const struct sync_ctx *ctx, const char *root);
+
 /* The schema snapshot as the JSON text of a /schema/diff body: the split
  * files put back together (info.json is required, the sub-trees may be
  * missing) or snapshot.json with --no-split, without the map

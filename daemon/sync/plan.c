@@ -526,13 +526,21 @@ static int take_schema_diff(struct sync_ctx *ctx, struct plan *p,
 	struct json *data = dx_data(call->result), *diff;
 
 	p->schema = true;
-	if (call->status == 204 || data == NULL || data->type != JSON_OBJECT)
+	/* No body, or "data": null (as the SDK reads it): no changes. Any
+	 * other answer must hold the diff: read as "no changes", a push
+	 * would skip the schema and go on. */
+	if (call->status == 204 || call->result == NULL ||
+	    (data != NULL && data->type == JSON_NULL))
 		return 0;
-	diff = json_take(data, "diff");
-	if (diff == NULL || diff->type != JSON_OBJECT) {
-		json_free(diff);
-		return 0;
+	if (data == NULL || data->type != JSON_OBJECT ||
+	    (diff = json_get(data, "diff")) == NULL ||
+	    diff->type != JSON_OBJECT) {
+		xasprintf(errstr, "POST /schema/diff: HTTP %ld: expected "
+		    "{\"data\": {\"hash\": ..., \"diff\": {...}}} or no "
+		    "body", call->status);
+		return SYNC_EPROTO;
 	}
+	diff = json_take(data, "diff");
 	schema_filter(diff);
 	schema_normalize(diff, uuids);
 	p->schema_changes = schema_count(diff);
@@ -580,6 +588,8 @@ static int load_dump(struct sync_ctx *ctx, const char *root,
 	size_t i, k;
 	int rc;
 
+	if (req->collections)
+		load_warn_unknown(ctx, root);
 	for (i = 0; i < COLL_COUNT; i++) {
 		if (!(req->collections & coll_bit(&coll_rules[i])))
 			continue;

@@ -16,6 +16,7 @@
 #include "dump.h"
 #include "idmap.h"
 #include "json.h"
+#include "load.h"
 #include "placeholder.h"
 #include "plan.h"
 #include "schema.h"
@@ -417,6 +418,34 @@ static int spec_done(struct dx_call *c, void *arg, char **errstr)
 }
 
 /* Read the schema, specs and collections in one parallel batch. */
+/* The items a pull would write have the types diff and push require
+ * (load_check_item): a tree that would not load is never written. The
+ * synthetic permissions of an admin ("system": true) are dropped later. */
+static int check_items(const struct coll_rule *r, const struct dx_call *call,
+    const struct json *items, char **errstr)
+{
+	size_t i;
+
+	for (i = 0; i < items->u.arr.len; i++) {
+		const struct json *it = items->u.arr.items[i];
+		const struct json *sys = json_get(it, "system");
+		char *where, *id;
+		int rc;
+
+		if (sys && sys->type == JSON_TRUE)
+			continue;
+		id = json_scalar_string(json_get(it, "id"));
+		xasprintf(&where, "GET %s: item %zu (id %s)", call->path, i + 1,
+		    id ? id : "?");
+		rc = load_check_item(where, r->name, it, errstr);
+		free(where);
+		free(id);
+		if (rc < 0)
+			return SYNC_EPROTO;
+	}
+	return 0;
+}
+
 static int fetch_all(struct pull *p, char **errstr)
 {
 	struct dx_call calls[1 + SPEC_COUNT + COLL_COUNT];
@@ -463,7 +492,9 @@ static int fetch_all(struct pull *p, char **errstr)
 		if (idx_coll[i] < 0)
 			continue;
 		if ((rc = coll_take_list(&coll_rules[i], &calls[idx_coll[i]],
-		    &p->items[i], errstr)) < 0)
+		    &p->items[i], errstr)) < 0 ||
+		    (rc = check_items(&coll_rules[i], &calls[idx_coll[i]],
+		    p->items[i], errstr)) < 0)
 			goto fail;
 	}
 	rc = 0;

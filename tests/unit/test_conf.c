@@ -988,14 +988,30 @@ static void test_include_loop(void **state)
 	p = write_tmp("self.conf", "@include \"self.conf\"\n", 0600);
 	free(p);
 	expect_error(BASE "@include \"self.conf\"\n", "self.conf:1: @include "
-	    "\"self.conf\": includes nest deeper than 10 files", NULL);
+	    "\"self.conf\": an include loop: ", "self.conf -> ", NULL);
 	p = write_tmp("loop-a.conf", "force = true;\n@include \"loop-b.conf\"\n",
 	    0600);
 	free(p);
 	p = write_tmp("loop-b.conf", "@include \"loop-a.conf\"\n", 0600);
 	free(p);
-	expect_error(BASE "@include \"loop-a.conf\"\n", "includes nest deeper",
-	    NULL);
+	expect_error(BASE "@include \"loop-a.conf\"\n", "loop-b.conf:1: "
+	    "@include \"loop-a.conf\": an include loop: ", "loop-a.conf -> ",
+	    "loop-b.conf -> ", NULL);
+	/* The main file itself, included again. */
+	p = write_tmp("main-loop.conf", BASE "@include \"main-loop.conf\"\n",
+	    0600);
+	{
+		struct conf c;
+		char *err = NULL;
+
+		conf_init(&c);
+		assert_int_equal(conf_load(&c, p, &err), -1);
+		assert_non_null(strstr(err, "main-loop.conf:3: @include "
+		    "\"main-loop.conf\": an include loop"));
+		free(err);
+		conf_clear(&c);
+	}
+	free(p);
 
 	/* Ten levels are libconfig's limit, and work. */
 	for (i = 1; i <= 11; i++) {
@@ -1018,6 +1034,46 @@ static void test_include_loop(void **state)
 	free(p);
 	expect_error(BASE "@include \"chain1.conf\"\n", "chain10.conf:1: "
 	    "@include \"chain11.conf\": includes nest deeper", NULL);
+}
+
+/* Values far out of any range: refused with the setting and line, not
+ * stored (a 10 MB path would fail only when it is used). */
+static void test_huge_values(void **state)
+{
+	size_t n = (size_t)10 << 20;
+	char *big = xmalloc(n + 1), *text;
+
+	(void)state;
+	memset(big, 'x', n);
+	big[n] = '\0';
+	expect_error(BASE "poll = { interval = 1e308; };\n", "dsyncd.conf:3: "
+	    "poll.interval must be a number of seconds from 1 to 86400", NULL);
+	expect_error(BASE "max_deletes = 123456789012345678901234567890;\n",
+	    "dsyncd.conf:3: max_deletes: integer out of range", NULL);
+	expect_error(BASE "max_deletes = 9000000000L;\n", "dsyncd.conf:3: "
+	    "max_deletes must be an integer from -1 to 1000000", NULL);
+	xasprintf(&text, BASE "state_dir = \"/%s\";\n", big);
+	expect_error(text, "dsyncd.conf:3: state_dir is too long (10485761 "
+	    "bytes; at most 8192)", NULL);
+	free(text);
+	xasprintf(&text, BASE "state_dir = \"/%.5000s\";\n", big);
+	expect_error(text, "dsyncd.conf:3: state_dir is too long for a path",
+	    NULL);
+	free(text);
+	xasprintf(&text, "directus = { url = \"http://h/%s\"; token_file = "
+	    "\"token\"; };\ndump_path = \"d\";\n", big);
+	expect_error(text, "dsyncd.conf:1: directus.url is too long", NULL);
+	free(text);
+	xasprintf(&text, "directus = { url = \"http://h\"; token_file = "
+	    "\"token\"; headers = [ \"X-A: %s\" ]; };\ndump_path = \"d\";\n",
+	    big);
+	expect_error(text, "directus.headers[0] is too long", NULL);
+	free(text);
+	xasprintf(&text, BASE "git = { commit = true; push = \"origin %s\"; "
+	    "};\n", big);
+	expect_error(text, "dsyncd.conf:3: git.push is too long", NULL);
+	free(text);
+	free(big);
 }
 
 static void test_token_file(void **state)
@@ -1525,6 +1581,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_include_loop),
+		cmocka_unit_test(test_huge_values),
 		cmocka_unit_test(test_token_file),
 		cmocka_unit_test(test_inline_token),
 		cmocka_unit_test(test_token_env),

@@ -660,6 +660,11 @@ static void test_errors(void **state)
 	assert_parse_error("{\"a\":1 \"bc\":2}", 15, "line 1, column 8");
 	assert_parse_error("{\"a\":1,\n\n    ]", 14, "line 3, column 5");
 	assert_parse_error("[1,2\n", 5, "line 2, column 1");
+	/* A character that starts no token is pointed at itself. */
+	assert_parse_error("@", 1, "line 1, column 1: invalid char");
+	assert_parse_error("[1,@]", 5, "line 1, column 4: invalid char");
+	assert_parse_error("{\n  @\n}", 7, "line 2, column 3: invalid char");
+	assert_parse_error("[\"é\", @]", 9, "line 1, column 7: invalid char");
 	/* node would read invalid UTF-8 as U+FFFD; refusing it is safer */
 	assert_parse_error("[\"\xff\"]", 5, "invalid bytes in UTF8");
 

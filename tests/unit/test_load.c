@@ -89,8 +89,133 @@ static void test_errors(void **state)
 	expect_error("flows", "expected an array of items");
 	put("collections/flows.json", "[{\"name\": \"x\"}]\n");
 	expect_error("flows", "item 1 has no \"_syncId\"");
+	put("collections/flows.json", "[{\"_syncId\": \"\"}]\n");
+	expect_error("flows", "item 1: \"_syncId\" is empty");
 	put("collections/flows.json", "[{\"_syncId\": \"a\"}, {\"_syncId\": \"a\"}]");
 	expect_error("flows", "items 1 and 2 have the same _syncId a");
+}
+
+/* Fields of the wrong JSON type, named with the item and its SyncID. */
+static void test_types(void **state)
+{
+	struct json *items = NULL;
+	char *err = NULL;
+
+	(void)state;
+	put("collections/flows.json", "\"x\"");
+	expect_error("flows", "expected an array of items, not a string");
+	put("collections/flows.json", "[{\"_syncId\": {\"a\": 1}}]");
+	expect_error("flows", "item 1: \"_syncId\" is an object; expected a "
+	    "non-empty string");
+	put("collections/flows.json", "[3]");
+	expect_error("flows", "item 1 is a number, not an object");
+	put("collections/flows.json", "[{\"_syncId\": \"a\", \"name\": 5}]");
+	expect_error("flows", "item 1 (_syncId a): \"name\" is a number; "
+	    "expected a string");
+	put("collections/flows.json", "[{\"_syncId\": \"a\", \"name\": "
+	    "null}]");
+	expect_error("flows", "\"name\" is null; expected a string");
+	put("collections/operations.json", "[{\"_syncId\": \"a\", \"key\": "
+	    "\"k\", \"position_x\": 1.5}]");
+	expect_error("operations", "\"position_x\" is a number that is not an "
+	    "integer; expected an integer");
+	put("collections/policies.json", "[{\"_syncId\": \"p\", \"roles\": "
+	    "\"x\"}]");
+	expect_error("policies", "\"roles\" is a string; expected an array of "
+	    "access rows");
+	put("collections/policies.json", "[{\"_syncId\": \"p\", \"roles\": "
+	    "[{\"role\": 5}]}]");
+	expect_error("policies", "\"roles\": element 1 has a \"role\" that is "
+	    "neither a SyncID nor null");
+	put("collections/permissions.json", "[{\"_syncId\": \"p\", "
+	    "\"fields\": [1]}]");
+	expect_error("permissions", "\"fields\" is an array; expected an "
+	    "array of strings, a string or null");
+	put("collections/settings.json", "[{\"_syncId\": \"a\"}, "
+	    "{\"_syncId\": \"b\"}]");
+	expect_error("settings", "holds 2 items; settings is one item");
+	/* What Directus allows passes, and fields it does not type (json
+	 * columns, new ones) are not checked. */
+	put("collections/operations.json", "[{\"_syncId\": \"a\", \"name\": "
+	    "null, \"key\": \"k\", \"position_x\": 20, \"resolve\": null, "
+	    "\"options\": 5, \"new_column\": [{}]}]");
+	assert_int_equal(load_collection(&ctx, opts.dump_path,
+	    coll_find("operations"), &items, &err), 0);
+	json_free(items);
+	put("collections/permissions.json", "[{\"_syncId\": \"p\", "
+	    "\"fields\": [\"*\"], \"policy\": \"x\"}, {\"_syncId\": \"q\", "
+	    "\"fields\": null}, {\"_syncId\": \"r\", \"fields\": \"a,b\"}]");
+	assert_int_equal(load_collection(&ctx, opts.dump_path,
+	    coll_find("permissions"), &items, &err), 0);
+	json_free(items);
+}
+
+static void expect_snapshot_error(const char *needle)
+{
+	char *err = NULL, *text = NULL;
+
+	assert_int_equal(load_snapshot_text(&ctx, opts.dump_path, &text, NULL,
+	    NULL, &err), SYNC_EDUMP);
+	assert_null(text);
+	if (strstr(err, needle) == NULL)
+		fail_msg("error \"%s\" does not say \"%s\"", err, needle);
+	free(err);
+}
+
+/* Snapshot files of the wrong shape. */
+static void test_snapshot_shapes(void **state)
+{
+	char *p;
+
+	(void)state;
+	p = fs_join(tmpdir, "snapshot");
+	fs_rmtree(p);
+	free(p);
+	put("snapshot/info.json", "[]");
+	expect_snapshot_error("snapshot/info.json: expected an object, not an "
+	    "array");
+	put("snapshot/info.json", "{\"directus\": \"11.11.0\"}");
+	expect_snapshot_error("snapshot/info.json: \"version\" is missing");
+	put("snapshot/info.json", "{\"version\": 1}");
+	expect_snapshot_error("snapshot/info.json: no \"directus\"");
+	put("snapshot/info.json", "{\"version\": 1, \"directus\": 11}");
+	expect_snapshot_error("\"directus\" is a number; expected a non-empty "
+	    "string");
+	put("snapshot/info.json", "{\"version\": 1, \"directus\": "
+	    "\"11.11.0\", \"vendor\": \"sqlite\"}");
+	put("snapshot/collections/a.json", "[]");
+	expect_snapshot_error("snapshot/collections/a.json: expected an "
+	    "object, not an array");
+	put("snapshot/collections/a.json", "{\"collection\": \"a\", "
+	    "\"meta\": \"x\"}");
+	expect_snapshot_error("\"meta\" is a string; expected an object or "
+	    "null");
+	put("snapshot/collections/a.json", "{\"collection\": \"a\", "
+	    "\"meta\": null, \"schema\": {}}");
+	put("snapshot/fields/a/id.json", "{\"collection\": \"a\"}");
+	expect_snapshot_error("snapshot/fields/a/id.json: no \"field\"");
+	put("snapshot/fields/a/id.json", "{\"collection\": \"a\", "
+	    "\"field\": \"id\", \"type\": 3}");
+	expect_snapshot_error("\"type\" is a number");
+	put("snapshot/fields/a/id.json", "{\"collection\": \"a\", "
+	    "\"field\": \"id\", \"type\": \"integer\"}");
+	put("snapshot/relations/a/b.json", "{\"collection\": \"a\", "
+	    "\"field\": \"b\", \"related_collection\": []}");
+	expect_snapshot_error("snapshot/relations/a/b.json: "
+	    "\"related_collection\" is an array; expected a non-empty string "
+	    "or null");
+	put("snapshot/relations/a/b.json", "{\"collection\": \"a\", "
+	    "\"field\": \"b\", \"related_collection\": null}");
+	{
+		char *err = NULL, *text = NULL;
+
+		assert_int_equal(load_snapshot_text(&ctx, opts.dump_path,
+		    &text, NULL, NULL, &err), 0);
+		free(text);
+	}
+	p = fs_join(tmpdir, "snapshot");
+	fs_rmtree(p);
+	free(p);
 }
 
 static void test_empty_is_none(void **state)
@@ -225,6 +350,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_snapshot_shapes),
 		cmocka_unit_test(test_empty_is_none),
 		cmocka_unit_test(test_policies_341),
 		cmocka_unit_test(test_snapshot),
