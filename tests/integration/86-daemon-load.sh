@@ -73,7 +73,14 @@ if wait_for 5 is fds "$fd0"; then
 	pass "no descriptor left behind ($fd0 before and after 300 clients)"
 else fail "no descriptor left behind ($fd0 before, $(fds) after)"; fi
 rss2=$(rss)
-check "RSS: ${rss0} KB during the push, ${rss1} KB idle, ${rss2} KB after 300 more clients (at most 1 MB more)" test $((rss2 - rss1)) -le 1024
+# Under ASan (tests/memcheck asan sets DSYNC_SANITIZED) freed memory
+# waits in a quarantine: RSS grows with what is allocated, leak or not,
+# and LeakSanitizer checks leaks instead.
+if [ -n "${DSYNC_SANITIZED:-}" ]; then
+	echo "SKIP: RSS under a sanitizer (${rss1} KB idle, ${rss2} KB after): not a measure of leaks there"
+else
+	check "RSS: ${rss0} KB during the push, ${rss1} KB idle, ${rss2} KB after 300 more clients (at most 1 MB more)" test $((rss2 - rss1)) -le 1024
+fi
 check "the daemon is up and answers" test "$(state)" = in-sync
 stop_daemon
 check "... and stops cleanly (exit 0)" test "$DAEMON_RC" = 0
