@@ -187,7 +187,7 @@ owner() { stat -c %u "/proc/$1/environ" 2>/dev/null; }
 # a read ptrace check; mem: an attach check).
 opens() { as "$1" /bin/bash -c 'exec 3<"$1"' _ "/proc/$2/$3" 2>/dev/null; }
 # secret_free PID: the token is in neither cmdline nor environ (read as root).
-secret_free() { ! grep -qaF -- "$DX_TOKEN" "/proc/$1/cmdline" "/proc/$1/environ"; }
+secret_free() { [ -r "/proc/$1/environ" ] && grep -qa . "/proc/$1/environ" && ! grep -qaF -- "$DX_TOKEN" "/proc/$1/cmdline" "/proc/$1/environ"; }
 
 A="$T/as-a"
 mkdir -p "$A" && cp -a "$D" "$A/dump" && printf '%s' "$DX_TOKEN" >"$A/token" && chmod 600 "$A/token"
