@@ -92,7 +92,7 @@ state=$(ctl status --json | json 'd.state')
 jobs=$(wc -l <"$work/state/history.jsonl")
 faults=$(grep -c ' 503$' "$work/requests.log" || true)
 commits=$(git -C "$dump" rev-list --count HEAD)
-tr_ok=$(curl -s -H "Authorization: Bearer $DX_TOKEN" "$DX_URL/translations?filter[value][_eq]=soak%20$minutes&fields=id" | json 'd.data.length')
+tr_ok=$(curl -sg -H "Authorization: Bearer $DX_TOKEN" "$DX_URL/translations?filter[value][_eq]=soak%20$minutes&fields=id" | json 'd.data.length')
 desc_ok=$(grep -c "\"soak $minutes\"" "$flows" || true)
 rss1=$(rss_kb "$daemon") fd1=$(fds "$daemon")
 "$build/dsyncd" -u "$DX_URL" -t "$DX_TOKEN" diff --dump-path "$dump" >/dev/null 2>&1 && agree=yes || agree=no
