@@ -376,7 +376,10 @@ static void take_result(struct daemon *d, struct job *j)
 		    job_trigger_name(j->trigger), j->error);
 		return;
 	}
-	if (j->rc < 0)
+	/* A git job talks to no Directus: it tells nothing of whether
+	 * Directus answers again, and leaves the backoff (and a Retry-After
+	 * wait) as it is. */
+	if (j->rc < 0 || j->kind == JOB_GIT)
 		return;
 	covers = (j->collections & d->error_collections) ==
 	    d->error_collections && (j->schema || !d->error_schema);

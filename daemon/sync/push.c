@@ -578,17 +578,63 @@ static struct json *next_batch(struct json **bodies, size_t n, size_t *next,
 	return arr;
 }
 
+/*
+ * Whether a create's answer holds the items sent, by their ids (uuid
+ * keys: dsync chose them), in any order (Directus sorts its answer).
+ * Anything else is no proof that they were made: an answer cut or
+ * replaced on the way, which the next push settles (the items are there
+ * and tracked, or their map rows dangle).
+ */
+static bool created_all(const struct json *data, char *const *ids, size_t n)
+{
+	struct strmap *got;
+	size_t k;
+	bool all = true;
+
+	if (data == NULL || data->type != JSON_ARRAY || data->u.arr.len != n)
+		return false;
+	got = strmap_new();
+	for (k = 0; k < n; k++) {
+		char *id = json_scalar_string(json_get(data->u.arr.items[k],
+		    "id"));
+
+		if (id)
+			strmap_put(got, id, (void *)1);
+		free(id);
+	}
+	for (k = 0; k < n && all; k++)
+		all = ids[k] && strmap_get(got, ids[k]) != NULL;
+	strmap_free(got);
+	return all;
+}
+
 static int post_batches(struct push *ps, const struct coll_rule *r,
     struct json **bodies, size_t n, char **errstr)
 {
-	size_t i = 0;
+	size_t i = 0, k;
 	int rc;
 
 	while (i < n) {
-		struct json *arr = next_batch(bodies, n, &i, true);
+		struct json *arr = next_batch(bodies, n, &i, true), *res = NULL;
+		size_t m = arr->u.arr.len;
+		char **ids = xcalloc(m + 1, sizeof(*ids));
 
-		if ((rc = dx_request(ps->ctx->dx, "POST", r->endpoint, arr,
-		    NULL, errstr)) < 0)
+		for (k = 0; k < m; k++)
+			ids[k] = json_scalar_string(json_get(
+			    arr->u.arr.items[k], "id"));
+		rc = dx_request(ps->ctx->dx, "POST", r->endpoint, arr, &res,
+		    errstr);
+		if (rc == 0 && !created_all(dx_data(res), ids, m)) {
+			xasprintf(errstr, "POST %s: the answer is not the items "
+			    "sent (expected %zu with their ids); the next push "
+			    "finds what was made", r->endpoint, m);
+			rc = SYNC_EPROTO;
+		}
+		for (k = 0; k < m; k++)
+			free(ids[k]);
+		free(ids);
+		json_free(res);
+		if (rc < 0)
 			return rc;
 	}
 	return 0;
@@ -979,6 +1025,17 @@ static int send_updates(struct push *ps, size_t ci, struct batch *b,
 	}
 	if (k > nfirst)
 		rc = dx_run(ps->ctx->dx, calls + nfirst, k - nfirst, errstr);
+	/* An update answers the item (or 204 when it may not be read
+	 * back); anything else is no proof that it was made. */
+	for (i = 0; rc == 0 && i < k; i++) {
+		const struct json *d = dx_data(calls[i].result);
+
+		if (calls[i].result && (d == NULL || d->type != JSON_OBJECT)) {
+			xasprintf(errstr, "PATCH %s: expected an object in "
+			    "\"data\" (the item updated)", calls[i].path);
+			rc = SYNC_EPROTO;
+		}
+	}
 out:
 	for (i = 0; i < 2 * b->n; i++)
 		dx_call_clear(&calls[i]);
@@ -1096,6 +1153,17 @@ static int delete_items(struct push *ps, size_t ci, char **errstr)
 	}
 	if ((rc = dx_run(ps->ctx->dx, calls, n, errstr)) < 0)
 		goto out;
+	/* Directus answers a delete 204, with nothing: a 2xx with a body is
+	 * not its answer, and the item is not taken as gone (its map row
+	 * stays, the next push tells). */
+	for (i = 0; i < n; i++)
+		if (calls[i].status / 100 == 2 && calls[i].result) {
+			xasprintf(errstr, "DELETE %s: HTTP %ld with a body, not "
+			    "the answer of a delete (204)", calls[i].path,
+			    calls[i].status);
+			rc = SYNC_EPROTO;
+			goto out;
+		}
 	for (i = 0; i < n; i++)
 		if (calls[i].status == 403)
 			forbidden[nf++] = c->del.v[i].local_id;

@@ -83,7 +83,8 @@ Other flags:
                      request was received (seconds since the epoch, with
                      milliseconds) and "F" when it was faulted, else "-"
   --state-file FILE  rewritten atomically (temporary file, then rename) at
-                     start, on SIGUSR1/SIGUSR2 and when every request ends,
+                     start, on SIGUSR1/SIGUSR2, when a fault is decided
+                     (before a stall) and when every request ends,
                      with {"requests": received, "faults": injected,
                      "paused": bool}
   The log line and the state file are written just before the last bytes of
@@ -226,6 +227,7 @@ class Injector:
             if a.count is not None and self.faults >= a.count:
                 return False
             self.faults += 1
+            self._write_state()   # a client may give up before the end
             return True
 
     def ended(self, method, path, status, received=None, faulty=False):
