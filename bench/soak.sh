@@ -95,6 +95,8 @@ commits=$(git -C "$dump" rev-list --count HEAD)
 tr_ok=$(curl -sg -H "Authorization: Bearer $DX_TOKEN" "$DX_URL/translations?filter[value][_eq]=soak%20$minutes&fields=id" | json 'd.data.length')
 desc_ok=$(grep -c "\"soak $minutes\"" "$flows" || true)
 rss1=$(rss_kb "$daemon") fd1=$(fds "$daemon")
+(( rss1 > rss_max )) && rss_max=$rss1
+(( fd1 > fd_max )) && fd_max=$fd1
 "$build/dsyncd" -u "$DX_URL" -t "$DX_TOKEN" diff --dump-path "$dump" >/dev/null 2>&1 && agree=yes || agree=no
 echo
 echo "| soak, $minutes min, poll 1 s, faults one minute in three ($fault) | |"
