@@ -20,11 +20,14 @@
 
 /*
  * The JSON types of the fields Directus 11 defines for the collections
- * dsync tracks, as its /fields answer gives them (a column that may not
- * be NULL takes no null). A value of another type in the dump is an
- * error before any request: Directus would take a number for a name,
- * or refuse the item in the middle of a push. Fields not named here
- * (json columns, new ones) are not checked.
+ * dsync tracks, as its /fields answer gives them. A value of another
+ * type in the dump is an error before any request: Directus would take
+ * a number for a name, or refuse the item in the middle of a push. Null
+ * is always let through, also where the column is marked not nullable:
+ * instances hold such nulls (a flow made through the API without an
+ * icon), a pull writes them as they are, as directus-sync does, and
+ * whether a null may be written is Directus' own decision. Fields not
+ * named here (json columns, new ones) are not checked.
  */
 enum {
 	T_NULL = 1 << 0,
@@ -229,9 +232,11 @@ int load_check_item(const char *where, const char *coll,
 	char *why;
 
 	for (f = field_types; f->coll; f++) {
+		unsigned t = f->types | T_NULL;
+
 		if (strcmp(f->coll, coll) != 0 ||
 		    (v = json_get(it, f->field)) == NULL ||
-		    type_ok(v, f->types, &why))
+		    type_ok(v, t, &why))
 			continue;
 		if (why)
 			xasprintf(errstr, "%s: \"%s\": %s", where, f->field,
@@ -239,8 +244,8 @@ int load_check_item(const char *where, const char *coll,
 		else
 			xasprintf(errstr, "%s: \"%s\" is %s%s; expected %s",
 			    where, f->field, type_name(v),
-			    v->type == JSON_NUMBER && (f->types & T_INT) ?
-			    " that is not an integer" : "", expected(f->types));
+			    v->type == JSON_NUMBER && (t & T_INT) ?
+			    " that is not an integer" : "", expected(t));
 		free(why);
 		return -1;
 	}

@@ -111,14 +111,11 @@ static void test_types(void **state)
 	expect_error("flows", "item 1 is a number, not an object");
 	put("collections/flows.json", "[{\"_syncId\": \"a\", \"name\": 5}]");
 	expect_error("flows", "item 1 (_syncId a): \"name\" is a number; "
-	    "expected a string");
-	put("collections/flows.json", "[{\"_syncId\": \"a\", \"name\": "
-	    "null}]");
-	expect_error("flows", "\"name\" is null; expected a string");
+	    "expected a string or null");
 	put("collections/operations.json", "[{\"_syncId\": \"a\", \"key\": "
 	    "\"k\", \"position_x\": 1.5}]");
 	expect_error("operations", "\"position_x\" is a number that is not an "
-	    "integer; expected an integer");
+	    "integer; expected an integer or null");
 	put("collections/policies.json", "[{\"_syncId\": \"p\", \"roles\": "
 	    "\"x\"}]");
 	expect_error("policies", "\"roles\" is a string; expected an array of "
@@ -134,8 +131,14 @@ static void test_types(void **state)
 	put("collections/settings.json", "[{\"_syncId\": \"a\"}, "
 	    "{\"_syncId\": \"b\"}]");
 	expect_error("settings", "holds 2 items; settings is one item");
-	/* What Directus allows passes, and fields it does not type (json
-	 * columns, new ones) are not checked. */
+	/* What Directus allows passes, null too where the column is marked
+	 * not nullable (a flow made without an icon), and fields it does
+	 * not type (json columns, new ones) are not checked. */
+	put("collections/flows.json", "[{\"_syncId\": \"a\", \"name\": "
+	    "\"n\", \"icon\": null, \"status\": null}]");
+	assert_int_equal(load_collection(&ctx, opts.dump_path,
+	    coll_find("flows"), &items, &err), 0);
+	json_free(items);
 	put("collections/operations.json", "[{\"_syncId\": \"a\", \"name\": "
 	    "null, \"key\": \"k\", \"position_x\": 20, \"resolve\": null, "
 	    "\"options\": 5, \"new_column\": [{}]}]");
