@@ -326,7 +326,10 @@ static void call_done(struct http_req *r, void *arg)
 			buf_wipe(&r->resp);
 		else
 			buf_clear(&r->resp);
-		if (error_body(c, r->status)) {
+		/* Only a 2xx: a 404 or 403 the call allows (DX_ALLOW_404,
+		 * DX_ALLOW_403) is Directus' error form by right. */
+		if (r->status >= 200 && r->status < 300 &&
+		    error_body(c, r->status)) {
 			c->fail = SYNC_EPROTO;
 			return;
 		}
