@@ -256,9 +256,13 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 	 * server closed without an answer (an idle timeout, or a crash after
 	 * the write), libcurl would send the request again by itself, and
 	 * the write could happen twice. On a new connection it does not;
-	 * the caller sees the error and decides. */
-	if (strcmp(req->method, "GET") != 0)
+	 * the caller sees the error and decides. That connection is closed
+	 * after the write, not kept: the cache stays at the reads' ones
+	 * instead of growing by a descriptor per write up to its cap. */
+	if (strcmp(req->method, "GET") != 0) {
 		curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(s->easy, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (req->body) {
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
