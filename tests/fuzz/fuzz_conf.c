@@ -105,6 +105,18 @@ static mode_t mode_arg(int flags, va_list ap)
 	    (mode_t)va_arg(ap, int) : 0;
 }
 
+/* Both opens: refused outside the allowed paths, and for writing while
+ * confined; otherwise the real one. */
+static int open_checked(int (*real)(const char *, int, ...),
+    const char *path, int flags, mode_t mode)
+{
+	if (!allowed(path) || (confined && (flags & O_ACCMODE) != O_RDONLY)) {
+		errno = EACCES;
+		return -1;
+	}
+	return real(path, flags, mode);
+}
+
 int __wrap_open(const char *path, int flags, ...)
 {
 	va_list ap;
@@ -113,11 +125,7 @@ int __wrap_open(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
-	if (!allowed(path) || (confined && (flags & O_ACCMODE) != O_RDONLY)) {
-		errno = EACCES;
-		return -1;
-	}
-	return __real_open(path, flags, mode);
+	return open_checked(__real_open, path, flags, mode);
 }
 
 int __wrap_open64(const char *path, int flags, ...)
@@ -128,11 +136,7 @@ int __wrap_open64(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_arg(flags, ap);
 	va_end(ap);
-	if (!allowed(path) || (confined && (flags & O_ACCMODE) != O_RDONLY)) {
-		errno = EACCES;
-		return -1;
-	}
-	return __real_open64(path, flags, mode);
+	return open_checked(__real_open64, path, flags, mode);
 }
 
 int __wrap_stat(const char *path, struct stat *st)
