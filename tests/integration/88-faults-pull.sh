@@ -14,13 +14,7 @@
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/faults-lib.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL TOKEN=$DX_TOKEN
-node "$top/tests/lib/seed.mjs" --url "$URL" --token "$TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-D="$T/dump"
-dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >"$T/pull0.log" 2>&1 || { fail "baseline pull"; finish; }
+seeded_dump
 # The instance changes after the baseline, so that a pull that went on
 # would rewrite files, and a diff would find differences.
 flow=$(dx_api GET '/flows?limit=1&fields=id' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data[0].id')

@@ -15,13 +15,7 @@
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/faults-lib.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL TOKEN=$DX_TOKEN
-node "$top/tests/lib/seed.mjs" --url "$URL" --token "$TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-D="$T/dump"
-dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >"$T/pull0.log" 2>&1 || { fail "baseline pull"; finish; }
+seeded_dump
 # An item made by hand after the pull: untracked, never to be touched.
 UNTR=$(dx_api POST /flows '{"name":"Made by hand","icon":"bolt","color":"#6644FF","status":"active","trigger":"manual","accountability":"all"}' |
 	node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id')
