@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "load.h"
+#include "public.h"
 #include "result.h"
 #include "schema.h"
 #include "strmap.h"
@@ -295,10 +296,11 @@ static int read_json(const char *path, struct json **out, char **errstr)
 
 /*
  * directus-sync 3.4 wrote a policy's access rows as {role, sort}, and a
- * link to a user as {"role": null, "sort": n}. An element without "user"
- * gets "user": null; one with a null role outside the public policy was a
- * user link and is dropped (pushing it would create an access row with
- * neither role nor user).
+ * link to a user as {"role": null, "sort": n}, the same as the public
+ * access. An element without "user" gets "user": null. One with a null
+ * role outside the public policy refuses the dump (public_check_dump);
+ * only without the policies' roles, where no access row is pushed, is it
+ * dropped.
  */
 static void policy_roles_compat(const struct sync_ctx *ctx,
     const char *path, struct json *item)
@@ -390,8 +392,13 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
 		strmap_put(seen, sid, (void *)(uintptr_t)(i + 1));
 		if (check_types(path, r->name, i + 1, it, errstr) < 0)
 			goto out;
-		if (strcmp(r->name, "policies") == 0)
-			policy_roles_compat(ctx, path, it);
+	}
+	if (strcmp(r->name, "policies") == 0) {
+		if (o->sync_policy_roles &&
+		    public_check_dump(arr, path, errstr) < 0)
+			goto out;
+		for (i = 0; i < arr->u.arr.len; i++)
+			policy_roles_compat(ctx, path, arr->u.arr.items[i]);
 	}
 	*items = arr;
 	arr = NULL;

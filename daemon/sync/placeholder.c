@@ -60,6 +60,40 @@ static char *public_policy(struct json *res)
 	return NULL;
 }
 
+/* Every policy with a public access row, once each. */
+static void public_all(struct placeholders *ph, struct json *res)
+{
+	struct json *d = dx_data(res);
+	size_t i;
+
+	for (i = 0; d && d->type == JSON_ARRAY && i < d->u.arr.len; i++) {
+		const struct json *a = d->u.arr.items[i];
+		char *id;
+
+		if (!json_is_null(json_get(a, "role")) ||
+		    !json_is_null(json_get(a, "user")) ||
+		    (id = json_scalar_string(json_get(a, "policy"))) == NULL)
+			continue;
+		if (ph_is_public(ph, id)) {
+			free(id);
+			continue;
+		}
+		ph->publics = xreallocarray(ph->publics, ph->npublics + 1,
+		    sizeof(char *));
+		ph->publics[ph->npublics++] = id;
+	}
+}
+
+bool ph_is_public(const struct placeholders *ph, const char *local_id)
+{
+	size_t i;
+
+	for (i = 0; local_id && i < ph->npublics; i++)
+		if (strcmp(ph->publics[i], local_id) == 0)
+			return true;
+	return false;
+}
+
 int ph_fetch(struct dx *dx, struct placeholders *ph, char **errstr)
 {
 	struct json *me = NULL;
@@ -91,6 +125,7 @@ int ph_fetch(struct dx *dx, struct placeholders *ph, char **errstr)
 		goto out;
 	ph->admin_policy = first_id(calls[0].result);
 	ph->public_policy = public_policy(calls[1].result);
+	public_all(ph, calls[1].result);
 	ph->settings = json_scalar_string(json_get(dx_data(calls[2].result),
 	    "id"));
 	if (ph->settings == NULL)
@@ -108,6 +143,9 @@ void ph_clear(struct placeholders *ph)
 	free(ph->admin_role);
 	free(ph->admin_policy);
 	free(ph->public_policy);
+	for (size_t i = 0; i < ph->npublics; i++)
+		free(ph->publics[i]);
+	free(ph->publics);
 	free(ph->settings);
 	memset(ph, 0, sizeof(*ph));
 }

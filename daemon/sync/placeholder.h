@@ -8,6 +8,7 @@
 #define DSYNC_PLACEHOLDER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "directus.h"
 
@@ -21,12 +22,17 @@ struct placeholders {
 	char *admin_role;	/* the token user's role */
 	char *admin_policy;	/* first admin policy linked to that role */
 	char *public_policy;	/* the access row with neither role nor user */
+	char **publics;		/* every policy holding such a row */
+	size_t npublics;
 	char *settings;		/* the settings row's id */
 };
 
 /* Ask the instance for the four local ids (once; parallel GETs). */
 int ph_fetch(struct dx *dx, struct placeholders *ph, char **errstr);
 void ph_clear(struct placeholders *ph);
+
+/* After ph_fetch: whether policy local_id holds a public access row. */
+bool ph_is_public(const struct placeholders *ph, const char *local_id);
 
 /* Whether sync_id is a placeholder of this mapping table. */
 bool ph_is(const char *table, const char *sync_id);

@@ -9,6 +9,7 @@
 
 #include "load.h"
 #include "plan.h"
+#include "public.h"
 #include "schema.h"
 #include "strmap.h"
 #include "transform.h"
@@ -67,6 +68,7 @@ void plan_free(struct plan *p)
 		free(c->dangling);
 		json_free(c->target);
 		strmap_free(c->by_local);
+		strmap_free(c->in_dump);
 	}
 	json_free(p->schema_diff);
 	free(p->schema_hash);
@@ -250,76 +252,20 @@ static int map_placeholders(struct sync_ctx *ctx, struct plan *p,
 }
 
 /*
- * A policy's access rows with neither role nor user (its public access)
- * are not a difference: no update adds or removes them (see
- * nested_roles in push.c), and removing the instance's would cut off
- * public access. The item with them left out, for comparison; NULL when
- * it has none.
+ * Without the policies' roles (--no-sync-policy-roles) the access rows
+ * are the instance's own: a policy that gives the public its access (1)
+ * is kept, since the dump cannot say who else should have it. With them,
+ * such a policy is a delete like any other: the dump grants the public
+ * what its own policies' rows say.
  */
-static bool is_public_access(const struct json *a)
-{
-	return a->type == JSON_OBJECT && json_is_null(json_get(a, "role")) &&
-	    json_is_null(json_get(a, "user"));
-}
-
-bool plan_policy_is_public(const struct json *policy)
-{
-	const struct json *roles = json_get(policy, "roles");
-	size_t i;
-
-	for (i = 0; roles && roles->type == JSON_ARRAY &&
-	    i < roles->u.arr.len; i++)
-		if (is_public_access(roles->u.arr.items[i]))
-			return true;
-	return false;
-}
-
-static struct json *without_public_access(const struct json *item)
-{
-	struct json *copy, *r;
-	size_t i;
-
-	if (!plan_policy_is_public(item))
-		return NULL;
-	copy = json_copy(item);
-	r = json_get(copy, "roles");
-	for (i = r->u.arr.len; i-- > 0;)
-		if (is_public_access(r->u.arr.items[i]))
-			json_array_remove(r, i);
-	return copy;
-}
-
-struct json *plan_rule_diff(const struct coll_rule *r,
-    const struct json *src, const struct json *tgt)
-{
-	struct json *s2, *t2, *d;
-
-	if (strcmp(r->name, "policies") != 0)
-		return plan_item_diff(src, tgt);
-	s2 = without_public_access(src);
-	t2 = without_public_access(tgt);
-	d = plan_item_diff(s2 ? s2 : src, t2 ? t2 : tgt);
-	json_free(s2);
-	json_free(t2);
-	return d;
-}
-
-/* Whether the instance's policy local_id gives the public its access
- * (1), so that no push may delete it. Without the policies' roles
- * (--no-sync-policy-roles), the instance is asked. */
 static int public_policy_kept(struct sync_ctx *ctx, struct plan *p,
-    const struct json *raw, const char *local_id, char **errstr)
+    const char *local_id, char **errstr)
 {
 	int rc;
 
-	if (plan_policy_is_public(raw))
-		return 1;
-	if (ctx->opts->sync_policy_roles)
-		return 0;
 	if ((rc = ph_fetch(ctx->dx, &p->ph, errstr)) < 0)
 		return rc;
-	return p->ph.public_policy && strcmp(p->ph.public_policy,
-	    local_id) == 0;
+	return ph_is_public(&p->ph, local_id);
 }
 
 /* The instance's item in dump form, for comparison. */
@@ -363,7 +309,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		struct json *raw = row ? strmap_get(c->by_local,
 		    row->local_id) : NULL, *t, *d;
 
-		strmap_put(in_dump, sid, it);
+		strmap_put(in_dump, sid, (void *)1);
 		if (raw == NULL) {
 			/* The plan takes the item over from the file's list;
 			 * sid points into it and stays valid. */
@@ -373,7 +319,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		}
 		if ((rc = plan_instance_form(p, o, r, raw, sid, &t, errstr)) < 0)
 			goto out;
-		d = plan_rule_diff(r, it, t);
+		d = plan_item_diff(it, t);
 		json_free(t);
 		if (d) {
 			list_add(&c->update, sid, row->local_id, it, d);
@@ -398,16 +344,15 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		if (strmap_get(in_dump, row->sync_id) || r->singleton)
 			continue;
 		/* The instance's own admin role and policies are never
-		 * deleted (it would lock the administrator out), nor a
-		 * policy that gives the public its access. */
+		 * deleted (it would lock the administrator out). */
 		if (ph_is(r->name, row->sync_id)) {
 			sync_logf(ctx, SYNC_WARN, "[%s] %s is not in the dump; "
 			    "the instance's built-in item is kept", r->name,
 			    row->sync_id);
 			continue;
 		}
-		if (strcmp(r->name, "policies") == 0 &&
-		    (rc = public_policy_kept(ctx, p, raw, row->local_id,
+		if (strcmp(r->name, "policies") == 0 && !o->sync_policy_roles &&
+		    (rc = public_policy_kept(ctx, p, row->local_id,
 		    errstr)) != 0) {
 			if (rc < 0)
 				goto out;
@@ -422,7 +367,8 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		list_add(&c->del, row->sync_id, row->local_id, t, NULL);
 	}
 	p->changes += c->create.len + c->update.len + c->del.len;
-	rc = 0;
+	c->in_dump = in_dump;
+	return 0;
 out:
 	strmap_free(in_dump);
 	return rc;
@@ -829,6 +775,14 @@ int sync_diff(struct sync_ctx *ctx, const struct plan_req *req,
 		return rc;
 	if ((rc = sync_check_instance(ctx, run.st, errstr)) == 0)
 		rc = plan_build(ctx, run.root, req, p, errstr);
+	/* What a push would refuse, said by the diff too. */
+	if (rc == 0) {
+		char *why = NULL;
+
+		if (public_check_push(p, &why) < 0)
+			sync_logf(ctx, SYNC_WARN, "%s", why);
+		free(why);
+	}
 	return sync_run_end(&run, rc);
 }
 

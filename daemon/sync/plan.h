@@ -8,8 +8,9 @@
  * is tracked and whose local item exists is compared with it (top-level
  * keys, deep equality) and is unchanged or an update; any other item of
  * the dump is a create; a map row whose local item is gone is dangling; a
- * tracked item that the dump no longer has is a delete (never settings,
- * the built-in items, or a policy holding the public access row). Items
+ * tracked item that the dump no longer has is a delete (never settings
+ * or the built-in items). A policy's access rows are compared like any
+ * field, its public access row (neither role nor user) included. Items
  * without a map row are not dsync's and never appear.
  */
 #ifndef DSYNC_PLAN_H
@@ -49,6 +50,7 @@ struct coll_plan {
 	size_t ndangling;
 	struct json *target;		/* the instance's items, API form */
 	struct strmap *by_local;	/* local id -> item in target */
+	struct strmap *in_dump;		/* SyncID -> the dump has it */
 };
 
 struct plan {
@@ -160,20 +162,11 @@ char *plan_label(const struct coll_rule *r, const struct json *item);
  * differs on the instance's item tgt (both in dump form), or NULL. */
 struct json *plan_item_diff(const struct json *src, const struct json *tgt);
 
-/* Whether a policy (API or dump form, with "roles") has an access row
- * with neither role nor user: it gives the public its access. */
-bool plan_policy_is_public(const struct json *policy);
-
 /* The instance's item raw (API form) in dump form under sync_id, as a
  * pull writes it. */
 int plan_instance_form(const struct plan *p, const struct sync_opts *o,
     const struct coll_rule *r, const struct json *raw, const char *sync_id,
     struct json **out, char **errstr);
-
-/* plan_item_diff with collection r's rules: a policy's public access
- * rows (neither role nor user) are not a difference. */
-struct json *plan_rule_diff(const struct coll_rule *r,
-    const struct json *src, const struct json *tgt);
 
 /* The plan as JSON (the --json output of diff). */
 struct json *plan_json(const struct plan *p);

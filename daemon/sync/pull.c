@@ -18,6 +18,7 @@
 #include "json.h"
 #include "load.h"
 #include "placeholder.h"
+#include "public.h"
 #include "plan.h"
 #include "schema.h"
 #include "transform.h"
@@ -547,45 +548,6 @@ static void pull_clear(struct pull *p)
 	dump_stage_abort(p->stage);
 }
 
-/*
- * The map names the public policy once and for all. directus-sync 3.x
- * may have given _sync_default_public_policy to a policy with no access
- * row at all (see placeholder.c); the map is shared with it and kept,
- * but a pull says so, and how to let dsyncd choose.
- */
-static void check_public_mapping(struct pull *p)
-{
-	const struct coll_rule *r = coll_find("policies");
-	const struct json *list = p->items[r - coll_rules];
-	const struct idmap_row *row = idmap_by_sync(p->map, r->name,
-	    PH_PUBLIC_POLICY);
-	size_t i;
-
-	if (list == NULL || row == NULL || !p->o->sync_policy_roles)
-		return;
-	for (i = 0; i < list->u.arr.len; i++) {
-		const struct json *it = list->u.arr.items[i];
-		char *id = json_scalar_string(json_get(it, "id"));
-		bool same = id && strcmp(id, row->local_id) == 0;
-
-		free(id);
-		if (!same)
-			continue;
-		if (!plan_policy_is_public(it))
-			sync_logf(p->ctx, SYNC_WARN, "[policies] %s is mapped to "
-			    "policy %s \"%s\", which has no public access row "
-			    "(directus-sync 3.x can take a policy without "
-			    "access rows for the public one). The SyncID map "
-			    "is kept; to map the real public policy, untrack "
-			    "both (dsyncd helpers untrack --collection "
-			    "policies --id ID) and pull again.",
-			    PH_PUBLIC_POLICY, row->local_id,
-			    json_str(json_get(it, "name")) ?
-			    json_str(json_get(it, "name")) : "");
-		return;
-	}
-}
-
 /* Check the paths, then the instance and its map. */
 static int pull_prepare(struct pull *p, char **errstr)
 {
@@ -645,7 +607,10 @@ int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 	nt = coll_tables_needed(p.selected, tables);
 	if (nt && (rc = idmap_load(p.map, tables, nt, errstr)) < 0)
 		goto fail;
-	check_public_mapping(&p);
+	if (p.items[coll_find("policies") - coll_rules] &&
+	    (rc = public_relabel(ctx, p.map, &p.ph,
+	    p.items[coll_find("policies") - coll_rules], errstr)) < 0)
+		goto fail;
 	for (i = 0; i < COLL_COUNT; i++)
 		if (p.items[i] && (rc = assign_sync_ids(&p, i, errstr)) < 0)
 			goto fail;

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "plan.h"
+#include "public.h"
 #include "strmap.h"
 #include "transform.h"
 #include "uuid.h"
@@ -283,8 +284,10 @@ static bool same_scalar(const struct json *a, const struct json *b)
 /*
  * A policy's "roles" (already mapped) as a nested change of its access
  * rows: rows of the dump's roles that exist are updated (sort), the
- * others created, role rows the dump no longer has deleted. Rows that
- * link a user are never touched. NULL when nothing is to be done.
+ * others created, rows the dump no longer has deleted: links to roles,
+ * and the public access (neither role nor user), which the dump grants
+ * exactly. Rows that link a user are never touched. NULL when nothing is
+ * to be done.
  */
 static struct json *nested_roles(const struct json *raw, const struct json *want)
 {
@@ -321,14 +324,13 @@ static struct json *nested_roles(const struct json *raw, const struct json *want
 				json_array_append(update, u);
 			}
 		}
-		if (!found && !json_is_null(role))
+		if (!found)
 			json_array_append(create, json_copy(e));
 	}
 	for (k = 0; k < nh; k++) {
 		const struct json *h = have->u.arr.items[k];
 
-		if (!used[k] && json_is_null(json_get(h, "user")) &&
-		    !json_is_null(json_get(h, "role")))
+		if (!used[k] && json_is_null(json_get(h, "user")))
 			json_array_append(del, json_copy(json_get(h, "id")));
 	}
 	free(used);
@@ -502,7 +504,7 @@ static int adopt_one(struct push *ps, size_t ci, size_t i, char *lid,
 		free(lid);
 		return SYNC_EPROTO;
 	}
-	d = plan_rule_diff(r, ch->item, copy);
+	d = plan_item_diff(ch->item, copy);
 	json_free(copy);
 	if (d) {
 		struct plan_change up;
@@ -1501,6 +1503,7 @@ static int push_prepare(struct push *ps, const char *root,
 	    (rc = dx_request(ps->ctx->dx, "POST", "/utils/cache/clear", NULL,
 	    NULL, errstr)) < 0 ||
 	    (rc = plan_build(ps->ctx, root, req, ps->plan, errstr)) < 0 ||
+	    (rc = public_check_push(ps->plan, errstr)) < 0 ||
 	    (rc = check_deletes(ps, errstr)) < 0 ||
 	    (rc = check_refs(ps, errstr)) < 0)
 		return rc;

@@ -70,22 +70,20 @@ static struct three_item *add(struct three *t)
 /* --- equality, as the plan sees it: keys only the instance has are not
  * a difference (no push could remove them) --- */
 
-static bool eq_to_inst(const struct coll_rule *r, const struct json *x,
-    const struct json *inst)
+static bool eq_to_inst(const struct json *x, const struct json *inst)
 {
 	struct json *d;
 
 	if (x == NULL || inst == NULL)
 		return x == inst;
-	d = plan_rule_diff(r, x, inst);
+	d = plan_item_diff(x, inst);
 	json_free(d);
 	return d == NULL;
 }
 
-static bool eq_files(const struct coll_rule *r, const struct json *a,
-    const struct json *b)
+static bool eq_files(const struct json *a, const struct json *b)
 {
-	return eq_to_inst(r, a, b) && eq_to_inst(r, b, a);
+	return eq_to_inst(a, b) && eq_to_inst(b, a);
 }
 
 /* A uuid field's data_type as one value: SQLite reports it as char or
@@ -236,8 +234,8 @@ static void put_item(struct three *t, const struct coll_rule *r,
 	it->base = b ? json_copy(b) : NULL;
 	it->dump = d ? json_copy(d) : NULL;
 	it->inst = i ? json_copy(i) : NULL;
-	it->cls = classify(t->have_base, eq_to_inst(r, d, i),
-	    eq_files(r, d, b), eq_to_inst(r, b, i));
+	it->cls = classify(t->have_base, eq_to_inst(d, i),
+	    eq_files(d, b), eq_to_inst(b, i));
 	t->counts[it->cls]++;
 }
 
@@ -883,7 +881,7 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 		}
 		/* Edited in the tree since it was compared: the edit is
 		 * the person's, and it stays. */
-		if (!eq_files(r, cur, it->dump)) {
+		if (!eq_files(cur, it->dump)) {
 			it->stale = true;
 			sync_logf(ctx, SYNC_WARN, "[%s] %s \"%s\" changed in "
 			    "the tree since it was compared: not written",
@@ -1357,7 +1355,7 @@ int three_mark_stale(struct sync_ctx *ctx, struct three *t, const bool *take,
 				if (sid && strcmp(sid, it->key) == 0)
 					cur = arr->u.arr.items[k];
 			}
-			it->stale = !eq_files(r, cur, it->dump);
+			it->stale = !eq_files(cur, it->dump);
 		}
 		json_free(arr);
 	}

@@ -3,7 +3,8 @@
 # mapping extension: a reference dump pushed by dsyncd, a dsyncd dump
 # pushed by the reference; a second push is a no-op (no activity rows);
 # diff names what changed on either side; hand-made items survive; the
-# 3.4.1 form of a user link never becomes an access row.
+# 3.4.1 form of a user link, which reads the same as the public access,
+# refuses the dump.
 source "$(dirname "$0")/common.sh"
 
 dx_install || exit 1
@@ -31,23 +32,31 @@ diff_rc() { local u=$1 d=$2; shift 2; dsyncd -u "$u" -t "$SRC_TOKEN" diff --dump
 A="$T/A"
 dx_cli -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$A" >"$T/refpull.log" 2>&1 || { tail "$T/refpull.log"; fail "reference pull"; finish; }
 dx_start --as D1 || exit 1
-# diff writes nothing, not even the built-in items' map rows.
-rc=$(diff_rc "$D1_URL" "$A")
-check "diff on a fresh instance runs to the end (exit 2, got $rc)" test "$rc" = 2
 maprows() { DX_URL=$D1_URL dx_api GET "/directus-extension-sync/table/$1" | node -pe 'JSON.parse(require("fs").readFileSync(0)).length'; }
-check "diff on a fresh instance writes no map rows" test "$(maprows roles)$(maprows policies)$(maprows settings)" = 000
-if dsyncd -u "$D1_URL" -t "$D1_TOKEN" push --dump-path "$A" >"$T/push1.log" 2>&1; then pass "dsyncd push of a directus-sync dump"; else tail -20 "$T/push1.log"; fail "dsyncd push of a directus-sync dump"; fi
-check "3.4.1 user link skipped with a warning" grep -q 'skipped a link to a user' "$T/push1.log"
-# The 3.4.1 dump holds a user link as {"role": null}; dsyncd does not
-# create it (it would be an access row with neither role nor user), so
-# directus-sync 3.4.1 compares against the dump without that element.
-cp -r "$A" "$T/A-nolink"
+# 3.4.1 writes the seed's link to a user as {"role": null}, the same form
+# as the public access: which one it is cannot be told, and dsyncd
+# refuses the dump before any write, naming the policy.
+before=$(activity "$D1_URL")
+dsyncd -u "$D1_URL" -t "$D1_TOKEN" push --dump-path "$A" >"$T/push0.log" 2>&1
+rc=$?
+check "a 3.4.1 dump with a link to a user: push refused (exit 1, got $rc)" test "$rc" = 1
+check "... naming the policy and the form" grep -q 'the public policy cannot be told: policy [0-9a-f-]* "Reviewer policy" holds an access row {"role": null} without "user"' "$T/push0.log"
+check "... nothing written (activity $before -> $(activity "$D1_URL"), map rows $(maprows roles)$(maprows policies)$(maprows settings))" \
+	test "$before$(maprows roles)$(maprows policies)$(maprows settings)" = "$(activity "$D1_URL")000"
+check "... diff refuses it too (exit 1)" test "$(diff_rc "$D1_URL" "$A")" = 1
+# What the element meant, a link to a user, is not dsync's to push: the
+# dump without it is the one pushed below.
 node -e '
 const fs = require("fs"), f = process.argv[1];
 const a = JSON.parse(fs.readFileSync(f));
 for (const p of a) if (p._syncId !== "_sync_default_public_policy" && p.roles) p.roles = p.roles.filter(r => r.role !== null);
-fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$T/A-nolink/collections/policies.json"
-check "directus-sync diff finds nothing to do after dsyncd push" ref_clean "$D1_URL" "$T/A-nolink"
+fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$A/collections/policies.json"
+# diff writes nothing, not even the built-in items' map rows.
+rc=$(diff_rc "$D1_URL" "$A")
+check "diff on a fresh instance runs to the end (exit 2, got $rc)" test "$rc" = 2
+check "diff on a fresh instance writes no map rows" test "$(maprows roles)$(maprows policies)$(maprows settings)" = 000
+if dsyncd -u "$D1_URL" -t "$D1_TOKEN" push --dump-path "$A" >"$T/push1.log" 2>&1; then pass "dsyncd push of a directus-sync dump"; else tail -20 "$T/push1.log"; fail "dsyncd push of a directus-sync dump"; fi
+check "directus-sync diff finds nothing to do after dsyncd push" ref_clean "$D1_URL" "$A"
 check "dsyncd diff exits 0 after dsyncd push" test "$(diff_rc "$D1_URL" "$A")" = 0
 n=$(DX_URL=$D1_URL dx_api GET '/access?filter[role][_null]=true&filter[user][_null]=true&aggregate[count]=id' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data[0].count.id')
 check "no access row without role and user but the public one (found $n)" test "$n" = 1
