@@ -20,16 +20,23 @@ bool public_is_row(const struct json *a)
 	    json_is_null(json_get(a, "user"));
 }
 
-bool public_holds(const struct json *policy)
+/* Whether one of a policy's access rows passes is(). */
+static bool holds(const struct json *policy,
+    bool (*is)(const struct json *))
 {
 	const struct json *roles = json_get(policy, "roles");
 	size_t i;
 
 	for (i = 0; roles && roles->type == JSON_ARRAY &&
 	    i < roles->u.arr.len; i++)
-		if (public_is_row(roles->u.arr.items[i]))
+		if (is(roles->u.arr.items[i]))
 			return true;
 	return false;
+}
+
+bool public_holds(const struct json *policy)
+{
+	return holds(policy, public_is_row);
 }
 
 /* A policy in messages: "SyncID "name"". Caller frees. */
@@ -53,14 +60,7 @@ static bool ambiguous_row(const struct json *a)
 
 static bool holds_ambiguous(const struct json *policy)
 {
-	const struct json *roles = json_get(policy, "roles");
-	size_t i;
-
-	for (i = 0; roles && roles->type == JSON_ARRAY &&
-	    i < roles->u.arr.len; i++)
-		if (ambiguous_row(roles->u.arr.items[i]))
-			return true;
-	return false;
+	return holds(policy, ambiguous_row);
 }
 
 /* The policies of list that pass keep(), as "SyncID "name"" joined. */
@@ -166,6 +166,16 @@ static bool public_after(const struct coll_plan *c, const char *lid,
 	if (ch && json_get(ch->diff, "roles"))
 		return public_holds(ch->item);
 	return public_holds(raw);
+}
+
+bool public_now_or_after(const struct plan *p, const char *lid)
+{
+	const struct coll_plan *c = coll_of(p, "policies");
+	const struct json *raw = c->by_local ? strmap_get(c->by_local, lid) :
+	    NULL;
+
+	return ph_is_public(&p->ph, lid) || (raw && (public_holds(raw) ||
+	    public_after(c, lid, raw)));
 }
 
 /* Whether the dump governs the instance's policy lid: a map row names it

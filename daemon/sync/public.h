@@ -36,6 +36,11 @@ int public_check_dump(const struct json *policies, const char *path,
  * names on a public policy). */
 int public_check_push(const struct plan *p, char **errstr);
 
+/* Whether the instance's policy lid gives the public its access now
+ * (the plan's list, or the access rows ph_fetch read) or will once the
+ * plan is carried out. */
+bool public_now_or_after(const struct plan *p, const char *lid);
+
 /* pull: when the map names as the public policy one that holds no public
  * access row while another holds one, swap the two policies' SyncIDs in
  * the map (and say so). list: the instance's policies, API form. */

@@ -1201,6 +1201,66 @@ out:
 	return rc;
 }
 
+/*
+ * Deletes that narrow the public's access go out even when deletes are
+ * held (the daemon without allow_deletes): a permission of a policy that
+ * holds a public access row, and a policy holding one. Holding them
+ * would leave anonymous visitors a grant the dump withdrew.
+ */
+static bool narrows_public(struct push *ps, const struct coll_plan *c,
+    const struct plan_change *ch)
+{
+	const struct json *raw = strmap_get(c->by_local, ch->local_id);
+	char *pol;
+	bool yes;
+
+	if (raw == NULL)
+		return false;
+	if (strcmp(c->rule->name, "policies") == 0)
+		return public_now_or_after(ps->plan, ch->local_id);
+	pol = json_scalar_string(json_get(raw, "policy"));
+	yes = pol && public_now_or_after(ps->plan, pol);
+	free(pol);
+	return yes;
+}
+
+static int delete_public(struct push *ps, char **errstr)
+{
+	static const char *const order[] = { "permissions", "policies" };
+	size_t k, i;
+	int rc;
+
+	for (k = 0; k < 2; k++) {
+		struct coll_plan *c = &ps->plan->c[coll_index(order[k])];
+		struct plan_list held = { 0 }, now = { 0 };
+
+		if (!c->selected || c->del.len == 0)
+			continue;
+		if ((rc = ph_fetch(ps->ctx->dx, &ps->plan->ph, errstr)) < 0)
+			return rc;
+		for (i = 0; i < c->del.len; i++)
+			*plan_list_push(narrows_public(ps, c, &c->del.v[i]) ?
+			    &now : &held) = c->del.v[i];
+		free(c->del.v);
+		c->del = now;
+		rc = now.len ? delete_items(ps, coll_index(order[k]), errstr) :
+		    0;
+		if (rc == 0 && now.len) {
+			ps->st->held_deletes -= now.len;
+			sync_logf(ps->ctx, SYNC_INFO, "[%s] %zu delete(s) not "
+			    "held: they withdraw what the public may do",
+			    c->rule->name, now.len);
+		}
+		/* The held ones stay in the plan, for what reports it. */
+		for (i = 0; i < held.len; i++)
+			*plan_list_push(&c->del) = held.v[i];
+		free(held.v);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* --- references, checked before any write --- */
 
 struct refcheck {
@@ -1454,6 +1514,9 @@ static int run_pass(struct push *ps, unsigned pass, char **errstr)
 			if (ps->plan->c[i].selected &&
 			    (rc = delete_items(ps, i, errstr)) < 0)
 				return rc;
+	if (pass == 1 && ps->o->hold_deletes &&
+	    (rc = delete_public(ps, errstr)) < 0)
+		return rc;
 	return 0;
 }
 

@@ -175,6 +175,16 @@ check "damaged: the public's permissions are the source's" test "$(grants "$DAM_
 dsyncd -u "$DAM_URL" -t "$DX_TOKEN" diff --dump-path "$D" >/dev/null 2>&1
 check "damaged: diff exits 0 after the push" test $? = 0
 
+# ... and one left with no public policy at all (what directus-sync's
+# push of its own mislabelled dump does) gets the dump's back.
+row=$(DX_URL=$DAM_URL dx_api GET "/access?filter[policy][_eq]=$PUB&filter[role][_null]=true&filter[user][_null]=true&fields=id" | json 'd.data[0].id')
+DX_URL=$DAM_URL dx_api DELETE "/access/$row" >/dev/null
+check "no public policy: the public reads nothing ($(anon "$DAM_URL"))" test "$(anon "$DAM_URL")" = "HTTP 403"
+dsyncd -u "$DAM_URL" -t "$DX_TOKEN" push --dump-path "$D" >"$T/none.log" 2>&1
+check "no public policy: one push succeeds" test $? = 0
+check "no public policy: the public policy is public again" test "$(publics "$DAM_URL")" = $PUB
+check "no public policy: the public reads the published page only ($(anon "$DAM_URL"))" test "$(anon "$DAM_URL")" = Published
+
 # --- What the dump does not grant stops a push before its first write:
 # a permission made by hand on the public policy, and a policy made public
 # by hand.
@@ -234,6 +244,15 @@ check "daemon (sync): in-sync" wait_for 30 is state in-sync
 check "daemon (sync): one public policy" test "$(publics "$SYN_URL")" = $PUB
 check "daemon (sync): the public reads the published page only ($(anon "$SYN_URL"))" test "$(anon "$SYN_URL")" = Published
 check "daemon (sync): the public's permissions are the source's" test "$(grants "$SYN_URL")" = "$(grants "$SRC_URL")"
+# Deletes wait for allow_deletes, except those that withdraw what the
+# public may do: the public read removed in git is deleted, Live
+# preview's read removed with it waits.
+edit_json "$T/dsyn/collections/permissions.json" "a.splice(0, a.length, ...a.filter(p => p.collection !== 'pages'))"
+git -C "$T/dsyn" add -A && git_commit "$T/dsyn" "no more pages reads"
+check "daemon (sync, deletes held): the public read removed in git is deleted" wait_for 30 is "anon '$SYN_URL'" "HTTP 403"
+live_reads() { DX_URL=$SYN_URL dx_api GET "/permissions?filter[policy][_eq]=$live&fields=collection,action" | json 'd.data.filter(p => p.collection).length'; }
+check "daemon (sync, deletes held): ... Live preview's read waits for allow_deletes" test "$(live_reads)" = 1
+check "daemon (sync, deletes held): ... in the log" grep -q '\[permissions\] 1 delete(s) not held: they withdraw what the public may do' "$T/daemon.log"
 # A second public row made in the Data Studio: written into git, as the
 # instance's change, not pushed over.
 DX_URL=$SYN_URL dx_api POST /access "{\"policy\":\"$live\",\"role\":null,\"user\":null,\"sort\":2}" >/dev/null
