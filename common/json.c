@@ -1245,3 +1245,59 @@ char *json_write(const struct json *v, bool indent, size_t *lenp)
 	write_value(&b, v, indent, 0);
 	return buf_steal(&b, lenp);
 }
+
+/* --- lenient readers --- */
+
+const struct json *json_get_nonnull(const struct json *o, const char *key)
+{
+	const struct json *v = json_get(o, key);
+
+	return v && v->type != JSON_NULL ? v : NULL;
+}
+
+const struct json *json_get_obj(const struct json *o, const char *key)
+{
+	const struct json *v = json_get(o, key);
+
+	return v && v->type == JSON_OBJECT ? v : NULL;
+}
+
+const struct json *json_get_arr(const struct json *o, const char *key)
+{
+	const struct json *v = json_get(o, key);
+
+	return v && v->type == JSON_ARRAY ? v : NULL;
+}
+
+const char *json_get_str(const struct json *o, const char *key)
+{
+	return json_str(json_get(o, key));
+}
+
+bool json_get_num(const struct json *o, const char *key, double *d)
+{
+	const struct json *v = json_get(o, key);
+
+	if (v == NULL || v->type != JSON_NUMBER)
+		return false;
+	*d = v->u.num;
+	return true;
+}
+
+double json_get_count(const struct json *o, const char *key)
+{
+	const struct json *v = json_get(o, key);
+
+	if (v && v->type == JSON_NUMBER)
+		return v->u.num;
+	if (v && v->type == JSON_ARRAY)
+		return (double)v->u.arr.len;
+	return 0;
+}
+
+bool json_get_true(const struct json *o, const char *key)
+{
+	const struct json *v = json_get(o, key);
+
+	return v && v->type == JSON_TRUE;
+}

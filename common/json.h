@@ -86,6 +86,18 @@ struct json *json_take(struct json *obj, const char *key);
 const char *json_str(const struct json *v);	/* JSON_STRING only */
 bool json_is_null(const struct json *v);	/* NULL pointer counts */
 
+/* Lenient readers of a tree that may hold anything (a reply, a plan):
+ * obj's member key when it has that type, else NULL / false / 0. The
+ * pointers are borrowed from obj. */
+const struct json *json_get_nonnull(const struct json *obj, const char *key);
+const struct json *json_get_obj(const struct json *obj, const char *key);
+const struct json *json_get_arr(const struct json *obj, const char *key);
+const char *json_get_str(const struct json *obj, const char *key);
+bool json_get_num(const struct json *obj, const char *key, double *d);
+/* A count: a number, else the length of an array, else 0. */
+double json_get_count(const struct json *obj, const char *key);
+bool json_get_true(const struct json *obj, const char *key);
+
 /* Deep equality of JSON values: member order is ignored. */
 bool json_equal(const struct json *a, const struct json *b);
 

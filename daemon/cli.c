@@ -19,7 +19,7 @@
 #include "conf.h"
 #include "options.h"
 #include "plan.h"
-#include "report.h"
+#include "plan_text.h"
 #include "service.h"
 #include "three.h"
 #include "sync.h"
@@ -734,16 +734,18 @@ static int run_pull(struct cli *c)
  * error: its exit status is the diff's. */
 static int print_plan(struct cli *c, const struct plan *plan, char **err)
 {
+	struct json *j = plan_json(plan);
+
+	/* People read what dsyncctl diff prints, from the same JSON. */
 	if (c->json) {
-		struct json *j = plan_json(plan);
 		size_t len;
 		char *s = json_write(j, true, &len);
 
 		printf("%s\n", s);
 		free(s);
-		json_free(j);
 	} else
-		report_plan(stdout, plan, c->opts.pretty_diff);
+		plan_text_print(stdout, j, c->opts.pretty_diff, NULL);
+	json_free(j);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno == EPIPE)
 			return 0;

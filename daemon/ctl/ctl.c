@@ -10,96 +10,9 @@
 
 #include "ctl.h"
 
-/* --- small readers of a lenient tree --- */
-
-const struct json *ctl_jget(const struct json *o, const char *key)
-{
-	const struct json *v = json_get(o, key);
-
-	return v && v->type != JSON_NULL ? v : NULL;
-}
-
-const struct json *ctl_jobj(const struct json *o, const char *key)
-{
-	const struct json *v = json_get(o, key);
-
-	return v && v->type == JSON_OBJECT ? v : NULL;
-}
-
-const struct json *ctl_jarr(const struct json *o, const char *key)
-{
-	const struct json *v = json_get(o, key);
-
-	return v && v->type == JSON_ARRAY ? v : NULL;
-}
-
-const char *ctl_jstr(const struct json *o, const char *key)
-{
-	return json_str(json_get(o, key));
-}
-
-bool ctl_jnum(const struct json *o, const char *key, double *d)
-{
-	const struct json *v = json_get(o, key);
-
-	if (v == NULL || v->type != JSON_NUMBER)
-		return false;
-	*d = v->u.num;
-	return true;
-}
-
-/* A count: a number, else the length of an array, else 0. */
-double ctl_jcount(const struct json *o, const char *key)
-{
-	const struct json *v = json_get(o, key);
-
-	if (v && v->type == JSON_NUMBER)
-		return v->u.num;
-	if (v && v->type == JSON_ARRAY)
-		return (double)v->u.arr.len;
-	return 0;
-}
-
-bool ctl_jtrue(const struct json *o, const char *key)
-{
-	const struct json *v = json_get(o, key);
-
-	return v && v->type == JSON_TRUE;
-}
-
 /* --- text --- */
 
-/* s with control characters (C0, DEL, the C1 range in UTF-8) as \xNN or
- * \u00NN and backslashes doubled, as dsyncd diff shows names: text from
- * the instance never moves the cursor or recolours the screen. */
-void ctl_add_safe(struct buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-	for (; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			buf_addf(b, "\\x%02x", *p);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			buf_addf(b, "\\u%04x", p[1]);
-			p++;
-		} else if (*p == '\\')
-			buf_adds(b, "\\\\");
-		else
-			buf_addc(b, (char)*p);
-	}
-}
-
-void ctl_put_safe(FILE *f, const char *s)
-{
-	struct buf b;
-
-	buf_init(&b);
-	ctl_add_safe(&b, s);
-	fputs(b.data ? b.data : "", f);
-	buf_clear(&b);
-}
-
-/* Columns of a text escaped by ctl_add_safe: its code points, less our own
+/* Columns of a text escaped by text_add_safe: its code points, less our own
  * colour sequences (ESC [ ... m: the only raw ESC it can hold). */
 size_t ctl_text_cols(const char *s, size_t len)
 {
@@ -134,7 +47,7 @@ void ctl_add_safe_cut(struct buf *b, const char *s, size_t cols)
 	struct buf t;
 
 	buf_init(&t);
-	ctl_add_safe(&t, s);
+	text_add_safe(&t, s);
 	if (t.len && ctl_text_cols(t.data, t.len) > cols && cols > 3) {
 		buf_add(b, t.data, text_prefix(t.data, cols - 3));
 		buf_adds(b, "...");
@@ -250,7 +163,7 @@ void ctl_add_requests(struct buf *b, const struct json *o)
 {
 	double n;
 
-	if (ctl_jnum(o, "requests", &n))
+	if (json_get_num(o, "requests", &n))
 		buf_addf(b, ", %.0f request%s", n, n == 1 ? "" : "s");
 }
 
@@ -264,10 +177,10 @@ void ctl_add_counts(struct buf *b, const struct json *o)
 	bool any = false;
 
 	for (i = 0; i < 3; i++)
-		if (ctl_jnum(o, keys[i], &n) && n != 0) {
+		if (json_get_num(o, keys[i], &n) && n != 0) {
 			buf_addf(b, "%s%.0f %s", any ? ", " : ": ", n, keys[i]);
 			any = true;
 		}
-	if (!any && ctl_jget(o, "created"))
+	if (!any && json_get_nonnull(o, "created"))
 		buf_adds(b, ": nothing to change");
 }

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "plan_text.h"
 
 enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_DIFF = 2 };
 
@@ -40,21 +41,8 @@ struct ctl {
 #define C_BOLD "\033[1m"
 #define C_OFF "\033[0m"
 
-/* --- ctl.c: small readers of a lenient tree (any member may be missing,
- * null or of another type); the pointers are borrowed from o --- */
-
-const struct json *ctl_jget(const struct json *o, const char *key);
-const struct json *ctl_jobj(const struct json *o, const char *key);
-const struct json *ctl_jarr(const struct json *o, const char *key);
-const char *ctl_jstr(const struct json *o, const char *key);
-bool ctl_jnum(const struct json *o, const char *key, double *d);
-double ctl_jcount(const struct json *o, const char *key);
-bool ctl_jtrue(const struct json *o, const char *key);
-
 /* --- ctl.c: text --- */
 
-void ctl_add_safe(struct buf *b, const char *s);
-void ctl_put_safe(FILE *f, const char *s);
 size_t ctl_text_cols(const char *s, size_t len);
 void ctl_add_safe_cut(struct buf *b, const char *s, size_t cols);
 void ctl_add_span(struct buf *b, double s, bool tenths);

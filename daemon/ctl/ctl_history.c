@@ -30,33 +30,33 @@ static void history_cells(const struct json *j, struct buf cells[H_N])
 
 	for (i = 0; i < H_N; i++)
 		buf_init(&cells[i]);
-	if (ctl_jnum(j, "id", &d))
+	if (json_get_num(j, "id", &d))
 		buf_addf(&cells[H_ID], "%.0f", d);
-	ctl_add_time(&cells[H_START], ctl_jstr(j, "start"), false);
-	ctl_add_safe_cut(&cells[H_KIND], ctl_jstr(j, "kind") ? ctl_jstr(j,
-	    "kind") : "?", 8);
-	ctl_add_safe_cut(&cells[H_TRIGGER], ctl_jstr(j, "trigger") ?
-	    ctl_jstr(j, "trigger") : "", 10);
-	if (ctl_jnum(j, "duration", &d))
+	ctl_add_time(&cells[H_START], json_get_str(j, "start"), false);
+	ctl_add_safe_cut(&cells[H_KIND], json_get_str(j, "kind") ?
+	    json_get_str(j, "kind") : "?", 8);
+	ctl_add_safe_cut(&cells[H_TRIGGER], json_get_str(j, "trigger") ?
+	    json_get_str(j, "trigger") : "", 10);
+	if (json_get_num(j, "duration", &d))
 		ctl_add_span(&cells[H_TIME], d, true);
-	if (ctl_jnum(j, "requests", &d))
+	if (json_get_num(j, "requests", &d))
 		buf_addf(&cells[H_REQ], "%.0f", d);
-	if (ctl_jnum(j, "changes", &d))
+	if (json_get_num(j, "changes", &d))
 		buf_addf(&cells[H_CHG], "%.0f", d);
 	/* Both ways: what went to Directus, what into the tree. */
-	if (ctl_jobj(j, "to_instance"))
-		buf_addf(&cells[H_OUT], "%.0f", ctl_jcount(ctl_jobj(j,
-		    "to_instance"), "created") + ctl_jcount(ctl_jobj(j,
-		    "to_instance"), "updated") + ctl_jcount(ctl_jobj(j,
+	if (json_get_obj(j, "to_instance"))
+		buf_addf(&cells[H_OUT], "%.0f", json_get_count(json_get_obj(j,
+		    "to_instance"), "created") + json_get_count(json_get_obj(j,
+		    "to_instance"), "updated") + json_get_count(json_get_obj(j,
 		    "to_instance"), "deleted"));
-	if (ctl_jnum(j, "to_tree", &d))
+	if (json_get_num(j, "to_tree", &d))
 		buf_addf(&cells[H_IN], "%.0f", d);
-	if (ctl_jstr(j, "commit"))
-		buf_add(&cells[H_COMMIT], ctl_jstr(j, "commit"),
-		    strlen(ctl_jstr(j, "commit")) > 7 ? 7 :
-		    strlen(ctl_jstr(j, "commit")));
-	ctl_add_safe_cut(&cells[H_RESULT], ctl_jstr(j, "result") ?
-	    ctl_jstr(j, "result") : "?", 12);
+	if (json_get_str(j, "commit"))
+		buf_add(&cells[H_COMMIT], json_get_str(j, "commit"),
+		    strlen(json_get_str(j, "commit")) > 7 ? 7 :
+		    strlen(json_get_str(j, "commit")));
+	ctl_add_safe_cut(&cells[H_RESULT], json_get_str(j, "result") ?
+	    json_get_str(j, "result") : "?", 12);
 }
 
 static const struct col history_cols[H_N] = {
@@ -94,8 +94,8 @@ static void history_row(struct ctl *c, const struct col *cols,
 	}
 	if (j == NULL)
 		buf_adds(&err, "error");
-	else if (ctl_jstr(j, "error"))
-		ctl_add_safe(&err, ctl_jstr(j, "error"));
+	else if (json_get_str(j, "error"))
+		text_add_safe(&err, json_get_str(j, "error"));
 	if (err.len && used + ctl_text_cols(err.data, err.len) <= c->cols)
 		buf_add(&line, err.data, err.len);
 	while (line.len && line.data[line.len - 1] == ' ')
@@ -104,7 +104,7 @@ static void history_row(struct ctl *c, const struct col *cols,
 	if (j && err.len && used + ctl_text_cols(err.data, err.len) > c->cols) {
 		buf_reset(&line);
 		buf_addf(&line, "%*s", (int)(cols[H_ID].w + 2), "");
-		ctl_add_safe_cut(&line, ctl_jstr(j, "error"), c->cols -
+		ctl_add_safe_cut(&line, json_get_str(j, "error"), c->cols -
 		    cols[H_ID].w - 2);
 		puts(line.data);
 	}
@@ -115,7 +115,7 @@ static void history_row(struct ctl *c, const struct col *cols,
 /* The jobs, oldest first, in columns as wide as their widest cell. */
 int ctl_history_print(struct ctl *c, const struct json *r)
 {
-	const struct json *jobs = ctl_jarr(r, "jobs"), **rows;
+	const struct json *jobs = json_get_arr(r, "jobs"), **rows;
 	struct col cols[H_N];
 	struct buf (*cells)[H_N];
 	size_t n = 0, i, k, w;
@@ -158,7 +158,7 @@ int ctl_history_print(struct ctl *c, const struct json *r)
 /* A job's exit status: 0 when its result is ok, else 1. */
 int ctl_history_job_exit(const struct json *r)
 {
-	const char *res = ctl_jstr(r, "result");
+	const char *res = json_get_str(r, "result");
 
 	return res && strcmp(res, "ok") == 0 ? EXIT_OK : EXIT_ERR;
 }
@@ -170,25 +170,26 @@ static void job_ok(struct ctl *c, const struct json *r)
 	double d;
 
 	buf_init(&b);
-	ctl_add_safe(&b, ctl_jstr(r, "kind") ? ctl_jstr(r, "kind") : c->cmd);
-	if (ctl_jnum(r, "id", &d))
+	text_add_safe(&b, json_get_str(r, "kind") ? json_get_str(r, "kind") :
+	    c->cmd);
+	if (json_get_num(r, "id", &d))
 		buf_addf(&b, " (job %.0f)", d);
 	buf_adds(&b, ": ok");
-	if (ctl_jnum(r, "created", &d) || ctl_jnum(r, "updated", &d) ||
-	    ctl_jnum(r, "deleted", &d))
+	if (json_get_num(r, "created", &d) || json_get_num(r, "updated", &d) ||
+	    json_get_num(r, "deleted", &d))
 		ctl_add_counts(&b, r);
-	else if (ctl_jnum(r, "changes", &d))
+	else if (json_get_num(r, "changes", &d))
 		buf_addf(&b, ", %.0f change%s", d, d == 1 ? "" : "s");
-	if (ctl_jnum(r, "duration", &d)) {
+	if (json_get_num(r, "duration", &d)) {
 		buf_adds(&b, ", ");
 		ctl_add_span(&b, d, true);
 	}
 	ctl_add_requests(&b, r);
-	if (ctl_jnum(r, "to_tree", &d) && d > 0)
+	if (json_get_num(r, "to_tree", &d) && d > 0)
 		buf_addf(&b, "; %.0f written into the tree", d);
-	if (ctl_jstr(r, "commit"))
-		buf_addf(&b, ", commit %.12s", ctl_jstr(r, "commit"));
-	if (ctl_jnum(r, "conflicts", &d) && d > 0)
+	if (json_get_str(r, "commit"))
+		buf_addf(&b, ", commit %.12s", json_get_str(r, "commit"));
+	if (json_get_num(r, "conflicts", &d) && d > 0)
 		buf_addf(&b, "; %.0f conflict%s left", d, d == 1 ? "" : "s");
 	puts(b.data);
 	buf_clear(&b);
@@ -198,29 +199,29 @@ static void job_ok(struct ctl *c, const struct json *r)
  * (unreachable)", on stderr. */
 static void job_failed(struct ctl *c, const struct json *r)
 {
-	const char *res = ctl_jstr(r, "result"), *err = ctl_jstr(r, "error"),
-	    *kind = ctl_jstr(r, "kind");
+	const char *res = json_get_str(r, "result"), *err = json_get_str(r,
+	    "error"), *kind = json_get_str(r, "kind");
 	struct buf b;
 	double d;
 
 	buf_init(&b);
 	buf_adds(&b, "job");
-	if (ctl_jnum(r, "id", &d))
+	if (json_get_num(r, "id", &d))
 		buf_addf(&b, " %.0f", d);
 	if (kind && strcmp(kind, c->cmd) != 0) {
 		buf_adds(&b, " (");
-		ctl_add_safe(&b, kind);
+		text_add_safe(&b, kind);
 		buf_addc(&b, ')');
 	}
 	buf_adds(&b, " failed");
-	if (ctl_jnum(r, "duration", &d)) {
+	if (json_get_num(r, "duration", &d)) {
 		buf_adds(&b, " after ");
 		ctl_add_span(&b, d, true);
 	}
 	buf_adds(&b, ": ");
-	ctl_add_safe(&b, err ? err : "no message");
+	text_add_safe(&b, err ? err : "no message");
 	buf_adds(&b, " (");
-	ctl_add_safe(&b, res ? res : "no result");
+	text_add_safe(&b, res ? res : "no result");
 	buf_addc(&b, ')');
 	fprintf(stderr, "dsyncctl: %s: %s\n", c->cmd, b.data);
 	buf_clear(&b);

@@ -34,7 +34,7 @@ static void add_coloured(struct ctl *c, struct buf *b, const char *colour,
 
 	if (on)
 		buf_adds(b, colour);
-	ctl_add_safe(b, text);
+	text_add_safe(b, text);
 	if (on)
 		buf_adds(b, C_OFF);
 }
@@ -83,7 +83,7 @@ static void put_kv(struct ctl *c, const char *key, const struct buf *v)
 
 static void status_head(struct ctl *c, const struct json *r)
 {
-	const char *state = ctl_jstr(r, "state"), *reason = ctl_jstr(r,
+	const char *state = json_get_str(r, "state"), *reason = json_get_str(r,
 	    "state_reason");
 	struct buf b;
 
@@ -95,7 +95,7 @@ static void status_head(struct ctl *c, const struct json *r)
 		reason = "the daemon's status names no state";
 	if (reason) {
 		buf_adds(&b, ": ");
-		ctl_add_safe(&b, reason);
+		text_add_safe(&b, reason);
 	}
 	puts(b.data);
 	buf_clear(&b);
@@ -103,33 +103,33 @@ static void status_head(struct ctl *c, const struct json *r)
 
 static void status_instance(struct ctl *c, const struct json *r)
 {
-	const struct json *dx = ctl_jobj(r, "directus"), *dump = ctl_jobj(r,
-	    "dump"), *unc = ctl_jarr(dump, "uncommitted");
-	const char *watch = ctl_jstr(dump, "watch"), *head = ctl_jstr(dump,
-	    "head");
+	const struct json *dx = json_get_obj(r, "directus"), *dump =
+	    json_get_obj(r, "dump"), *unc = json_get_arr(dump, "uncommitted");
+	const char *watch = json_get_str(dump, "watch"), *head =
+	    json_get_str(dump, "head");
 	struct buf b;
 	size_t i;
 
 	buf_init(&b);
 	if (dx) {
-		ctl_add_safe(&b, ctl_jstr(dx, "url") ? ctl_jstr(dx, "url") :
-		    "?");
-		if (ctl_jstr(dx, "version")) {
+		text_add_safe(&b, json_get_str(dx, "url") ? json_get_str(dx,
+		    "url") : "?");
+		if (json_get_str(dx, "version")) {
 			buf_adds(&b, " (Directus ");
-			ctl_add_safe(&b, ctl_jstr(dx, "version"));
+			text_add_safe(&b, json_get_str(dx, "version"));
 			buf_addc(&b, ')');
 		} else
 			buf_adds(&b, " (version not known yet)");
 		/* Only false says so: a daemon before tls_verify gives none. */
-		if (ctl_jget(dx, "tls_verify") &&
-		    ctl_jget(dx, "tls_verify")->type == JSON_FALSE)
+		if (json_get_nonnull(dx, "tls_verify") &&
+		    json_get_nonnull(dx, "tls_verify")->type == JSON_FALSE)
 			buf_adds(&b, ", TLS verification off");
 		put_kv(c, "instance", &b);
 	}
 	if (dump) {
 		buf_reset(&b);
-		ctl_add_safe(&b, ctl_jstr(dump, "path") ? ctl_jstr(dump,
-		    "path") : "?");
+		text_add_safe(&b, json_get_str(dump, "path") ?
+		    json_get_str(dump, "path") : "?");
 		if (watch || head)
 			buf_adds(&b, " (");
 		if (watch && strcmp(watch, "commits") == 0)
@@ -138,7 +138,7 @@ static void status_instance(struct ctl *c, const struct json *r)
 			buf_adds(&b, "watches the tree");
 		else if (watch) {
 			buf_adds(&b, "watch ");
-			ctl_add_safe(&b, watch);
+			text_add_safe(&b, watch);
 		}
 		if (head) {
 			buf_adds(&b, watch ? ", head " : "head ");
@@ -165,7 +165,7 @@ static void status_instance(struct ctl *c, const struct json *r)
 
 static void status_policy(struct ctl *c, const struct json *r)
 {
-	const struct json *p = ctl_jobj(r, "policy"), *cs = ctl_jobj(p,
+	const struct json *p = json_get_obj(r, "policy"), *cs = json_get_obj(p,
 	    "collections");
 	struct buf b;
 	size_t i;
@@ -174,16 +174,17 @@ static void status_policy(struct ctl *c, const struct json *r)
 		return;
 	buf_init(&b);
 	buf_adds(&b, "default ");
-	ctl_add_safe(&b, ctl_jstr(p, "default") ? ctl_jstr(p, "default") : "?");
-	if (ctl_jstr(p, "schema")) {
+	text_add_safe(&b, json_get_str(p, "default") ? json_get_str(p,
+	    "default") : "?");
+	if (json_get_str(p, "schema")) {
 		buf_adds(&b, ", schema ");
-		ctl_add_safe(&b, ctl_jstr(p, "schema"));
+		text_add_safe(&b, json_get_str(p, "schema"));
 	}
 	for (i = 0; cs && i < cs->u.obj.len; i++) {
 		buf_adds(&b, ", ");
-		ctl_add_safe(&b, cs->u.obj.members[i].key);
+		text_add_safe(&b, cs->u.obj.members[i].key);
 		buf_addc(&b, ' ');
-		ctl_add_safe(&b, json_str(cs->u.obj.members[i].val) ?
+		text_add_safe(&b, json_str(cs->u.obj.members[i].val) ?
 		    json_str(cs->u.obj.members[i].val) : "?");
 	}
 	put_kv(c, "policy", &b);
@@ -196,9 +197,9 @@ static void add_record_age(struct ctl *c, struct buf *b, const struct json *o)
 	double age;
 	time_t t;
 
-	if (ctl_jnum(o, "age", &age))
+	if (json_get_num(o, "age", &age))
 		ctl_add_ago(b, age);
-	else if (ctl_parse_iso(ctl_jstr(o, "at"), &t))
+	else if (ctl_parse_iso(json_get_str(o, "at"), &t))
 		ctl_add_ago(b, difftime(c->now, t));
 	else
 		buf_adds(b, "at an unknown time");
@@ -212,27 +213,27 @@ static void status_polls(struct ctl *c, const struct json *r)
 	double d;
 
 	buf_init(&b);
-	if ((o = ctl_jobj(r, "last_poll"))) {
+	if ((o = json_get_obj(r, "last_poll"))) {
 		add_record_age(c, &b, o);
 		buf_adds(&b, ", ");
-		add_result(c, &b, ctl_jstr(o, "result"));
-		if (ctl_jtrue(o, "moved"))
+		add_result(c, &b, json_get_str(o, "result"));
+		if (json_get_true(o, "moved"))
 			buf_adds(&b, ", the instance changed");
 		ctl_add_requests(&b, o);
 		put_kv(c, "last poll", &b);
 	}
-	if ((o = ctl_jobj(r, "next_poll")) && ctl_jnum(o, "in", &d)) {
+	if ((o = json_get_obj(r, "next_poll")) && json_get_num(o, "in", &d)) {
 		buf_reset(&b);
 		buf_adds(&b, "in ");
 		ctl_add_span(&b, d, false);
 		put_kv(c, "next poll", &b);
 	}
-	if ((o = ctl_jobj(r, "last_full_diff"))) {
+	if ((o = json_get_obj(r, "last_full_diff"))) {
 		buf_reset(&b);
 		add_record_age(c, &b, o);
 		buf_adds(&b, ", ");
-		add_result(c, &b, ctl_jstr(o, "result"));
-		if (ctl_jnum(o, "changes", &d))
+		add_result(c, &b, json_get_str(o, "result"));
+		if (json_get_num(o, "changes", &d))
 			buf_addf(&b, ", %.0f change%s", d, d == 1 ? "" : "s");
 		ctl_add_requests(&b, o);
 		put_kv(c, "full diff", &b);
@@ -242,7 +243,7 @@ static void status_polls(struct ctl *c, const struct json *r)
 
 static void status_push(struct ctl *c, const struct json *r)
 {
-	const struct json *o = ctl_jobj(r, "last_push");
+	const struct json *o = json_get_obj(r, "last_push");
 	struct buf b;
 	double d;
 
@@ -251,16 +252,16 @@ static void status_push(struct ctl *c, const struct json *r)
 	buf_init(&b);
 	add_record_age(c, &b, o);
 	buf_adds(&b, ", ");
-	add_result(c, &b, ctl_jstr(o, "result"));
+	add_result(c, &b, json_get_str(o, "result"));
 	ctl_add_counts(&b, o);
-	if (ctl_jnum(o, "duration", &d)) {
+	if (json_get_num(o, "duration", &d)) {
 		buf_adds(&b, ", ");
 		ctl_add_span(&b, d, true);
 	}
 	ctl_add_requests(&b, o);
-	if (ctl_jstr(o, "error")) {
+	if (json_get_str(o, "error")) {
 		buf_adds(&b, ": ");
-		ctl_add_safe(&b, ctl_jstr(o, "error"));
+		text_add_safe(&b, json_get_str(o, "error"));
 	}
 	put_kv(c, "last push", &b);
 	buf_clear(&b);
@@ -274,41 +275,41 @@ static void status_now(struct ctl *c, const struct json *r)
 	time_t t;
 
 	buf_init(&b);
-	if ((o = ctl_jobj(r, "job"))) {
-		ctl_add_safe(&b, ctl_jstr(o, "kind") ? ctl_jstr(o, "kind") :
-		    "job");
-		if (ctl_jstr(o, "trigger")) {
+	if ((o = json_get_obj(r, "job"))) {
+		text_add_safe(&b, json_get_str(o, "kind") ? json_get_str(o,
+		    "kind") : "job");
+		if (json_get_str(o, "trigger")) {
 			buf_adds(&b, " (");
-			ctl_add_safe(&b, ctl_jstr(o, "trigger"));
+			text_add_safe(&b, json_get_str(o, "trigger"));
 			buf_addc(&b, ')');
 		}
-		if (ctl_jnum(o, "elapsed", &d)) {
+		if (json_get_num(o, "elapsed", &d)) {
 			buf_adds(&b, ", running for ");
 			ctl_add_span(&b, d, true);
 		}
-		if (ctl_jnum(o, "requests", &d))
+		if (json_get_num(o, "requests", &d))
 			buf_addf(&b, ", %.0f request%s so far", d, d == 1 ? "" :
 			    "s");
 		put_kv(c, "job", &b);
 	}
-	if (ctl_jstr(r, "queued")) {
+	if (json_get_str(r, "queued")) {
 		buf_reset(&b);
-		ctl_add_safe(&b, ctl_jstr(r, "queued"));
+		text_add_safe(&b, json_get_str(r, "queued"));
 		buf_adds(&b, o ? ", after this job" : "");
 		put_kv(c, "queued", &b);
 	}
-	if ((o = ctl_jobj(r, "paused"))) {
+	if ((o = json_get_obj(r, "paused"))) {
 		buf_reset(&b);
 		buf_adds(&b, "since ");
-		ctl_add_time(&b, ctl_jstr(o, "since"), true);
-		if (ctl_parse_iso(ctl_jstr(o, "since"), &t)) {
+		ctl_add_time(&b, json_get_str(o, "since"), true);
+		if (ctl_parse_iso(json_get_str(o, "since"), &t)) {
 			buf_adds(&b, " (");
 			ctl_add_ago(&b, difftime(c->now, t));
 			buf_addc(&b, ')');
 		}
-		if (ctl_jstr(o, "reason") && *ctl_jstr(o, "reason")) {
+		if (json_get_str(o, "reason") && *json_get_str(o, "reason")) {
 			buf_adds(&b, ": ");
-			ctl_add_safe(&b, ctl_jstr(o, "reason"));
+			text_add_safe(&b, json_get_str(o, "reason"));
 		}
 		put_kv(c, "paused", &b);
 	}
@@ -323,26 +324,26 @@ static void status_error(struct ctl *c, const struct json *r)
 	bool has_a, has_ra;
 
 	buf_init(&b);
-	if ((o = ctl_jobj(r, "last_error"))) {
+	if ((o = json_get_obj(r, "last_error"))) {
 		add_record_age(c, &b, o);
 		buf_adds(&b, ", ");
-		add_result(c, &b, ctl_jstr(o, "result") ? ctl_jstr(o,
+		add_result(c, &b, json_get_str(o, "result") ? json_get_str(o,
 		    "result") : "failed");
-		if (ctl_jstr(o, "message")) {
+		if (json_get_str(o, "message")) {
 			buf_adds(&b, ": ");
-			ctl_add_safe(&b, ctl_jstr(o, "message"));
+			text_add_safe(&b, json_get_str(o, "message"));
 		}
 		put_kv(c, "last error", &b);
 	}
-	if ((o = ctl_jobj(r, "next_retry"))) {
+	if ((o = json_get_obj(r, "next_retry"))) {
 		buf_reset(&b);
-		if (ctl_jnum(o, "in", &d)) {
+		if (json_get_num(o, "in", &d)) {
 			buf_adds(&b, "in ");
 			ctl_add_span(&b, d, false);
 		} else
 			buf_adds(&b, "soon");
-		has_a = ctl_jnum(o, "attempt", &a);
-		has_ra = ctl_jnum(o, "retry_after", &ra);
+		has_a = json_get_num(o, "attempt", &a);
+		has_ra = json_get_num(o, "retry_after", &ra);
 		if (has_a && has_ra)
 			buf_addf(&b, " (attempt %.0f; Directus asked to wait "
 			    "%.0f s: Retry-After)", a, ra);
@@ -363,26 +364,26 @@ static void status_self(struct ctl *c, const struct json *r)
 	bool paren = false;
 
 	buf_init(&b);
-	if (ctl_jnum(r, "uptime", &d))
+	if (json_get_num(r, "uptime", &d))
 		ctl_add_span(&b, d, false);
 	else
 		buf_adds(&b, "?");
-	if (ctl_jstr(r, "version")) {
+	if (json_get_str(r, "version")) {
 		buf_adds(&b, " (dsyncd ");
-		ctl_add_safe(&b, ctl_jstr(r, "version"));
+		text_add_safe(&b, json_get_str(r, "version"));
 		paren = true;
 	}
-	if (ctl_jnum(r, "pid", &d)) {
+	if (json_get_num(r, "pid", &d)) {
 		buf_addf(&b, "%s %.0f", paren ? ", pid" : " (pid", d);
 		paren = true;
 	}
 	if (paren)
 		buf_addc(&b, ')');
-	if (paren || ctl_jnum(r, "uptime", &d))
+	if (paren || json_get_num(r, "uptime", &d))
 		put_kv(c, "uptime", &b);
-	if (ctl_jstr(r, "config")) {
+	if (json_get_str(r, "config")) {
 		buf_reset(&b);
-		ctl_add_safe(&b, ctl_jstr(r, "config"));
+		text_add_safe(&b, json_get_str(r, "config"));
 		put_kv(c, "config", &b);
 	}
 	buf_clear(&b);
@@ -393,13 +394,13 @@ static double pending_of(const struct json *r, const char *name)
 {
 	double n;
 
-	return ctl_jnum(ctl_jobj(r, "pending"), name, &n) ? n : -1;
+	return json_get_num(json_get_obj(r, "pending"), name, &n) ? n : -1;
 }
 
 /* True when "pending" (or, without it, "differences") holds any. */
 static bool has_pending(const struct json *r)
 {
-	const struct json *p = ctl_jobj(r, "pending"), *d = ctl_jobj(r,
+	const struct json *p = json_get_obj(r, "pending"), *d = json_get_obj(r,
 	    "differences");
 	size_t i;
 
@@ -416,9 +417,9 @@ static bool has_pending(const struct json *r)
 	for (i = 0; d && i < d->u.obj.len; i++) {
 		const struct json *o = d->u.obj.members[i].val;
 
-		if (ctl_jcount(o, "create") + ctl_jcount(o, "update") +
-		    ctl_jcount(o, "delete") + ctl_jcount(o, "dangling") +
-		    ctl_jcount(o, "changes") != 0)
+		if (json_get_count(o, "create") + json_get_count(o, "update") +
+		    json_get_count(o, "delete") + json_get_count(o,
+		    "dangling") + json_get_count(o, "changes") != 0)
 			return true;
 	}
 	return false;
@@ -443,16 +444,16 @@ static double diff_row_first(struct ctl *c, const struct json *first)
 			puts(b.data);
 			continue;
 		}
-		ctl_add_safe_cut(&b, ctl_jstr(it, "kind") ? ctl_jstr(it,
+		ctl_add_safe_cut(&b, json_get_str(it, "kind") ? json_get_str(it,
 		    "kind") : "?", 1);
 		buf_addc(&b, ' ');
-		ctl_add_safe_cut(&b, ctl_jstr(it, "_syncId") ? ctl_jstr(it,
-		    "_syncId") : "?", 36);
-		if (ctl_jstr(it, "name")) {
+		ctl_add_safe_cut(&b, json_get_str(it, "_syncId") ?
+		    json_get_str(it, "_syncId") : "?", 36);
+		if (json_get_str(it, "name")) {
 			size_t used = ctl_text_cols(b.data, b.len) + 3;
 
 			buf_adds(&b, " \"");
-			ctl_add_safe_cut(&b, ctl_jstr(it, "name"), c->cols >
+			ctl_add_safe_cut(&b, json_get_str(it, "name"), c->cols >
 			    used + 8 ? c->cols - used - 1 : 8);
 			buf_addc(&b, '"');
 		}
@@ -467,7 +468,7 @@ static double diff_row_first(struct ctl *c, const struct json *first)
 static void diff_row(struct ctl *c, const char *name, const struct json *o,
     double pending)
 {
-	const char *policy = ctl_jstr(o, "policy");
+	const char *policy = json_get_str(o, "policy");
 	double shown, total;
 	struct buf b;
 
@@ -476,10 +477,10 @@ static void diff_row(struct ctl *c, const char *name, const struct json *o,
 	ctl_add_safe_cut(&b, name, 14);
 	while (ctl_text_cols(b.data, b.len) < 16)
 		buf_addc(&b, ' ');
-	if (strcmp(name, "schema") == 0 || ctl_jget(o, "changes")) {
+	if (strcmp(name, "schema") == 0 || json_get_nonnull(o, "changes")) {
 		char n[48];
 
-		total = o ? ctl_jcount(o, "changes") : pending;
+		total = o ? json_get_count(o, "changes") : pending;
 		snprintf(n, sizeof(n), "%.0f change%s", total, total == 1 ?
 		    "" : "s");
 		buf_addf(&b, "%20s", n);
@@ -487,26 +488,26 @@ static void diff_row(struct ctl *c, const char *name, const struct json *o,
 		total = pending;
 		buf_addf(&b, "%20s", "");
 	} else {
-		total = ctl_jcount(o, "create") + ctl_jcount(o, "update") +
-		    ctl_jcount(o, "delete");
-		buf_addf(&b, "%6.0f %6.0f %6.0f", ctl_jcount(o, "create"),
-		    ctl_jcount(o, "update"), ctl_jcount(o, "delete"));
+		total = json_get_count(o, "create") + json_get_count(o,
+		    "update") + json_get_count(o, "delete");
+		buf_addf(&b, "%6.0f %6.0f %6.0f", json_get_count(o, "create"),
+		    json_get_count(o, "update"), json_get_count(o, "delete"));
 	}
 	buf_addf(&b, "  %-7s", policy ? policy : "");
-	if (o && ctl_jcount(o, "dangling") != 0)
-		buf_addf(&b, " %.0f dangling", ctl_jcount(o, "dangling"));
+	if (o && json_get_count(o, "dangling") != 0)
+		buf_addf(&b, " %.0f dangling", json_get_count(o, "dangling"));
 	else if (o == NULL && pending >= 0)
 		buf_addf(&b, " %.0f pending", pending);
 	while (b.len && b.data[b.len - 1] == ' ')
 		b.data[--b.len] = '\0';
 	puts(b.data);
-	if (ctl_jstr(o, "held")) {
+	if (json_get_str(o, "held")) {
 		buf_reset(&b);
 		buf_adds(&b, "    held: ");
-		add_coloured(c, &b, C_YELLOW, ctl_jstr(o, "held"));
+		add_coloured(c, &b, C_YELLOW, json_get_str(o, "held"));
 		puts(b.data);
 	}
-	shown = diff_row_first(c, ctl_jarr(o, "first"));
+	shown = diff_row_first(c, json_get_arr(o, "first"));
 	if (total > shown && shown > 0)
 		printf("    and %.0f more\n", total - shown);
 	buf_clear(&b);
@@ -515,16 +516,16 @@ static void diff_row(struct ctl *c, const char *name, const struct json *o,
 /* A collection the daemon lists with nothing in it. */
 static bool row_empty(const struct json *o)
 {
-	return ctl_jcount(o, "create") + ctl_jcount(o, "update") +
-	    ctl_jcount(o, "delete") + ctl_jcount(o, "dangling") +
-	    ctl_jcount(o, "changes") == 0 && ctl_jstr(o, "held") == NULL &&
-	    ctl_jcount(o, "first") == 0;
+	return json_get_count(o, "create") + json_get_count(o, "update") +
+	    json_get_count(o, "delete") + json_get_count(o, "dangling") +
+	    json_get_count(o, "changes") == 0 && json_get_str(o, "held") ==
+	    NULL && json_get_count(o, "first") == 0;
 }
 
 static void status_differences(struct ctl *c, const struct json *r)
 {
-	const struct json *d = ctl_jobj(r, "differences"), *p = ctl_jobj(r,
-	    "pending");
+	const struct json *d = json_get_obj(r, "differences"), *p =
+	    json_get_obj(r, "pending");
 	size_t i;
 	bool head = false;
 
@@ -543,7 +544,7 @@ static void status_differences(struct ctl *c, const struct json *r)
 	for (i = 0; p && i < p->u.obj.len; i++) {
 		const struct json_member *m = &p->u.obj.members[i];
 
-		if (ctl_jobj(d, m->key) || m->val->type != JSON_NUMBER ||
+		if (json_get_obj(d, m->key) || m->val->type != JSON_NUMBER ||
 		    m->val->u.num == 0)
 			continue;
 		if (!head)
@@ -560,7 +561,7 @@ static void status_differences(struct ctl *c, const struct json *r)
  * STATUS). */
 int ctl_status_exit(const struct json *r)
 {
-	const char *s = ctl_jstr(r, "state");
+	const char *s = json_get_str(r, "state");
 
 	if (s == NULL)
 		return EXIT_ERR;
@@ -577,41 +578,41 @@ int ctl_status_exit(const struct json *r)
 /* git: the last commit, its push, what waits. */
 static void status_git(struct ctl *c, const struct json *r)
 {
-	const struct json *g = ctl_jobj(r, "git");
-	const char *sha = ctl_jstr(g, "last_commit"), *e;
+	const struct json *g = json_get_obj(r, "git");
+	const char *sha = json_get_str(g, "last_commit"), *e;
 	struct buf b;
 	time_t t;
 
-	if (g == NULL || !ctl_jtrue(g, "commit"))
+	if (g == NULL || !json_get_true(g, "commit"))
 		return;
 	buf_init(&b);
 	if (sha) {
 		buf_adds(&b, "last commit ");
 		buf_add(&b, sha, strlen(sha) > 12 ? 12 : strlen(sha));
-		buf_addf(&b, " (%.0f change%s", ctl_jcount(g,
-		    "last_commit_changes"), ctl_jcount(g,
+		buf_addf(&b, " (%.0f change%s", json_get_count(g,
+		    "last_commit_changes"), json_get_count(g,
 		    "last_commit_changes") == 1 ? "" : "s");
-		if (ctl_parse_iso(ctl_jstr(g, "last_commit_at"), &t)) {
+		if (ctl_parse_iso(json_get_str(g, "last_commit_at"), &t)) {
 			buf_adds(&b, ", ");
 			ctl_add_ago(&b, difftime(c->now, t));
 		}
 		buf_addc(&b, ')');
 	} else
 		buf_adds(&b, "no commit yet");
-	if ((e = ctl_jstr(g, "push_error"))) {
+	if ((e = json_get_str(g, "push_error"))) {
 		buf_adds(&b, "; ");
 		add_coloured(c, &b, C_RED, "git push failed");
 		buf_adds(&b, " (retried): ");
-		ctl_add_safe(&b, e);
-	} else if (ctl_jtrue(g, "push_pending"))
+		text_add_safe(&b, e);
+	} else if (json_get_true(g, "push_pending"))
 		buf_adds(&b, "; git push to come");
-	else if (sha && ctl_jstr(g, "push")) {
+	else if (sha && json_get_str(g, "push")) {
 		buf_adds(&b, "; pushed to ");
-		ctl_add_safe(&b, ctl_jstr(g, "push"));
+		text_add_safe(&b, json_get_str(g, "push"));
 	}
-	if ((e = ctl_jstr(g, "waiting"))) {
+	if ((e = json_get_str(g, "waiting"))) {
 		buf_adds(&b, "; waiting: ");
-		ctl_add_safe(&b, e);
+		text_add_safe(&b, e);
 	}
 	put_kv(c, "git", &b);
 	buf_clear(&b);
@@ -647,13 +648,13 @@ static void conflict_side(struct ctl *c, const char *label,
 				continue;
 			if (b.len)
 				buf_adds(&b, ", ");
-			ctl_add_safe(&b, m->key);
+			text_add_safe(&b, m->key);
 			buf_adds(&b, ": ");
 			add_value(&b, m->val, w / 2);
 		}
 	if (by) {
 		buf_adds(&b, "  (");
-		ctl_add_safe(&b, by);
+		text_add_safe(&b, by);
 		if (ctl_parse_iso(at, &t)) {
 			buf_adds(&b, ", ");
 			ctl_add_ago(&b, difftime(c->now, t));
@@ -667,7 +668,7 @@ static void conflict_side(struct ctl *c, const char *label,
 /* Both sides of each conflict, and how to decide it. */
 static void status_conflicts(struct ctl *c, const struct json *r)
 {
-	const struct json *a = ctl_jarr(r, "conflicts");
+	const struct json *a = json_get_arr(r, "conflicts");
 	size_t i;
 
 	if (a == NULL || a->u.arr.len == 0)
@@ -676,26 +677,27 @@ static void status_conflicts(struct ctl *c, const struct json *r)
 	    "SYNCID --keep dump|instance\n");
 	for (i = 0; i < a->u.arr.len; i++) {
 		const struct json *e = a->u.arr.items[i];
-		const char *coll = ctl_jstr(e, "collection");
+		const char *coll = json_get_str(e, "collection");
 		struct buf b;
 
 		buf_init(&b);
 		buf_adds(&b, "  ");
-		ctl_add_safe(&b, coll ? coll : "schema");
+		text_add_safe(&b, coll ? coll : "schema");
 		buf_addc(&b, ' ');
-		ctl_add_safe(&b, coll ? ctl_jstr(e, "_syncId") : ctl_jstr(e,
-		    "unit"));
-		if (ctl_jstr(e, "name")) {
+		text_add_safe(&b, coll ? json_get_str(e, "_syncId") :
+		    json_get_str(e, "unit"));
+		if (json_get_str(e, "name")) {
 			buf_adds(&b, " \"");
-			ctl_add_safe(&b, ctl_jstr(e, "name"));
+			text_add_safe(&b, json_get_str(e, "name"));
 			buf_addc(&b, '"');
 		}
 		puts(b.data);
 		buf_clear(&b);
-		conflict_side(c, "dump:", ctl_jget(e, "dump"), ctl_jget(e,
-		    "instance"), NULL, NULL);
-		conflict_side(c, "instance:", ctl_jget(e, "instance"),
-		    ctl_jget(e, "dump"), ctl_jstr(e, "by"), ctl_jstr(e, "at"));
+		conflict_side(c, "dump:", json_get_nonnull(e, "dump"),
+		    json_get_nonnull(e, "instance"), NULL, NULL);
+		conflict_side(c, "instance:", json_get_nonnull(e, "instance"),
+		    json_get_nonnull(e, "dump"), json_get_str(e, "by"),
+		    json_get_str(e, "at"));
 	}
 }
 
@@ -704,7 +706,7 @@ static void status_classes(struct ctl *c, const struct json *r)
 {
 	static const char *const names[] = { "dump-changed",
 	    "instance-changed", "conflict", "differs" };
-	const struct json *k = ctl_jobj(r, "classes");
+	const struct json *k = json_get_obj(r, "classes");
 	struct buf b;
 	size_t i;
 
@@ -712,13 +714,13 @@ static void status_classes(struct ctl *c, const struct json *r)
 		return;
 	buf_init(&b);
 	for (i = 0; i < 4; i++) {
-		double n = ctl_jcount(k, names[i]);
+		double n = json_get_count(k, names[i]);
 
 		if (n == 0)
 			continue;
 		buf_addf(&b, "%s%.0f %s", b.len ? ", " : "", n, names[i]);
 	}
-	if (!ctl_jtrue(r, "base"))
+	if (!json_get_true(r, "base"))
 		buf_addf(&b, "%sno base yet (dsyncctl adopt)", b.len ? "; " :
 		    "");
 	if (b.len)

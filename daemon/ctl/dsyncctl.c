@@ -31,7 +31,7 @@
 
 static int print_pause(struct ctl *c, const struct json *r)
 {
-	const struct json *p = ctl_jobj(r, "paused");
+	const struct json *p = json_get_obj(r, "paused");
 	struct buf b;
 
 	buf_init(&b);
@@ -39,10 +39,10 @@ static int print_pause(struct ctl *c, const struct json *r)
 		buf_adds(&b, "not paused: writes go on");
 	else {
 		buf_adds(&b, "paused since ");
-		ctl_add_time(&b, ctl_jstr(p, "since"), true);
-		if (ctl_jstr(p, "reason") && *ctl_jstr(p, "reason")) {
+		ctl_add_time(&b, json_get_str(p, "since"), true);
+		if (json_get_str(p, "reason") && *json_get_str(p, "reason")) {
 			buf_adds(&b, ": ");
-			ctl_add_safe(&b, ctl_jstr(p, "reason"));
+			text_add_safe(&b, json_get_str(p, "reason"));
 		}
 		buf_adds(&b, "; polls go on");
 	}
@@ -54,8 +54,8 @@ static int print_pause(struct ctl *c, const struct json *r)
 static int print_reload(struct ctl *c, const struct json *r)
 {
 	fputs("reloaded ", stdout);
-	ctl_put_safe(stdout, ctl_jstr(r, "config") ? ctl_jstr(r, "config") :
-	    "the configuration");
+	text_put_safe(stdout, json_get_str(r, "config") ? json_get_str(r,
+	    "config") : "the configuration");
 	putchar('\n');
 	return EXIT_OK;
 }
@@ -65,9 +65,9 @@ static int print_version(struct ctl *c, const struct json *r)
 	double d = 0;
 
 	fputs("dsyncd ", stdout);
-	ctl_put_safe(stdout, ctl_jstr(r, "version") ? ctl_jstr(r, "version") :
-	    "?");
-	if (ctl_jnum(r, "protocol", &d))
+	text_put_safe(stdout, json_get_str(r, "version") ? json_get_str(r,
+	    "version") : "?");
+	if (json_get_num(r, "protocol", &d))
 		printf(", protocol %.0f", d);
 	printf(" (dsyncctl %s, protocol %d)\n", DSYNC_VERSION, PROTO_VERSION);
 	return EXIT_OK;
@@ -278,10 +278,10 @@ static void print_refusal(const struct ctl *c, const struct json *error)
 	struct buf m;
 
 	buf_init(&m);
-	ctl_add_safe(&m, ctl_jstr(error, "message") ? ctl_jstr(error,
+	text_add_safe(&m, json_get_str(error, "message") ? json_get_str(error,
 	    "message") : "refused");
 	buf_adds(&m, " (");
-	ctl_add_safe(&m, ctl_jstr(error, "code"));
+	text_add_safe(&m, json_get_str(error, "code"));
 	buf_addc(&m, ')');
 	fprintf(stderr, "dsyncctl: %s: %s\n", c->cmd, m.data);
 	buf_clear(&m);
@@ -557,7 +557,8 @@ static int decision_args(struct ctl *c, int argc, char **argv, int at)
 		} else if (strncmp(a, "--keep=", 7) == 0)
 			v = a + 7;
 		if (v) {
-			if (strcmp(v, "dump") != 0 && strcmp(v, "instance") != 0)
+			if (strcmp(v, "dump") != 0 && strcmp(v, "instance") !=
+			    0)
 				return bad_usage("--keep: '%s': dump or "
 				    "instance", v);
 			c->keep = v;
@@ -566,7 +567,8 @@ static int decision_args(struct ctl *c, int argc, char **argv, int at)
 		if (a[0] == '-' && a[1])
 			return bad_usage("%s: unknown option '%s'", c->cmd, a);
 		if (npos == 2 || strcmp(c->cmd, "adopt") == 0)
-			return bad_usage("%s takes no argument '%s'", c->cmd, a);
+			return bad_usage("%s takes no argument '%s'", c->cmd,
+			    a);
 		pos[npos++] = a;
 	}
 	if (strcmp(c->cmd, "resolve") == 0) {

@@ -9,6 +9,7 @@
 
 #include "load.h"
 #include "plan.h"
+#include "plan_text.h"
 #include "public.h"
 #include "schema.h"
 #include "strmap.h"
@@ -893,35 +894,6 @@ struct json *plan_json(const struct plan *p)
 
 /* --- the summary --- */
 
-const char *plan_schema_verb(const struct json *e)
-{
-	const struct json *recs = json_get(e, "diff");
-
-	if (recs && recs->type == JSON_ARRAY && recs->u.arr.len == 1 &&
-	    json_get(recs->u.arr.items[0], "path") == NULL) {
-		const char *k = json_str(json_get(recs->u.arr.items[0],
-		    "kind"));
-
-		if (k && k[0] == 'N')
-			return "create";
-		if (k && k[0] == 'D')
-			return "delete";
-	}
-	return "update";
-}
-
-char *plan_schema_name(const struct json *e)
-{
-	const char *coll = json_str(json_get(e, "collection"));
-	const char *field = json_str(json_get(e, "field"));
-	const char *rel = json_str(json_get(e, "related_collection"));
-	char *s;
-
-	xasprintf(&s, "%s%s%s%s%s", coll ? coll : "?", field ? "." : "",
-	    field ? field : "", rel ? " -> " : "", rel ? rel : "");
-	return s;
-}
-
 static void summary_item(struct plan_summary_coll *sc, const struct
     coll_plan *c, const struct plan_change *ch, char kind)
 {
@@ -955,14 +927,14 @@ static void summary_schema(const struct plan *p, struct plan_summary *s)
 			char *name;
 
 			(*counts[i])++;
-			if (strcmp(plan_schema_verb(a->u.arr.items[k]),
+			if (strcmp(plan_text_schema_verb(a->u.arr.items[k]),
 			    "delete") == 0)
 				s->schema_deletes++;
 			if (s->nschema_first == PLAN_SUMMARY_FIRST)
 				continue;
-			name = plan_schema_name(a->u.arr.items[k]);
+			name = plan_text_schema_name(a->u.arr.items[k]);
 			xasprintf(&s->schema_first[s->nschema_first++],
-			    "%s %s %s", plan_schema_verb(a->u.arr.items[k]),
+			    "%s %s %s", plan_text_schema_verb(a->u.arr.items[k]),
 			    what[i], name);
 			free(name);
 		}

@@ -148,12 +148,6 @@ void plan_summary_clear(struct plan_summary *s);
  * "dangling", "first": [{"kind", "_syncId", "name"}]}}}. */
 struct json *plan_summary_json(const struct plan_summary *s);
 
-/* "create", "update" or "delete" for one schema entry of a diff, as
- * Directus' records say; with what ("collection", "field",
- * "relation"), the name of the entry in *name (caller frees). */
-const char *plan_schema_verb(const struct json *entry);
-char *plan_schema_name(const struct json *entry);
-
 /* A short name for an item in messages: its name, key, or
  * "collection action" for permissions. Caller frees. */
 char *plan_label(const struct coll_rule *r, const struct json *item);

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "plan.h"
+#include "plan_text.h"
 #include "public.h"
 #include "strmap.h"
 #include "transform.h"
@@ -1396,7 +1397,7 @@ static size_t hold_schema_deletes(struct plan *p)
 		struct json *a = json_get(p->schema_diff, parts[i]);
 
 		for (k = a && a->type == JSON_ARRAY ? a->u.arr.len : 0; k-- > 0;)
-			if (strcmp(plan_schema_verb(a->u.arr.items[k]),
+			if (strcmp(plan_text_schema_verb(a->u.arr.items[k]),
 			    "delete") == 0) {
 				json_array_remove(a, k);
 				held++;

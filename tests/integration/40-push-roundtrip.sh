@@ -107,6 +107,20 @@ const c = p.collections;
 process.exit(p.changes === 3 && c.dashboards.create.length === 1 && c.presets.delete.length === 1 &&
   c.translations.update[0].changes.value === "edited in the file" ? 0 : 1)' "$T/diff.out"
 
+# One renderer: the plan dsyncd diff --json printed, fed to dsyncctl diff
+# (through a socket that answers with it), prints the same bytes as
+# dsyncd diff, with and without the values.
+cp "$T/diff.out" "$T/plan.json"
+python3 "$top/tests/integration/plan-socket.py" "$T/plan.json" "$T/plan.sock" >"$T/plan-sock.ready" 2>&1 &
+plan_sock=$!
+for _ in $(seq 50); do grep -q ready "$T/plan-sock.ready" 2>/dev/null && break; sleep 0.1; done
+for p in "" "--pretty-diff"; do
+	diff_rc "$D1_URL" "$T/E" $p >/dev/null
+	"$build/dsyncctl" -s "$T/plan.sock" diff ${p:+-p} >"$T/ctl-diff.out" 2>&1
+	check "dsyncctl diff ${p:+-p }of dsyncd's plan prints what dsyncd diff $p prints ($(wc -l <"$T/diff.out") lines)" cmp "$T/diff.out" "$T/ctl-diff.out"
+done
+kill "$plan_sock" 2>/dev/null
+
 # Items made by hand in the target survive a push.
 hand_role=$(DX_URL=$D1_URL dx_api POST '/roles?fields=id' '{"name":"Made by hand"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id')
 hand_flow=$(DX_URL=$D1_URL dx_api POST '/flows?fields=id' '{"name":"Hand flow","trigger":"manual","status":"active"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id')
