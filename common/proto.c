@@ -5,34 +5,44 @@
  * message for the caller to send or print.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
 #include "xmalloc.h"
 
-const struct proto_cmd proto_cmds[] = {
-	{ "status", PROTO_READ, "", "show where things stand" },
-	{ "diff", PROTO_READ, "",
+const struct proto_cmd proto_cmds[PROTO_NCMDS] = {
+	[PROTO_CMD_STATUS] = { "status", PROTO_READ, 0, "",
+	    "show where things stand" },
+	[PROTO_CMD_DIFF] = { "diff", PROTO_READ, PROTO_TAKES_PRETTY, "",
 	    "the differences between the dump and the instance, now" },
-	{ "history", PROTO_READ, "[-n N]", "the last jobs" },
-	{ "version", PROTO_READ, "", "the daemon's version and protocol" },
-	{ "push", PROTO_WRITE, "",
+	[PROTO_CMD_HISTORY] = { "history", PROTO_READ, PROTO_TAKES_COUNT,
+	    "[-n N]", "the last jobs" },
+	[PROTO_CMD_VERSION] = { "version", PROTO_READ, 0, "",
+	    "the daemon's version and protocol" },
+	[PROTO_CMD_PUSH] = { "push", PROTO_WRITE, PROTO_WAITS, "",
 	    "push the dump now and wait for the result" },
-	{ "pull", PROTO_WRITE, "",
+	[PROTO_CMD_PULL] = { "pull", PROTO_WRITE, PROTO_WAITS, "",
 	    "pull the instance into the dump tree now" },
-	{ "sync", PROTO_WRITE, "",
+	[PROTO_CMD_SYNC] = { "sync", PROTO_WRITE, PROTO_WAITS, "",
 	    "run a full job now: diff, then apply the policy" },
-	{ "pause", PROTO_WRITE, "[reason]", "stop every write; polls go on" },
-	{ "resume", PROTO_WRITE, "", "end a pause: writes go on" },
-	{ "reload", PROTO_WRITE, "", "read the configuration file again" },
-	{ "resolve", PROTO_WRITE, "COLLECTION SYNCID|--all --keep dump|instance",
+	[PROTO_CMD_PAUSE] = { "pause", PROTO_WRITE, PROTO_TAKES_REASON,
+	    "[reason]", "stop every write; polls go on" },
+	[PROTO_CMD_RESUME] = { "resume", PROTO_WRITE, 0, "",
+	    "end a pause: writes go on" },
+	[PROTO_CMD_RELOAD] = { "reload", PROTO_WRITE, 0, "",
+	    "read the configuration file again" },
+	[PROTO_CMD_RESOLVE] = { "resolve", PROTO_WRITE, PROTO_WAITS |
+	    PROTO_TAKES_KEEP | PROTO_TAKES_ALL | PROTO_TAKES_ITEM,
+	    "COLLECTION SYNCID|--all --keep dump|instance",
 	    "decide a conflict: push the dump's or pull the instance's" },
-	{ "adopt", PROTO_WRITE, "--keep dump|instance",
+	[PROTO_CMD_ADOPT] = { "adopt", PROTO_WRITE, PROTO_WAITS |
+	    PROTO_TAKES_KEEP, "--keep dump|instance",
 	    "take the current state as the base; the kept side wins" },
 };
 
-const size_t proto_ncmds = sizeof(proto_cmds) / sizeof(proto_cmds[0]);
+const size_t proto_ncmds = PROTO_NCMDS;
 
 const struct proto_cmd *proto_find(const char *name)
 {
@@ -40,10 +50,30 @@ const struct proto_cmd *proto_find(const char *name)
 
 	if (name == NULL)
 		return NULL;
-	for (i = 0; i < proto_ncmds; i++)
+	for (i = 0; i < PROTO_NCMDS; i++)
 		if (strcmp(proto_cmds[i].name, name) == 0)
 			return &proto_cmds[i];
 	return NULL;
+}
+
+const char *proto_takers(unsigned what)
+{
+	static char out[256];
+	size_t i, n = 0, len = 0;
+
+	for (i = 0; i < PROTO_NCMDS; i++)
+		n += (proto_cmds[i].takes & what) != 0;
+	out[0] = '\0';
+	for (i = 0; i < PROTO_NCMDS; i++) {
+		if (!(proto_cmds[i].takes & what))
+			continue;
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
+		    len == 0 ? "" : --n == 1 ? " and " : ", ",
+		    proto_cmds[i].name);
+		if (len >= sizeof(out))
+			break;
+	}
+	return out;
 }
 
 /* An id is an integer a double holds exactly, so that it comes back as

@@ -46,19 +46,56 @@ enum proto_access {
 	PROTO_WRITE,		/* root or the daemon's own uid */
 };
 
-/* The commands, in one table shared by the daemon (which adds the
- * handlers) and dsyncctl (which prints its help from it). */
-struct proto_cmd {
-	const char *name;
-	enum proto_access access;
-	const char *args;	/* for help: "[reason]", "" */
-	const char *help;	/* one line */
+/* The commands, in the order of proto_cmds: the daemon's handlers and
+ * dsyncctl's printers are tables indexed by these. */
+enum proto_cmd_id {
+	PROTO_CMD_STATUS,
+	PROTO_CMD_DIFF,
+	PROTO_CMD_HISTORY,
+	PROTO_CMD_VERSION,
+	PROTO_CMD_PUSH,
+	PROTO_CMD_PULL,
+	PROTO_CMD_SYNC,
+	PROTO_CMD_PAUSE,
+	PROTO_CMD_RESUME,
+	PROTO_CMD_RELOAD,
+	PROTO_CMD_RESOLVE,
+	PROTO_CMD_ADOPT,
+	PROTO_NCMDS
 };
 
-extern const struct proto_cmd proto_cmds[];
+/* What a command takes: on dsyncctl's command line, and in its "args". */
+enum {
+	PROTO_TAKES_COUNT = 1 << 0,	/* -n N: "n" */
+	PROTO_TAKES_PRETTY = 1 << 1,	/* -p: the values too (not sent) */
+	PROTO_TAKES_REASON = 1 << 2,	/* the rest of the line: "reason" */
+	PROTO_TAKES_KEEP = 1 << 3,	/* --keep dump|instance, needed: "keep" */
+	PROTO_TAKES_ALL = 1 << 4,	/* --all: "all" */
+	PROTO_TAKES_ITEM = 1 << 5,	/* COLLECTION SYNCID, or --all:
+					 * "collection", "_syncId" */
+	PROTO_WAITS = 1 << 6,		/* answers when its job ends: no
+					 * default timeout */
+};
+
+/* The one table of the commands: the daemon checks requests against it
+ * and dispatches through its handlers indexed by the same entries;
+ * dsyncctl parses its arguments and prints its help from it. */
+struct proto_cmd {
+	const char *name;
+	enum proto_access access;	/* PROTO_WRITE: it changes something */
+	unsigned takes;			/* PROTO_TAKES_*, PROTO_WAITS */
+	const char *args;		/* for help: "[reason]", "" */
+	const char *help;		/* one line */
+};
+
+extern const struct proto_cmd proto_cmds[PROTO_NCMDS];
 extern const size_t proto_ncmds;
 
+/* The command named name, or NULL; proto_cmds + its enum proto_cmd_id. */
 const struct proto_cmd *proto_find(const char *name);
+/* The names of the commands that take what ("resolve and adopt"), for
+ * messages. Static storage. */
+const char *proto_takers(unsigned what);
 
 struct proto_request {
 	long id;

@@ -15,12 +15,14 @@
 #include "buf.h"
 #include "json.h"
 #include "plan_text.h"
+#include "proto.h"
 
 enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_DIFF = 2 };
 
 struct ctl {
 	const char *socket;
 	const char *cmd;
+	const struct proto_cmd *pc;	/* cmd's entry of proto_cmds */
 	bool json;
 	bool pretty_diff;	/* diff -p: the values too */
 	double timeout;		/* seconds; 0: wait as long as it takes */

@@ -1,5 +1,5 @@
 /*
- * dsyncctl: the control client. argv → the command table (proto_cmds) →
+ * dsyncctl: the control client. argv → the one command table (proto_cmds) →
  * one request line on the daemon's socket → one reply line → printed for
  * people by the command's printer (ctl.h; the one-line ones are here) or
  * as JSON with --json → an exit status scripts can test.
@@ -90,37 +90,38 @@ static int exit_zero(const struct json *r)
 	return EXIT_OK;
 }
 
-/* How dsyncctl handles each command of proto_cmds. */
+/* How dsyncctl prints each command of proto_cmds, by the same index. */
 static const struct ctl_cmd {
-	const char *name;
-	bool waits;		/* for a job: no default timeout */
 	int (*print)(struct ctl *, const struct json *);
 	int (*exit_of)(const struct json *);
-} ctl_cmds[] = {
-	{ "status", false, ctl_status_print, ctl_status_exit },
-	{ "diff", false, ctl_diff_print, ctl_diff_exit },
-	{ "history", false, ctl_history_print, exit_zero },
-	{ "version", false, print_version, exit_zero },
-	{ "push", true, ctl_history_job, ctl_history_job_exit },
-	{ "pull", true, ctl_history_job, ctl_history_job_exit },
-	{ "sync", true, ctl_history_job, ctl_history_job_exit },
-	{ "pause", false, print_pause, exit_zero },
-	{ "resume", false, print_pause, exit_zero },
-	{ "reload", false, print_reload, exit_zero },
-	{ "resolve", true, ctl_history_job, ctl_history_job_exit },
-	{ "adopt", true, ctl_history_job, ctl_history_job_exit },
+} ctl_cmds[PROTO_NCMDS] = {
+	[PROTO_CMD_STATUS] = { ctl_status_print, ctl_status_exit },
+	[PROTO_CMD_DIFF] = { ctl_diff_print, ctl_diff_exit },
+	[PROTO_CMD_HISTORY] = { ctl_history_print, exit_zero },
+	[PROTO_CMD_VERSION] = { print_version, exit_zero },
+	[PROTO_CMD_PUSH] = { ctl_history_job, ctl_history_job_exit },
+	[PROTO_CMD_PULL] = { ctl_history_job, ctl_history_job_exit },
+	[PROTO_CMD_SYNC] = { ctl_history_job, ctl_history_job_exit },
+	[PROTO_CMD_PAUSE] = { print_pause, exit_zero },
+	[PROTO_CMD_RESUME] = { print_pause, exit_zero },
+	[PROTO_CMD_RELOAD] = { print_reload, exit_zero },
+	[PROTO_CMD_RESOLVE] = { ctl_history_job, ctl_history_job_exit },
+	[PROTO_CMD_ADOPT] = { ctl_history_job, ctl_history_job_exit },
 };
 
-static const struct ctl_cmd *ctl_find(const char *name)
+/* The printer of c's command; a command with none (a table that grew
+ * without a printer) prints its result as JSON. */
+static const struct ctl_cmd *ctl_find(const struct ctl *c)
 {
-	static const struct ctl_cmd other = { NULL, false, print_other,
-	    exit_zero };
-	size_t i;
+	static const struct ctl_cmd other = { print_other, exit_zero };
+	const struct ctl_cmd *p = &ctl_cmds[c->pc - proto_cmds];
 
-	for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
-		if (strcmp(ctl_cmds[i].name, name) == 0)
-			return &ctl_cmds[i];
-	return &other;
+	return p->print ? p : &other;
+}
+
+static bool takes(const struct ctl *c, unsigned what)
+{
+	return c->pc && (c->pc->takes & what);
 }
 
 /* --- the socket --- */
@@ -257,9 +258,9 @@ static struct json *request_args(const struct ctl *c)
 {
 	struct json *a = json_new_object();
 
-	if (strcmp(c->cmd, "history") == 0)
+	if (takes(c, PROTO_TAKES_COUNT))
 		json_set(a, "n", json_new_number((double)c->history_n));
-	if (strcmp(c->cmd, "pause") == 0 && c->reason)
+	if (takes(c, PROTO_TAKES_REASON) && c->reason)
 		json_set(a, "reason", json_new_string(c->reason));
 	if (c->keep)
 		json_set(a, "keep", json_new_string(c->keep));
@@ -361,7 +362,7 @@ static void usage(FILE *f)
 		fputs(pass == 0 ? "\nCommands that read:\n" :
 		    "\nCommands that change something (root or dsyncd's user "
 		    "only):\n", f);
-		for (i = 0; i < proto_ncmds; i++) {
+		for (i = 0; i < PROTO_NCMDS; i++) {
 			const struct proto_cmd *p = &proto_cmds[i];
 			char name[96];
 
@@ -486,16 +487,16 @@ static int parse_opts(struct ctl *c, int argc, char **argv, int *next,
 				return -1;
 			break;
 		case 'n':
-			if (c->cmd == NULL || strcmp(c->cmd, "history") != 0)
-				return bad_usage("-n is an option of history");
+			if (!takes(c, PROTO_TAKES_COUNT))
+				return bad_usage("-n is an option of %s",
+				    proto_takers(PROTO_TAKES_COUNT));
 			if (parse_count(c, optarg) < 0)
 				return -1;
 			break;
 		case 'k':
-			if (c->cmd == NULL || (strcmp(c->cmd, "resolve") != 0 &&
-			    strcmp(c->cmd, "adopt") != 0))
-				return bad_usage("--keep is an option of resolve "
-				    "and adopt");
+			if (!takes(c, PROTO_TAKES_KEEP))
+				return bad_usage("--keep is an option of %s",
+				    proto_takers(PROTO_TAKES_KEEP));
 			if (strcmp(optarg, "dump") != 0 &&
 			    strcmp(optarg, "instance") != 0)
 				return bad_usage("--keep: '%s': dump or instance",
@@ -503,13 +504,15 @@ static int parse_opts(struct ctl *c, int argc, char **argv, int *next,
 			c->keep = optarg;
 			break;
 		case 'a':
-			if (c->cmd == NULL || strcmp(c->cmd, "resolve") != 0)
-				return bad_usage("--all is an option of resolve");
+			if (!takes(c, PROTO_TAKES_ALL))
+				return bad_usage("--all is an option of %s",
+				    proto_takers(PROTO_TAKES_ALL));
 			c->all = true;
 			break;
 		case 'p':
-			if (c->cmd == NULL || strcmp(c->cmd, "diff") != 0)
-				return bad_usage("-p is an option of diff");
+			if (!takes(c, PROTO_TAKES_PRETTY))
+				return bad_usage("-p is an option of %s",
+				    proto_takers(PROTO_TAKES_PRETTY));
 			c->pretty_diff = true;
 			break;
 		case 'h':
@@ -542,7 +545,7 @@ static int decision_args(struct ctl *c, int argc, char **argv, int at)
 	for (i = at; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
 
-		if (strcmp(a, "--all") == 0 && strcmp(c->cmd, "resolve") == 0) {
+		if (strcmp(a, "--all") == 0 && takes(c, PROTO_TAKES_ALL)) {
 			c->all = true;
 			continue;
 		}
@@ -566,14 +569,15 @@ static int decision_args(struct ctl *c, int argc, char **argv, int at)
 		}
 		if (a[0] == '-' && a[1])
 			return bad_usage("%s: unknown option '%s'", c->cmd, a);
-		if (npos == 2 || strcmp(c->cmd, "adopt") == 0)
+		if (npos == 2 || !takes(c, PROTO_TAKES_ITEM))
 			return bad_usage("%s takes no argument '%s'", c->cmd,
 			    a);
 		pos[npos++] = a;
 	}
-	if (strcmp(c->cmd, "resolve") == 0) {
+	if (takes(c, PROTO_TAKES_ITEM)) {
 		if (c->all ? npos != 0 : npos != 2)
-			return bad_usage("resolve: COLLECTION SYNCID, or --all");
+			return bad_usage("%s: COLLECTION SYNCID, or --all",
+			    c->cmd);
 		if (npos == 2) {
 			c->collection = pos[0];
 			c->sync_id = pos[1];
@@ -596,13 +600,13 @@ static int parse_argv(struct ctl *c, int argc, char **argv, char **sockbuf)
 	if (at >= argc)
 		return bad_usage("no command given");
 	c->cmd = argv[at];
-	if (proto_find(c->cmd) == NULL)
+	if ((c->pc = proto_find(c->cmd)) == NULL)
 		return bad_usage("unknown command '%s'", c->cmd);
 	if ((rc = parse_opts(c, argc - at, argv + at, &rest, &sock,
 	    &inst)) != 0)
 		return rc;
 	rest += at;
-	if (strcmp(c->cmd, "pause") == 0 && rest < argc) {
+	if (takes(c, PROTO_TAKES_REASON) && rest < argc) {
 		buf_init(&r);
 		for (i = rest; i < argc; i++) {
 			if (i > rest)
@@ -610,15 +614,13 @@ static int parse_argv(struct ctl *c, int argc, char **argv, char **sockbuf)
 			buf_adds(&r, argv[i]);
 		}
 		c->reason = buf_steal(&r, NULL);
-	} else if (strcmp(c->cmd, "resolve") == 0 ||
-	    strcmp(c->cmd, "adopt") == 0) {
+	} else if (takes(c, PROTO_TAKES_KEEP)) {
 		if (decision_args(c, argc, argv, rest) < 0)
 			return -1;
 	} else if (rest < argc)
 		return bad_usage("%s takes no argument '%s'", c->cmd,
 		    argv[rest]);
-	if ((strcmp(c->cmd, "resolve") == 0 || strcmp(c->cmd, "adopt") == 0) &&
-	    c->keep == NULL)
+	if (takes(c, PROTO_TAKES_KEEP) && c->keep == NULL)
 		return bad_usage("%s needs --keep dump|instance", c->cmd);
 	if (sock && inst)
 		return bad_usage("-s and -i: one or the other");
@@ -632,7 +634,7 @@ static int parse_argv(struct ctl *c, int argc, char **argv, char **sockbuf)
 	}
 	c->socket = sock ? sock : CTL_SOCKET;
 	if (!c->timeout_set)
-		c->timeout = ctl_find(c->cmd)->waits ? 0 : CTL_TIMEOUT;
+		c->timeout = takes(c, PROTO_WAITS) ? 0 : CTL_TIMEOUT;
 	return 0;
 }
 
@@ -671,9 +673,9 @@ int main(int argc, char **argv)
 
 		puts(s);
 		free(s);
-		rc = ctl_find(c.cmd)->exit_of(result);
+		rc = ctl_find(&c)->exit_of(result);
 	} else
-		rc = ctl_find(c.cmd)->print(&c, result);
+		rc = ctl_find(&c)->print(&c, result);
 	/* a reader that went away (dsyncctl diff | head) is not an error */
 	if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE) {
 		fprintf(stderr, "dsyncctl: writing to standard output: %s\n",

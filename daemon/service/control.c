@@ -344,26 +344,26 @@ static int cmd_reload(struct daemon *d, struct control_client *cl,
 	return DONE;
 }
 
-static const struct {
-	const char *name;
-	handler_fn fn;
-} handlers[] = {
-	{ "status", cmd_status }, { "diff", cmd_diff },
-	{ "history", cmd_history }, { "version", cmd_version },
-	{ "push", cmd_push }, { "pull", cmd_pull }, { "sync", cmd_sync },
-	{ "pause", cmd_pause }, { "resume", cmd_resume },
-	{ "reload", cmd_reload }, { "resolve", cmd_resolve },
-	{ "adopt", cmd_adopt },
+/* The handler of each command of proto_cmds, by the same index. */
+static const handler_fn handlers[PROTO_NCMDS] = {
+	[PROTO_CMD_STATUS] = cmd_status,
+	[PROTO_CMD_DIFF] = cmd_diff,
+	[PROTO_CMD_HISTORY] = cmd_history,
+	[PROTO_CMD_VERSION] = cmd_version,
+	[PROTO_CMD_PUSH] = cmd_push,
+	[PROTO_CMD_PULL] = cmd_pull,
+	[PROTO_CMD_SYNC] = cmd_sync,
+	[PROTO_CMD_PAUSE] = cmd_pause,
+	[PROTO_CMD_RESUME] = cmd_resume,
+	[PROTO_CMD_RELOAD] = cmd_reload,
+	[PROTO_CMD_RESOLVE] = cmd_resolve,
+	[PROTO_CMD_ADOPT] = cmd_adopt,
 };
 
-static handler_fn find_handler(const char *name)
+bool control_handles(const struct proto_cmd *cmd)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (strcmp(handlers[i].name, name) == 0)
-			return handlers[i].fn;
-	return NULL;
+	return cmd && cmd >= proto_cmds && cmd < proto_cmds + PROTO_NCMDS &&
+	    handlers[cmd - proto_cmds] != NULL;
 }
 
 /* One request line. Returns whether to read on (false: a reply is
@@ -388,7 +388,7 @@ static bool handle_line(struct control_client *cl, const char *line,
 		return true;
 	}
 	cmd = proto_find(req.cmd);
-	fn = cmd ? find_handler(req.cmd) : NULL;
+	fn = control_handles(cmd) ? handlers[cmd - proto_cmds] : NULL;
 	if (fn == NULL) {
 		xasprintf(&err, "unknown command '%.64s' (see dsyncctl --help)",
 		    req.cmd);

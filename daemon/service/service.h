@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "json.h"
 #include "plan.h"
+#include "proto.h"
 #include "strmap.h"
 #include "sync.h"
 
@@ -236,6 +237,8 @@ struct control_client;
 struct control *control_open(struct event_base *base, const char *path,
     mode_t mode, gid_t gid, struct daemon *d, char **errstr);
 void control_close(struct control *c);
+/* Whether the daemon has a handler for cmd (an entry of proto_cmds). */
+bool control_handles(const struct proto_cmd *cmd);
 /* Answer a client whose request waited for a job (NULL result: error
  * with code and message). The client may have gone: then nothing. */
 void control_reply(struct control_client *cl, struct json *result,

@@ -638,6 +638,14 @@ static void test_table(void **state)
 	assert_string_equal(proto_find("pause")->args, "[reason]");
 	assert_string_equal(proto_find("status")->help,
 	    "show where things stand");
+	/* What dsyncctl's messages say takes an option. */
+	assert_string_equal(proto_takers(PROTO_TAKES_KEEP), "resolve and adopt");
+	assert_string_equal(proto_takers(PROTO_TAKES_COUNT), "history");
+	assert_string_equal(proto_takers(PROTO_WAITS),
+	    "push, pull, sync, resolve and adopt");
+	assert_string_equal(proto_takers(0), "");
+	assert_true(proto_find("resolve")->takes & PROTO_TAKES_ITEM);
+	assert_false(proto_find("adopt")->takes & PROTO_TAKES_ITEM);
 }
 
 int main(void)
