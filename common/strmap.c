@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "strmap.h"
 #include "xmalloc.h"
 
@@ -19,17 +20,6 @@ struct strmap {
 	struct slot *slots;
 	size_t cap, len, used;	/* used counts tombstones too */
 };
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 struct strmap *strmap_new(void)
 {
@@ -55,7 +45,7 @@ void strmap_free(struct strmap *m)
 
 static struct slot *find(const struct strmap *m, const char *key)
 {
-	size_t i = hash(key) & (m->cap - 1);
+	size_t i = hash_string(key) & (m->cap - 1);
 
 	for (;;) {
 		struct slot *s = &m->slots[i];
@@ -81,7 +71,7 @@ static void rehash(struct strmap *m, size_t cap)
 
 		if (old[i].key == NULL || old[i].key == TOMB)
 			continue;
-		j = hash(old[i].key) & (cap - 1);
+		j = hash_string(old[i].key) & (cap - 1);
 		while (m->slots[j].key)
 			j = (j + 1) & (cap - 1);
 		m->slots[j] = old[i];
@@ -100,7 +90,7 @@ void strmap_put(struct strmap *m, const char *key, void *val)
 	}
 	if ((m->used + 1) * 4 >= m->cap * 3)
 		rehash(m, m->len * 4 >= m->cap ? m->cap * 2 : m->cap);
-	i = hash(key) & (m->cap - 1);
+	i = hash_string(key) & (m->cap - 1);
 	while (m->slots[i].key && m->slots[i].key != TOMB)
 		i = (i + 1) & (m->cap - 1);
 	if (m->slots[i].key == NULL)

@@ -308,16 +308,9 @@ static void logf_cli(struct cli *c, enum sync_level level, const char *fmt,
 	free(msg);
 }
 
-static void trace_cb(void *arg, const struct http_req *r)
+static void trace_cb(void *arg, const char *line)
 {
-	struct cli *c = arg;
-
-	if (r->error)
-		logf_cli(c, SYNC_DEBUG, "%s %s -> %s (%.0f ms)", r->method,
-		    r->path, r->error, r->seconds * 1000);
-	else
-		logf_cli(c, SYNC_DEBUG, "%s %s -> %ld (%.0f ms)", r->method,
-		    r->path, r->status, r->seconds * 1000);
+	logf_cli(arg, SYNC_DEBUG, "%s", line);
 }
 
 static int set_str(char **dst, const char *v)
@@ -638,7 +631,7 @@ static int open_ctx(struct cli *c, struct sync_ctx *ctx, struct dx **dx,
 	if ((rc = sync_connect(&c->opts, dx, err)) < 0)
 		return rc;
 	if (c->opts.debug)
-		http_set_trace(dx_http(*dx), trace_cb, c);
+		dx_set_trace(*dx, trace_cb, c);
 	ctx->dx = *dx;
 	return 0;
 }

@@ -14,9 +14,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "directus.h"
 #include "fsutil.h"
-#include "http.h"
 #include "log.h"
 #include "service.h"
 #include "xmalloc.h"

@@ -34,40 +34,8 @@ struct worker {
 	struct dx *dx;
 	unsigned dx_gen;
 	atomic_ulong start_count;
-	struct http *_Atomic http;
+	struct dx *_Atomic session;	/* for worker_requests */
 };
-
-/* What an activity row's collection stands for: a collection of the
- * dump (its bit), or the schema. */
-static void moved_of(const char *coll, unsigned *colls, bool *schema)
-{
-	size_t i;
-
-	if (coll == NULL || strncmp(coll, "directus_", 9) != 0) {
-		*colls = ~0u;
-		*schema = true;
-		return;
-	}
-	coll += 9;
-	if (strcmp(coll, "collections") == 0 || strcmp(coll, "fields") == 0 ||
-	    strcmp(coll, "relations") == 0) {
-		*schema = true;
-		return;
-	}
-	if (strcmp(coll, "access") == 0)
-		coll = "policies";
-	for (i = 0; i < COLL_COUNT; i++)
-		if (strcmp(coll_rules[i].name, coll) == 0)
-			*colls |= coll_bit(&coll_rules[i]);
-}
-
-/* The collections whose writes through the API leave activity rows. */
-static const char probe_collections[] =
-    "directus_settings,directus_folders,directus_translations,"
-    "directus_flows,directus_operations,directus_roles,directus_policies,"
-    "directus_permissions,directus_dashboards,directus_panels,"
-    "directus_presets,directus_access,directus_collections,"
-    "directus_fields,directus_relations";
 
 const char *job_kind_name(enum job_kind k)
 {
@@ -132,15 +100,19 @@ static const struct conf *jconf(const struct job *j)
 }
 
 /* With log_level = "debug": each request, never its headers. */
-static void trace_cb(void *arg, const struct http_req *r)
+static void trace_cb(void *arg, const char *line)
 {
 	(void)arg;
-	if (r->error)
-		log_debug("%s %s -> %s (%.0f ms)", r->method, r->path, r->error,
-		    r->seconds * 1000);
-	else
-		log_debug("%s %s -> %ld (%.0f ms)", r->method, r->path,
-		    r->status, r->seconds * 1000);
+	log_debug("%s", line);
+}
+
+/* Our own writes are told apart in the activity log by this. */
+static char *own_agent(void)
+{
+	char *ua;
+
+	xasprintf(&ua, "dsyncd/%s (pid %ld)", DSYNC_VERSION, (long)getpid());
+	return ua;
 }
 
 /* The session: kept across jobs, made anew for a new configuration. */
@@ -151,19 +123,17 @@ static int session(struct worker *w, struct job *j)
 
 	if (w->dx && w->dx_gen == j->conf->generation)
 		return 0;
+	atomic_store(&w->session, NULL);
 	dx_free(w->dx);
 	w->dx = NULL;
-	atomic_store(&w->http, NULL);
 	if ((rc = sync_connect(&jconf(j)->sync, &w->dx, &j->error)) < 0)
 		return rc;
-	/* Our own writes are told apart in the activity log by this. */
-	xasprintf(&ua, "dsyncd/%s (pid %ld)", DSYNC_VERSION, (long)getpid());
-	http_set_user_agent(dx_http(w->dx), ua);
+	ua = own_agent();
+	dx_set_client(w->dx, ua, (long)jconf(j)->timeout);
 	free(ua);
-	http_set_timeout(dx_http(w->dx), (long)jconf(j)->timeout);
-	http_set_trace(dx_http(w->dx), trace_cb, NULL);
+	dx_set_trace(w->dx, trace_cb, NULL);
 	w->dx_gen = j->conf->generation;
-	atomic_store(&w->http, dx_http(w->dx));
+	atomic_store(&w->session, w->dx);
 	return 0;
 }
 
@@ -273,90 +243,34 @@ static int do_pull(struct worker *w, struct job *j)
 /* --- the probe --- */
 
 /*
- * One probe: the activity rows of the configuration's collections newer
- * than the last one seen (flow runs are not changes), and a hash of the
- * presets, which leave no activity rows. Rows written by this process
- * (its user agent) are not a change. Without a baseline (base NULL), it
- * only takes one.
+ * One probe (the engine's sync_probe): what moved since the last one, and
+ * where this one leaves off. Without a baseline (base NULL), it only
+ * takes one.
  */
-static int probe(struct worker *w, struct job *j, const struct probe *base)
+static int probe(struct worker *w, struct job *j,
+    const struct sync_mark *base)
 {
 	const struct conf *c = jconf(j);
 	bool presets = c->policy[coll_find("presets") - coll_rules] !=
 	    CONF_POLICY_IGNORE && c->sync.collections;
-	struct dx_call calls[2];
-	char *ua = NULL;
-	size_t n = 0, i;
+	struct sync_ctx ctx;
+	struct sync_opts o;
+	struct sync_stats st;
+	struct sync_moved m;
+	char *ua = own_agent();
 	int rc;
 
-	memset(calls, 0, sizeof(calls));
-	{
-		char *path;
-
-		if (base && base->valid)
-			xasprintf(&path, "/activity?limit=50&sort=-id"
-			    "&fields=id,user_agent,collection&filter[id][_gt]=%ld"
-			    "&filter[action][_neq]=run&filter[collection][_in]=%s",
-			    base->activity, probe_collections);
-		else
-			xasprintf(&path, "/activity?limit=1&sort=-id&fields=id"
-			    "&filter[action][_neq]=run&filter[collection][_in]=%s",
-			    probe_collections);
-		dx_call_init(&calls[n++], "GET", path, NULL, 0);
-	}
-	if (presets)
-		dx_call_init(&calls[n++], "GET", xstrdup("/presets?limit=-1"
-		    "&filter[user][_null]=true"), NULL, DX_RAW);
-	http_set_cancel(dx_http(w->dx), &w->cancel);
-	{
-		unsigned long before = http_count(dx_http(w->dx));
-
-		rc = dx_run(w->dx, calls, n, &j->error);
-		j->requests += http_count(dx_http(w->dx)) - before;
-	}
-	http_set_cancel(dx_http(w->dx), NULL);
-	if (rc < 0)
-		goto out;
-	j->probe = base && base->valid ? *base : j->probe;
-	{
-		struct json *d = dx_data(calls[0].result);
-
-		if (d == NULL || d->type != JSON_ARRAY) {
-			xasprintf(&j->error, "GET /activity: expected a list in "
-			    "\"data\"");
-			rc = SYNC_EPROTO;
-			goto out;
-		}
-		xasprintf(&ua, "dsyncd/%s (pid %ld)", DSYNC_VERSION,
-		    (long)getpid());
-		for (i = 0; i < d->u.arr.len; i++) {
-			const struct json *row = d->u.arr.items[i];
-			const struct json *id = json_get(row, "id");
-			const char *rua = json_str(json_get(row, "user_agent"));
-
-			if (i == 0 && id && id->type == JSON_NUMBER)
-				j->probe.activity = (long)id->u.num;
-			if (base && base->valid && (rua == NULL ||
-			    strcmp(rua, ua) != 0)) {
-				j->moved = true;
-				moved_of(json_str(json_get(row, "collection")),
-				    &j->moved_collections, &j->moved_schema);
-			}
-		}
-	}
-	j->probe.presets = presets ? job_hash(calls[1].raw ? calls[1].raw : "",
-	    calls[1].rawlen) : 0;
-	if (base && base->valid && presets &&
-	    j->probe.presets != base->presets) {
-		j->moved = true;
-		j->moved_collections |= coll_bit(coll_find("presets"));
-	}
-	j->probe.valid = true;
-out:
+	ctx_init(w, j, &ctx, &o);
+	rc = sync_probe(&ctx, presets, ua, base, &j->probe, &m, &st,
+	    &j->error);
+	j->requests += st.requests;
 	free(ua);
-	for (i = 0; i < n; i++)
-		dx_call_clear(&calls[i]);
-	return rc;
+	if (rc < 0)
+		return rc;
+	j->moved |= m.moved;
+	j->moved_collections |= m.collections;
+	j->moved_schema |= m.schema;
+	return 0;
 }
 
 /* --- the repository --- */
@@ -479,7 +393,7 @@ static void run_job(struct worker *w, struct job *j)
 	if (j->kind != JOB_GIT && (rc = session(w, j)) < 0)
 		goto out;
 	if (w->dx) {
-		atomic_store(&w->start_count, http_count(dx_http(w->dx)));
+		atomic_store(&w->start_count, dx_requests(w->dx));
 		dx_clear_retry_after(w->dx);
 	}
 	switch (j->kind) {
@@ -585,7 +499,7 @@ struct worker *worker_start(struct event_base *base,
 	pthread_cond_init(&w->cv, NULL);
 	atomic_init(&w->cancel, 0);
 	atomic_init(&w->start_count, 0);
-	atomic_init(&w->http, NULL);
+	atomic_init(&w->session, NULL);
 	w->done = done;
 	w->arg = arg;
 	if (pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -619,9 +533,9 @@ void worker_cancel(struct worker *w)
 
 unsigned long worker_requests(const struct worker *w)
 {
-	struct http *h = atomic_load(&((struct worker *)w)->http);
+	struct dx *dx = atomic_load(&((struct worker *)w)->session);
 
-	return h ? http_count(h) - atomic_load(&((struct worker *)w)->
+	return dx ? dx_requests(dx) - atomic_load(&((struct worker *)w)->
 	    start_count) : 0;
 }
 

@@ -12,7 +12,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
-#include "http.h"
+#include "hash.h"
 #include "log.h"
 #include "service.h"
 #include "strmap.h"
@@ -20,18 +20,6 @@
 #include "xmalloc.h"
 
 enum act { ACT_NONE, ACT_PUSH, ACT_TREE };
-
-/* FNV-1a: the probe's hash of the presets, and of the files we wrote. */
-unsigned long long job_hash(const char *p, size_t n)
-{
-	unsigned long long h = 1469598103934665603ULL;
-
-	while (n--) {
-		h ^= (unsigned char)*p++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static const struct conf *rconf(const struct job *j)
 {
@@ -136,7 +124,7 @@ static void drop_untracked(const struct job *j, struct three *t)
 static void count_requests(struct sync_ctx *ctx, struct job *j,
     unsigned long before)
 {
-	j->requests += http_count(dx_http(ctx->dx)) - before;
+	j->requests += dx_requests(ctx->dx) - before;
 }
 
 static const char *action_of(const struct three_item *it)
@@ -263,7 +251,7 @@ static void note_written(struct sync_ctx *ctx, struct job *j,
 		j->wrote_hash = xreallocarray(j->wrote_hash, j->nwrote + 1,
 		    sizeof(*j->wrote_hash));
 		if (fs_read_file(path, &data, &len) == 0) {
-			j->wrote_hash[j->nwrote] = job_hash(data, len);
+			j->wrote_hash[j->nwrote] = hash_bytes(data, len);
 			free(data);
 		} else
 			j->wrote_hash[j->nwrote] = 0;	/* removed */
@@ -400,7 +388,7 @@ static void take_three(struct sync_ctx *ctx, struct job *j, struct three *t)
 static int compare(struct sync_ctx *ctx, struct job *j, const char *base,
     const struct plan_req *cmp, struct three *t)
 {
-	unsigned long before = http_count(dx_http(ctx->dx));
+	unsigned long before = dx_requests(ctx->dx);
 	int rc;
 
 	three_free(t);

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "json.h"
 #include "plan.h"
+#include "probe.h"
 #include "proto.h"
 #include "strmap.h"
 #include "sync.h"
@@ -56,12 +57,6 @@ enum job_trigger {
 	TRIG_CONTROL, TRIG_RESUME, TRIG_RETRY, TRIG_RELOAD,
 };
 
-struct probe {
-	long activity;		/* newest row of the config's collections */
-	unsigned long long presets;	/* hash of the presets list */
-	bool valid;
-};
-
 struct job {
 	/* in: set by the loop */
 	enum job_kind kind;
@@ -72,7 +67,7 @@ struct job {
 	bool write;		/* may write (not paused) */
 	bool want_plan;		/* keep the plan's JSON (dsyncctl diff) */
 	bool from_head;		/* compare HEAD's tree, not the files */
-	struct probe base;	/* JOB_PROBE: what the last probe saw */
+	struct sync_mark base;	/* JOB_PROBE: what the last probe saw */
 	char *old_head;		/* JOB_SYNC from HEAD: the previous one */
 	struct strmap *keep;	/* resolve: plan_skip_key() or a unit path
 				 * -> KEEP_DUMP or KEEP_INSTANCE */
@@ -94,7 +89,7 @@ struct job {
 	struct plan_summary summary;	/* after the job: what still differs */
 	struct json *plan;	/* want_plan */
 	char version[32];	/* Directus', when asked */
-	struct probe probe;	/* the probe after the job */
+	struct sync_mark probe;	/* the probe after the job */
 	unsigned compared;	/* what the job compared (have_summary) */
 	bool compared_schema;
 	bool moved;		/* JOB_PROBE: the instance changed */
@@ -125,10 +120,6 @@ struct job {
 
 #define KEEP_DUMP 1
 #define KEEP_INSTANCE 2
-
-/* The hash of a file's bytes, to know our own writes when the watch
- * reports them. */
-unsigned long long job_hash(const char *p, size_t n);
 
 struct job *job_new(enum job_kind kind, enum job_trigger trigger,
     struct conf_ref *conf);
@@ -308,7 +299,7 @@ struct daemon {
 	char version[32];		/* Directus' */
 	struct plan_summary diffs;	/* what differs, from the last compare */
 	bool have_diffs;
-	struct probe probe;
+	struct sync_mark probe;
 	char *head;
 	char **uncommitted;
 	size_t nuncommitted;

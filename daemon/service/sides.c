@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "hash.h"
 #include "log.h"
 #include "service.h"
 #include "xmalloc.h"
@@ -130,7 +131,7 @@ bool sides_ours(struct daemon *d, const char *rel)
 			continue;
 		path = fs_join(d->conf->conf.sync.dump_path, rel);
 		if ((e = fs_read_file(path, &data, &len)) == 0) {
-			h = job_hash(data, len);
+			h = hash_bytes(data, len);
 			free(data);
 		}
 		same = (e == 0 && h == d->ours_hash[i]) ||

@@ -23,6 +23,8 @@ struct dx {
 	bool session, early;
 	unsigned long renewals;
 	double retry_after;		/* the largest Retry-After seen */
+	void (*trace)(void *, const char *);	/* dx_set_trace */
+	void *trace_arg;
 	struct memo {
 		char *key, *value;
 		double at;
@@ -107,6 +109,41 @@ void dx_free(struct dx *dx)
 struct http *dx_http(struct dx *dx)
 {
 	return dx->http;
+}
+
+void dx_set_client(struct dx *dx, const char *user_agent, long timeout)
+{
+	http_set_user_agent(dx->http, user_agent);
+	http_set_timeout(dx->http, timeout);
+}
+
+/* A request as one line for dx_set_trace's callback. */
+static void trace_line(void *arg, const struct http_req *r)
+{
+	struct dx *dx = arg;
+	char *line;
+
+	if (r->error)
+		xasprintf(&line, "%s %s -> %s (%.0f ms)", r->method, r->path,
+		    r->error, r->seconds * 1000);
+	else
+		xasprintf(&line, "%s %s -> %ld (%.0f ms)", r->method, r->path,
+		    r->status, r->seconds * 1000);
+	dx->trace(dx->trace_arg, line);
+	free(line);
+}
+
+void dx_set_trace(struct dx *dx, void (*cb)(void *arg, const char *line),
+    void *arg)
+{
+	dx->trace = cb;
+	dx->trace_arg = arg;
+	http_set_trace(dx->http, cb ? trace_line : NULL, cb ? dx : NULL);
+}
+
+unsigned long dx_requests(const struct dx *dx)
+{
+	return http_count(dx->http);
 }
 
 void dx_set_token(struct dx *dx, const char *token)

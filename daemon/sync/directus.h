@@ -54,6 +54,16 @@ struct dx_call {
 struct dx *dx_new(const char *url);
 void dx_free(struct dx *dx);
 struct http *dx_http(struct dx *dx);
+/* The User-Agent of every request (copied) and the time limit of each,
+ * in seconds (0: none). */
+void dx_set_client(struct dx *dx, const char *user_agent, long timeout);
+/* Each request as one line, "GET /path -> 200 (12 ms)", to cb (never its
+ * headers or body); NULL: none. */
+void dx_set_trace(struct dx *dx, void (*cb)(void *arg, const char *line),
+    void *arg);
+/* The requests this session has sent; may be read from another thread
+ * while it runs. */
+unsigned long dx_requests(const struct dx *dx);
 
 /* Authenticate: a static token, or a login with email and password.
  * Secrets are copied and wiped on free. A login session keeps them: the
