@@ -445,7 +445,7 @@ static int finish(struct load *l, const config_t *cfg)
 		    "needs git.commit = true (only the daemon's own commits "
 		    "are pushed)");
 	for (i = 0; i < COLL_COUNT; i++)
-		if (!(l->policy_set & coll_bit(&coll_rules[i])))
+		if (!(l->policy_set & COLLS_BIT(i)))
 			c->policy[i] = c->policy_default;
 	if (conf_secret_load(l, cfg) < 0)
 		return -1;

@@ -3,7 +3,8 @@
  * into a struct with defaults and validated: an unknown setting, a wrong
  * type or a value out of range is an error naming the file and line, so
  * that a typo cannot turn a guard off. The engine's options (struct
- * sync_opts) come out of it with the same meaning as the CLI's flags.
+ * sync_opts, common/options.h) come out of it with the same meaning as
+ * the CLI's flags; the daemon adds what is its own (jobs.c).
  */
 #ifndef DSYNC_CONF_H
 #define DSYNC_CONF_H
@@ -12,7 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "collections.h"
+#include "colls.h"
 #include "options.h"
 
 #define CONF_DEFAULT_PATH "/etc/dsyncd/dsyncd.conf"

@@ -68,9 +68,9 @@ static void put_colls(FILE *f, unsigned set)
 
 	fputc('[', f);
 	for (i = 0; i < COLL_COUNT; i++)
-		if (set & coll_bit(&coll_rules[i]))
+		if (set & COLLS_BIT(i))
 			fprintf(f, "%s \"%s\"", n++ ? "," : "",
-			    coll_rules[i].name);
+			    colls_names[i]);
 	fputs(n ? " ]" : "]", f);
 }
 
@@ -164,7 +164,7 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 		fputs("{\n", f);
 		for (i = 0; i < COLL_COUNT; i++) {
 			indent(f, depth + 1);
-			fprintf(f, "%s = \"%s\";\n", coll_rules[i].name,
+			fprintf(f, "%s = \"%s\";\n", colls_names[i],
 			    conf_policy_name(c->policy[i]));
 		}
 		indent(f, depth);

@@ -493,7 +493,7 @@ static int unknown_collection(const struct load *l,
 	list[0] = '\0';
 	for (i = 0; i < COLL_COUNT; i++)
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-		    i ? ", " : "", coll_rules[i].name);
+		    i ? ", " : "", colls_names[i]);
 	return conf_at(l, s, "%s: unknown collection '%s' (expected %s)", path,
 	    name, list);
 }
@@ -510,13 +510,13 @@ static int get_policies(struct load *l, const config_setting_t *s,
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
 		const char *name = config_setting_name(e), *best;
-		const struct coll_rule *r = coll_find(name);
+		int r = colls_index(name);
 		char *p;
 		int rc;
 
-		if (r == NULL) {
-			best = closest(name, &coll_rules[0].name,
-			    sizeof(coll_rules[0]), COLL_COUNT);
+		if (r < 0) {
+			best = closest(name, &colls_names[0],
+			    sizeof(colls_names[0]), COLL_COUNT);
 			if (best)
 				return conf_at(l, e, "%s: unknown collection "
 				    "'%s' (did you mean '%s'?)", path, name,
@@ -528,8 +528,8 @@ static int get_policies(struct load *l, const config_setting_t *s,
 		free(p);
 		if (rc < 0)
 			return -1;
-		l->c->policy[r - coll_rules] = (enum conf_policy)idx;
-		l->policy_set |= coll_bit(r);
+		l->c->policy[r] = (enum conf_policy)idx;
+		l->policy_set |= COLLS_BIT(r);
 	}
 	return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * collections: one row per Directus system collection that dsync tracks,
  * with everything that differs between them (endpoint, query, ignored
- * fields, relation fields and the tables they point into, sort key, id
- * preservation). The engine's code is the same for every collection.
+ * fields, relation fields and the tables they point into, sort key). The
+ * engine's code is the same for every collection.
  */
 #ifndef DSYNC_COLLECTIONS_H
 #define DSYNC_COLLECTIONS_H
@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define COLL_COUNT 11
+#include "colls.h"
+
 #define COLL_MAX_IGNORED 8
 #define COLL_MAX_RELATIONS 5
 
@@ -18,12 +19,6 @@ enum coll_sort {
 	COLL_SORT_SYNCID,
 	COLL_SORT_KEY,		/* operations: by "key" */
 	COLL_SORT_PERMISSION,	/* "<policy>-<collection>-<action>" */
-};
-
-enum coll_preserve {
-	COLL_PRESERVE_NEVER,
-	COLL_PRESERVE_OPTIONAL,
-	COLL_PRESERVE_ALWAYS,
 };
 
 /* A relation field: "parent" or a nested path like "options.flow" or
@@ -39,12 +34,12 @@ struct coll_rule {
 	const char *query;	/* extra query for pull, after limit=-1 */
 	bool singleton;		/* settings */
 	enum coll_sort sort;
-	enum coll_preserve preserve;
 	const char *ignored[COLL_MAX_IGNORED];
 	struct coll_relation relations[COLL_MAX_RELATIONS];
 };
 
-/* The 11 collections in the reference's processing order. */
+/* The 11 collections in the reference's processing order: colls_names
+ * (common/colls.c), whose ids rule (colls_preserve) they follow. */
 extern const struct coll_rule coll_rules[COLL_COUNT];
 
 const struct coll_rule *coll_find(const char *name);

@@ -12,14 +12,9 @@
 #include <stddef.h>
 
 #include "directus.h"
+#include "options.h"
 
 #define IDMAP_COLLECTION_NAME "dsync_id_map"
-
-enum idmap_backend {
-	IDMAP_AUTO,
-	IDMAP_EXTENSION,
-	IDMAP_COLLECTION,
-};
 
 struct idmap;
 

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "collections.h"
+#include "colls.h"
 #include "conf.h"
 #include "fsutil.h"
 #include "xmalloc.h"
@@ -144,7 +144,7 @@ static char *replace_line(const char *s, const char *what, const char *to)
 
 static unsigned bit(const char *name)
 {
-	return coll_bit(coll_find(name));
+	return COLLS_BIT(colls_index(name));
 }
 
 static int setup(void **state)
@@ -593,7 +593,7 @@ static void test_policies(void **state)
 	assert_int_equal(c.policy_default, CONF_POLICY_REPORT);
 	assert_int_equal(c.policy_schema, CONF_POLICY_IGNORE);
 	for (i = 0; i < COLL_COUNT; i++) {
-		const char *n = coll_rules[i].name;
+		const char *n = colls_names[i];
 
 		assert_int_equal(c.policy[i], strcmp(n, "flows") == 0 ?
 		    CONF_POLICY_PUSH : strcmp(n, "presets") == 0 ?
@@ -643,7 +643,7 @@ static void test_policies_pull_sync(void **state)
 	assert_int_equal(c.policy_default, CONF_POLICY_PUSH);
 	assert_int_equal(c.policy_schema, CONF_POLICY_SYNC);
 	for (i = 0; i < COLL_COUNT; i++) {
-		const char *n = coll_rules[i].name;
+		const char *n = colls_names[i];
 
 		assert_int_equal(c.policy[i], strcmp(n, "flows") == 0 ?
 		    CONF_POLICY_PULL : strcmp(n, "operations") == 0 ?
@@ -657,7 +657,7 @@ static void test_policies_pull_sync(void **state)
 	assert_int_equal(c.policy_default, CONF_POLICY_PULL);
 	assert_int_equal(c.policy_schema, CONF_POLICY_PULL);
 	for (i = 0; i < COLL_COUNT; i++)
-		assert_int_equal(c.policy[i], strcmp(coll_rules[i].name,
+		assert_int_equal(c.policy[i], strcmp(colls_names[i],
 		    "presets") == 0 ? CONF_POLICY_PUSH : CONF_POLICY_PULL);
 	conf_clear(&c);
 
@@ -1475,7 +1475,7 @@ static void test_print(void **state)
 	assert_string_equal(d.git.branch, "main");
 	assert_string_equal(d.git.push_remote, "origin");
 	assert_string_equal(d.git.push_branch, "release");
-	assert_int_equal(d.policy[coll_find("panels") - coll_rules],
+	assert_int_equal(d.policy[colls_index("panels")],
 	    CONF_POLICY_SYNC);
 	assert_string_equal(d.ca_file, c.ca_file);
 	assert_false(d.tls_verify);

@@ -37,6 +37,22 @@ static unsigned bit(const char *name)
 	return coll_bit(coll_find(name));
 }
 
+/* The engine's rules follow the shared names, one for one. */
+static void test_rules_order(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < COLL_COUNT; i++) {
+		assert_string_equal(coll_rules[i].name, colls_names[i]);
+		assert_ptr_equal(coll_find(colls_names[i]), &coll_rules[i]);
+		assert_int_equal(coll_bit(&coll_rules[i]), COLLS_BIT(i));
+	}
+	assert_null(coll_find("users"));
+	assert_int_equal(colls_index("users"), -1);
+	assert_int_equal(colls_index(NULL), -1);
+}
+
 static void test_lists(void **state)
 {
 	unsigned set = 0;
@@ -195,6 +211,7 @@ static void test_url_shown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_order),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_selected),
 		cmocka_unit_test(test_config_file),

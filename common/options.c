@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collections.h"
+#include "colls.h"
 #include "fsutil.h"
 #include "json.h"
 #include "options.h"
@@ -83,48 +83,48 @@ unsigned sync_opts_selected(const struct sync_opts *o)
 
 bool sync_opts_preserves(const struct sync_opts *o, const char *coll)
 {
-	const struct coll_rule *r = coll_find(coll);
+	int i = colls_index(coll);
 
-	if (r == NULL || r->preserve == COLL_PRESERVE_NEVER)
+	if (i < 0 || colls_preserve[i] == COLL_PRESERVE_NEVER)
 		return false;
-	if (r->preserve == COLL_PRESERVE_ALWAYS)
+	if (colls_preserve[i] == COLL_PRESERVE_ALWAYS)
 		return true;
-	return (o->preserve & coll_bit(r)) != 0;
+	return (o->preserve & COLLS_BIT(i)) != 0;
 }
 
 static int add_collection(const char *what, const char *name, size_t len,
     bool preserve, unsigned *out, char **errstr)
 {
 	char *n = xstrndup(name, len);
-	const struct coll_rule *r;
-	size_t i;
+	int i, k;
 
 	if (preserve && (strcmp(n, "all") == 0 || strcmp(n, "*") == 0)) {
 		for (i = 0; i < COLL_COUNT; i++)
-			if (coll_rules[i].preserve == COLL_PRESERVE_OPTIONAL)
-				*out |= coll_bit(&coll_rules[i]);
+			if (colls_preserve[i] == COLL_PRESERVE_OPTIONAL)
+				*out |= COLLS_BIT(i);
 		free(n);
 		return 0;
 	}
-	r = coll_find(n);
-	if (r == NULL || (preserve && r->preserve != COLL_PRESERVE_OPTIONAL)) {
+	k = colls_index(n);
+	if (k < 0 || (preserve &&
+	    colls_preserve[k] != COLL_PRESERVE_OPTIONAL)) {
 		char ok[256];
 		size_t off = 0;
 
 		ok[0] = '\0';
 		for (i = 0; i < COLL_COUNT; i++) {
-			if (preserve && coll_rules[i].preserve !=
+			if (preserve && colls_preserve[i] !=
 			    COLL_PRESERVE_OPTIONAL)
 				continue;
 			off += (size_t)snprintf(ok + off, sizeof(ok) - off,
-			    "%s%s", off ? ", " : "", coll_rules[i].name);
+			    "%s%s", off ? ", " : "", colls_names[i]);
 		}
 		xasprintf(errstr, "%s: unknown collection '%s' (expected %s%s)",
 		    what, n, ok, preserve ? ", all or *" : "");
 		free(n);
 		return -1;
 	}
-	*out |= coll_bit(r);
+	*out |= COLLS_BIT(k);
 	free(n);
 	return 0;
 }

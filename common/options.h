@@ -9,7 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "idmap.h"
+/* Where SyncIDs live (--id-map). */
+enum idmap_backend {
+	IDMAP_AUTO,		/* the extension when it answers */
+	IDMAP_EXTENSION,	/* directus-extension-sync's routes */
+	IDMAP_COLLECTION,	/* a collection of dsync's own */
+};
 
 struct sync_opts {
 	char *url;
@@ -23,7 +28,7 @@ struct sync_opts {
 	char *collections_path;
 	char *snapshot_path;
 	char *specs_path;
-	unsigned only;		/* bit set over coll_rules; 0: all */
+	unsigned only;		/* bit set over colls; 0: all */
 	unsigned exclude;
 	unsigned preserve;	/* collections whose ids are kept */
 	bool collections;
@@ -57,7 +62,7 @@ struct sync_opts {
 void sync_opts_init(struct sync_opts *o);
 void sync_opts_clear(struct sync_opts *o);	/* wipes the secrets */
 
-/* The collections a run processes, as a bit set over coll_rules. */
+/* The collections a run processes, as a bit set over colls. */
 unsigned sync_opts_selected(const struct sync_opts *o);
 /* Whether items of this collection keep their ids. */
 bool sync_opts_preserves(const struct sync_opts *o, const char *coll);
