@@ -44,22 +44,14 @@ void sync_opts_init(struct sync_opts *o)
 	o->id_map = IDMAP_AUTO;
 }
 
-static void wipe(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 void sync_opts_clear(struct sync_opts *o)
 {
 	size_t i;
 
 	free(o->url);
-	wipe(o->token);
+	xfree_secret(o->token);
 	free(o->email);
-	wipe(o->password);
+	xfree_secret(o->password);
 	free(o->config_path);
 	free(o->dump_path);
 	free(o->collections_path);

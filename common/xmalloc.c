@@ -77,3 +77,11 @@ int xasprintf(char **ret, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+void xfree_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}

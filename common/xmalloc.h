@@ -13,6 +13,8 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Zero a secret string, then free it; NULL is a no-op. */
+void xfree_secret(char *s);
 int xasprintf(char **ret, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int xvasprintf(char **ret, const char *fmt, va_list ap)

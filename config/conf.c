@@ -186,24 +186,16 @@ void conf_init(struct conf *c)
 	c->dumpable = false;
 }
 
-static void wipe(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 void conf_clear(struct conf *c)
 {
 	size_t i;
 
 	free(c->path);
 	free(c->url);
-	wipe(c->token);
+	xfree_secret(c->token);
 	free(c->token_source);
 	free(c->email);
-	wipe(c->password);
+	xfree_secret(c->password);
 	free(c->password_source);
 	for (i = 0; i < c->nheaders; i++)
 		free(c->headers[i]);
@@ -392,11 +384,11 @@ static void fill_sync(struct conf *c)
 
 	free(o->url);
 	o->url = xstrdup(c->url);
-	wipe(o->token);
+	xfree_secret(o->token);
 	o->token = c->token ? xstrdup(c->token) : NULL;
 	free(o->email);
 	o->email = c->email ? xstrdup(c->email) : NULL;
-	wipe(o->password);
+	xfree_secret(o->password);
 	o->password = c->password ? xstrdup(c->password) : NULL;
 	for (i = 0; i < o->nheaders; i++)
 		free(o->headers[i]);

@@ -321,41 +321,112 @@ static int set_str(char **dst, const char *v)
 }
 
 /* Apply one parsed flag to the options. */
-static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
+/* --NAME's value: an integer of at least min. */
+static int long_flag(const char *name, const char *arg, long min, long *out,
+    char **errstr)
 {
-	struct sync_opts *o = &c->opts;
 	char *end;
 
+	errno = 0;
+	*out = strtol(arg, &end, 10);
+	if (errno || *end || *out < min) {
+		xasprintf(errstr, "--%s '%s': expected a number >= %ld", name,
+		    arg, min);
+		return -1;
+	}
+	return 0;
+}
+
+/* --NAME's value: a number from lo to hi; what says it in the error. */
+static int double_flag(const char *name, const char *arg, double lo,
+    double hi, const char *what, double *out, char **errstr)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || *end || end == arg || !(*out >= lo) || *out > hi) {
+		xasprintf(errstr, "--%s '%s': expected %s", name, arg, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* --NAME's value: one of words (NULL-terminated); *idx its index. */
+static int word_flag(const char *name, const char *arg,
+    const char *const *words, const char *what, int *idx, char **errstr)
+{
+	for (*idx = 0; words[*idx]; (*idx)++)
+		if (strcmp(arg, words[*idx]) == 0)
+			return 0;
+	xasprintf(errstr, "--%s '%s': expected %s", name, arg, what);
+	return -1;
+}
+
+static int add_header(struct sync_opts *o, const char *arg, char **errstr)
+{
+	if (strchr(arg, ':') == NULL) {
+		xasprintf(errstr, "--header '%s': expected 'Name: value'", arg);
+		return -1;
+	}
+	o->headers = xreallocarray(o->headers, o->nheaders + 1,
+	    sizeof(char *));
+	o->headers[o->nheaders++] = xstrdup(arg);
+	return 0;
+}
+
+/* A flag of the commands' own (not the engine's options). */
+static int apply_cli_flag(struct cli *c, int ch, const char *arg,
+    char **errstr)
+{
+	static const char *const bases[] = { "agreed", "dump", "instance",
+	    NULL };
+	static const char *const keeps[] = { "first", "last", NULL };
+	long n;
+	int i, rc;
+
 	switch (ch) {
-	case 'd':
-		o->debug = true;
+	case OPT_BASE:
+		return set_str(&c->base, arg);
+	case OPT_WRITE_BASE:
+		/* the order of enum three_base */
+		rc = word_flag("write-base", arg, bases, "agreed, dump or "
+		    "instance", &i, errstr);
+		c->write_base = rc == 0 ? i + 1 : c->write_base;
+		return rc;
+	case OPT_JSON:
+		c->json = true;
 		return 0;
-	case OPT_SORT_JSON:
-		o->sort_json = true;
-		return 0;
-	case 'u':
-		return set_str(&o->url, arg);
-	case 't':
-		return set_str(&o->token, arg);
-	case 'e':
-		return set_str(&o->email, arg);
-	case 'p':
-		return set_str(&o->password, arg);
-	case OPT_CA_FILE:
-		return set_str(&o->ca_file, arg);
-	case OPT_INSECURE:
-		o->insecure = true;
-		return 0;
-	case 'H':
-		if (strchr(arg, ':') == NULL) {
-			xasprintf(errstr, "--header '%s': expected 'Name: "
-			    "value'", arg);
-			return -1;
-		}
-		o->headers = xreallocarray(o->headers, o->nheaders + 1,
-		    sizeof(char *));
-		o->headers[o->nheaders++] = xstrdup(arg);
-		return 0;
+	case OPT_COLLECTION:
+		return set_str(&c->collection, arg);
+	case OPT_ID:
+		return set_str(&c->id, arg);
+	case OPT_KEEP:
+		rc = word_flag("keep", arg, keeps, "first or last", &i,
+		    errstr);
+		c->keep_first = rc == 0 ? i == 0 : c->keep_first;
+		return rc;
+	case OPT_INTERVAL:
+		return double_flag("interval", arg, 0, 1e7, "seconds",
+		    &c->interval, errstr);
+	case OPT_TIMEOUT:
+		return double_flag("timeout", arg, 0, 1e7, "seconds",
+		    &c->timeout, errstr);
+	case OPT_SUCCESSES:
+		rc = long_flag("successes", arg, 1, &n, errstr);
+		c->successes = n;
+		return rc;
+	}
+	return 0;
+}
+
+/* A flag of what the dump holds, or else the commands' own. */
+static int apply_dump_flag(struct cli *c, int ch, const char *arg,
+    char **errstr)
+{
+	struct sync_opts *o = &c->opts;
+
+	switch (ch) {
 	case OPT_DUMP_PATH:
 		return set_str(&o->dump_path, arg);
 	case OPT_COLLECTIONS_PATH:
@@ -388,6 +459,41 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 	case OPT_PRESERVE_IDS:
 		return sync_opts_parse_collections("--preserve-ids", arg, true,
 		    &o->preserve, errstr);
+	}
+	return apply_cli_flag(c, ch, arg, errstr);
+}
+
+/* A flag of the engine's options, or else the dump's or the commands'. */
+static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
+{
+	static const char *const maps[] = { "auto", "extension",
+	    "collection", NULL };
+	struct sync_opts *o = &c->opts;
+	double mb;
+	int i, rc;
+
+	switch (ch) {
+	case 'd':
+		o->debug = true;
+		return 0;
+	case OPT_SORT_JSON:
+		o->sort_json = true;
+		return 0;
+	case 'u':
+		return set_str(&o->url, arg);
+	case 't':
+		return set_str(&o->token, arg);
+	case 'e':
+		return set_str(&o->email, arg);
+	case 'p':
+		return set_str(&o->password, arg);
+	case OPT_CA_FILE:
+		return set_str(&o->ca_file, arg);
+	case OPT_INSECURE:
+		o->insecure = true;
+		return 0;
+	case 'H':
+		return add_header(o, arg, errstr);
 	case 'f':
 		o->force = true;
 		return 0;
@@ -395,121 +501,32 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 		o->pretty_diff = true;
 		return 0;
 	case OPT_MAX_PUSH_RETRIES:
-		errno = 0;
-		o->max_push_retries = strtol(arg, &end, 10);
-		if (errno || *end || o->max_push_retries < 0) {
-			xasprintf(errstr, "--max-push-retries '%s': expected a "
-			    "number >= 0", arg);
-			return -1;
-		}
-		return 0;
-	case OPT_BASE:
-		return set_str(&c->base, arg);
-	case OPT_WRITE_BASE:
-		if (strcmp(arg, "agreed") == 0)
-			c->write_base = THREE_BASE_AGREED + 1;
-		else if (strcmp(arg, "dump") == 0)
-			c->write_base = THREE_BASE_DUMP + 1;
-		else if (strcmp(arg, "instance") == 0)
-			c->write_base = THREE_BASE_INSTANCE + 1;
-		else {
-			xasprintf(errstr, "--write-base '%s': expected agreed, "
-			    "dump or instance", arg);
-			return -1;
-		}
-		return 0;
-	case OPT_JSON:
-		c->json = true;
-		return 0;
-	case OPT_COLLECTION:
-		return set_str(&c->collection, arg);
-	case OPT_ID:
-		return set_str(&c->id, arg);
-	case OPT_KEEP:
-		if (strcmp(arg, "first") && strcmp(arg, "last")) {
-			xasprintf(errstr, "--keep '%s': expected first or last",
-			    arg);
-			return -1;
-		}
-		c->keep_first = strcmp(arg, "first") == 0;
-		return 0;
-	case OPT_INTERVAL:
-	case OPT_TIMEOUT:
-	case OPT_LOCK_WAIT: {
-		double v;
-
-		errno = 0;
-		v = strtod(arg, &end);
-		if (errno || *end || end == arg || v < 0 || v > 1e7) {
-			xasprintf(errstr, "--%s '%s': expected seconds",
-			    ch == OPT_INTERVAL ? "interval" : ch == OPT_TIMEOUT ?
-			    "timeout" : "lock-wait", arg);
-			return -1;
-		}
-		*(ch == OPT_INTERVAL ? &c->interval : ch == OPT_TIMEOUT ?
-		    &c->timeout : &o->lock_wait) = v;
-		return 0;
-	}
-	case OPT_MAX_RESPONSE_MB: {
-		double mb;
-
-		errno = 0;
-		mb = strtod(arg, &end);
-		if (errno || *end || end == arg || !(mb >= 0.001) ||
-		    mb > 65536) {
-			xasprintf(errstr, "--max-response-mb '%s': expected a "
-			    "number of MiB from 0.001 to 65536", arg);
-			return -1;
-		}
-		o->max_body = (size_t)(mb * 1048576);
-		return 0;
-	}
-	case OPT_REQUEST_TIMEOUT: {
-		double v;
-
-		errno = 0;
-		v = strtod(arg, &end);
-		if (errno || *end || end == arg || !(v >= 1) || v > 86400) {
-			xasprintf(errstr, "--request-timeout '%s': expected a "
-			    "number of seconds from 1 to 86400", arg);
-			return -1;
-		}
-		o->timeout = v;
-		return 0;
-	}
-	case OPT_SUCCESSES:
-		errno = 0;
-		c->successes = strtol(arg, &end, 10);
-		if (errno || *end || c->successes < 1) {
-			xasprintf(errstr, "--successes '%s': expected a number "
-			    ">= 1", arg);
-			return -1;
-		}
-		return 0;
+		return long_flag("max-push-retries", arg, 0,
+		    &o->max_push_retries, errstr);
 	case OPT_MAX_DELETES:
-		errno = 0;
-		o->max_deletes = strtol(arg, &end, 10);
-		if (errno || *end || o->max_deletes < 0) {
-			xasprintf(errstr, "--max-deletes '%s': expected a "
-			    "number >= 0", arg);
-			return -1;
-		}
-		return 0;
+		return long_flag("max-deletes", arg, 0, &o->max_deletes,
+		    errstr);
+	case OPT_LOCK_WAIT:
+		return double_flag("lock-wait", arg, 0, 1e7, "seconds",
+		    &o->lock_wait, errstr);
+	case OPT_MAX_RESPONSE_MB:
+		rc = double_flag("max-response-mb", arg, 0.001, 65536,
+		    "a number of MiB from 0.001 to 65536", &mb, errstr);
+		if (rc == 0)
+			o->max_body = (size_t)(mb * 1048576);
+		return rc;
+	case OPT_REQUEST_TIMEOUT:
+		return double_flag("request-timeout", arg, 1, 86400,
+		    "a number of seconds from 1 to 86400", &o->timeout,
+		    errstr);
 	case OPT_ID_MAP:
-		if (strcmp(arg, "auto") == 0)
-			o->id_map = IDMAP_AUTO;
-		else if (strcmp(arg, "extension") == 0)
-			o->id_map = IDMAP_EXTENSION;
-		else if (strcmp(arg, "collection") == 0)
-			o->id_map = IDMAP_COLLECTION;
-		else {
-			xasprintf(errstr, "--id-map '%s': expected auto, "
-			    "extension or collection", arg);
-			return -1;
-		}
-		return 0;
+		rc = word_flag("id-map", arg, maps, "auto, extension or "
+		    "collection", &i, errstr);
+		if (rc == 0)
+			o->id_map = (enum idmap_backend)i;
+		return rc;
 	}
-	return 0;
+	return apply_dump_flag(c, ch, arg, errstr);
 }
 
 /* The config file: -c, else the first default path that exists. */
@@ -1069,49 +1086,70 @@ static int daemon_cli(int argc, char **argv)
 	return daemon_main(path);
 }
 
-int cli_main(int argc, char **argv)
+static int cmd_pull(struct cli *c, const char *arg)
 {
-	struct cli c;
-	char *err = NULL, **args;
-	const char *config_path = NULL;
-	int ch, nargs = 0, i, rc = 1, help = 0;
-	struct { int ch; char *arg; } *flags;
-	int nflags = 0;
+	return run_pull(c);
+}
 
-	if (!has_command(argc, argv)) {
-		/* -h and -V alone keep the one-shot help and version. */
-		for (i = 1; i < argc; i++)
-			if (strcmp(argv[i], "-h") == 0 ||
-			    strcmp(argv[i], "--help") == 0 ||
-			    strcmp(argv[i], "-V") == 0 ||
-			    strcmp(argv[i], "--version") == 0)
-				break;
-		if (i == argc || argc > 2)
-			return daemon_cli(argc, argv);
-	}
-	if (getenv("DSYNC_DUMPABLE") && strcmp(getenv("DSYNC_DUMPABLE"),
-	    "1") == 0)
-		set_dumpable();
-	memset(&c, 0, sizeof(c));
-	c.interval = 5;
-	c.timeout = 90;
-	c.successes = 1;
-	clock_gettime(CLOCK_MONOTONIC, &c.start);
-	c.level = SYNC_INFO;
-	sync_opts_init(&c.opts);
-	flags = xcalloc((size_t)argc + 1, sizeof(*flags));
-	args = xcalloc((size_t)argc + 1, sizeof(char *));
+static int cmd_diff(struct cli *c, const char *arg)
+{
+	return run_diff(c);
+}
 
-	/* Options may stand before and after the command: collect the
-	 * flags first, apply them after the config file. */
+static int cmd_push(struct cli *c, const char *arg)
+{
+	return run_push(c);
+}
+
+/* The one-shot commands: name, --help text, words after the name (the
+ * helper's), what runs it. */
+static const struct cli_cmd {
+	const char *name;
+	const char *usage;
+	int words;
+	int (*run)(struct cli *, const char *arg);
+} cli_cmds[] = {
+	{ "pull", usage_pull, 0, cmd_pull },
+	{ "diff", usage_diff, 0, cmd_diff },
+	{ "push", usage_push, 0, cmd_push },
+	{ "helpers", usage_helpers, 1, run_helper },
+};
+
+static const struct cli_cmd *cli_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
+		if (strcmp(cli_cmds[i].name, name) == 0)
+			return &cli_cmds[i];
+	return NULL;
+}
+
+struct cli_args {
+	struct { int ch; char *arg; } *flags;	/* applied after the config */
+	int nflags;
+	char **words;				/* the command and its words */
+	int nwords;
+	const char *config_path;
+	bool help;
+};
+
+/* Options may stand before and after the command: the flags are
+ * collected, to be applied after the config file. 0, 1 when done (-V),
+ * -1 on a usage error (said). */
+static int collect_args(struct cli *c, int argc, char **argv,
+    struct cli_args *a)
+{
+	int ch;
+
 	opterr = 0;
 	optind = 1;
 	for (;;) {
 		ch = getopt_long(argc, argv, short_opts, long_opts, NULL);
 		if (ch == -1) {
 			if (optind >= argc)
-				break;
-			args[nargs++] = argv[optind++];
+				return 0;
+			a->words[a->nwords++] = argv[optind++];
 			continue;
 		}
 		if (ch == '?' || ch == ':') {
@@ -1123,97 +1161,150 @@ int cli_main(int argc, char **argv)
 				fprintf(stderr, "dsyncd: unknown option or "
 				    "missing value: %s\n", argv[optind - 1]);
 			fprintf(stderr, "Try 'dsyncd --help'.\n");
-			goto out;
+			return -1;
 		}
 		if (ch == 'h') {
-			help = 1;
+			a->help = true;
 			continue;
 		}
 		if (ch == 'V') {
 			printf("dsyncd %s\n", DSYNC_VERSION);
-			rc = 0;
-			goto out;
+			return 1;
 		}
 		if (ch == 'c') {
-			config_path = optarg;
+			a->config_path = optarg;
 			continue;
 		}
 		if (ch == 'd')
-			c.level = SYNC_DEBUG;
-		flags[nflags].ch = ch;
-		flags[nflags].arg = optarg ? xstrdup(optarg) : NULL;
+			c->level = SYNC_DEBUG;
+		a->flags[a->nflags].ch = ch;
+		a->flags[a->nflags].arg = optarg ? xstrdup(optarg) : NULL;
 		/* Secrets would stay visible in /proc/<pid>/cmdline. */
 		if ((ch == 't' || ch == 'p') && optarg)
 			explicit_bzero(optarg, strlen(optarg));
-		nflags++;
+		a->nflags++;
 	}
-	c.command = nargs > 0 ? args[0] : NULL;
-	if (help) {
-		fputs(c.command && strcmp(c.command, "pull") == 0 ? usage_pull :
-		    c.command && strcmp(c.command, "diff") == 0 ? usage_diff :
-		    c.command && strcmp(c.command, "push") == 0 ? usage_push :
-		    c.command && strcmp(c.command, "helpers") == 0 ?
-		    usage_helpers :
-		    usage_main, stdout);
-		rc = 0;
-		goto out;
-	}
-	if (c.command == NULL) {
+}
+
+/* The command and its words: the command's entry, or NULL (said). */
+static const struct cli_cmd *check_command(const struct cli_args *a)
+{
+	const struct cli_cmd *cmd;
+
+	if (a->nwords == 0) {
 		fprintf(stderr, "dsyncd: no command (see 'dsyncd --help')\n");
-		goto out;
+		return NULL;
 	}
-	if (strcmp(c.command, "pull") != 0 && strcmp(c.command, "diff") != 0 &&
-	    strcmp(c.command, "push") != 0 &&
-	    strcmp(c.command, "helpers") != 0) {
+	if ((cmd = cli_find(a->words[0])) == NULL) {
 		fprintf(stderr, "dsyncd: unknown command '%s' (see 'dsyncd "
-		    "--help')\n", c.command);
-		goto out;
+		    "--help')\n", a->words[0]);
+		return NULL;
 	}
-	if (strcmp(c.command, "helpers") == 0 && nargs != 2) {
+	if (cmd->words == 1 && a->nwords != 2) {
 		fprintf(stderr, "dsyncd: helpers needs one helper name (see "
 		    "'dsyncd helpers --help')\n");
+		return NULL;
+	}
+	if (cmd->words == 0 && a->nwords > 1) {
+		fprintf(stderr, "dsyncd: unexpected argument '%s'\n",
+		    a->words[1]);
+		return NULL;
+	}
+	return cmd;
+}
+
+/* The options in directus-sync's order: the config file, .env, the
+ * environment, the flags; then checked. */
+static int configure(struct cli *c, const struct cli_args *a, char **err)
+{
+	int i;
+
+	if (load_config(c, a->config_path, err) < 0)
+		return -1;
+	load_dotenv(c);
+	apply_env(&c->opts);
+	for (i = 0; i < a->nflags; i++)
+		if (apply_flag(c, a->flags[i].ch, a->flags[i].arg, err) < 0)
+			return -1;
+	if (c->opts.debug)
+		c->level = SYNC_DEBUG;
+	if (a->nwords == 2 && strcmp(a->words[1], "wait-server-ready") == 0)
+		return sync_opts_validate_url(&c->opts, err);
+	return sync_opts_validate(&c->opts, err);
+}
+
+/* No command and no -h or -V alone: the daemon. */
+static bool is_daemon(int argc, char **argv)
+{
+	int i;
+
+	if (has_command(argc, argv))
+		return false;
+	/* -h and -V alone keep the one-shot help and version. */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "--version") == 0)
+			break;
+	return i == argc || argc > 2;
+}
+
+static void cli_init(struct cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval = 5;
+	c->timeout = 90;
+	c->successes = 1;
+	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	c->level = SYNC_INFO;
+	sync_opts_init(&c->opts);
+}
+
+int cli_main(int argc, char **argv)
+{
+	struct cli c;
+	struct cli_args a;
+	const struct cli_cmd *cmd;
+	char *err = NULL;
+	int i, rc = 1;
+
+	if (is_daemon(argc, argv))
+		return daemon_cli(argc, argv);
+	if (getenv("DSYNC_DUMPABLE") && strcmp(getenv("DSYNC_DUMPABLE"),
+	    "1") == 0)
+		set_dumpable();
+	cli_init(&c);
+	memset(&a, 0, sizeof(a));
+	a.flags = xcalloc((size_t)argc + 1, sizeof(*a.flags));
+	a.words = xcalloc((size_t)argc + 1, sizeof(char *));
+	if ((rc = collect_args(&c, argc, argv, &a)) != 0) {
+		rc = rc > 0 ? 0 : 1;
 		goto out;
 	}
-	if (strcmp(c.command, "helpers") != 0 && nargs > 1) {
-		fprintf(stderr, "dsyncd: unexpected argument '%s'\n", args[1]);
+	c.command = a.nwords > 0 ? a.words[0] : NULL;
+	if (a.help) {
+		cmd = cli_find(c.command);
+		fputs(cmd ? cmd->usage : usage_main, stdout);
 		goto out;
 	}
-	if (load_config(&c, config_path, &err) < 0)
-		goto fail;
-	load_dotenv(&c);
-	apply_env(&c.opts);
-	for (i = 0; i < nflags; i++)
-		if (apply_flag(&c, flags[i].ch, flags[i].arg, &err) < 0)
-			goto fail;
-	if (c.opts.debug)
-		c.level = SYNC_DEBUG;
-	if (strcmp(c.command, "helpers") == 0 &&
-	    strcmp(args[1], "wait-server-ready") == 0) {
-		if (sync_opts_validate_url(&c.opts, &err) < 0)
-			goto fail;
-	} else if (sync_opts_validate(&c.opts, &err) < 0)
-		goto fail;
-	if (strcmp(c.command, "helpers") == 0)
-		rc = run_helper(&c, args[1]);
-	else if (strcmp(c.command, "diff") == 0)
-		rc = run_diff(&c);
-	else if (strcmp(c.command, "push") == 0)
-		rc = run_push(&c);
-	else
-		rc = run_pull(&c);
-	goto out;
-fail:
-	logf_cli(&c, SYNC_ERR, "%s", err);
-	free(err);
 	rc = 1;
-out:
-	for (i = 0; i < nflags; i++) {
-		if (flags[i].arg)
-			explicit_bzero(flags[i].arg, strlen(flags[i].arg));
-		free(flags[i].arg);
+	if ((cmd = check_command(&a)) == NULL)
+		goto out;
+	if (configure(&c, &a, &err) < 0) {
+		logf_cli(&c, SYNC_ERR, "%s", err);
+		free(err);
+		goto out;
 	}
-	free(flags);
-	free(args);
+	rc = cmd->run(&c, a.nwords > 1 ? a.words[1] : NULL);
+out:
+	for (i = 0; i < a.nflags; i++) {
+		if (a.flags[i].arg)
+			explicit_bzero(a.flags[i].arg, strlen(a.flags[i].arg));
+		free(a.flags[i].arg);
+	}
+	free(a.flags);
+	free(a.words);
 	free(c.collection);
 	free(c.id);
 	free(c.base);

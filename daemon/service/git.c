@@ -55,6 +55,79 @@ static void drain(int out, int err, struct buf *o, struct buf *e)
 	}
 }
 
+/* git's arguments: argv with "-c safe.directory=*" after argv[0]. The
+ * tree may belong to another user than the daemon's (a checkout shared
+ * with a group): git would refuse it as "dubious". */
+static char **git_args(char *const argv[])
+{
+	size_t na = 0, k;
+	char **args;
+
+	while (argv[na])
+		na++;
+	args = xcalloc(na + 3, sizeof(char *));
+	args[0] = "git";
+	args[1] = "-c";
+	args[2] = "safe.directory=*";
+	for (k = 1; k < na; k++)
+		args[k + 2] = argv[k];
+	return args;
+}
+
+/* git's environment: ours first (the first of two same names wins in
+ * getenv), then env (at most 5), then the daemon's. */
+static char **git_env(char *const env[])
+{
+	size_t ne = 0, k = 0, i;
+	char **envp;
+
+	while (environ[ne])
+		ne++;
+	envp = xcalloc(ne + 9, sizeof(char *));
+	envp[k++] = "GIT_TERMINAL_PROMPT=0";
+	envp[k++] = "LC_ALL=C";
+	/* Reads must not rewrite the repository's index. */
+	envp[k++] = "GIT_OPTIONAL_LOCKS=0";
+	for (i = 0; env && env[i] && k < 8; i++)
+		envp[k++] = env[i];
+	for (i = 0; environ[i]; i++)
+		envp[k++] = environ[i];
+	return envp;
+}
+
+/* All of in to fd (git reads all its input before it writes:
+ * hash-object), then fd closed. */
+static void feed(int fd, const char *in, size_t inlen)
+{
+	while (inlen > 0) {
+		ssize_t w = write(fd, in, inlen);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		in += w;
+		inlen -= (size_t)w;
+	}
+	close(fd);
+}
+
+/* git's exit: 0, or -1 with its stderr (err) in *errstr. */
+static int git_status(pid_t pid, const char *cmd, struct buf *err,
+    char **errstr)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	while (err->len && (err->data[err->len - 1] == '\n'))
+		err->data[--err->len] = '\0';
+	xasprintf(errstr, "git %s: %s", cmd, err->len ? err->data : "failed");
+	return -1;
+}
+
 /*
  * Run git with argv (argv[0] is "git") in dir, with extra environment
  * entries env (NULL-terminated, may be NULL). *out gets stdout; on a
@@ -65,36 +138,13 @@ static int run_git_in(const char *dir, char *const argv[], char *const env[],
 {
 	posix_spawn_file_actions_t fa;
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pi[2] = { -1, -1 };
-	int status, rc = -1;
-	char **envp = NULL, **args;
+	char **envp = git_env(env), **args = git_args(argv);
 	struct buf err;
-	size_t ne = 0, k = 0, na = 0;
+	size_t k;
 	pid_t pid;
+	int rc = -1;
 
 	buf_init(&err);
-	/* The tree may belong to another user than the daemon's (a checkout
-	 * shared with a group): git would refuse it as "dubious". */
-	while (argv[na])
-		na++;
-	args = xcalloc(na + 3, sizeof(char *));
-	args[0] = "git";
-	args[1] = "-c";
-	args[2] = "safe.directory=*";
-	for (k = 1; k < na; k++)
-		args[k + 2] = argv[k];
-	k = 0;
-	while (environ[ne])
-		ne++;
-	/* Ours first: the first of two same names wins in getenv. */
-	envp = xcalloc(ne + 9, sizeof(char *));
-	envp[k++] = "GIT_TERMINAL_PROMPT=0";
-	envp[k++] = "LC_ALL=C";
-	/* Reads must not rewrite the repository's index. */
-	envp[k++] = "GIT_OPTIONAL_LOCKS=0";
-	for (size_t i = 0; env && env[i] && k < 8; i++)
-		envp[k++] = env[i];
-	for (size_t i = 0; environ[i]; i++)
-		envp[k++] = environ[i];
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
 	    (in && pipe2(pi, O_CLOEXEC) < 0)) {
 		xasprintf(errstr, "git: pipe: %s", strerror(errno));
@@ -120,34 +170,12 @@ static int run_git_in(const char *dir, char *const argv[], char *const env[],
 		goto out;
 	}
 	if (in) {
-		/* git reads all its input before it writes (hash-object). */
 		close(pi[0]);
-		pi[0] = -1;
-		while (inlen > 0) {
-			ssize_t w = write(pi[1], in, inlen);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			in += w;
-			inlen -= (size_t)w;
-		}
-		close(pi[1]);
-		pi[1] = -1;
+		feed(pi[1], in, inlen);
+		pi[0] = pi[1] = -1;
 	}
 	drain(po[0], pe[0], out, &err);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		while (err.len && (err.data[err.len - 1] == '\n'))
-			err.data[--err.len] = '\0';
-		xasprintf(errstr, "git %s: %s", argv[1], err.len ? err.data :
-		    "failed");
-		rc = -1;
-		goto out;
-	}
-	rc = 0;
+	rc = git_status(pid, argv[1], &err, errstr);
 out:
 	for (k = 0; k < 2; k++) {
 		if (po[k] >= 0)
@@ -550,22 +578,104 @@ static void follow_index(const char *top, const char *prefix,
 	}
 }
 
+/* HEAD on branch (NULL: any): 0, or 1 with the reason. */
+static int on_branch(const char *top, const char *branch, char **errstr)
+{
+	char *sym[] = { "git", "symbolic-ref", "-q", "--short", "HEAD",
+	    NULL };
+	char *cur = NULL, *e2 = NULL;
+	int rc = 0;
+
+	if (branch == NULL)
+		return 0;
+	if (git_line(top, sym, NULL, &cur, &e2) < 0 ||
+	    strcmp(cur, branch) != 0) {
+		xasprintf(errstr, "HEAD is on %s, not on %s: no commit until "
+		    "it is", cur ? cur : "no branch", branch);
+		rc = 1;
+	}
+	free(e2);
+	free(cur);
+	return rc;
+}
+
+/* The tree of head with the changes, built in a private index (the
+ * person's own is never rewritten here), and head's own tree. */
+static int build_tree(const char *top, const char *gitdir,
+    const char *prefix, const char *head, const struct git_change *ch,
+    size_t n, char **blobs, char **tree, char **old_tree, char **errstr)
+{
+	char *rt[] = { "git", "read-tree", (char *)head, NULL };
+	char *wt[] = { "git", "write-tree", NULL };
+	char *ht[] = { "git", "rev-parse", NULL, NULL };
+	char *idx, *envidx, *spec;
+	char *env[] = { NULL, NULL };
+	struct buf out;
+	int rc = -1;
+
+	xasprintf(&idx, "%s/dsync-commit.index", gitdir);
+	unlink(idx);
+	xasprintf(&envidx, "GIT_INDEX_FILE=%s", idx);
+	env[0] = envidx;
+	buf_init(&out);
+	if (run_git(top, rt, env, &out, errstr) < 0 ||
+	    stage_changes(top, prefix, envidx, ch, n, blobs, errstr) < 0 ||
+	    git_line(top, wt, env, tree, errstr) < 0)
+		goto out;
+	xasprintf(&spec, "%s^{tree}", head);
+	ht[2] = spec;
+	rc = git_line(top, ht, NULL, old_tree, errstr);
+	free(spec);
+out:
+	buf_clear(&out);
+	unlink(idx);
+	free(idx);
+	free(envidx);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A commit of tree on head, by name and email, and HEAD moved to it
+ * (only if it is still head). */
+static int make_commit(const char *top, const char *tree, const char *head,
+    const char *message, const char *name, const char *email, char **commit,
+    char **errstr)
+{
+	char *ct[] = { "git", "commit-tree", (char *)tree, "-p", (char *)head,
+	    "-m", (char *)message, NULL };
+	char *ur[] = { "git", "update-ref", "-m", "dsync", "HEAD", NULL,
+	    (char *)head, NULL };
+	char *env[5];
+	struct buf out;
+	size_t i;
+	int rc = -1;
+
+	xasprintf(&env[0], "GIT_AUTHOR_NAME=%s", name);
+	xasprintf(&env[1], "GIT_AUTHOR_EMAIL=%s", email);
+	xasprintf(&env[2], "GIT_COMMITTER_NAME=%s", name);
+	xasprintf(&env[3], "GIT_COMMITTER_EMAIL=%s", email);
+	env[4] = NULL;
+	buf_init(&out);
+	if (git_line(top, ct, env, commit, errstr) == 0) {
+		ur[5] = *commit;
+		rc = run_git(top, ur, NULL, &out, errstr);
+	}
+	buf_clear(&out);
+	for (i = 0; i < 4; i++)
+		free(env[i]);
+	return rc;
+}
+
 int git_commit_changes(const char *dir, const struct git_change *ch, size_t n,
     const char *name, const char *email, const char *message,
     const char *branch, char **sha, char **errstr)
 {
 	char *top = NULL, *gitdir = NULL, *prefix = NULL, *head = NULL;
-	char *cur = NULL, *tree = NULL, *old_tree = NULL, *commit = NULL;
-	char *idx = NULL, *envidx = NULL, *env_an, *env_ae, *env_cn, *env_ce;
+	char *tree = NULL, *old_tree = NULL, *commit = NULL;
 	char **blobs = xcalloc(n + 1, sizeof(char *));
 	size_t i;
 	int rc = -1;
 
 	*sha = NULL;
-	xasprintf(&env_an, "GIT_AUTHOR_NAME=%s", name);
-	xasprintf(&env_ae, "GIT_AUTHOR_EMAIL=%s", email);
-	xasprintf(&env_cn, "GIT_COMMITTER_NAME=%s", name);
-	xasprintf(&env_ce, "GIT_COMMITTER_EMAIL=%s", email);
 	if (!git_find(dir, &top, &gitdir)) {
 		xasprintf(errstr, "%s is not in a git work tree", dir);
 		goto out;
@@ -581,90 +691,31 @@ int git_commit_changes(const char *dir, const struct git_change *ch, size_t n,
 			xasprintf(errstr, "%s: no commit to build on (HEAD)", top);
 		goto out;
 	}
-	if (branch) {
-		char *sym[] = { "git", "symbolic-ref", "-q", "--short", "HEAD",
-		    NULL };
-		char *e2 = NULL;
-
-		if (git_line(top, sym, NULL, &cur, &e2) < 0 ||
-		    strcmp(cur, branch) != 0) {
-			free(e2);
-			xasprintf(errstr, "HEAD is on %s, not on %s: no commit "
-			    "until it is", cur ? cur : "no branch", branch);
-			rc = 1;
-			goto out;
-		}
-	}
-	/* A private index: the person's own is never rewritten here. */
-	xasprintf(&idx, "%s/dsync-commit.index", gitdir);
-	unlink(idx);
-	xasprintf(&envidx, "GIT_INDEX_FILE=%s", idx);
-	{
-		char *rt[] = { "git", "read-tree", head, NULL };
-		char *wt[] = { "git", "write-tree", NULL };
-		char *ht[] = { "git", "rev-parse", NULL, NULL };
-		char *env[] = { envidx, NULL };
-		char *spec;
-		struct buf out;
-
-		buf_init(&out);
-		if (run_git(top, rt, env, &out, errstr) < 0 ||
-		    stage_changes(top, prefix, envidx, ch, n, blobs,
-		    errstr) < 0 || git_line(top, wt, env, &tree, errstr) < 0) {
-			buf_clear(&out);
-			goto out;
-		}
-		buf_clear(&out);
-		xasprintf(&spec, "%s^{tree}", head);
-		ht[2] = spec;
-		rc = git_line(top, ht, NULL, &old_tree, errstr);
-		free(spec);
-		if (rc < 0)
-			goto out;
-		rc = -1;
-	}
+	if ((rc = on_branch(top, branch, errstr)) != 0)
+		goto out;
+	rc = -1;
+	if (build_tree(top, gitdir, prefix, head, ch, n, blobs, &tree,
+	    &old_tree, errstr) < 0)
+		goto out;
 	if (strcmp(tree, old_tree) == 0) {
 		rc = 0;		/* nothing to commit */
 		goto out;
 	}
-	{
-		char *ct[] = { "git", "commit-tree", tree, "-p", head, "-m",
-		    (char *)message, NULL };
-		char *env[] = { env_an, env_ae, env_cn, env_ce, NULL };
-		char *ur[] = { "git", "update-ref", "-m", "dsync", "HEAD", NULL,
-		    head, NULL };
-		struct buf out;
-
-		if (git_line(top, ct, env, &commit, errstr) < 0)
-			goto out;
-		ur[5] = commit;
-		buf_init(&out);
-		rc = run_git(top, ur, NULL, &out, errstr);
-		buf_clear(&out);
-		if (rc < 0)
-			goto out;
-	}
+	if (make_commit(top, tree, head, message, name, email, &commit,
+	    errstr) < 0)
+		goto out;
 	follow_index(top, prefix, head, ch, n, blobs);
 	*sha = commit;
 	commit = NULL;
 	rc = 0;
 out:
-	if (idx)
-		unlink(idx);
 	for (i = 0; i < n; i++)
 		free(blobs[i]);
 	free(blobs);
-	free(idx);
-	free(envidx);
-	free(env_an);
-	free(env_ae);
-	free(env_cn);
-	free(env_ce);
 	free(top);
 	free(gitdir);
 	free(prefix);
 	free(head);
-	free(cur);
 	free(tree);
 	free(old_tree);
 	free(commit);

@@ -181,7 +181,10 @@ static void take_stats(struct job *j, const struct sync_stats *st)
 		    st->directus_version);
 }
 
-static int do_diff(struct worker *w, struct job *j, const struct plan_req *req)
+/* A plan of req: its summary for status (with summary), and its JSON
+ * for dsyncctl diff when the job wants it. */
+static int do_diff(struct worker *w, struct job *j, const struct plan_req *req,
+    bool summary)
 {
 	struct sync_ctx ctx;
 	struct sync_opts o;
@@ -192,33 +195,13 @@ static int do_diff(struct worker *w, struct job *j, const struct plan_req *req)
 	ctx_init(w, j, &ctx, &o);
 	rc = sync_diff(&ctx, req, &p, &st, &j->error);
 	take_stats(j, &st);
-	if (rc == 0) {
+	if (rc == 0 && summary) {
 		if (j->have_summary)
 			plan_summary_clear(&j->summary);
 		plan_summarize(&p, &j->summary);
 		j->have_summary = true;
-		if (j->want_plan) {
-			json_free(j->plan);
-			j->plan = plan_json(&p);
-		}
 	}
-	plan_free(&p);
-	return rc;
-}
-
-/* The plan, for dsyncctl diff: what a push would do. */
-static int plan_of(struct worker *w, struct job *j, const struct plan_req *req)
-{
-	struct sync_ctx ctx;
-	struct sync_opts o;
-	struct sync_stats st;
-	struct plan p;
-	int rc;
-
-	ctx_init(w, j, &ctx, &o);
-	rc = sync_diff(&ctx, req, &p, &st, &j->error);
-	j->requests += st.requests;
-	if (rc == 0) {
+	if (rc == 0 && j->want_plan) {
 		json_free(j->plan);
 		j->plan = plan_json(&p);
 	}
@@ -378,7 +361,7 @@ static int run_sync(struct worker *w, struct job *j)
 	rc = reconcile(&ctx, j, &cmp);
 	j->write = write;
 	if (rc == 0 && j->kind == JOB_DIFF && j->want_plan)
-		rc = plan_of(w, j, &cmp);
+		rc = do_diff(w, j, &cmp, false);
 	reconcile_git_push(j);
 	free(root);
 	return rc;
@@ -410,7 +393,7 @@ static void run_job(struct worker *w, struct job *j)
 			compare_req(j, NULL, &cmp);
 			j->compared = cmp.collections;
 			j->compared_schema = cmp.schema;
-			rc = do_diff(w, j, &cmp);
+			rc = do_diff(w, j, &cmp, true);
 		}
 		break;
 	default:

@@ -42,16 +42,8 @@ static char *item_key(const struct three_item *it)
  * and field its content holds (the file's name may carry a suffix). */
 static char *unit_key(const struct three_item *it)
 {
-	const struct json *v = it->inst ? it->inst : it->dump ? it->dump :
-	    it->base;
-	const char *slash = strchr(it->key, '/');
-	char *kind = slash ? xstrndup(it->key, (size_t)(slash - it->key)) :
-	    xstrdup(it->key), *k;
-
-	k = plan_unit_key(kind, json_str(json_get(v, "collection")),
-	    json_str(json_get(v, "field")));
-	free(kind);
-	return k;
+	return three_unit_key(it->key, it->inst ? it->inst : it->dump ?
+	    it->dump : it->base);
 }
 
 /* What a resolve or an adopt asks of this item: KEEP_*, or 0. */

@@ -33,11 +33,8 @@ struct dx {
 
 static void wipe_str(char **s)
 {
-	if (*s) {
-		explicit_bzero(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
+	xfree_secret(*s);
+	*s = NULL;
 }
 
 struct dx *dx_new(const char *url)

@@ -612,96 +612,108 @@ static int text_cb(void *arg, struct json *v, char **errstr)
 	return 0;
 }
 
+static const char *const snap_parts[] = { "collections", "fields",
+    "relations" };
+
+/* info.json (or snapshot.json with --no-split) at path: an object, whose
+ * collections, fields and relations, when there, are arrays (of valid
+ * units, for a snapshot.json). */
+static int check_snapshot_head(const struct sync_opts *o, const char *path,
+    const struct json *info, char **errstr)
+{
+	size_t i, k;
+
+	if (info->type != JSON_OBJECT) {
+		xasprintf(errstr, "%s: expected an object, not %s", path,
+		    type_name(info));
+		return SYNC_EDUMP;
+	}
+	if (check_info(path, info, errstr) < 0)
+		return SYNC_EDUMP;
+	for (i = 0; i < 3; i++) {
+		const struct json *a = json_get(info, snap_parts[i]);
+
+		if (a && a->type != JSON_ARRAY) {
+			xasprintf(errstr, "%s: \"%s\" is %s, not an array",
+			    path, snap_parts[i], type_name(a));
+			return SYNC_EDUMP;
+		}
+		for (k = 0; a && !o->split && k < a->u.arr.len; k++) {
+			char *where;
+			int bad;
+
+			xasprintf(&where, "%s: %s[%zu]", path, snap_parts[i],
+			    k);
+			bad = check_unit(where, snap_parts[i],
+			    a->u.arr.items[k], errstr);
+			free(where);
+			if (bad < 0)
+				return SYNC_EDUMP;
+		}
+	}
+	return 0;
+}
+
+/* One of the three lists into the text: from info's own array (list,
+ * --no-split), or from the files of its sub-tree under dir. */
+static int add_part(const struct sync_opts *o, const char *dir, size_t i,
+    const struct json *list, struct text_ctx *t, char **errstr)
+{
+	char *sub;
+	size_t k;
+	int rc;
+
+	if (!o->split) {
+		for (k = 0; list && k < list->u.arr.len; k++)
+			add_item(t, list->u.arr.items[k]);
+		return 0;
+	}
+	sub = fs_join(dir, snap_parts[i]);
+	rc = read_tree(sub, snap_parts[i], text_cb, t, errstr);
+	free(sub);
+	return rc;
+}
+
 int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
     char **text, void (*field)(void *arg, const struct json *f), void *arg,
     char **errstr)
 {
-	static const char *const parts[] = { "collections", "fields",
-	    "relations" };
 	const struct sync_opts *o = ctx->opts;
 	char *dir = fs_join(root, o->snapshot_path), *path, *s;
-	struct json *info = NULL;
+	struct json *info = NULL, *lists[3] = { NULL, NULL, NULL };
 	struct buf b;
 	size_t i, len;
 	int rc = SYNC_EDUMP;
 
 	buf_init(&b);
 	path = fs_join(dir, o->split ? "info.json" : "snapshot.json");
-	if (read_json(path, &info, errstr) < 0)
+	if (read_json(path, &info, errstr) < 0 ||
+	    (rc = check_snapshot_head(o, path, info, errstr)) < 0)
 		goto out;
-	if (info->type != JSON_OBJECT) {
-		xasprintf(errstr, "%s: expected an object, not %s", path,
-		    type_name(info));
-		goto out;
-	}
-	if (check_info(path, info, errstr) < 0)
-		goto out;
-	for (i = 0; i < 3; i++) {
-		const struct json *a = json_get(info, parts[i]);
-		size_t k;
-
-		if (a && a->type != JSON_ARRAY) {
-			xasprintf(errstr, "%s: \"%s\" is %s, not an array",
-			    path, parts[i], type_name(a));
-			goto out;
-		}
-		for (k = 0; a && !o->split && k < a->u.arr.len; k++) {
-			char *where;
-			int bad;
-
-			xasprintf(&where, "%s: %s[%zu]", path, parts[i], k);
-			bad = check_unit(where, parts[i], a->u.arr.items[k],
-			    errstr);
-			free(where);
-			if (bad < 0)
-				goto out;
-		}
-	}
 	/* info's members, then the three lists. */
-	{
-		struct json *lists[3];
+	for (i = 0; i < 3; i++)
+		lists[i] = json_take(info, snap_parts[i]);
+	s = json_write(info, false, &len);
+	buf_add(&b, s, len - 1);	/* without the closing brace */
+	free(s);
+	for (i = 0; i < 3; i++) {
+		struct text_ctx t = { &b, true, i == 1 ? field : NULL, arg };
 
-		for (i = 0; i < 3; i++)
-			lists[i] = json_take(info, parts[i]);
-		s = json_write(info, false, &len);
-		buf_add(&b, s, len - 1);	/* without the closing brace */
-		free(s);
-		for (i = 0; i < 3; i++) {
-			struct text_ctx t = { &b, true, i == 1 ? field : NULL,
-			    arg };
-			size_t k;
-
-			buf_addf(&b, "%s\"%s\":[", len > 2 ? "," : "",
-			    parts[i]);
-			len = 3;	/* a member is written now */
-			if (!o->split) {
-				for (k = 0; lists[i] && k < lists[i]->u.arr.len;
-				    k++)
-					add_item(&t, lists[i]->u.arr.items[k]);
-			} else {
-				char *sub = fs_join(dir, parts[i]);
-
-				rc = read_tree(sub, parts[i], text_cb, &t,
-				    errstr);
-				free(sub);
-				if (rc < 0) {
-					for (k = i; k < 3; k++)
-						json_free(lists[k]);
-					goto out;
-				}
-				rc = SYNC_EDUMP;
-			}
-			json_free(lists[i]);
-			buf_addc(&b, ']');
-		}
-		buf_addc(&b, '}');
+		buf_addf(&b, "%s\"%s\":[", len > 2 ? "," : "", snap_parts[i]);
+		len = 3;	/* a member is written now */
+		if ((rc = add_part(o, dir, i, lists[i], &t, errstr)) < 0)
+			goto out;
+		buf_addc(&b, ']');
 	}
+	buf_addc(&b, '}');
 	*text = buf_steal(&b, NULL);
 	rc = 0;
 out:
+	for (i = 0; i < 3; i++)
+		json_free(lists[i]);
 	buf_clear(&b);
 	json_free(info);
 	free(path);
 	free(dir);
-	return rc;
+	return rc < 0 ? rc : 0;
 }

@@ -291,15 +291,15 @@ int plan_instance_form(const struct plan *p, const struct sync_opts *o,
 	return 0;
 }
 
-static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
+/* The dump's items of collection ci against the instance's: each is a
+ * create (no local item), an update (it differs) or unchanged. The plan
+ * takes over the items it lists; c->in_dump gets every SyncID. */
+static int compare_dump(struct sync_ctx *ctx, struct plan *p, size_t ci,
     struct json *src, char **errstr)
 {
-	const struct sync_opts *o = ctx->opts;
 	struct coll_plan *c = &p->c[ci];
 	const struct coll_rule *r = c->rule;
-	struct strmap *in_dump = strmap_new();
-	const struct idmap_row *rows;
-	size_t i, n;
+	size_t i;
 	int rc;
 
 	for (i = 0; i < src->u.arr.len; i++) {
@@ -310,7 +310,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		struct json *raw = row ? strmap_get(c->by_local,
 		    row->local_id) : NULL, *t, *d;
 
-		strmap_put(in_dump, sid, (void *)1);
+		strmap_put(c->in_dump, sid, (void *)1);
 		if (raw == NULL) {
 			/* The plan takes the item over from the file's list;
 			 * sid points into it and stays valid. */
@@ -318,8 +318,9 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 			src->u.arr.items[i] = NULL;
 			continue;
 		}
-		if ((rc = plan_instance_form(p, o, r, raw, sid, &t, errstr)) < 0)
-			goto out;
+		if ((rc = plan_instance_form(p, ctx->opts, r, raw, sid, &t,
+		    errstr)) < 0)
+			return rc;
 		d = plan_item_diff(it, t);
 		json_free(t);
 		if (d) {
@@ -328,6 +329,43 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		} else
 			c->unchanged++;
 	}
+	return 0;
+}
+
+/* Whether the tracked item row, which the dump no longer has, stays:
+ * the instance's own admin role and policies (deleting them would lock
+ * the administrator out), a public policy under --no-sync-policy-roles.
+ * 1 kept, 0 a delete, or an error. */
+static int kept_item(struct sync_ctx *ctx, struct plan *p,
+    const struct coll_rule *r, const struct idmap_row *row, char **errstr)
+{
+	int rc;
+
+	if (ph_is(r->name, row->sync_id)) {
+		sync_logf(ctx, SYNC_WARN, "[%s] %s is not in the dump; the "
+		    "instance's built-in item is kept", r->name, row->sync_id);
+		return 1;
+	}
+	if (strcmp(r->name, "policies") != 0 || ctx->opts->sync_policy_roles)
+		return 0;
+	if ((rc = public_policy_kept(ctx, p, row->local_id, errstr)) > 0)
+		sync_logf(ctx, SYNC_WARN, "[policies] %s is not in the dump, "
+		    "but it holds the instance's public access: kept",
+		    row->sync_id);
+	return rc;
+}
+
+/* The map rows of collection ci that the dump has no item for: dangling
+ * (the local item is gone) or a delete. */
+static int compare_map(struct sync_ctx *ctx, struct plan *p, size_t ci,
+    char **errstr)
+{
+	struct coll_plan *c = &p->c[ci];
+	const struct coll_rule *r = c->rule;
+	const struct idmap_row *rows;
+	size_t i, n;
+	int rc;
+
 	rows = idmap_rows(p->map, r->name, &n);
 	for (i = 0; i < n; i++) {
 		const struct idmap_row *row = &rows[i];
@@ -342,37 +380,35 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 			c->dangling[c->ndangling++] = xstrdup(row->sync_id);
 			continue;
 		}
-		if (strmap_get(in_dump, row->sync_id) || r->singleton)
+		if (strmap_get(c->in_dump, row->sync_id) || r->singleton)
 			continue;
-		/* The instance's own admin role and policies are never
-		 * deleted (it would lock the administrator out). */
-		if (ph_is(r->name, row->sync_id)) {
-			sync_logf(ctx, SYNC_WARN, "[%s] %s is not in the dump; "
-			    "the instance's built-in item is kept", r->name,
-			    row->sync_id);
-			continue;
-		}
-		if (strcmp(r->name, "policies") == 0 && !o->sync_policy_roles &&
-		    (rc = public_policy_kept(ctx, p, row->local_id,
-		    errstr)) != 0) {
+		if ((rc = kept_item(ctx, p, r, row, errstr)) != 0) {
 			if (rc < 0)
-				goto out;
-			sync_logf(ctx, SYNC_WARN, "[policies] %s is not in the "
-			    "dump, but it holds the instance's public access: "
-			    "kept", row->sync_id);
+				return rc;
 			continue;
 		}
-		if ((rc = plan_instance_form(p, o, r, raw, row->sync_id, &t,
-		    errstr)) < 0)
-			goto out;
+		if ((rc = plan_instance_form(p, ctx->opts, r, raw,
+		    row->sync_id, &t, errstr)) < 0)
+			return rc;
 		list_add(&c->del, row->sync_id, row->local_id, t, NULL);
 	}
-	p->changes += c->create.len + c->update.len + c->del.len;
-	c->in_dump = in_dump;
 	return 0;
-out:
-	strmap_free(in_dump);
-	return rc;
+}
+
+/* Collection ci's part of the plan: the dump's items (src), then the map
+ * rows it lacks. */
+static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
+    struct json *src, char **errstr)
+{
+	struct coll_plan *c = &p->c[ci];
+	int rc;
+
+	c->in_dump = strmap_new();
+	if ((rc = compare_dump(ctx, p, ci, src, errstr)) < 0 ||
+	    (rc = compare_map(ctx, p, ci, errstr)) < 0)
+		return rc;
+	p->changes += c->create.len + c->update.len + c->del.len;
+	return 0;
 }
 
 static size_t schema_count(const struct json *diff)

@@ -368,19 +368,11 @@ static int snapshot_done(struct dx_call *c, void *arg, char **errstr)
 	struct json *snap = json_take(c->result, "data");
 	int rc;
 
-	if (schema_check_snapshot("GET /schema/snapshot", snap, errstr) < 0) {
-		json_free(snap);
-		return SYNC_EPROTO;
-	}
 	json_free(c->result);
 	c->result = NULL;
-	schema_filter(snap);
-	if (p->o->split)
-		rc = schema_split(snap, snapshot_file_cb, p, errstr);
-	else
-		rc = snapshot_file_cb(p, "snapshot.json", snap, errstr);
-	json_free(snap);
-	if (rc == SYNC_EPROTO && *errstr) {
+	rc = schema_to_files(snap, p->o->split, snapshot_file_cb, p, errstr);
+	if (rc == SYNC_EPROTO && *errstr &&
+	    strncmp(*errstr, "GET /schema/snapshot", 20) != 0) {
 		char *m;
 
 		xasprintf(&m, "GET /schema/snapshot: %s; nothing was written",

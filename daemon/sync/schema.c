@@ -171,3 +171,21 @@ int schema_split(struct json *snap, schema_file_cb cb, void *arg,
 	json_free(rels);
 	return rc;
 }
+
+int schema_to_files(struct json *snap, bool split, schema_file_cb cb,
+    void *arg, char **errstr)
+{
+	int rc;
+
+	if (schema_check_snapshot("GET /schema/snapshot", snap, errstr) < 0) {
+		json_free(snap);
+		return SYNC_EPROTO;
+	}
+	schema_filter(snap);
+	if (split)
+		rc = schema_split(snap, cb, arg, errstr);
+	else
+		rc = cb(arg, "snapshot.json", snap, errstr);
+	json_free(snap);
+	return rc;
+}

@@ -7,6 +7,8 @@
 #ifndef DSYNC_SCHEMA_H
 #define DSYNC_SCHEMA_H
 
+#include <stdbool.h>
+
 #include "json.h"
 
 /* Drop directus_sync_id_map and dsync_id_map (and their fields and
@@ -30,5 +32,11 @@ typedef int (*schema_file_cb)(void *arg, const char *rel,
  * loses its collections, fields and relations arrays (it becomes info). */
 int schema_split(struct json *snap, schema_file_cb cb, void *arg,
     char **errstr);
+
+/* The snapshot Directus answered (GET /schema/snapshot's "data", taken
+ * over), as the dump holds it: checked, the map collections left out,
+ * then given to cb as its files (split), or as one snapshot.json. */
+int schema_to_files(struct json *snap, bool split, schema_file_cb cb,
+    void *arg, char **errstr);
 
 #endif

@@ -123,6 +123,89 @@ static bool eq_units(const struct json *a, const struct json *b)
 	return eq;
 }
 
+/* --- the tree's files --- */
+
+/* The file of collection r, relative to the dump's root. */
+static char *coll_rel(const struct sync_ctx *ctx, const struct coll_rule *r)
+{
+	char *dir = dump_norm_rel(ctx->opts->collections_path), *name, *rel;
+
+	xasprintf(&name, "%s.json", r->name);
+	rel = dir[0] ? fs_join(dir, name) : xstrdup(name);
+	free(name);
+	free(dir);
+	return rel;
+}
+
+static char *unit_rel(const struct sync_ctx *ctx, const char *key)
+{
+	char *dir = dump_norm_rel(ctx->opts->snapshot_path);
+	char *rel = dir[0] ? fs_join(dir, key) : xstrdup(key);
+
+	free(dir);
+	return rel;
+}
+
+/* Unit rel's file as it is now in the tree under root, against what the
+ * comparison read (dump): whether it changed since. */
+static bool unit_stale(const char *root, const char *rel,
+    const struct json *dump)
+{
+	char *path = fs_join(root, rel), *data;
+	struct json *cur;
+	size_t len;
+	bool same;
+	int e;
+
+	if ((e = fs_read_file(path, &data, &len)) == 0) {
+		cur = json_parse(data, len, NULL);
+		free(data);
+		same = cur && eq_units(cur, dump);
+		json_free(cur);
+	} else
+		same = e == -ENOENT && dump == NULL;
+	free(path);
+	return !same;
+}
+
+/* The item of arr with SyncID key, or NULL; *at gets its index. */
+static struct json *find_item(const struct json *arr, const char *key,
+    size_t *at)
+{
+	size_t k;
+
+	for (k = 0; arr && k < arr->u.arr.len; k++) {
+		const char *sid = json_str(json_get(arr->u.arr.items[k],
+		    "_syncId"));
+
+		if (sid && strcmp(sid, key) == 0) {
+			if (at)
+				*at = k;
+			return arr->u.arr.items[k];
+		}
+	}
+	return NULL;
+}
+
+/* Whether the tree's item cur differs from what the comparison read
+ * (dump): compared as the comparison compared, so without a policy's
+ * roles when they are not synced (strip_roles). */
+static bool item_stale(const struct sync_ctx *ctx, const struct coll_rule *r,
+    const struct json *cur, const struct json *dump)
+{
+	struct json *one;
+	bool stale;
+
+	if (cur == NULL || strcmp(r->name, "policies") != 0 ||
+	    ctx->opts->sync_policy_roles)
+		return !eq_files(cur, dump);
+	one = json_copy(cur);
+	json_del(one, "roles");
+	stale = !eq_files(one, dump);
+	json_free(one);
+	return stale;
+}
+
 static enum three_class classify(bool have_base, bool di, bool db, bool ib)
 {
 	if (di)
@@ -364,24 +447,23 @@ out:
 struct units {
 	struct strmap *m;
 	struct json *names;	/* the paths, in the order found */
-	struct strmap *by_id;	/* unit_id() -> path (borrowed from names) */
+	struct strmap *by_id;	/* three_unit_key() -> path (borrowed) */
 };
 
-/* What a unit is, whatever its file is called: the kind, collection and
- * field it holds. A split names clashing names with suffixes in the
- * order it meets them, so that the same field may have another file name
- * on the instance's side. */
-static char *unit_id(const char *rel, const struct json *v)
+/* A split names clashing names with suffixes in the order it meets them,
+ * so that the same field may have another file name on the instance's
+ * side: units are matched by what they hold. */
+char *three_unit_key(const char *rel, const struct json *v)
 {
 	const char *slash = strchr(rel, '/');
 	const char *c = json_str(json_get(v, "collection"));
-	const char *f = json_str(json_get(v, "field"));
-	char *id;
+	char *kind, *id;
 
 	if (slash == NULL || c == NULL)
 		return xstrdup(rel);
-	xasprintf(&id, "%.*s\t%s\t%s", (int)(slash - rel), rel, c,
-	    f ? f : "");
+	kind = xstrndup(rel, (size_t)(slash - rel));
+	id = plan_unit_key(kind, c, json_str(json_get(v, "field")));
+	free(kind);
 	return id;
 }
 
@@ -485,17 +567,7 @@ static int inst_units(struct sync_ctx *ctx, struct units *u, char **errstr)
 		return rc;
 	snap = json_take(res, "data");
 	json_free(res);
-	if (schema_check_snapshot("GET /schema/snapshot", snap, errstr) < 0) {
-		json_free(snap);
-		return SYNC_EPROTO;
-	}
-	schema_filter(snap);
-	if (ctx->opts->split)
-		rc = schema_split(snap, unit_cb, u, errstr);
-	else
-		rc = unit_cb(u, "snapshot.json", snap, errstr);
-	json_free(snap);
-	return rc;
+	return schema_to_files(snap, ctx->opts->split, unit_cb, u, errstr);
 }
 
 static void put_unit(struct three *t, const char *rel, const struct json *b,
@@ -536,7 +608,7 @@ static int compare_schema(struct sync_ctx *ctx, const char *root,
 	for (s = 0; s < 3; s++)
 		for (k = 0; k < us[s].names->u.arr.len; k++) {
 			const char *rel = json_str(us[s].names->u.arr.items[k]);
-			char *id = unit_id(rel, strmap_get(us[s].m, rel));
+			char *id = three_unit_key(rel, strmap_get(us[s].m, rel));
 
 			strmap_put(us[s].by_id, id, (void *)rel);
 			free(id);
@@ -544,7 +616,7 @@ static int compare_schema(struct sync_ctx *ctx, const char *root,
 	for (s = 0; s < 3; s++)
 		for (k = 0; k < us[s].names->u.arr.len; k++) {
 			const char *rel = json_str(us[s].names->u.arr.items[k]);
-			char *id = unit_id(rel, strmap_get(us[s].m, rel));
+			char *id = three_unit_key(rel, strmap_get(us[s].m, rel));
 			const char *path = NULL;
 			const struct json *b, *d, *i;
 
@@ -697,7 +769,7 @@ static int base_collection(const struct sync_ctx *ctx, const struct three *t,
     size_t ci, enum three_base what, struct dump_stage *s, char **errstr)
 {
 	const struct coll_rule *r = &coll_rules[ci];
-	char *dir = dump_norm_rel(ctx->opts->collections_path), *name, *rel;
+	char *rel = coll_rel(ctx, r);
 	struct json *arr = json_new_array();
 	size_t i;
 	int rc;
@@ -710,14 +782,10 @@ static int base_collection(const struct sync_ctx *ctx, const struct three *t,
 			json_array_append(arr, json_copy(v));
 	}
 	pull_sort_items(r, arr);
-	xasprintf(&name, "%s.json", r->name);
-	rel = dir[0] ? fs_join(dir, name) : xstrdup(name);
 	dump_stage_own_file(s, rel);
 	rc = write_file(s, rel, arr, ctx->opts->sort_json, errstr);
 	json_free(arr);
 	free(rel);
-	free(name);
-	free(dir);
 	return rc;
 }
 
@@ -852,8 +920,8 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 {
 	const struct coll_rule *r = &coll_rules[ci];
 	struct json *arr = NULL;
-	char *dir, *name, *rel;
-	size_t i, k, n = 0, w = 0;
+	char *rel;
+	size_t i, n = 0, w = 0;
 	int rc;
 
 	for (i = 0; i < t->len; i++)
@@ -864,24 +932,15 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 		return rc;
 	for (i = 0; i < t->len; i++) {
 		struct three_item *it = &t->v[i];
-
-		const struct json *cur = NULL;
+		const struct json *cur;
 		size_t at = 0;
 
 		if (!take[i] || it->rule != r || it->key == NULL)
 			continue;
-		for (k = 0; k < arr->u.arr.len && cur == NULL; k++) {
-			const char *sid = json_str(json_get(arr->u.arr.items[k],
-			    "_syncId"));
-
-			if (sid && strcmp(sid, it->key) == 0) {
-				cur = arr->u.arr.items[k];
-				at = k;
-			}
-		}
+		cur = find_item(arr, it->key, &at);
 		/* Edited in the tree since it was compared: the edit is
 		 * the person's, and it stays. */
-		if (!eq_files(cur, it->dump)) {
+		if (item_stale(ctx, r, cur, it->dump)) {
 			it->stale = true;
 			sync_logf(ctx, SYNC_WARN, "[%s] %s \"%s\" changed in "
 			    "the tree since it was compared: not written",
@@ -900,14 +959,10 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 	}
 	*written += w;
 	pull_sort_items(r, arr);
-	dir = dump_norm_rel(ctx->opts->collections_path);
-	xasprintf(&name, "%s.json", r->name);
-	rel = dir[0] ? fs_join(dir, name) : xstrdup(name);
+	rel = coll_rel(ctx, r);
 	rc = write_file(s, rel, arr, ctx->opts->sort_json, errstr);
 	json_free(arr);
 	free(rel);
-	free(name);
-	free(dir);
 	return rc;
 }
 
@@ -916,31 +971,17 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 static int tree_units(struct sync_ctx *ctx, const char *root, struct three *t,
     const bool *take, struct dump_stage *s, size_t *written, char **errstr)
 {
-	char *dir = dump_norm_rel(ctx->opts->snapshot_path);
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < t->len && rc == 0; i++) {
 		struct three_item *it = &t->v[i];
-		struct json *cur = NULL;
-		char *rel, *path, *data;
-		size_t len;
-		bool same;
-		int e;
+		char *rel;
 
 		if (!take[i] || it->rule != NULL)
 			continue;
-		rel = dir[0] ? fs_join(dir, it->key) : xstrdup(it->key);
-		path = fs_join(root, rel);
-		if ((e = fs_read_file(path, &data, &len)) == 0) {
-			cur = json_parse(data, len, NULL);
-			free(data);
-			same = cur && eq_units(cur, it->dump);
-		} else
-			same = e == -ENOENT && it->dump == NULL;
-		json_free(cur);
-		free(path);
-		if (!same) {
+		rel = unit_rel(ctx, it->key);
+		if (unit_stale(root, rel, it->dump)) {
 			it->stale = true;
 			sync_logf(ctx, SYNC_WARN, "[snapshot] %s changed in the "
 			    "tree since it was compared: not written", it->key);
@@ -957,7 +998,6 @@ static int tree_units(struct sync_ctx *ctx, const char *root, struct three *t,
 		(*written)++;
 		free(rel);
 	}
-	free(dir);
 	return rc;
 }
 
@@ -1170,26 +1210,6 @@ void three_summarize(const struct three *t, struct plan_summary *s)
 
 /* --- the files a write changes, for a commit of those changes only --- */
 
-static char *coll_rel(const struct sync_ctx *ctx, const struct coll_rule *r)
-{
-	char *dir = dump_norm_rel(ctx->opts->collections_path), *name, *rel;
-
-	xasprintf(&name, "%s.json", r->name);
-	rel = dir[0] ? fs_join(dir, name) : xstrdup(name);
-	free(name);
-	free(dir);
-	return rel;
-}
-
-static char *unit_rel(const struct sync_ctx *ctx, const char *key)
-{
-	char *dir = dump_norm_rel(ctx->opts->snapshot_path);
-	char *rel = dir[0] ? fs_join(dir, key) : xstrdup(key);
-
-	free(dir);
-	return rel;
-}
-
 static bool taken(const struct three_item *it, const bool *take, size_t i)
 {
 	return take[i] && !it->stale && !(it->rule && it->key == NULL);
@@ -1303,31 +1323,11 @@ int three_apply_file(const struct sync_ctx *ctx, const struct three *t,
 
 /* --- what changed in the tree since the comparison --- */
 
-static bool unit_stale(const char *root, const char *rel,
-    const struct json *dump)
-{
-	char *path = fs_join(root, rel), *data;
-	struct json *cur;
-	size_t len;
-	bool same;
-	int e;
-
-	if ((e = fs_read_file(path, &data, &len)) == 0) {
-		cur = json_parse(data, len, NULL);
-		free(data);
-		same = cur && eq_units(cur, dump);
-		json_free(cur);
-	} else
-		same = e == -ENOENT && dump == NULL;
-	free(path);
-	return !same;
-}
-
 int three_mark_stale(struct sync_ctx *ctx, struct three *t, const bool *take,
     char **errstr)
 {
 	const char *root = ctx->opts->dump_path;
-	size_t ci, i, k;
+	size_t ci, i;
 	int rc;
 
 	for (ci = 0; ci < COLL_COUNT; ci++) {
@@ -1341,21 +1341,13 @@ int three_mark_stale(struct sync_ctx *ctx, struct three *t, const bool *take,
 			continue;
 		if ((rc = load_collection(ctx, root, r, &arr, errstr)) < 0)
 			return rc;
-		strip_roles(ctx, r, arr);
 		for (i = 0; i < t->len; i++) {
 			struct three_item *it = &t->v[i];
-			const struct json *cur = NULL;
 
 			if (it->rule != r || !taken(it, take, i))
 				continue;
-			for (k = 0; k < arr->u.arr.len && cur == NULL; k++) {
-				const char *sid = json_str(json_get(
-				    arr->u.arr.items[k], "_syncId"));
-
-				if (sid && strcmp(sid, it->key) == 0)
-					cur = arr->u.arr.items[k];
-			}
-			it->stale = !eq_files(cur, it->dump);
+			it->stale = item_stale(ctx, r, find_item(arr, it->key,
+			    NULL), it->dump);
 		}
 		json_free(arr);
 	}

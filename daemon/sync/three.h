@@ -83,6 +83,12 @@ int three_write_base(const struct sync_ctx *ctx, const struct three *t,
     enum three_base what, const char *base_root, const char *commit,
     char **errstr);
 
+/* What a schema unit is, whatever its file is called: its kind (the
+ * first part of rel, "fields/a/b.json") with the collection and field v
+ * holds, as plan_unit_key gives it; rel when v names no collection.
+ * Caller frees. */
+char *three_unit_key(const char *rel, const struct json *v);
+
 /*
  * Write the instance's version of the items and units with take[i] set
  * (indexes into t->v) into the dump tree, in the exact bytes of a pull,

@@ -123,4 +123,17 @@ dsyncd -u "$P_URL" -t "$TOKEN" diff --dump-path "$PD" --base "$PB" --json >"$T/a
 check "after it, only the local edit differs, as dump-changed" test "$(json 'JSON.stringify(d.differences.map(x => x.class))' <"$T/after3.json")" = '["dump-changed"]'
 dsyncd -u "$P_URL" -t "$TOKEN" pull --dump-path "$PD" --base "$PB" >"$T/pull3b.log" 2>&1
 check "a second pull --base writes nothing" grep -q "Pulled 0 change(s)" "$T/pull3b.log"
+
+# Without the policies' roles (--no-sync-policy-roles) the comparison
+# leaves them out of every side; a tree whose policies.json holds them is
+# checked the same way before a write: a policy renamed in Directus is
+# written, not taken for an edit made in the tree since the comparison.
+NR=--no-sync-policy-roles
+dsyncd -u "$P_URL" -t "$TOKEN" diff --dump-path "$PD" --base "$T/nrbase" --write-base agreed $NR >/dev/null 2>&1
+check "the tree's policies hold their roles" test "$(json 'd.filter(p => p.roles && p.roles.length).length' <"$PD/collections/policies.json")" -gt 0
+ppol=$(DX_URL=$P_URL dx_api GET '/policies?filter[name][_eq]=Editor%20policy&fields=id' | json 'd.data[0].id')
+DX_URL=$P_URL dx_api PATCH "/policies/$ppol" '{"name":"Editor policy (renamed)"}' >/dev/null
+dsyncd -u "$P_URL" -t "$TOKEN" pull --dump-path "$PD" --base "$T/nrbase" $NR >"$T/pull-nr.log" 2>&1
+check "$NR: pull --base writes the policy renamed in Directus" grep -q '"Editor policy (renamed)"' "$PD/collections/policies.json"
+check "$NR: ... not taken for an edit in the tree" bash -c "! grep -q 'changed in the tree since it was compared' '$T/pull-nr.log'"
 finish
