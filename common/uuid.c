@@ -1,3 +1,8 @@
+/*
+ * uuid: version 4 UUIDs from the kernel's random bytes (getrandom, or
+ * /dev/urandom where it is missing), the SyncIDs and item ids that dsync
+ * gives.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>

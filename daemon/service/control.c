@@ -303,7 +303,7 @@ static struct json *pause_json(const struct daemon *d)
 		return o;
 	}
 	p = json_new_object();
-	json_set(p, "since", json_new_string(iso_time(d->pause_since)));
+	json_set(p, "since", json_new_string(times_iso(d->pause_since)));
 	json_set(p, "reason", json_new_string(d->pause_reason ?
 	    d->pause_reason : ""));
 	json_set(o, "paused", p);

@@ -2,9 +2,11 @@
  * daemon: dsyncd without a command. The loop (main thread) owns the
  * watch, the poll timer, the control socket, the signals and the
  * watchdog; it decides which job runs next and keeps what the jobs
- * learnt. Policy here is "git is the truth": dump changes are pushed,
- * drift is corrected back to the dump, per collection unless its policy
- * is report or ignore.
+ * learnt. What a job does with a difference is its collection's policy
+ * (reconcile.c): push (git is the truth: dump changes pushed, drift
+ * corrected back), pull (Directus is: its changes written into the tree
+ * and committed), sync (both; a change on both sides is a conflict),
+ * report or ignore.
  */
 #include <errno.h>
 #include <signal.h>
@@ -82,7 +84,7 @@ static void arm_timer(struct daemon *d, double in)
 
 	if (in < 0)
 		in = 0;
-	d->next_at = mono_now() + in;
+	d->next_at = times_mono() + in;
 	tv.tv_sec = (time_t)in;
 	tv.tv_usec = (suseconds_t)((in - (double)tv.tv_sec) * 1e6);
 	evtimer_add(d->timer, &tv);
@@ -133,10 +135,10 @@ static void schedule_retry(struct daemon *d, enum job_kind kind,
 	if (asked > 0) {
 		d->hold_until = d->next_at;
 		log_info("retry %u in %.1f s (Directus asked to wait %.0f s: "
-		    "Retry-After)", d->attempt, d->next_at - mono_now(), asked);
+		    "Retry-After)", d->attempt, d->next_at - times_mono(), asked);
 	} else
 		log_info("retry %u in %.1f s", d->attempt,
-		    d->next_at - mono_now());
+		    d->next_at - times_mono());
 }
 
 /* Whether a queued request waits for the Retry-After to pass: automatic
@@ -144,7 +146,7 @@ static void schedule_retry(struct daemon *d, enum job_kind kind,
 static bool held_back(const struct daemon *d, const struct request *rq)
 {
 	return rq->client == NULL && rq->kind != JOB_GIT &&
-	    d->hold_until > 0 && mono_now() < d->hold_until;
+	    d->hold_until > 0 && times_mono() < d->hold_until;
 }
 
 /* --- starting jobs --- */
@@ -453,7 +455,7 @@ static void answer(struct daemon *d, struct job *j)
 		return;
 	if (j->kind == JOB_DIFF && j->rc == 0) {
 		r = json_new_object();
-		json_set(r, "at", json_new_string(iso_time(j->start_wall)));
+		json_set(r, "at", json_new_string(times_iso(j->start_wall)));
 		json_set(r, "summary", j->have_summary ?
 		    plan_summary_json(&j->summary) : json_new_null());
 		json_set(r, "plan", j->plan ? j->plan : json_new_null());
@@ -729,7 +731,7 @@ static void load_pause(struct daemon *d)
 		d->pause_reason = reason;
 		d->pause_since = since;
 		log_info("paused since %s%s%s (kept across restarts)",
-		    iso_time(since), *reason ? ": " : "", reason);
+		    times_iso(since), *reason ? ": " : "", reason);
 	} else
 		free(reason);
 }
@@ -814,7 +816,7 @@ int daemon_main(const char *conf_path)
 	memset(&d, 0, sizeof(d));
 	d.state_lock = -1;
 	d.conf_path = conf_path;
-	d.started = mono_now();
+	d.started = times_mono();
 	log_init("dsyncd", LOG_LEVEL_INFO);
 	d.conf = conf_ref_load(conf_path, ++d.generation, &err);
 	if (d.conf == NULL) {

@@ -371,7 +371,7 @@ static void run_job(struct worker *w, struct job *j)
 {
 	int rc = 0;
 
-	j->started = mono_now();
+	j->started = times_mono();
 	j->start_wall = time(NULL);
 	if (j->kind != JOB_GIT && (rc = session(w, j)) < 0)
 		goto out;
@@ -418,7 +418,7 @@ out:
 	j->retry_after = rc < 0 && w->dx ? dx_retry_after(w->dx) : 0;
 	if (rc < 0 && j->error == NULL)
 		j->error = xstrdup(sync_result_name(rc));
-	j->duration = mono_now() - j->started;
+	j->duration = times_mono() - j->started;
 }
 
 static void *worker_main(void *arg)

@@ -392,8 +392,12 @@ const char *daemon_state(const struct daemon *d, const char **reason);
 struct json *daemon_status_json(const struct daemon *d);
 struct json *job_history_json(const struct daemon *d, const struct job *j);
 void daemon_notify_status(const struct daemon *d);
-double mono_now(void);
-char *iso_time(time_t t);
+
+/* times.c: the monotonic clock in seconds; a wall time as
+ * "2026-12-01T10:00:03Z" (a thread's rotating buffers: a few may be used
+ * in one expression). */
+double times_mono(void);
+char *times_iso(time_t t);
 
 int daemon_main(const char *conf_path);
 

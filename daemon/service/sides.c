@@ -97,7 +97,7 @@ static void take_git_result(struct daemon *d, struct job *j)
 		    k++)
 			wait *= 2;
 		d->git_push_attempt++;
-		d->git_push_next = mono_now() + (wait < PUSH_BACKOFF_MAX ?
+		d->git_push_next = times_mono() + (wait < PUSH_BACKOFF_MAX ?
 		    wait : PUSH_BACKOFF_MAX);
 		free(d->git_push_error);
 		d->git_push_error = xstrdup(j->git_push_error);
@@ -113,7 +113,7 @@ void sides_take(struct daemon *d, struct job *j)
 
 bool sides_push_due(const struct daemon *d)
 {
-	return d->git_push_pending && mono_now() >= d->git_push_next;
+	return d->git_push_pending && times_mono() >= d->git_push_next;
 }
 
 bool sides_ours(struct daemon *d, const char *rel)
@@ -209,7 +209,7 @@ void sides_put(const struct daemon *d, struct json *o)
 	json_set(g, "last_commit", d->last_commit ? json_new_string(
 	    d->last_commit) : json_new_null());
 	json_set(g, "last_commit_at", d->last_commit ? json_new_string(
-	    iso_time(d->last_commit_at)) : json_new_null());
+	    times_iso(d->last_commit_at)) : json_new_null());
 	json_set(g, "last_commit_changes", json_new_number((double)
 	    d->last_pulled));
 	json_set(g, "waiting", d->git_wait ? json_new_string(d->git_wait) :

@@ -14,28 +14,6 @@
 #include "three.h"
 #include "xmalloc.h"
 
-double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Thread-safe: a rotating set of buffers, so that a few can be used in
- * one expression. */
-char *iso_time(time_t t)
-{
-	static __thread char bufs[4][32];
-	static __thread int k;
-	struct tm tm;
-	char *b = bufs[k++ % 4];
-
-	gmtime_r(&t, &tm);
-	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return b;
-}
-
 static size_t diff_count(const struct plan_summary_coll *c)
 {
 	return c->create + c->update + c->del;
@@ -188,7 +166,7 @@ const char *daemon_state(const struct daemon *d, const char **reason)
 		return "syncing";
 	}
 	if (d->last_error.set && daemon_retryable(d->last_error.rc)) {
-		double left = d->next_at > mono_now() ? d->next_at - mono_now() :
+		double left = d->next_at > times_mono() ? d->next_at - times_mono() :
 		    0;
 
 		if (d->retry && d->retry_after > 0)
@@ -263,7 +241,7 @@ static struct json *last_json(const struct last *l, time_t now)
 	if (!l->set)
 		return json_new_null();
 	o = json_new_object();
-	json_set(o, "at", json_new_string(iso_time(l->at)));
+	json_set(o, "at", json_new_string(times_iso(l->at)));
 	json_set(o, "age", num((double)(now - l->at)));
 	json_set(o, "result", json_new_string(sync_result_name(l->rc)));
 	json_set(o, "requests", num((double)l->requests));
@@ -379,9 +357,9 @@ static struct json *job_json(const struct daemon *d)
 	json_set(o, "kind", json_new_string(job_kind_name(d->job->kind)));
 	json_set(o, "trigger", json_new_string(job_trigger_name(
 	    d->job->trigger)));
-	json_set(o, "started", json_new_string(iso_time(d->job->start_wall ?
+	json_set(o, "started", json_new_string(times_iso(d->job->start_wall ?
 	    d->job->start_wall : time(NULL))));
-	json_set(o, "elapsed", num(d->job->started ? mono_now() -
+	json_set(o, "elapsed", num(d->job->started ? times_mono() -
 	    d->job->started : 0));
 	json_set(o, "requests", num((double)worker_requests(d->worker)));
 	return o;
@@ -390,7 +368,7 @@ static struct json *job_json(const struct daemon *d)
 static void put_times(const struct daemon *d, struct json *o, time_t now)
 {
 	struct json *v;
-	double left = d->next_at - mono_now();
+	double left = d->next_at - times_mono();
 
 	json_set(o, "polls", num((double)d->polls));
 	json_set(o, "last_poll", last_json(&d->last_poll, now));
@@ -423,7 +401,7 @@ static void put_times(const struct daemon *d, struct json *o, time_t now)
 	if (d->retry && !d->stopping) {
 		v = json_new_object();
 		json_set(v, "in", num(left > 0 ? left : 0));
-		json_set(v, "at", json_new_string(iso_time(now +
+		json_set(v, "at", json_new_string(times_iso(now +
 		    (time_t)(left > 0 ? left + 0.5 : 0))));
 		json_set(v, "attempt", num((double)d->attempt));
 		json_set(v, "retry_after", d->retry_after > 0 ?
@@ -444,7 +422,7 @@ struct json *daemon_status_json(const struct daemon *d)
 	json_set(o, "state_reason", json_new_string(reason));
 	json_set(o, "version", json_new_string(DSYNC_VERSION));
 	json_set(o, "pid", num((double)getpid()));
-	json_set(o, "uptime", num(mono_now() - d->started));
+	json_set(o, "uptime", num(times_mono() - d->started));
 	json_set(o, "config", json_new_string(d->conf_path));
 	dx = json_new_object();
 	json_set(dx, "url", json_new_string(c->url));
@@ -464,7 +442,7 @@ struct json *daemon_status_json(const struct daemon *d)
 	if (d->paused) {
 		struct json *p = json_new_object();
 
-		json_set(p, "since", json_new_string(iso_time(d->pause_since)));
+		json_set(p, "since", json_new_string(times_iso(d->pause_since)));
 		json_set(p, "reason", json_new_string(d->pause_reason ?
 		    d->pause_reason : ""));
 		json_set(o, "paused", p);
@@ -481,7 +459,7 @@ struct json *job_history_json(const struct daemon *d, const struct job *j)
 	json_set(o, "id", num((double)d->job_id));
 	json_set(o, "kind", json_new_string(job_kind_name(j->kind)));
 	json_set(o, "trigger", json_new_string(job_trigger_name(j->trigger)));
-	json_set(o, "start", json_new_string(iso_time(j->start_wall)));
+	json_set(o, "start", json_new_string(times_iso(j->start_wall)));
 	json_set(o, "duration", num((double)(long)(j->duration * 1000) /
 	    1000));
 	json_set(o, "requests", num((double)j->requests));

@@ -12,14 +12,9 @@
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL
-D="$T/dump"
+daemon_setup
 O="$T/out"
 mkdir -p "$O"
-setup_dump "$URL" "$DX_TOKEN" "$D" || { fail "set up the dump"; finish; }
-notify_listen || { fail "notify listener"; finish; }
 git init -q --bare -b main "$T/remote.git"
 git -C "$D" remote add origin "$T/remote.git" && git -C "$D" push -q origin main ||
 	{ fail "a bare remote"; finish; }

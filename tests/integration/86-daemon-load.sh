@@ -7,12 +7,7 @@
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL
-D="$T/dump"
-setup_dump "$URL" "$DX_TOKEN" "$D" || { fail "set up the dump"; finish; }
-notify_listen || { fail "notify listener"; finish; }
+daemon_setup
 dx_start --as CUT || exit 1
 start_proxy "$CUT_URL" --delay 0.2
 write_conf "$T/d.conf" "$PROXY_URL" "$D" 'poll = { interval = 60.0; full_every = 0; };'

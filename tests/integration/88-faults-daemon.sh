@@ -15,12 +15,7 @@ source "$(dirname "$0")/daemon-lib.sh"
 RA503=3 RA429=3	# the daemon waits them out
 source "$(dirname "$0")/faults-lib.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL
-D="$T/dump"
-setup_dump "$URL" "$DX_TOKEN" "$D" || { fail "set up the dump"; finish; }
-notify_listen || { fail "notify listener"; finish; }
+daemon_setup
 
 PORT=$(free_port)
 PURL="http://127.0.0.1:$PORT"

@@ -10,12 +10,7 @@
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL
-D="$T/dump"
-setup_dump "$URL" "$DX_TOKEN" "$D" || { fail "set up the dump"; finish; }
-notify_listen || { fail "notify listener"; finish; }
+daemon_setup
 gitd() { git -C "$D" "$@"; }
 git init -q --bare -b main "$T/remote.git"
 gitd remote add origin "$T/remote.git" && gitd push -q origin main ||

@@ -10,12 +10,7 @@
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL
-D="$T/dump"
-setup_dump "$URL" "$DX_TOKEN" "$D" || { fail "set up the dump"; finish; }
-notify_listen || { fail "notify listener"; finish; }
+daemon_setup
 write_conf "$T/d.conf" "$URL" "$D" 'poll = { interval = 2.0; full_every = 3; };'
 check "dsyncd -n accepts the test's config" "$DSYNCD" -n -f "$T/d.conf"
 start_daemon "$T/d.conf" || { tail "$T/daemon.log"; fail "daemon starts (READY=1)"; finish; }

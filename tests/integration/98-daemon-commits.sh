@@ -6,12 +6,7 @@
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL
-D="$T/dump"
-setup_dump "$URL" "$DX_TOKEN" "$D" || { fail "set up the dump"; finish; }
-notify_listen || { fail "notify listener"; finish; }
+daemon_setup
 gitc() { git -C "$D" -c user.email=t@example.com -c user.name=test "$@"; }
 write_conf "$T/d.conf" "$URL" "$D" 'watch = "commits";' 'poll = { interval = 2.0; full_every = 5; };'
 start_daemon "$T/d.conf" || { tail "$T/daemon.log"; fail "daemon starts"; finish; }

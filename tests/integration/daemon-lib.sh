@@ -43,6 +43,18 @@ setup_dump() {
 }
 git_commit() { git -C "$1" -c user.email=t@example.com -c user.name=test commit -qm "$2"; }
 
+# daemon_setup: the opening of a daemon test: a Directus instance (URL),
+# seeded and pulled into $T/dump (D), a git repository with one commit,
+# and the fake NOTIFY_SOCKET listening.
+daemon_setup() {
+	dx_install || exit 1
+	dx_start || exit 1
+	URL=$DX_URL
+	D="$T/dump"
+	setup_dump "$URL" "$DX_TOKEN" "$D" || { fail "set up the dump"; finish; }
+	notify_listen || { fail "notify listener"; finish; }
+}
+
 # write_conf FILE URL DUMP [EXTRA SETTINGS...]; STATE_DIR overrides the
 # state directory ($T/state), CONTROL_GROUP sets the socket's group and
 # CONTROL_MODE its mode (default 0660),

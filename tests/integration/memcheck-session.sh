@@ -12,12 +12,7 @@ source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
 read -ra WRAP <<<"${DSYNC_WRAP:-}"
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL
-D="$T/dump"
-setup_dump "$URL" "$DX_TOKEN" "$D" || { fail "set up the dump"; finish; }
-notify_listen || { fail "notify listener"; finish; }
+daemon_setup
 start_proxy "$URL" --status 503 --retry-after 3 --state-file "$T/proxy.state"
 kill -USR1 "$PROXY_PID"	# no faults until asked for
 
