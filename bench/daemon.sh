@@ -17,7 +17,7 @@
 # --schema-cache starts Directus with its schema cache on (its default);
 # the test recipe turns it off (every request then costs about 15 ms).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 minutes=10 poll=5 scale=20 anchor=3
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -26,14 +26,10 @@ while [ $# -gt 0 ]; do
 	--scale) scale=$2; shift 2 ;;
 	--anchor) anchor=$2; shift 2 ;;
 	--schema-cache) export DX_SCHEMA_CACHE=true; shift ;;
-	*) echo "usage: $0 [--minutes N] [--poll S] [--scale N] [--schema-cache]" >&2; exit 1 ;;
+	*) bench_usage ;;
 	esac
 done
-build="${DSYNC_BENCH_BUILD:-$top/build-rel}"
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
-source "$top/tests/lib/directus.sh"
-dx_install
+bench_setup
 dx_start
 work=$(mktemp -d)
 daemon= proxy=

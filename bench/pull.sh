@@ -7,20 +7,16 @@
 # pull of each, counted by a pass-through proxy.
 #   bench/pull.sh [--scale N] [--runs N]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 scale=20 runs=5
 while [ $# -gt 0 ]; do
 	case $1 in
 	--scale) scale=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
-	*) echo "usage: $0 [--scale N] [--runs N]" >&2; exit 1 ;;
+	*) bench_usage ;;
 	esac
 done
-build="${DSYNC_BENCH_BUILD:-$top/build-rel}"
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
-source "$top/tests/lib/directus.sh"
-dx_install
+bench_setup
 dx_start
 work=$(mktemp -d)
 trap 'dx_stop_all; rm -rf "$work"' EXIT

@@ -13,21 +13,17 @@
 # depend on timing; a reference push takes many minutes).
 #   [DX_SCHEMA_CACHE=true] bench/push.sh [--scale N] [--runs N] [--no-count]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 scale=20 runs=3 count=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--scale) scale=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--no-count) count=0; shift ;;
-	*) echo "usage: $0 [--scale N] [--runs N] [--no-count]" >&2; exit 1 ;;
+	*) bench_usage ;;
 	esac
 done
-build="${DSYNC_BENCH_BUILD:-$top/build-rel}"
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
-source "$top/tests/lib/directus.sh"
-dx_install
+bench_setup
 work=$(mktemp -d)
 trap 'dx_stop_all; rm -rf "$work"' EXIT
 

@@ -9,20 +9,16 @@
 # instance agree (items lost: none may be).
 #   bench/soak.sh [--minutes N] [--fault "--status 503 --retry-after 2"]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 minutes=30 fault="--status 503 --retry-after 2"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--minutes) minutes=$2; shift 2 ;;
 	--fault) fault=$2; shift 2 ;;
-	*) echo "usage: $0 [--minutes N] [--fault \"PROXY FAULT FLAGS\"]" >&2; exit 1 ;;
+	*) bench_usage ;;
 	esac
 done
-build="${DSYNC_BENCH_BUILD:-$top/build-rel}"
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
-source "$top/tests/lib/directus.sh"
-dx_install
+bench_setup
 dx_start
 work=$(mktemp -d)
 daemon= proxy=
