@@ -17,8 +17,6 @@
 #include "strmap.h"
 #include "xmalloc.h"
 
-#define PUBLIC_POLICY "_sync_default_public_policy"
-
 /*
  * The JSON types of the fields Directus 11 defines for the collections
  * dsync tracks, as its /fields answer gives them. A value of another
@@ -317,7 +315,7 @@ static void policy_roles_compat(const struct sync_ctx *ctx,
 		if (a->type != JSON_OBJECT || json_get(a, "user"))
 			continue;
 		if (json_is_null(json_get(a, "role")) &&
-		    strcmp(sid, PUBLIC_POLICY) != 0) {
+		    strcmp(sid, PH_PUBLIC_POLICY) != 0) {
 			sync_logf(ctx, SYNC_WARN, "%s: policy %s: skipped a "
 			    "link to a user (a {\"role\": null} element "
 			    "written by directus-sync 3.4)", path, sid);

@@ -189,11 +189,6 @@ static bool governed(const struct plan *p, const struct coll_plan *c,
 	    strmap_get(c->in_dump, row->sync_id);
 }
 
-static bool is_true(const struct json *v)
-{
-	return v && v->type == JSON_TRUE;
-}
-
 /* Whether the push creates a permission with the key of the instance's
  * untracked permission perm: it adopts it, with the dump's content. */
 static bool adopted(const struct plan *p, const struct json *perm)
@@ -257,8 +252,8 @@ static bool stray_grant(const struct plan *p, const struct json *raw,
 	struct buf what;
 	const char *name = json_str(json_get(raw, "name"));
 	size_t n = 0;
-	bool admin = !gov && is_true(json_get(raw, "admin_access"));
-	bool app = !gov && is_true(json_get(raw, "app_access"));
+	bool admin = !gov && json_get_true(raw, "admin_access");
+	bool app = !gov && json_get_true(raw, "app_access");
 
 	buf_init(&what);
 	if (admin)

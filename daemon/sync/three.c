@@ -187,17 +187,23 @@ static struct json *find_item(const struct json *arr, const char *key,
 	return NULL;
 }
 
+/* Whether collection r's items are compared without their "roles": a
+ * policy's, under --no-sync-policy-roles. */
+static bool roles_left_out(const struct sync_ctx *ctx,
+    const struct coll_rule *r)
+{
+	return strcmp(r->name, "policies") == 0 && !ctx->opts->sync_policy_roles;
+}
+
 /* Whether the tree's item cur differs from what the comparison read
- * (dump): compared as the comparison compared, so without a policy's
- * roles when they are not synced (strip_roles). */
+ * (dump): compared as the comparison compared (strip_roles). */
 static bool item_stale(const struct sync_ctx *ctx, const struct coll_rule *r,
     const struct json *cur, const struct json *dump)
 {
 	struct json *one;
 	bool stale;
 
-	if (cur == NULL || strcmp(r->name, "policies") != 0 ||
-	    ctx->opts->sync_policy_roles)
+	if (cur == NULL || !roles_left_out(ctx, r))
 		return !eq_files(cur, dump);
 	one = json_copy(cur);
 	json_del(one, "roles");
@@ -376,7 +382,7 @@ static void strip_roles(const struct sync_ctx *ctx, const struct coll_rule *r,
 {
 	size_t k;
 
-	if (strcmp(r->name, "policies") != 0 || ctx->opts->sync_policy_roles)
+	if (!roles_left_out(ctx, r))
 		return;
 	for (k = 0; arr && k < arr->u.arr.len; k++)
 		json_del(arr->u.arr.items[k], "roles");
