@@ -7,8 +7,7 @@ source "$(dirname "$0")/common.sh"
 
 dx_install || exit 1
 dx_start || exit 1
-node "$top/tests/lib/seed.mjs" --url "$DX_URL" --token "$DX_TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
+seed "$DX_URL" "$DX_TOKEN" || { fail "seed the instance"; finish; }
 
 # compare NAME ARGS...: reference into $T/NAME/ref, dsyncd into
 # $T/NAME/dsync, with the same extra arguments.

@@ -53,6 +53,33 @@ fs.writeFileSync(f, JSON.stringify(v, null, 2) + "\n");' "$f"
 
 dsyncd() { "$DSYNCD" "$@"; }
 
+# json_of JS: evaluates JS with d = the JSON read from standard input.
+json_of() { node -pe "const d = JSON.parse(require('fs').readFileSync(0)); $1"; }
+edit_json() { # FILE JS: apply JS (with a = the parsed array) and write back
+	node -e '
+const fs = require("fs"), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f));
+(new Function("a", process.argv[2]))(a); fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$1" "$2"
+}
+
+# seed URL TOKEN: tests/lib/seed.mjs's configuration written into the
+# instance; on failure its log is printed and the status returned.
+seed() {
+	node "$top/tests/lib/seed.mjs" --url "$1" --token "$2" >"$T/seed.log" 2>&1 ||
+		{ cat "$T/seed.log"; return 1; }
+}
+
+# seeded_dump [dx_start's arguments]: a fresh seeded instance (URL,
+# TOKEN, and NAME_* with --as NAME) pulled into $D ($T/dump), the
+# starting point of most tests; ends the test when a step fails.
+seeded_dump() {
+	dx_install || exit 1
+	dx_start "$@" || exit 1
+	URL=$DX_URL TOKEN=$DX_TOKEN D="$T/dump"
+	seed "$URL" "$TOKEN" || { fail "seed the instance"; finish; }
+	dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >"$T/pull0.log" 2>&1 ||
+		{ cat "$T/pull0.log"; fail "the first pull"; finish; }
+}
+
 finish() {
 	[ "$nfail" -eq 0 ]
 	exit $?

@@ -30,13 +30,11 @@ is() { [ "$(eval "$1")" = "$2" ]; }
 # at_least 'CMD' N: CMD's output is a number >= N.
 at_least() { local v; v=$(eval "$1"); [ -n "$v" ] && [ "$v" -ge "$2" ] 2>/dev/null; }
 
-json_of() { node -pe "const d = JSON.parse(require('fs').readFileSync(0)); $1"; }
-
 # setup_dump URL TOKEN DIR: seed the instance, pull it into DIR, a git
 # repository with one commit.
 setup_dump() {
 	local url=$1 token=$2 dir=$3
-	node "$top/tests/lib/seed.mjs" --url "$url" --token "$token" >"$T/seed.log" 2>&1 || { cat "$T/seed.log"; return 1; }
+	seed "$url" "$token" || return 1
 	mkdir -p "$dir" && git -C "$dir" init -q -b main &&
 	"$DSYNCD" -u "$url" -t "$token" pull --dump-path "$dir" >"$T/pull0.log" 2>&1 &&
 	git -C "$dir" add -A && git_commit "$dir" "pulled"
@@ -121,12 +119,6 @@ jobs() { ctl history --json -n 500 2>/dev/null | json_of "d.jobs.filter(j => !'$
 # idle: no job runs and none is queued.
 idle() { ctl status --json 2>/dev/null | json_of 'd.job === null && d.queued === null' | grep -q true; }
 flow_name() { dx_api GET "/flows/$1?fields=name" | json_of 'd.data.name'; }
-edit_json() { # FILE JS: apply JS (with a = the parsed array) and write back
-	node -e '
-const fs = require("fs"), f = process.argv[1]; const a = JSON.parse(fs.readFileSync(f));
-(new Function("a", process.argv[2]))(a); fs.writeFileSync(f, JSON.stringify(a, null, 2) + "\n");' "$1" "$2"
-}
-
 daemon_cleanup() {
 	stop_daemon
 	[ -n "${NOTIFY_PID:-}" ] && kill "$NOTIFY_PID" 2>/dev/null

@@ -38,7 +38,7 @@ struct drive {
 	int reached, raised;
 	/* the run on the worker */
 	const char *what;
-	struct plan_req req;		/* for "plan" */
+	struct plan_req req; /* for "plan" */
 	struct json *summary;
 	struct sync_stats st;
 	char *err;
@@ -96,7 +96,7 @@ static void *worker(void *arg)
 		plan_free(&p);
 	}
 	pthread_mutex_lock(&d->mu);
-	d->reached = 1;		/* a run that ends before N wakes main */
+	d->reached = 1; /* a run that ends before N wakes main */
 	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
 	return NULL;
@@ -120,18 +120,18 @@ static void print_result(struct drive *d, const char *step, long after,
 	json_set(o, "rc", json_new_number(d->rc));
 	json_set(o, "result", json_new_string(sync_result_name(d->rc)));
 	json_set(o, "requests", json_new_number((double)d->st.requests));
-	json_set(o, "renewals", json_new_number((double)dx_renewals(
-	    d->ctx.dx)));
+	json_set(o, "renewals",
+	    json_new_number((double)dx_renewals(d->ctx.dx)));
 	json_set(o, "tree_changed", json_new_bool(d->st.tree_changed));
-	json_set(o, "error", d->err ? json_new_string(d->err) :
-	    json_new_null());
+	json_set(o, "error",
+	    d->err ? json_new_string(d->err) : json_new_null());
 	if (d->summary) {
 		json_set(o, "summary", d->summary);
 		d->summary = NULL;
 	}
 	if (after >= 0) {
-		json_set(o, "started_after_cancel", json_new_number(
-		    (double)after));
+		json_set(o, "started_after_cancel",
+		    json_new_number((double)after));
 		json_set(o, "ms_after_cancel", json_new_number(ms));
 	}
 	s = json_write(o, false, NULL);
@@ -176,14 +176,16 @@ static void run_step(struct drive *d, const char *step, const char *what,
 		pthread_mutex_unlock(&d->mu);
 	}
 	pthread_join(t, NULL);
-	print_result(d, step, cancel_at ? (long)(http_count(dx_http(
-	    d->ctx.dx)) - started) : -1, cancel_at ? now_ms() - raised : 0);
+	print_result(d, step,
+	    cancel_at ? (long)(http_count(dx_http(d->ctx.dx)) - started) : -1,
+	    cancel_at ? now_ms() - raised : 0);
 }
 
 static void usage(void)
 {
 	fputs("usage: dsync-drive --url URL (--token T | --email E --password "
-	    "P) --dump DIR [--no-early-renewal] STEP...\n", stderr);
+	      "P) --dump DIR [--no-early-renewal] STEP...\n",
+	    stderr);
 	exit(2);
 }
 
@@ -247,11 +249,11 @@ int main(int argc, char **argv)
 			ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
 			nanosleep(&ts, NULL);
 		} else if (strncmp(s, "cancel-", 7) == 0 && strchr(s, ':')) {
-			char *what = xstrndup(s + 7, (size_t)(strchr(s, ':') -
-			    s - 7));
+			char *what = xstrndup(s + 7,
+			    (size_t)(strchr(s, ':') - s - 7));
 
-			run_step(&d, s, what, strtoul(strchr(s, ':') + 1,
-			    NULL, 10));
+			run_step(&d, s, what,
+			    strtoul(strchr(s, ':') + 1, NULL, 10));
 			free(what);
 		} else if (strncmp(s, "plan:", 5) == 0) {
 			char *copy = xstrdup(s + 5), *root, *colls, *schema;
@@ -266,7 +268,7 @@ int main(int argc, char **argv)
 			d.req.schema = strcmp(schema, "schema") == 0;
 			if (strcmp(colls, "none") != 0 &&
 			    sync_opts_parse_collections("plan", colls, false,
-			    &d.req.collections, &err) < 0) {
+				&d.req.collections, &err) < 0) {
 				fprintf(stderr, "drive: %s\n", err);
 				return 2;
 			}

@@ -1,19 +1,7 @@
-# Shared by the 88-faults-* tests: the faults tests/faults/proxy.py
+# Shared by the 4x-faults tests (40-faults-pull, 41-faults-push, 42-faults-daemon): the faults tests/faults/proxy.py
 # injects between dsyncd and a real Directus, and one faulted run of a
 # one-shot command with its checks.
 # shellcheck shell=bash
-
-# seeded_dump: a fresh seeded instance (URL, TOKEN) pulled into $D, the
-# one-shot tests' starting point; ends the test when any step fails.
-seeded_dump() {
-	dx_install || exit 1
-	dx_start || exit 1
-	URL=$DX_URL TOKEN=$DX_TOKEN
-	node "$top/tests/lib/seed.mjs" --url "$URL" --token "$TOKEN" >"$T/seed.log" 2>&1 ||
-		{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-	D="$T/dump"
-	dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >"$T/pull0.log" 2>&1 || { fail "baseline pull"; finish; }
-}
 
 # Every kind of fault, in the order the tests try them.
 FAULT_KINDS=(refused http500 http502 http503 http429 http431 http413 stall

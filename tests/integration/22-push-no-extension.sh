@@ -4,12 +4,7 @@
 # a pull from the target that gives the source dump back.
 source "$(dirname "$0")/common.sh"
 
-dx_install || exit 1
-dx_start --no-extension --as SRC || exit 1
-node "$top/tests/lib/seed.mjs" --url "$SRC_URL" --token "$SRC_TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-D="$T/dump"
-dsyncd -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$D" >/dev/null 2>&1 || { fail "pull"; finish; }
+seeded_dump --no-extension --as SRC
 
 dx_start --no-extension --as DST || exit 1
 dsyncd -u "$DST_URL" -t "$DST_TOKEN" diff --dump-path "$D" >"$T/diff0.out" 2>&1

@@ -8,13 +8,7 @@
 # the size of answers.
 source "$(dirname "$0")/common.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL TOKEN=$DX_TOKEN
-node "$top/tests/lib/seed.mjs" --url "$URL" --token "$TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-D="$T/dump"
-dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >/dev/null 2>&1 || { fail "first pull"; finish; }
+seeded_dump
 
 # stamps DIR: path, inode and mtime of everything under DIR.
 stamps() { (cd "$1" && find . -printf '%p %i %T@\n' | LC_ALL=C sort); }

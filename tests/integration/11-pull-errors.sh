@@ -5,14 +5,8 @@
 # as it was, and never print the token.
 source "$(dirname "$0")/common.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL TOKEN=$DX_TOKEN PID=$DX_PID
-node "$top/tests/lib/seed.mjs" --url "$URL" --token "$TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-
-D="$T/dump"
-dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >"$T/good.log" 2>&1
+seeded_dump
+PID=$DX_PID
 check "baseline pull succeeds" test -f "$D/collections/flows.json"
 tree_sum "$D" >"$T/before"
 

@@ -14,7 +14,6 @@ source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
 dx_install || exit 1
-json() { node -pe "const d = JSON.parse(require('fs').readFileSync(0)); $1"; }
 LIVE=00000000-0000-4000-8000-000000000001
 PUB=abf8a154-5b1c-4a46-ac9c-7300570f4f17
 PH=_sync_default_public_policy
@@ -46,7 +45,7 @@ anon() {
 	out=$(curl -s -w '\n%{http_code}' "$1/items/pages?fields=title&sort=title")
 	code=${out##*$'\n'}
 	[ "$code" = 200 ] || { echo "HTTP $code"; return; }
-	printf '%s' "${out%$'\n'*}" | json 'd.data.map(p => p.title).join(",")'
+	printf '%s' "${out%$'\n'*}" | json_of 'd.data.map(p => p.title).join(",")'
 }
 # publics URL: the ids of the policies holding a public access row.
 publics() {
@@ -69,11 +68,11 @@ access_state() {
 	  DX_URL=$1 dx_api GET '/permissions?limit=-1&fields=id,policy,collection,action,fields,permissions&sort=id'; } | sha256sum
 }
 # label DUMP SYNCID: the name of the dump's policy with that SyncID.
-label() { json "(d.find(p => p._syncId === '$2') || {}).name" <"$1/collections/policies.json"; }
-sid_of() { json "(d.find(p => p.name === '$2') || {})._syncId" <"$1/collections/policies.json"; }
-roles_of() { json "JSON.stringify((d.find(p => p.name === '$2') || {}).roles)" <"$1/collections/policies.json"; }
-maprow() { DX_URL=$1 dx_api GET /directus-extension-sync/table/policies | json "(d.find(r => r.local_id === '$2') || {}).sync_id"; }
-pid_named() { DX_URL=$1 dx_api GET "/policies?filter[name][_eq]=$(node -p 'encodeURIComponent(process.argv[1])' "$2")&fields=id" | json 'd.data.map(p => p.id).join(",")'; }
+label() { json_of "(d.find(p => p._syncId === '$2') || {}).name" <"$1/collections/policies.json"; }
+sid_of() { json_of "(d.find(p => p.name === '$2') || {})._syncId" <"$1/collections/policies.json"; }
+roles_of() { json_of "JSON.stringify((d.find(p => p.name === '$2') || {}).roles)" <"$1/collections/policies.json"; }
+maprow() { DX_URL=$1 dx_api GET /directus-extension-sync/table/policies | json_of "(d.find(r => r.local_id === '$2') || {}).sync_id"; }
+pid_named() { DX_URL=$1 dx_api GET "/policies?filter[name][_eq]=$(node -p 'encodeURIComponent(process.argv[1])' "$2")&fields=id" | json_of 'd.data.map(p => p.id).join(",")'; }
 
 # --- The source: directus-sync pulls first and mislabels.
 dx_start --as SRC || exit 1
@@ -98,7 +97,7 @@ check "pull: the map is corrected (public policy)" test "$(maprow "$SRC_URL" $PU
 check "pull: the map is corrected (Live preview)" test "$(maprow "$SRC_URL" $LIVE)" = "$old_sid"
 check "pull: the log names both policies with their old and new SyncIDs" \
 	grep -qF "[policies] $PH named policy $LIVE \"Live preview\", which holds no public access row, while policy $PUB \"\$t:public_label\" holds it. The SyncID map is corrected: $PUB \"\$t:public_label\" was $old_sid, is now $PH; $LIVE \"Live preview\" was $PH, is now $old_sid" "$T/pull.log"
-check "pull: the filtered read belongs to the public policy" test "$(json "d.filter(p => p.policy === '$PH' && p.collection === 'pages').map(p => JSON.stringify(p.permissions)).join()" <"$D/collections/permissions.json")" = '{"status":{"_eq":"published"}}'
+check "pull: the filtered read belongs to the public policy" test "$(json_of "d.filter(p => p.policy === '$PH' && p.collection === 'pages').map(p => JSON.stringify(p.permissions)).join()" <"$D/collections/permissions.json")" = '{"status":{"_eq":"published"}}'
 dsyncd -u "$SRC_URL" -t "$DX_TOKEN" pull --dump-path "$T/again" >"$T/pull2.log" 2>&1
 check "a second pull changes nothing in the map and says nothing" bash -c "! grep -q 'named policy' '$T/pull2.log'"
 check "... and writes the same tree" same_tree "$D/collections" "$T/again/collections"
@@ -170,14 +169,14 @@ check "damaged: one push succeeds" test $? = 0
 check "damaged: ... one update" grep -q "0 created, 1 updated, 0 deleted" "$T/dam.log"
 check "damaged: one public policy again" test "$(publics "$DAM_URL")" = $PUB
 check "damaged: the public reads the published page only ($(anon "$DAM_URL"))" test "$(anon "$DAM_URL")" = Published
-check "damaged: Live preview is still there, with its read" test "$(DX_URL=$DAM_URL dx_api GET "/permissions?filter[policy][_eq]=$live&fields=collection,action" | json 'd.data.filter(p => p.collection).map(p => p.collection + " " + p.action).join()')" = "pages read"
+check "damaged: Live preview is still there, with its read" test "$(DX_URL=$DAM_URL dx_api GET "/permissions?filter[policy][_eq]=$live&fields=collection,action" | json_of 'd.data.filter(p => p.collection).map(p => p.collection + " " + p.action).join()')" = "pages read"
 check "damaged: the public's permissions are the source's" test "$(grants "$DAM_URL")" = "$(grants "$SRC_URL")"
 dsyncd -u "$DAM_URL" -t "$DX_TOKEN" diff --dump-path "$D" >/dev/null 2>&1
 check "damaged: diff exits 0 after the push" test $? = 0
 
 # ... and one left with no public policy at all (what directus-sync's
 # push of its own mislabelled dump does) gets the dump's back.
-row=$(DX_URL=$DAM_URL dx_api GET "/access?filter[policy][_eq]=$PUB&filter[role][_null]=true&filter[user][_null]=true&fields=id" | json 'd.data[0].id')
+row=$(DX_URL=$DAM_URL dx_api GET "/access?filter[policy][_eq]=$PUB&filter[role][_null]=true&filter[user][_null]=true&fields=id" | json_of 'd.data[0].id')
 DX_URL=$DAM_URL dx_api DELETE "/access/$row" >/dev/null
 check "no public policy: the public reads nothing ($(anon "$DAM_URL"))" test "$(anon "$DAM_URL")" = "HTTP 403"
 dsyncd -u "$DAM_URL" -t "$DX_TOKEN" push --dump-path "$D" >"$T/none.log" 2>&1
@@ -188,7 +187,7 @@ check "no public policy: the public reads the published page only ($(anon "$DAM_
 # --- What the dump does not grant stops a push before its first write:
 # a permission made by hand on the public policy, and a policy made public
 # by hand.
-perm=$(DX_URL=$DAM_URL dx_api POST /permissions "{\"policy\":\"$PUB\",\"collection\":\"pages\",\"action\":\"create\",\"fields\":[\"*\"]}" | json 'd.data.id')
+perm=$(DX_URL=$DAM_URL dx_api POST /permissions "{\"policy\":\"$PUB\",\"collection\":\"pages\",\"action\":\"create\",\"fields\":[\"*\"]}" | json_of 'd.data.id')
 st0=$(access_state "$DAM_URL")
 dsyncd -u "$DAM_URL" -t "$DX_TOKEN" push --dump-path "$D" >"$T/stray.log" 2>&1
 rc=$?
@@ -198,7 +197,7 @@ check "... nothing written" test "$(access_state "$DAM_URL")" = "$st0"
 dsyncd -u "$DAM_URL" -t "$DX_TOKEN" diff --dump-path "$D" >"$T/stray-diff.out" 2>&1
 check "... diff warns of it" grep -qF "gives the public permissions pages create (id $perm)" "$T/stray-diff.out"
 DX_URL=$DAM_URL dx_api DELETE "/permissions/$perm" >/dev/null
-hand=$(DX_URL=$DAM_URL dx_api POST /policies '{"name":"Made public by hand","app_access":true,"admin_access":false}' | json 'd.data.id')
+hand=$(DX_URL=$DAM_URL dx_api POST /policies '{"name":"Made public by hand","app_access":true,"admin_access":false}' | json_of 'd.data.id')
 DX_URL=$DAM_URL dx_api POST /access "{\"policy\":\"$hand\",\"role\":null,\"user\":null,\"sort\":3}" >/dev/null
 st0=$(access_state "$DAM_URL")
 dsyncd -u "$DAM_URL" -t "$DX_TOKEN" push --dump-path "$D" >"$T/hand.log" 2>&1
@@ -250,7 +249,7 @@ check "daemon (sync): the public's permissions are the source's" test "$(grants 
 edit_json "$T/dsyn/collections/permissions.json" "a.splice(0, a.length, ...a.filter(p => p.collection !== 'pages'))"
 git -C "$T/dsyn" add -A && git_commit "$T/dsyn" "no more pages reads"
 check "daemon (sync, deletes held): the public read removed in git is deleted" wait_for 30 is "anon '$SYN_URL'" "HTTP 403"
-live_reads() { DX_URL=$SYN_URL dx_api GET "/permissions?filter[policy][_eq]=$live&fields=collection,action" | json 'd.data.filter(p => p.collection).length'; }
+live_reads() { DX_URL=$SYN_URL dx_api GET "/permissions?filter[policy][_eq]=$live&fields=collection,action" | json_of 'd.data.filter(p => p.collection).length'; }
 check "daemon (sync, deletes held): ... Live preview's read waits for allow_deletes" test "$(live_reads)" = 1
 check "daemon (sync, deletes held): ... in the log" grep -q '\[permissions\] 1 delete(s) not held: they withdraw what the public may do' "$T/daemon.log"
 # A second public row made in the Data Studio: written into git, as the

@@ -6,26 +6,19 @@
 # whatever their JSON type.
 source "$(dirname "$0")/common.sh"
 
-dx_install || exit 1
-dx_start || exit 1
-URL=$DX_URL TOKEN=$DX_TOKEN
-node "$top/tests/lib/seed.mjs" --url "$URL" --token "$TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-D="$T/dump"
-dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >/dev/null 2>&1 || { fail "first pull"; finish; }
-json() { node -pe "const d = JSON.parse(require('fs').readFileSync(0)); $1"; }
+seeded_dump
 
 # --- A token that may not delete: the DELETE gets 403 (here from the
 # proxy, in front of the real instance), the flow stays, and so does its
 # map row: the next diff still shows the delete.
-sid=$(json 'd.find(f => f.name === "Nightly cleanup")._syncId' <"$D/collections/flows.json")
+sid=$(json_of 'd.find(f => f.name === "Nightly cleanup")._syncId' <"$D/collections/flows.json")
 node -e '
 const fs = require("fs"), f = process.argv[1] + "/collections/flows.json";
 fs.writeFileSync(f, JSON.stringify(JSON.parse(fs.readFileSync(f)).filter(x => x._syncId !== process.argv[2]), null, 2) + "\n");' "$D" "$sid"
 node -e '
 const fs = require("fs"), f = process.argv[1] + "/collections/operations.json";
 fs.writeFileSync(f, JSON.stringify(JSON.parse(fs.readFileSync(f)).filter(x => x.flow !== process.argv[2]), null, 2) + "\n");' "$D" "$sid"
-fid=$(dx_api GET '/flows?filter[name][_eq]=Nightly%20cleanup&fields=id' | json 'd.data[0].id')
+fid=$(dx_api GET '/flows?filter[name][_eq]=Nightly%20cleanup&fields=id' | json_of 'd.data[0].id')
 # The item's own path only: not the map row's (/table/flows/sync_id/...).
 start_proxy "$URL" --method DELETE --match "/flows/$fid" --status 403
 dsyncd -u "$PROXY_URL" -t "$TOKEN" push --dump-path "$D" >"$T/403.log" 2>&1
@@ -33,11 +26,11 @@ rc=$?
 stop_proxy
 check "DELETE answered 403: the push fails (exit 1, got $rc)" test "$rc" = 1
 check "... saying the item is still there" grep -q "HTTP 403 FORBIDDEN, and flows $sid is still there" "$T/403.log"
-check "... the flow is still on the instance" test "$(dx_api GET '/flows?filter[name][_eq]=Nightly%20cleanup&fields=id' | json 'd.data.length')" = 1
+check "... the flow is still on the instance" test "$(dx_api GET '/flows?filter[name][_eq]=Nightly%20cleanup&fields=id' | json_of 'd.data.length')" = 1
 dsyncd -u "$URL" -t "$TOKEN" diff --dump-path "$D" >"$T/403-diff.out" 2>&1
 check "... and still tracked: the next diff still shows its delete" grep -q -- "- delete flows $sid" "$T/403-diff.out"
 dsyncd -u "$URL" -t "$TOKEN" push --dump-path "$D" >"$T/403-push.log" 2>&1
-check "with a token that may delete, the push deletes it" test "$(dx_api GET '/flows?filter[name][_eq]=Nightly%20cleanup&fields=id' | json 'd.data.length')" = 0
+check "with a token that may delete, the push deletes it" test "$(dx_api GET '/flows?filter[name][_eq]=Nightly%20cleanup&fields=id' | json_of 'd.data.length')" = 0
 
 # --- A reader that goes away: the diff's own status, not 141.
 dsyncd -u "$URL" -t "$TOKEN" pull --dump-path "$D" >/dev/null 2>&1
@@ -63,8 +56,8 @@ check "... no raw C1 control either" bash -c "! grep -qP '\\x{9b}' '$T/esc.out'"
 
 # --- remove-permission-duplicates names the ids it deletes, also when an
 # answer gives them as strings.
-pol=$(dx_api GET '/policies?filter[name][_eq]=Editor%20policy&fields=id' | json 'd.data[0].id')
-dup=$(dx_api POST /permissions "{\"policy\":\"$pol\",\"collection\":\"articles\",\"action\":\"read\",\"fields\":[\"id\"]}" | json 'd.data.id')
+pol=$(dx_api GET '/policies?filter[name][_eq]=Editor%20policy&fields=id' | json_of 'd.data[0].id')
+dup=$(dx_api POST /permissions "{\"policy\":\"$pol\",\"collection\":\"articles\",\"action\":\"read\",\"fields\":[\"id\"]}" | json_of 'd.data.id')
 start_proxy "$URL" --match '/permissions?limit=-1&sort=id' --sub '"id":([0-9]+)' '"id":"\1"'
 dsyncd -u "$PROXY_URL" -t "$TOKEN" helpers remove-permission-duplicates --keep first >"$T/dups.log" 2>&1
 check "remove-permission-duplicates succeeds" test $? = 0

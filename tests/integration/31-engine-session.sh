@@ -8,12 +8,7 @@
 source "$(dirname "$0")/common.sh"
 DRIVE="$build/tests/dsync-drive"
 
-dx_install || exit 1
-dx_start --as SRC || exit 1
-node "$top/tests/lib/seed.mjs" --url "$SRC_URL" --token "$SRC_TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-D="$T/dump"
-dsyncd -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$D" >/dev/null 2>&1 || { fail "first pull"; finish; }
+seeded_dump --as SRC
 
 # lines FILE: the number of requests a counting proxy logged.
 lines() { wc -l <"$1" | tr -d ' '; }
@@ -93,7 +88,7 @@ check "... and push clears the cache before it reads" grep -q '^POST /utils/cach
 # that renews early is never refused; the sleeps bring the token near,
 # then past, its expiry between runs.
 DX_EXTRA_ENV="ACCESS_TOKEN_TTL=6s" dx_start --as EXP || exit 1
-node "$top/tests/lib/seed.mjs" --url "$EXP_URL" --token "$EXP_TOKEN" >/dev/null 2>&1 || fail "seed the 6 s instance"
+seed "$EXP_URL" "$EXP_TOKEN" || fail "seed the 6 s instance"
 E="$T/exp-dump"
 dsyncd -u "$EXP_URL" -t "$EXP_TOKEN" pull --dump-path "$E" >/dev/null 2>&1 || fail "first pull of the 6 s instance"
 start_proxy "$EXP_URL" --log "$T/exp.log"

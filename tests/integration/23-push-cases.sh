@@ -5,12 +5,7 @@
 # attachments.
 source "$(dirname "$0")/common.sh"
 
-dx_install || exit 1
-dx_start --as SRC || exit 1
-node "$top/tests/lib/seed.mjs" --url "$SRC_URL" --token "$SRC_TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-D="$T/dump"
-dsyncd -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$D" >/dev/null 2>&1 || { fail "pull"; finish; }
+seeded_dump --as SRC
 dx_start --as DST || exit 1
 dsyncd -u "$DST_URL" -t "$DST_TOKEN" push --dump-path "$D" >"$T/push.log" 2>&1 || { tail "$T/push.log"; fail "first push"; finish; }
 check "a push into a fresh instance needs one pass" grep -q "(1 pass(es)" "$T/push.log"

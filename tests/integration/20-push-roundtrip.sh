@@ -9,8 +9,7 @@ source "$(dirname "$0")/common.sh"
 
 dx_install || exit 1
 dx_start --as SRC || exit 1
-node "$top/tests/lib/seed.mjs" --url "$SRC_URL" --token "$SRC_TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
+seed "$SRC_URL" "$SRC_TOKEN" || { fail "seed the instance"; finish; }
 
 # ref_clean URL DUMP: directus-sync diff reports nothing to do in the
 # collections. (Its schema diff is Directus' own, which keeps one

@@ -6,8 +6,7 @@ source "$(dirname "$0")/common.sh"
 
 dx_install || exit 1
 dx_start --no-extension || exit 1
-node "$top/tests/lib/seed.mjs" --url "$DX_URL" --token "$DX_TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
+seed "$DX_URL" "$DX_TOKEN" || { fail "seed the instance"; finish; }
 
 check "the extension's routes are absent" \
 	bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $DX_TOKEN' $DX_URL/directus-extension-sync/table/flows)\" = 404 ]"

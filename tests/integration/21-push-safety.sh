@@ -4,12 +4,7 @@
 # duplicates.
 source "$(dirname "$0")/common.sh"
 
-dx_install || exit 1
-dx_start --as SRC || exit 1
-node "$top/tests/lib/seed.mjs" --url "$SRC_URL" --token "$SRC_TOKEN" >"$T/seed.log" 2>&1 ||
-	{ cat "$T/seed.log"; fail "seed the instance"; finish; }
-D="$T/dump"
-dsyncd -u "$SRC_URL" -t "$SRC_TOKEN" pull --dump-path "$D" >/dev/null 2>&1 || { fail "pull"; finish; }
+seeded_dump --as SRC
 
 # --- A push cut off by Directus dying, then rerun after a restart.
 dx_start --as CUT || exit 1
