@@ -45,10 +45,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("%.3f %ld %d %.0f\n", (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, ru.ru_maxrss,
+	printf("%.3f %ld %d %.0f\n",
+	    (double)(t1.tv_sec - t0.tv_sec) +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+	    ru.ru_maxrss,
 	    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 	    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
+		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3);
 	return 0;
 }

@@ -6,21 +6,30 @@
 #include "colls.h"
 
 const char *const colls_names[COLL_COUNT] = {
-	"settings", "folders", "translations", "flows", "operations",
-	"roles", "policies", "permissions", "dashboards", "panels", "presets",
+	"settings",
+	"folders",
+	"translations",
+	"flows",
+	"operations",
+	"roles",
+	"policies",
+	"permissions",
+	"dashboards",
+	"panels",
+	"presets",
 };
 
 const enum coll_preserve colls_preserve[COLL_COUNT] = {
 	COLL_PRESERVE_NEVER,	/* settings */
 	COLL_PRESERVE_ALWAYS,	/* folders: file fields point at them */
-	COLL_PRESERVE_OPTIONAL,	/* translations */
+	COLL_PRESERVE_OPTIONAL, /* translations */
 	COLL_PRESERVE_ALWAYS,	/* flows: webhook URLs hold their ids */
-	COLL_PRESERVE_OPTIONAL,	/* operations */
-	COLL_PRESERVE_OPTIONAL,	/* roles */
-	COLL_PRESERVE_OPTIONAL,	/* policies */
+	COLL_PRESERVE_OPTIONAL, /* operations */
+	COLL_PRESERVE_OPTIONAL, /* roles */
+	COLL_PRESERVE_OPTIONAL, /* policies */
 	COLL_PRESERVE_NEVER,	/* permissions: integer ids */
-	COLL_PRESERVE_OPTIONAL,	/* dashboards */
-	COLL_PRESERVE_OPTIONAL,	/* panels */
+	COLL_PRESERVE_OPTIONAL, /* dashboards */
+	COLL_PRESERVE_OPTIONAL, /* panels */
 	COLL_PRESERVE_NEVER,	/* presets: integer ids */
 };
 

@@ -37,7 +37,7 @@ int fs_mkdirs(const char *path, mode_t mode)
 	if (path[0] == '\0')
 		return -ENOENT;
 	p = xstrdup(path);
-	for (s = p + 1; ; s++) {
+	for (s = p + 1;; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
 		char c = *s;
@@ -73,8 +73,7 @@ static int rmtree_at(int dfd, const char *name)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return -errno;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	d = fdopendir(fd);
@@ -83,14 +82,14 @@ static int rmtree_at(int dfd, const char *name)
 		return -errno;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if ((rc = rmtree_at(dirfd(d), de->d_name)) < 0)
 			break;
 	}
 	closedir(d);
-	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 &&
-	    errno != ENOENT)
+	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		rc = -errno;
 	return rc;
 }
@@ -219,7 +218,8 @@ static int link_tree(const char *src, const char *dst, const char *rel,
 		char *s, *t, *r;
 		struct stat st;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		r = rel[0] ? fs_join(rel, de->d_name) : xstrdup(de->d_name);
 		if (skip && skip(r, arg)) {

@@ -17,11 +17,11 @@
 #include "xmalloc.h"
 
 /* Deeper input is refused: freeing and writing recurse once per level. */
-#define JSON_MAX_DEPTH	10000
+#define JSON_MAX_DEPTH 10000
 
 /* Objects with more members than this are deduplicated and compared by
  * sorting instead of pairwise. */
-#define SMALL_OBJECT	16
+#define SMALL_OBJECT 16
 
 static struct json *json_alloc(enum json_type type)
 {
@@ -200,8 +200,7 @@ static void object_append(struct json *obj, char *key, size_t keylen,
 	m->val = val;
 }
 
-static struct json_member *object_find(const struct json *obj,
-    const char *key)
+static struct json_member *object_find(const struct json *obj, const char *key)
 {
 	size_t i, n;
 
@@ -346,13 +345,13 @@ bool json_equal(const struct json *a, const struct json *b)
 				bv = NULL;
 				for (j = 0; j < b->u.obj.len; j++) {
 					if (key_cmp(&a->u.obj.members[i],
-					    &b->u.obj.members[j]) == 0) {
+						&b->u.obj.members[j]) == 0) {
 						bv = b->u.obj.members[j].val;
 						break;
 					}
 				}
-				if (bv == NULL || !json_equal(
-				    a->u.obj.members[i].val, bv))
+				if (bv == NULL ||
+				    !json_equal(a->u.obj.members[i].val, bv))
 					return false;
 			}
 			return true;
@@ -447,13 +446,13 @@ void json_sort_keys(struct json *v)
  */
 struct parse_ctx {
 	struct json *root;
-	struct json **stack;	/* open containers */
+	struct json **stack; /* open containers */
 	size_t depth, cap;
-	char *key;		/* pending object key, owned */
+	char *key; /* pending object key, owned */
 	size_t keylen;
 	bool too_deep;
 	yajl_handle h;
-	const char *buf;	/* the whole input */
+	const char *buf; /* the whole input */
 };
 
 /* Shrinks a finished container: doubling can leave half of it unused. */
@@ -466,8 +465,8 @@ static void shrink(struct json *v)
 		v->u.arr.cap = v->u.arr.len;
 	} else if (v->type == JSON_OBJECT && v->u.obj.cap > v->u.obj.len &&
 	    v->u.obj.len > 0) {
-		v->u.obj.members = xreallocarray(v->u.obj.members,
-		    v->u.obj.len, sizeof(*v->u.obj.members));
+		v->u.obj.members = xreallocarray(v->u.obj.members, v->u.obj.len,
+		    sizeof(*v->u.obj.members));
 		v->u.obj.cap = v->u.obj.len;
 	}
 }
@@ -536,8 +535,8 @@ static int hex4(const char *p)
 	int v = 0, i;
 
 	for (i = 0; i < 4; i++)
-		v = v << 4 | (p[i] <= '9' ? p[i] - '0' :
-		    (p[i] | 0x20) - 'a' + 10);
+		v = v << 4 |
+		    (p[i] <= '9' ? p[i] - '0' : (p[i] | 0x20) - 'a' + 10);
 	return v;
 }
 
@@ -582,11 +581,21 @@ static char *decode_raw(const char *p, size_t n, size_t *lenp)
 			continue;
 		buf_add(&b, p + run, i - run);
 		switch (p[++i]) {
-		case 'b': buf_addc(&b, '\b'); break;
-		case 'f': buf_addc(&b, '\f'); break;
-		case 'n': buf_addc(&b, '\n'); break;
-		case 'r': buf_addc(&b, '\r'); break;
-		case 't': buf_addc(&b, '\t'); break;
+		case 'b':
+			buf_addc(&b, '\b');
+			break;
+		case 'f':
+			buf_addc(&b, '\f');
+			break;
+		case 'n':
+			buf_addc(&b, '\n');
+			break;
+		case 'r':
+			buf_addc(&b, '\r');
+			break;
+		case 't':
+			buf_addc(&b, '\t');
+			break;
 		case 'u':
 			cp = hex4(p + i + 1);
 			i += 4;
@@ -629,8 +638,9 @@ static void join_surrogates(char *str, size_t *lenp)
 		    p[i + 1] <= 0xaf && (p[i + 2] & 0xc0) == 0x80 &&
 		    p[i + 3] == 0xed && p[i + 4] >= 0xb0 && p[i + 4] <= 0xbf &&
 		    (p[i + 5] & 0xc0) == 0x80) {
-			cp = 0x10000 + (((p[i + 1] & 0x0ful) << 6 |
-			    (p[i + 2] & 0x3fu)) << 10) +
+			cp = 0x10000 +
+			    (((p[i + 1] & 0x0ful) << 6 | (p[i + 2] & 0x3fu))
+				<< 10) +
 			    ((p[i + 4] & 0x0ful) << 6 | (p[i + 5] & 0x3fu));
 			p[o++] = (unsigned char)(0xf0 | cp >> 18);
 			p[o++] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
@@ -677,8 +687,8 @@ static char *take_string(struct parse_ctx *ctx, const unsigned char *s,
 		if ((start - i) % 2 == 0)
 			break;
 	}
-	if (start == (size_t)-1 || memchr(ctx->buf + start, '\\',
-	    end - start) == NULL)
+	if (start == (size_t)-1 ||
+	    memchr(ctx->buf + start, '\\', end - start) == NULL)
 		goto plain;
 	r = decode_raw(ctx->buf + start + 1, end - start - 2, lenp);
 	goto done;
@@ -747,7 +757,7 @@ static void dedup_members(struct json *obj)
 		for (i = 0; i < n; i = j) {
 			first = p[i];
 			for (j = i + 1; j < n && key_cmp(first, p[j]) == 0;
-			    j++) {
+			     j++) {
 				json_free(first->val);
 				first->val = p[j]->val;
 				free(p[j]->key);
@@ -866,8 +876,8 @@ static char *yajl_reason(yajl_handle h, const char *buf, size_t len,
 	else if (strncmp(s, "parse error: ", 13) == 0)
 		s += 13;
 	n = strlen(s);
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' ||
-	    s[n - 1] == '.'))
+	while (
+	    n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '.'))
 		n--;
 	r = xstrndup(s, n);
 	yajl_free_error(h, e);
@@ -1060,18 +1070,33 @@ static void write_string(struct buf *b, const char *s, size_t len)
 		const char *e = NULL;
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && !(c == 0xed &&
-		    i + 2 < len && p[i + 1] >= 0xa0 && p[i + 1] <= 0xbf))
+		if (c >= 0x20 && c != '"' && c != '\\' &&
+		    !(c == 0xed && i + 2 < len && p[i + 1] >= 0xa0 &&
+			p[i + 1] <= 0xbf))
 			continue;
 		buf_add(b, s + run, i - run);
 		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
+		case '"':
+			e = "\\\"";
+			break;
+		case '\\':
+			e = "\\\\";
+			break;
+		case '\b':
+			e = "\\b";
+			break;
+		case '\f':
+			e = "\\f";
+			break;
+		case '\n':
+			e = "\\n";
+			break;
+		case '\r':
+			e = "\\r";
+			break;
+		case '\t':
+			e = "\\t";
+			break;
 		default:
 			if (c == 0xed) {
 				cp = 0xd000 | (p[i + 1] & 0x3fu) << 6 |

@@ -25,9 +25,9 @@ enum json_type {
 struct json;
 
 struct json_member {
-	char *key;		/* NUL-terminated, owned */
-	size_t keylen;		/* keys may hold U+0000 */
-	struct json *val;	/* owned */
+	char *key;	  /* NUL-terminated, owned */
+	size_t keylen;	  /* keys may hold U+0000 */
+	struct json *val; /* owned */
 };
 
 struct json {
@@ -35,7 +35,7 @@ struct json {
 	union {
 		double num;
 		struct {
-			char *ptr;	/* NUL-terminated, owned */
+			char *ptr; /* NUL-terminated, owned */
 			size_t len;
 		} str;
 		struct {
@@ -59,11 +59,11 @@ struct json *json_new_null(void);
 struct json *json_new_bool(bool b);
 struct json *json_new_number(double d);
 struct json *json_new_string(const char *s);		/* copies */
-struct json *json_new_stringn(const char *s, size_t n);	/* copies */
+struct json *json_new_stringn(const char *s, size_t n); /* copies */
 struct json *json_new_array(void);
 struct json *json_new_object(void);
-struct json *json_copy(const struct json *v);		/* deep copy */
-void json_free(struct json *v);				/* NULL is a no-op */
+struct json *json_copy(const struct json *v); /* deep copy */
+void json_free(struct json *v);		      /* NULL is a no-op */
 /* The same, zeroing every string and key first (credentials). */
 void json_free_wipe(struct json *v);
 
@@ -83,8 +83,8 @@ bool json_del(struct json *obj, const char *key);
 struct json *json_take(struct json *obj, const char *key);
 
 /* Convenience accessors: NULL / fallback when the type does not match. */
-const char *json_str(const struct json *v);	/* JSON_STRING only */
-bool json_is_null(const struct json *v);	/* NULL pointer counts */
+const char *json_str(const struct json *v); /* JSON_STRING only */
+bool json_is_null(const struct json *v);    /* NULL pointer counts */
 
 /* Lenient readers of a tree that may hold anything (a reply, a plan):
  * obj's member key when it has that type, else NULL / false / 0. The

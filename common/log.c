@@ -114,15 +114,15 @@ void log_warn(const char *fmt, ...)
 	free(msg);
 }
 
-#define LOG_FN(fn, level)						\
-void fn(const char *fmt, ...)						\
-{									\
-	va_list ap;							\
-									\
-	va_start(ap, fmt);						\
-	log_vmsg(level, fmt, ap);					\
-	va_end(ap);							\
-}
+#define LOG_FN(fn, level) \
+	void fn(const char *fmt, ...) \
+	{ \
+		va_list ap; \
+\
+		va_start(ap, fmt); \
+		log_vmsg(level, fmt, ap); \
+		va_end(ap); \
+	}
 
 LOG_FN(log_warnx, LOG_LEVEL_WARN)
 LOG_FN(log_info, LOG_LEVEL_INFO)

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 enum log_level {
-	LOG_LEVEL_ERR = 3,	/* syslog's numbers */
+	LOG_LEVEL_ERR = 3, /* syslog's numbers */
 	LOG_LEVEL_WARN = 4,
 	LOG_LEVEL_INFO = 6,
 	LOG_LEVEL_DEBUG = 7,

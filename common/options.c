@@ -98,15 +98,15 @@ static int add_collection(const char *what, const char *name, size_t len,
 		return 0;
 	}
 	k = colls_index(n);
-	if (k < 0 || (preserve &&
-	    colls_preserve[k] != COLL_PRESERVE_OPTIONAL)) {
+	if (k < 0 ||
+	    (preserve && colls_preserve[k] != COLL_PRESERVE_OPTIONAL)) {
 		char ok[256];
 		size_t off = 0;
 
 		ok[0] = '\0';
 		for (i = 0; i < COLL_COUNT; i++) {
-			if (preserve && colls_preserve[i] !=
-			    COLL_PRESERVE_OPTIONAL)
+			if (preserve &&
+			    colls_preserve[i] != COLL_PRESERVE_OPTIONAL)
 				continue;
 			off += (size_t)snprintf(ok + off, sizeof(ok) - off,
 			    "%s%s", off ? ", " : "", colls_names[i]);
@@ -137,8 +137,8 @@ int sync_opts_parse_collections(const char *what, const char *list,
 		}
 		while (len && s[len - 1] == ' ')
 			len--;
-		if (len && add_collection(what, s, len, preserve, out,
-		    errstr) < 0)
+		if (len &&
+		    add_collection(what, s, len, preserve, out, errstr) < 0)
 			return -1;
 		p += n;
 		if (*p == ',')
@@ -229,8 +229,8 @@ static int apply_scalars(struct sync_opts *o, const char *file,
 	}
 	if ((v = json_get(cfg, "maxPushRetries")) != NULL) {
 		if (v->type != JSON_NUMBER || v->u.num < 0) {
-			xasprintf(errstr, "%s: maxPushRetries must be a number "
-			    ">= 0", file);
+			xasprintf(errstr,
+			    "%s: maxPushRetries must be a number >= 0", file);
 			return -1;
 		}
 		o->max_push_retries = (long)v->u.num;
@@ -248,19 +248,20 @@ static int apply_object(struct sync_opts *o, const char *file,
 		return -1;
 	if ((v = json_get(cfg, "excludeCollections")) != NULL &&
 	    list_from_json(file, "excludeCollections", v, false, &o->exclude,
-	    errstr) < 0)
+		errstr) < 0)
 		return -1;
 	if ((v = json_get(cfg, "onlyCollections")) != NULL &&
 	    list_from_json(file, "onlyCollections", v, false, &o->only,
-	    errstr) < 0)
+		errstr) < 0)
 		return -1;
 	if ((v = json_get(cfg, "preserveIds")) != NULL) {
-		if (v->type == JSON_STRING && (strcmp(v->u.str.ptr, "all") == 0 ||
-		    strcmp(v->u.str.ptr, "*") == 0))
+		if (v->type == JSON_STRING &&
+		    (strcmp(v->u.str.ptr, "all") == 0 ||
+			strcmp(v->u.str.ptr, "*") == 0))
 			return add_collection(file, "all", 3, true,
 			    &o->preserve, errstr);
 		if (list_from_json(file, "preserveIds", v, true, &o->preserve,
-		    errstr) < 0)
+			errstr) < 0)
 			return -1;
 	}
 	return 0;
@@ -277,9 +278,11 @@ static int load_file(struct sync_opts *o, const char *path, int depth,
 	if ((plen > 3 && strcmp(path + plen - 3, ".js") == 0) ||
 	    (plen > 4 && strcmp(path + plen - 4, ".cjs") == 0) ||
 	    (plen > 4 && strcmp(path + plen - 4, ".mjs") == 0)) {
-		xasprintf(errstr, "%s: dsync reads JSON config files only "
+		xasprintf(errstr,
+		    "%s: dsync reads JSON config files only "
 		    "(directus-sync.config.json); a JavaScript config cannot "
-		    "be loaded", path);
+		    "be loaded",
+		    path);
 		return -1;
 	}
 	if (depth > MAX_EXTENDS_DEPTH) {
@@ -298,7 +301,8 @@ static int load_file(struct sync_opts *o, const char *path, int depth,
 		goto fail;
 	}
 	if (cfg->type != JSON_OBJECT) {
-		xasprintf(errstr, "config file %s: expected a JSON object", path);
+		xasprintf(errstr, "config file %s: expected a JSON object",
+		    path);
 		goto fail;
 	}
 	if ((ext = json_get(cfg, "extends")) != NULL) {
@@ -307,8 +311,9 @@ static int load_file(struct sync_opts *o, const char *path, int depth,
 		dir = xstrdup(dirname(copy));
 		free(copy);
 		if (ext->type != JSON_ARRAY) {
-			xasprintf(errstr, "config file %s: extends must be an "
-			    "array of paths", path);
+			xasprintf(errstr,
+			    "config file %s: extends must be an array of paths",
+			    path);
 			goto fail;
 		}
 		for (i = 0; i < ext->u.arr.len; i++) {
@@ -317,8 +322,10 @@ static int load_file(struct sync_opts *o, const char *path, int depth,
 			int r;
 
 			if (p == NULL) {
-				xasprintf(errstr, "config file %s: extends[%zu] "
-				    "must be a string", path, i);
+				xasprintf(errstr,
+				    "config file %s: extends[%zu] "
+				    "must be a string",
+				    path, i);
 				goto fail;
 			}
 			full = p[0] == '/' ? xstrdup(p) : fs_join(dir, p);
@@ -347,22 +354,24 @@ int sync_opts_load_file(struct sync_opts *o, const char *path, char **errstr)
 int sync_opts_validate_url(const struct sync_opts *o, char **errstr)
 {
 	if (o->url == NULL || o->url[0] == '\0') {
-		*errstr = xstrdup("no Directus URL: give -u/--directus-url, "
+		*errstr = xstrdup(
+		    "no Directus URL: give -u/--directus-url, "
 		    "DIRECTUS_URL or directusUrl in the config file");
 		return -1;
 	}
 	if (strncmp(o->url, "http://", 7) != 0 &&
 	    strncmp(o->url, "https://", 8) != 0) {
-		xasprintf(errstr, "Directus URL '%s' must start with http:// "
-		    "or https://", o->url);
+		xasprintf(errstr,
+		    "Directus URL '%s' must start with http:// or https://",
+		    o->url);
 		return -1;
 	}
 	if (o->ca_file != NULL) {
 		char *e = NULL;
 
 		if (sync_opts_check_ca_file(o->ca_file, &e) < 0) {
-			xasprintf(errstr, "the CA file (--ca-file, "
-			    "DSYNC_CA_FILE) %s", e);
+			xasprintf(errstr,
+			    "the CA file (--ca-file, DSYNC_CA_FILE) %s", e);
 			free(e);
 			return -1;
 		}
@@ -394,7 +403,8 @@ int sync_opts_check_ca_file(const char *path, char **errstr)
 
 	/* O_NONBLOCK: a FIFO must not hang the start. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
-	    0 || fstat(fd, &st) < 0) {
+		0 ||
+	    fstat(fd, &st) < 0) {
 		xasprintf(errstr, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -417,8 +427,10 @@ int sync_opts_check_ca_file(const char *path, char **errstr)
 	/* "BEGIN CERTIFICATE" or OpenSSL's "BEGIN TRUSTED CERTIFICATE". */
 	if (memmem(text, len, "-----BEGIN ", 11) == NULL ||
 	    memmem(text, len, "CERTIFICATE-----", 16) == NULL) {
-		xasprintf(errstr, "%s: holds no PEM certificate (-----BEGIN "
-		    "CERTIFICATE-----)", path);
+		xasprintf(errstr,
+		    "%s: holds no PEM certificate (-----BEGIN "
+		    "CERTIFICATE-----)",
+		    path);
 		free(text);
 		return -1;
 	}
@@ -432,7 +444,8 @@ int sync_opts_validate(const struct sync_opts *o, char **errstr)
 		return -1;
 	if ((o->token == NULL || o->token[0] == '\0') &&
 	    (o->email == NULL || o->password == NULL)) {
-		*errstr = xstrdup("no credentials: give -t/--directus-token "
+		*errstr = xstrdup(
+		    "no credentials: give -t/--directus-token "
 		    "(DIRECTUS_TOKEN), or -e and -p (DIRECTUS_ADMIN_EMAIL and "
 		    "DIRECTUS_ADMIN_PASSWORD)");
 		return -1;

@@ -11,16 +11,16 @@
 
 /* Where SyncIDs live (--id-map). */
 enum idmap_backend {
-	IDMAP_AUTO,		/* the extension when it answers */
-	IDMAP_EXTENSION,	/* directus-extension-sync's routes */
-	IDMAP_COLLECTION,	/* a collection of dsync's own */
+	IDMAP_AUTO,	  /* the extension when it answers */
+	IDMAP_EXTENSION,  /* directus-extension-sync's routes */
+	IDMAP_COLLECTION, /* a collection of dsync's own */
 };
 
 struct sync_opts {
 	char *url;
-	char *token;		/* secret */
+	char *token; /* secret */
 	char *email;
-	char *password;		/* secret */
+	char *password; /* secret */
 	char *config_path;
 	bool debug;
 	bool sort_json;
@@ -28,9 +28,9 @@ struct sync_opts {
 	char *collections_path;
 	char *snapshot_path;
 	char *specs_path;
-	unsigned only;		/* bit set over colls; 0: all */
+	unsigned only; /* bit set over colls; 0: all */
 	unsigned exclude;
-	unsigned preserve;	/* collections whose ids are kept */
+	unsigned preserve; /* collections whose ids are kept */
 	bool collections;
 	bool snapshot;
 	bool split;
@@ -39,28 +39,28 @@ struct sync_opts {
 	bool force;
 	bool pretty_diff;
 	long max_push_retries;
-	long max_deletes;	/* -1: no limit */
+	long max_deletes; /* -1: no limit */
 	enum idmap_backend id_map;
-	char **headers;		/* extra HTTP headers "Name: value" */
+	char **headers; /* extra HTTP headers "Name: value" */
 	size_t nheaders;
-	char *ca_file;		/* the CAs (PEM) trusted for https, and
+	char *ca_file;		  /* the CAs (PEM) trusted for https, and
 				 * only they; NULL: libcurl's defaults */
-	bool insecure;		/* no TLS verification at all (false, the
+	bool insecure;		  /* no TLS verification at all (false, the
 				 * zero value: the peer's certificate chain
 				 * and name are checked) */
-	double lock_wait;	/* seconds to wait for the dump's lock */
-	double timeout;		/* seconds a request may take (0: the
+	double lock_wait;	  /* seconds to wait for the dump's lock */
+	double timeout;		  /* seconds a request may take (0: the
 				 * transport's default, 300) */
-	bool hold_deletes;	/* push: leave the items to delete (counted
+	bool hold_deletes;	  /* push: leave the items to delete (counted
 				 * in sync_stats.held_deletes) */
 	bool hold_schema_deletes; /* push: leave the schema's deletes of
 				 * collections, fields and relations */
-	size_t max_body;	/* largest answer accepted, bytes (0:
+	size_t max_body;	  /* largest answer accepted, bytes (0:
 				 * HTTP_DEFAULT_MAX_BODY) */
 };
 
 void sync_opts_init(struct sync_opts *o);
-void sync_opts_clear(struct sync_opts *o);	/* wipes the secrets */
+void sync_opts_clear(struct sync_opts *o); /* wipes the secrets */
 
 /* The collections a run processes, as a bit set over colls. */
 unsigned sync_opts_selected(const struct sync_opts *o);

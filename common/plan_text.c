@@ -150,8 +150,8 @@ static void change_line(FILE *f, const char *coll, const struct json *ch,
 	size_t i;
 
 	fprintf(f, "  %c %-6s %s ", sign, verb, coll);
-	text_put_safe(f, json_get_str(ch, "_syncId") ? json_get_str(ch,
-	    "_syncId") : "?");
+	text_put_safe(f,
+	    json_get_str(ch, "_syncId") ? json_get_str(ch, "_syncId") : "?");
 	if (label) {
 		fputs(" \"", f);
 		text_put_safe(f, label);
@@ -190,16 +190,18 @@ static void collection(FILE *f, const char *name, const struct json *o,
 	size_t i, k;
 
 	json_get_num(o, "unchanged", &unchanged);
-	fprintf(f, "%s: %.0f to create, %.0f to update, %.0f to delete, %.0f "
-	    "unchanged", name, json_get_count(o, "create"), json_get_count(o,
-	    "update"), json_get_count(o, "delete"), unchanged);
+	fprintf(f,
+	    "%s: %.0f to create, %.0f to update, %.0f to delete, %.0f "
+	    "unchanged",
+	    name, json_get_count(o, "create"), json_get_count(o, "update"),
+	    json_get_count(o, "delete"), unchanged);
 	if (json_get_count(o, "dangling") != 0)
-		fprintf(f, ", %.0f dangling map row(s)", json_get_count(o,
-		    "dangling"));
+		fprintf(f, ", %.0f dangling map row(s)",
+		    json_get_count(o, "dangling"));
 	fputc('\n', f);
 	for (k = 0; k < 3; k++)
 		for (i = 0; (a = json_get_arr(o, keys[k])) && i < a->u.arr.len;
-		    i++)
+		     i++)
 			change_line(f, name, a->u.arr.items[i], signs[k],
 			    keys[k], detail);
 }
@@ -227,9 +229,8 @@ double plan_text_print(FILE *f, const struct json *plan, bool detail,
     const struct json *summary)
 {
 	static const char *const parts[] = { "collections", "fields",
-	    "relations" };
-	static const char *const what[] = { "collection", "field",
-	    "relation" };
+		"relations" };
+	static const char *const what[] = { "collection", "field", "relation" };
 	const struct json *schema = json_get_obj(plan, "schema");
 	const struct json *sd = json_get_obj(schema, "diff");
 	const struct json *colls = json_get_obj(plan, "collections"), *a;
@@ -244,7 +245,8 @@ double plan_text_print(FILE *f, const struct json *plan, bool detail,
 			    json_get_count(schema, "changes"));
 		for (i = 0; sd && i < 3; i++)
 			for (k = 0; (a = json_get_arr(sd, parts[i])) &&
-			    k < a->u.arr.len; k++)
+			     k < a->u.arr.len;
+			     k++)
 				schema_entry(f, what[i], a->u.arr.items[k],
 				    detail);
 	}

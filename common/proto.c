@@ -33,12 +33,12 @@ const struct proto_cmd proto_cmds[PROTO_NCMDS] = {
 	    "end a pause: writes go on" },
 	[PROTO_CMD_RELOAD] = { "reload", PROTO_WRITE, 0, "",
 	    "read the configuration file again" },
-	[PROTO_CMD_RESOLVE] = { "resolve", PROTO_WRITE, PROTO_WAITS |
-	    PROTO_TAKES_KEEP | PROTO_TAKES_ALL | PROTO_TAKES_ITEM,
+	[PROTO_CMD_RESOLVE] = { "resolve", PROTO_WRITE,
+	    PROTO_WAITS | PROTO_TAKES_KEEP | PROTO_TAKES_ALL | PROTO_TAKES_ITEM,
 	    "COLLECTION SYNCID|--all --keep dump|instance",
 	    "decide a conflict: push the dump's or pull the instance's" },
-	[PROTO_CMD_ADOPT] = { "adopt", PROTO_WRITE, PROTO_WAITS |
-	    PROTO_TAKES_KEEP, "--keep dump|instance",
+	[PROTO_CMD_ADOPT] = { "adopt", PROTO_WRITE,
+	    PROTO_WAITS | PROTO_TAKES_KEEP, "--keep dump|instance",
 	    "take the current state as the base; the kept side wins" },
 };
 
@@ -68,7 +68,9 @@ const char *proto_takers(unsigned what)
 		if (!(proto_cmds[i].takes & what))
 			continue;
 		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
-		    len == 0 ? "" : --n == 1 ? " and " : ", ",
+		    len == 0	 ? "" :
+			--n == 1 ? " and " :
+				   ", ",
 		    proto_cmds[i].name);
 		if (len >= sizeof(out))
 			break;
@@ -91,9 +93,12 @@ static bool id_value(const struct json *v, long *id)
 static const char *type_name(const struct json *v)
 {
 	static const char *const names[] = {
-		[JSON_NULL] = "null", [JSON_FALSE] = "false",
-		[JSON_TRUE] = "true", [JSON_NUMBER] = "a number",
-		[JSON_STRING] = "a string", [JSON_ARRAY] = "an array",
+		[JSON_NULL] = "null",
+		[JSON_FALSE] = "false",
+		[JSON_TRUE] = "true",
+		[JSON_NUMBER] = "a number",
+		[JSON_STRING] = "a string",
+		[JSON_ARRAY] = "an array",
 		[JSON_OBJECT] = "an object",
 	};
 
@@ -148,8 +153,9 @@ static struct json *parse_object(const char *line, size_t len, size_t max,
 
 	if (len >= max) {
 		*code = PROTO_E_TOO_LONG;
-		xasprintf(errstr, "a %s line of %zu bytes is over the limit of "
-		    "%zu", what, len + 1, max);
+		xasprintf(errstr,
+		    "a %s line of %zu bytes is over the limit of %zu", what,
+		    len + 1, max);
 		return NULL;
 	}
 	if (len == 0) {
@@ -157,8 +163,8 @@ static struct json *parse_object(const char *line, size_t len, size_t max,
 		xasprintf(errstr, "an empty line is not a %s", what);
 		return NULL;
 	}
-	if (strict && (bad = utf8_bad((const unsigned char *)line, len)) <
-	    len) {
+	if (strict &&
+	    (bad = utf8_bad((const unsigned char *)line, len)) < len) {
 		*code = PROTO_E_BAD_REQUEST;
 		xasprintf(errstr, "the %s is not UTF-8: byte %zu is 0x%02x",
 		    what, bad + 1, (unsigned char)line[bad]);
@@ -186,8 +192,7 @@ static bool version_ok(const struct json *root)
 {
 	const struct json *v = json_get(root, "v");
 
-	return v != NULL && v->type == JSON_NUMBER &&
-	    v->u.num == PROTO_VERSION;
+	return v != NULL && v->type == JSON_NUMBER && v->u.num == PROTO_VERSION;
 }
 
 /* who: the side reading, "the daemon" or "this client". */
@@ -205,14 +210,14 @@ static char *version_message(const struct json *root, const char *what,
 	s = json_write(v, false, NULL);
 	if (strlen(s) > 40)
 		strcpy(s + 37, "...");
-	xasprintf(&msg, "the %s is of protocol %s; %s speaks protocol %d",
-	    what, s, who, PROTO_VERSION);
+	xasprintf(&msg, "the %s is of protocol %s; %s speaks protocol %d", what,
+	    s, who, PROTO_VERSION);
 	free(s);
 	return msg;
 }
 
-int proto_parse_request(const char *line, size_t len,
-    struct proto_request *req, long *id, const char **code, char **errstr)
+int proto_parse_request(const char *line, size_t len, struct proto_request *req,
+    long *id, const char **code, char **errstr)
 {
 	struct json *root, *v;
 
@@ -235,8 +240,8 @@ int proto_parse_request(const char *line, size_t len,
 	if (!id_value(v, &req->id)) {
 		*code = PROTO_E_BAD_REQUEST;
 		if (v && v->type == JSON_NUMBER)
-			xasprintf(errstr, "\"id\" must be an integer of at "
-			    "most 2^53 - 1");
+			xasprintf(errstr,
+			    "\"id\" must be an integer of at most 2^53 - 1");
 		else
 			xasprintf(errstr, "\"id\" must be an integer, not %s",
 			    type_name(v));
@@ -375,7 +380,8 @@ int proto_parse_reply(const char *line, size_t len, long *id, bool *ok,
 		v = json_get(root, "error");
 		if (v == NULL || v->type != JSON_OBJECT ||
 		    json_str(json_get(v, "code")) == NULL) {
-			xasprintf(errstr, "the reply's \"error\" is not an "
+			xasprintf(errstr,
+			    "the reply's \"error\" is not an "
 			    "object with a \"code\"");
 			goto fail;
 		}

@@ -31,19 +31,19 @@
 #define PROTO_MAX_ID 9007199254740991.0
 
 /* Error codes of a reply. */
-#define PROTO_E_BAD_REQUEST "bad_request"	/* not a valid request */
-#define PROTO_E_BAD_VERSION "bad_version"	/* another "v" */
-#define PROTO_E_TOO_LONG "too_long"		/* line over the cap */
+#define PROTO_E_BAD_REQUEST "bad_request" /* not a valid request */
+#define PROTO_E_BAD_VERSION "bad_version" /* another "v" */
+#define PROTO_E_TOO_LONG "too_long"	  /* line over the cap */
 #define PROTO_E_UNKNOWN "unknown_command"
-#define PROTO_E_DENIED "denied"			/* not allowed to this uid */
+#define PROTO_E_DENIED "denied" /* not allowed to this uid */
 #define PROTO_E_BAD_ARGS "bad_args"
-#define PROTO_E_FAILED "failed"			/* the command ran and failed */
+#define PROTO_E_FAILED "failed" /* the command ran and failed */
 #define PROTO_E_SHUTDOWN "shutting_down"
 
 /* Who may run a command. */
 enum proto_access {
-	PROTO_READ,		/* the socket's group (anyone who can connect) */
-	PROTO_WRITE,		/* root or the daemon's own uid */
+	PROTO_READ,  /* the socket's group (anyone who can connect) */
+	PROTO_WRITE, /* root or the daemon's own uid */
 };
 
 /* The commands, in the order of proto_cmds: the daemon's handlers and
@@ -66,14 +66,14 @@ enum proto_cmd_id {
 
 /* What a command takes: on dsyncctl's command line, and in its "args". */
 enum {
-	PROTO_TAKES_COUNT = 1 << 0,	/* -n N: "n" */
-	PROTO_TAKES_PRETTY = 1 << 1,	/* -p: the values too (not sent) */
-	PROTO_TAKES_REASON = 1 << 2,	/* the rest of the line: "reason" */
-	PROTO_TAKES_KEEP = 1 << 3,	/* --keep dump|instance, needed: "keep" */
-	PROTO_TAKES_ALL = 1 << 4,	/* --all: "all" */
-	PROTO_TAKES_ITEM = 1 << 5,	/* COLLECTION SYNCID, or --all:
+	PROTO_TAKES_COUNT = 1 << 0,  /* -n N: "n" */
+	PROTO_TAKES_PRETTY = 1 << 1, /* -p: the values too (not sent) */
+	PROTO_TAKES_REASON = 1 << 2, /* the rest of the line: "reason" */
+	PROTO_TAKES_KEEP = 1 << 3,   /* --keep dump|instance, needed: "keep" */
+	PROTO_TAKES_ALL = 1 << 4,    /* --all: "all" */
+	PROTO_TAKES_ITEM = 1 << 5,   /* COLLECTION SYNCID, or --all:
 					 * "collection", "_syncId" */
-	PROTO_WAITS = 1 << 6,		/* answers when its job ends: no
+	PROTO_WAITS = 1 << 6,	     /* answers when its job ends: no
 					 * default timeout */
 };
 
@@ -82,10 +82,10 @@ enum {
  * dsyncctl parses its arguments and prints its help from it. */
 struct proto_cmd {
 	const char *name;
-	enum proto_access access;	/* PROTO_WRITE: it changes something */
-	unsigned takes;			/* PROTO_TAKES_*, PROTO_WAITS */
-	const char *args;		/* for help: "[reason]", "" */
-	const char *help;		/* one line */
+	enum proto_access access; /* PROTO_WRITE: it changes something */
+	unsigned takes;		  /* PROTO_TAKES_*, PROTO_WAITS */
+	const char *args;	  /* for help: "[reason]", "" */
+	const char *help;	  /* one line */
 };
 
 extern const struct proto_cmd proto_cmds[PROTO_NCMDS];
@@ -99,8 +99,8 @@ const char *proto_takers(unsigned what);
 
 struct proto_request {
 	long id;
-	char *cmd;		/* owned */
-	struct json *args;	/* owned, an object (empty when absent) */
+	char *cmd;	   /* owned */
+	struct json *args; /* owned, an object (empty when absent) */
 };
 
 /* Parse one line (without its newline). On error returns -1 and sets
@@ -109,8 +109,8 @@ struct proto_request {
  * other than v, id, cmd and args are ignored; "args": null is refused
  * (bad_args) like any other non-object. A cmd holding U+0000 is a
  * bad_request; an unknown one is the caller's (proto_find). */
-int proto_parse_request(const char *line, size_t len,
-    struct proto_request *req, long *id, const char **code, char **errstr);
+int proto_parse_request(const char *line, size_t len, struct proto_request *req,
+    long *id, const char **code, char **errstr);
 void proto_request_clear(struct proto_request *req);
 
 /* A request line (with its newline); caller frees. Takes args (may be

@@ -12,13 +12,13 @@
 #define TOMB ((char *)1)
 
 struct slot {
-	char *key;	/* NULL: empty; TOMB: deleted */
+	char *key; /* NULL: empty; TOMB: deleted */
 	void *val;
 };
 
 struct strmap {
 	struct slot *slots;
-	size_t cap, len, used;	/* used counts tombstones too */
+	size_t cap, len, used; /* used counts tombstones too */
 };
 
 struct strmap *strmap_new(void)

@@ -25,7 +25,8 @@
  * from, so the process ends (as xmalloc's oom()). */
 static void __attribute__((noreturn)) no_entropy(int gr_err, int ur_err)
 {
-	fprintf(stderr, "dsync: no random bytes for a uuid "
+	fprintf(stderr,
+	    "dsync: no random bytes for a uuid "
 	    "(getrandom: %s; /dev/urandom: %s)\n",
 	    strerror(gr_err), strerror(ur_err));
 	abort();
@@ -92,8 +93,10 @@ char *uuid_v4(void)
 	random_fill(b, sizeof(b));
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	xasprintf(&s, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	xasprintf(&s,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
 	return s;
 }

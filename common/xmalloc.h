@@ -16,8 +16,8 @@ char *xstrndup(const char *s, size_t n);
 /* Zero a secret string, then free it; NULL is a no-op. */
 void xfree_secret(char *s);
 int xasprintf(char **ret, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int xvasprintf(char **ret, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 #endif

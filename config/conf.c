@@ -32,20 +32,34 @@ _Static_assert(sizeof(enum conf_watch) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_initial) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum idmap_backend) == sizeof(int), "enum size");
 
-#define GROUP(n, t) { n, KEY_GROUP, NO_FIELD, 0, 0, t }
-#define PLAIN(n, ty, f) { n, ty, OFF(f), 0, 0, NULL }
-#define RANGE(n, ty, f, lo, hi, unit) { n, ty, OFF(f), lo, hi, unit }
-#define ONE_OF(n, ty, f, names) { n, ty, OFF(f), 0, 0, names }
-#define CRED(n) { n, KEY_CRED, NO_FIELD, 0, 0, NULL }
+#define GROUP(n, t) \
+	{ \
+		n, KEY_GROUP, NO_FIELD, 0, 0, t \
+	}
+#define PLAIN(n, ty, f) \
+	{ \
+		n, ty, OFF(f), 0, 0, NULL \
+	}
+#define RANGE(n, ty, f, lo, hi, unit) \
+	{ \
+		n, ty, OFF(f), lo, hi, unit \
+	}
+#define ONE_OF(n, ty, f, names) \
+	{ \
+		n, ty, OFF(f), 0, 0, names \
+	}
+#define CRED(n) \
+	{ \
+		n, KEY_CRED, NO_FIELD, 0, 0, NULL \
+	}
 
 /* Indexed by the enums' values. */
-const char *const conf_policy_names[] = { "push", "report", "ignore",
-    "pull", "sync", NULL };
-static const char *const initial_names[] = { "report", "push", "pull",
-    NULL };
+const char *const conf_policy_names[] = { "push", "report", "ignore", "pull",
+	"sync", NULL };
+static const char *const initial_names[] = { "report", "push", "pull", NULL };
 static const char *const watch_names[] = { "tree", "commits", NULL };
-static const char *const id_map_names[] = { "auto", "extension",
-    "collection", NULL };
+static const char *const id_map_names[] = { "auto", "extension", "collection",
+	NULL };
 static const char *const log_names[] = { "info", "debug", NULL };
 
 static const struct key directus_keys[] = {
@@ -149,7 +163,7 @@ void conf_init(struct conf *c)
 
 	memset(c, 0, sizeof(*c));
 	sync_opts_init(&c->sync);
-	free(c->sync.dump_path);	/* required: no default */
+	free(c->sync.dump_path); /* required: no default */
 	c->sync.dump_path = NULL;
 	c->sync.max_deletes = 10;
 	c->sync.lock_wait = 30.0;
@@ -246,8 +260,8 @@ const char *conf_initial_name(enum conf_initial i)
 /* ---- messages and files ---- */
 
 /* "file:line: message", for a setting. */
-int conf_at(const struct load *l, const config_setting_t *s,
-    const char *fmt, ...)
+int conf_at(const struct load *l, const config_setting_t *s, const char *fmt,
+    ...)
 {
 	const char *file = config_setting_source_file(s);
 	va_list ap;
@@ -369,8 +383,9 @@ static int resolve_group(struct load *l, const config_t *cfg)
 		l->c->control_gid = res->gr_gid;
 	free(buf);
 	if (e != 0 && e != ENOENT && e != ESRCH && e != EBADF && e != EPERM)
-		return conf_at(l, s, "control.group: cannot look up group "
-		    "'%s': %s", name, strerror(e));
+		return conf_at(l, s,
+		    "control.group: cannot look up group '%s': %s", name,
+		    strerror(e));
 	if (res == NULL)
 		return conf_at(l, s, "control.group: unknown group '%s'", name);
 	return 0;
@@ -414,8 +429,10 @@ static int finish(struct load *l, const config_t *cfg)
 	size_t i;
 
 	if (c->url == NULL) {
-		xasprintf(l->errstr, "%s: directus.url is required: directus "
-		    "= { url = \"https://...\"; };", c->path);
+		xasprintf(l->errstr,
+		    "%s: directus.url is required: directus "
+		    "= { url = \"https://...\"; };",
+		    c->path);
 		return -1;
 	}
 	if (c->sync.dump_path == NULL) {
@@ -426,14 +443,15 @@ static int finish(struct load *l, const config_t *cfg)
 		if (c->backoff_max < c->poll_interval)
 			c->backoff_max = c->poll_interval;
 	} else if (c->backoff_max < c->poll_interval)
-		return conf_at(l, s, "poll.backoff_max must not be less than "
-		    "poll.interval");
+		return conf_at(l, s,
+		    "poll.backoff_max must not be less than poll.interval");
 	if (c->max_response_mb * 1048576.0 >= (double)SIZE_MAX)
-		return conf_at(l, config_lookup(cfg,
-		    "directus.max_response_mb"), "directus.max_response_mb is "
-		    "too large for this system");
+		return conf_at(l,
+		    config_lookup(cfg, "directus.max_response_mb"),
+		    "directus.max_response_mb is too large for this system");
 	if (c->git.push_remote != NULL && !c->git.commit)
-		return conf_at(l, config_lookup(cfg, "git.push"), "git.push "
+		return conf_at(l, config_lookup(cfg, "git.push"),
+		    "git.push "
 		    "needs git.commit = true (only the daemon's own commits "
 		    "are pushed)");
 	for (i = 0; i < COLL_COUNT; i++)
@@ -490,8 +508,9 @@ bool conf_peek_dumpable(const char *path)
 	config_init(&cfg);
 	c.path = xstrdup(path);
 	l.dir = dir_of(path);
-	if (conf_read_file(path, CONF_MAX_FILE, &text, &len, &l.mode,
-	    &err) == 0 && conf_text_parse(&l, &cfg, text) == 0 &&
+	if (conf_read_file(path, CONF_MAX_FILE, &text, &len, &l.mode, &err) ==
+		0 &&
+	    conf_text_parse(&l, &cfg, text) == 0 &&
 	    (s = config_lookup(&cfg, "dumpable")) != NULL &&
 	    config_setting_type(s) == CONFIG_TYPE_BOOL)
 		on = config_setting_get_bool(s) != 0;
@@ -518,8 +537,8 @@ int conf_load(struct conf *c, const char *path, char **errstr)
 	free(c->path);
 	c->path = xstrdup(path);
 	l.dir = dir_of(path);
-	if (conf_read_file(path, CONF_MAX_FILE, &text, &len, &l.mode,
-	    errstr) < 0)
+	if (conf_read_file(path, CONF_MAX_FILE, &text, &len, &l.mode, errstr) <
+	    0)
 		goto fail;
 	if (conf_text_parse(&l, &cfg, text) < 0)
 		goto fail;
@@ -535,4 +554,3 @@ fail:
 	free(l.dir);
 	return rc;
 }
-

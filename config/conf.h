@@ -19,105 +19,105 @@
 #define CONF_DEFAULT_PATH "/etc/dsyncd/dsyncd.conf"
 
 enum conf_policy {
-	CONF_POLICY_PUSH,	/* git is the truth: apply the dump, correct
+	CONF_POLICY_PUSH,   /* git is the truth: apply the dump, correct
 				 * drift back to it */
-	CONF_POLICY_REPORT,	/* write nothing; show the differences */
-	CONF_POLICY_IGNORE,	/* neither compare nor write */
-	CONF_POLICY_PULL,	/* Directus is the truth: its changes are
+	CONF_POLICY_REPORT, /* write nothing; show the differences */
+	CONF_POLICY_IGNORE, /* neither compare nor write */
+	CONF_POLICY_PULL,   /* Directus is the truth: its changes are
 				 * written into the tree (and committed);
 				 * the tree's are left pending */
-	CONF_POLICY_SYNC,	/* both: the tree's changes are pushed, the
+	CONF_POLICY_SYNC,   /* both: the tree's changes are pushed, the
 				 * instance's written into the tree */
 };
 
 /* What the first start does without a base (no record yet of a state on
  * which both sides agreed). */
 enum conf_initial {
-	CONF_INITIAL_REPORT,	/* show the differences, write nothing */
-	CONF_INITIAL_PUSH,	/* take the instance as the base: the tree's
+	CONF_INITIAL_REPORT, /* show the differences, write nothing */
+	CONF_INITIAL_PUSH,   /* take the instance as the base: the tree's
 				 * differences are pushed */
-	CONF_INITIAL_PULL,	/* take the tree as the base: the instance's
+	CONF_INITIAL_PULL,   /* take the tree as the base: the instance's
 				 * differences are written into it */
 };
 
 /* git = { ... }: committing what the daemon wrote into the tree. */
 struct conf_git {
-	bool commit;			/* default false */
-	char *author_name;		/* default "dsync" */
-	char *author_email;		/* default "dsync@localhost" */
-	char *branch;			/* NULL: any branch */
-	char *push_remote;		/* push = "REMOTE BRANCH"; NULL: none */
+	bool commit;	    /* default false */
+	char *author_name;  /* default "dsync" */
+	char *author_email; /* default "dsync@localhost" */
+	char *branch;	    /* NULL: any branch */
+	char *push_remote;  /* push = "REMOTE BRANCH"; NULL: none */
 	char *push_branch;
 };
 
 enum conf_watch {
-	CONF_WATCH_TREE,	/* any saved change of the dump tree */
-	CONF_WATCH_COMMITS,	/* only when HEAD moves */
+	CONF_WATCH_TREE,    /* any saved change of the dump tree */
+	CONF_WATCH_COMMITS, /* only when HEAD moves */
 };
 
 struct conf {
-	char *path;			/* the file read */
+	char *path; /* the file read */
 
 	/* directus = { ... } */
 	char *url;
-	char *token;			/* secret: read from token_file,
+	char *token;	       /* secret: read from token_file,
 					 * token_env or
 					 * $CREDENTIALS_DIRECTORY/token */
-	char *token_source;		/* where it came from, for -n:
+	char *token_source;    /* where it came from, for -n:
 					 * "file /etc/dsyncd/token" */
-	char *email;			/* with password_file: a login session */
-	char *password;			/* secret */
-	char *password_source;		/* "file /etc/dsyncd/password" */
-	char **headers;			/* "Name: value" */
+	char *email;	       /* with password_file: a login session */
+	char *password;	       /* secret */
+	char *password_source; /* "file /etc/dsyncd/password" */
+	char **headers;	       /* "Name: value" */
 	size_t nheaders;
-	double timeout;			/* seconds per request */
+	double timeout; /* seconds per request */
 	double max_response_mb;
-	char *ca_file;			/* CA bundle (PEM) for https;
+	char *ca_file;	 /* CA bundle (PEM) for https;
 					 * NULL: libcurl's default */
-	bool tls_verify;		/* default true */
+	bool tls_verify; /* default true */
 
 	/* the dump and the engine's options */
-	struct sync_opts sync;		/* url, token, dump_path, paths,
+	struct sync_opts sync; /* url, token, dump_path, paths,
 					 * collections, split, sort_json,
 					 * preserve, id_map, sync_policy_roles,
 					 * force, max_deletes ... (owned) */
 
-	char *state_dir;		/* default /var/lib/dsyncd */
+	char *state_dir; /* default /var/lib/dsyncd */
 
-	enum conf_watch watch;		/* default tree */
-	double debounce;		/* seconds of quiet, default 1.0 */
+	enum conf_watch watch; /* default tree */
+	double debounce;       /* seconds of quiet, default 1.0 */
 
-	double poll_interval;		/* poll = { interval = 60.0; */
-	unsigned poll_full_every;	/*          full_every = 10; }: a full
+	double poll_interval;	  /* poll = { interval = 60.0; */
+	unsigned poll_full_every; /*          full_every = 10; }: a full
 					 * diff every N polls (0: never) */
-	double backoff_max;		/* cap of the retry delay, default 300 */
+	double backoff_max;	  /* cap of the retry delay, default 300 */
 
-	enum conf_policy policy_default;	/* policy.default */
-	enum conf_policy policy_schema;		/* policy.schema */
-	enum conf_policy policy[COLL_COUNT];	/* policy.collections.NAME,
+	enum conf_policy policy_default;     /* policy.default */
+	enum conf_policy policy_schema;	     /* policy.schema */
+	enum conf_policy policy[COLL_COUNT]; /* policy.collections.NAME,
 						 * else policy.default */
 
-	bool allow_deletes;		/* default false */
-	long max_deletes;		/* default 10; -1: no limit */
-	bool allow_schema_deletes;	/* default false */
+	bool allow_deletes;	   /* default false */
+	long max_deletes;	   /* default 10; -1: no limit */
+	bool allow_schema_deletes; /* default false */
 
-	enum conf_initial initial;	/* default report */
+	enum conf_initial initial; /* default report */
 	struct conf_git git;
 
-	char *control_socket;		/* default /run/dsyncd/control.sock */
-	mode_t control_mode;		/* default 0660 */
-	char *control_group;		/* NULL: the daemon's own group */
-	gid_t control_gid;		/* resolved; (gid_t)-1 when none */
+	char *control_socket; /* default /run/dsyncd/control.sock */
+	mode_t control_mode;  /* default 0660 */
+	char *control_group;  /* NULL: the daemon's own group */
+	gid_t control_gid;    /* resolved; (gid_t)-1 when none */
 
-	char *log_level;		/* "info" (default) or "debug" */
-	bool dumpable;			/* default false: PR_SET_DUMPABLE
+	char *log_level; /* "info" (default) or "debug" */
+	bool dumpable;	 /* default false: PR_SET_DUMPABLE
 					 * 0, no core dump, no ptrace by
 					 * the same user (read at start
 					 * only) */
 };
 
-void conf_init(struct conf *c);		/* the defaults */
-void conf_clear(struct conf *c);	/* wipes the secrets */
+void conf_init(struct conf *c);	 /* the defaults */
+void conf_clear(struct conf *c); /* wipes the secrets */
 
 /*
  * Read path into c (c initialised with conf_init). On error returns -1

@@ -13,44 +13,45 @@
 
 #include "conf.h"
 
-#define CONF_MAX_FILE ((size_t)16 << 20)	/* a config or include file */
-#define CONF_MAX_STRING ((size_t)8192)		/* a string setting; paths:
+#define CONF_MAX_FILE ((size_t)16 << 20) /* a config or include file */
+#define CONF_MAX_STRING \
+	((size_t)8192)	    /* a string setting; paths:
 						 * PATH_MAX */
-#define PLACEHOLDER "(set)"			/* a secret, in conf_print */
+#define PLACEHOLDER "(set)" /* a secret, in conf_print */
 #define NO_FIELD SIZE_MAX
 
 enum key_type {
-	KEY_GROUP,	/* arg: the group's table */
+	KEY_GROUP, /* arg: the group's table */
 	KEY_BOOL,
-	KEY_LONG,	/* lo..hi */
-	KEY_UINT,	/* lo..hi */
-	KEY_FLOAT,	/* lo..hi, integers accepted; arg: the unit */
-	KEY_STR,	/* not empty */
-	KEY_PATH,	/* not empty; relative to the file's directory; hi:
+	KEY_LONG,   /* lo..hi */
+	KEY_UINT,   /* lo..hi */
+	KEY_FLOAT,  /* lo..hi, integers accepted; arg: the unit */
+	KEY_STR,    /* not empty */
+	KEY_PATH,   /* not empty; relative to the file's directory; hi:
 			 * longest (0: any) */
-	KEY_CAFILE,	/* a KEY_PATH to a PEM file that must be readable at
+	KEY_CAFILE, /* a KEY_PATH to a PEM file that must be readable at
 			 * load */
 	KEY_URL,
-	KEY_ENUM,	/* arg: the names, index stored as an int */
-	KEY_WORD,	/* arg: the names, the string stored */
-	KEY_COLLS,	/* collection names: a bit set */
-	KEY_PRESERVE,	/* the same, or "all" */
+	KEY_ENUM,     /* arg: the names, index stored as an int */
+	KEY_WORD,     /* arg: the names, the string stored */
+	KEY_COLLS,    /* collection names: a bit set */
+	KEY_PRESERVE, /* the same, or "all" */
 	KEY_HEADERS,
-	KEY_MODE,	/* an octal string */
-	KEY_GROUPNAME,	/* resolved after the walk */
-	KEY_CRED,	/* checked as a string here, read after the walk */
-	KEY_POLICIES,	/* policy.collections */
-	KEY_AUTHOR,	/* git: not empty; no '<', '>' or control character */
-	KEY_EMAIL,	/* the same, with an '@' */
-	KEY_BRANCH,	/* the same, no space, not starting with '-' */
-	KEY_PUSH,	/* git.push: "REMOTE BRANCH", into git.push_remote and
+	KEY_MODE,      /* an octal string */
+	KEY_GROUPNAME, /* resolved after the walk */
+	KEY_CRED,      /* checked as a string here, read after the walk */
+	KEY_POLICIES,  /* policy.collections */
+	KEY_AUTHOR,    /* git: not empty; no '<', '>' or control character */
+	KEY_EMAIL,     /* the same, with an '@' */
+	KEY_BRANCH,    /* the same, no space, not starting with '-' */
+	KEY_PUSH,      /* git.push: "REMOTE BRANCH", into git.push_remote and
 			 * git.push_branch */
 };
 
 struct key {
 	const char *name;
 	enum key_type type;
-	size_t off;		/* in struct conf */
+	size_t off; /* in struct conf */
 	double lo, hi;
 	const void *arg;
 };
@@ -63,21 +64,21 @@ struct conf_group {
 /* One conf_load. */
 struct load {
 	struct conf *c;
-	char *dir;		/* the file's directory, absolute */
-	mode_t mode;		/* the file's */
-	unsigned policy_set;	/* collections named in policy.collections */
+	char *dir;	     /* the file's directory, absolute */
+	mode_t mode;	     /* the file's */
+	unsigned policy_set; /* collections named in policy.collections */
 	char **errstr;
 };
 
 /* conf.c: the tables. */
-extern const char *const conf_policy_names[];	/* by enum conf_policy */
-extern const struct key conf_keys[];	/* the file's, in print order */
-extern const struct conf_group conf_groups[];	/* every group's table */
+extern const char *const conf_policy_names[]; /* by enum conf_policy */
+extern const struct key conf_keys[];	      /* the file's, in print order */
+extern const struct conf_group conf_groups[]; /* every group's table */
 extern const size_t conf_ngroups;
 
 /* conf.c: "file:line: message", for a setting; returns -1. */
-int conf_at(const struct load *l, const config_setting_t *s,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int conf_at(const struct load *l, const config_setting_t *s, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 /* conf.c: p taken from the file's directory. */
 char *conf_resolve(const struct load *l, const char *p);
 /* conf.c: a regular file's contents (NUL-terminated, *len bytes to wipe);

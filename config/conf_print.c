@@ -69,8 +69,7 @@ static void put_colls(FILE *f, unsigned set)
 	fputc('[', f);
 	for (i = 0; i < COLL_COUNT; i++)
 		if (set & COLLS_BIT(i))
-			fprintf(f, "%s \"%s\"", n++ ? "," : "",
-			    colls_names[i]);
+			fprintf(f, "%s \"%s\"", n++ ? "," : "", colls_names[i]);
 	fputs(n ? " ]" : "]", f);
 }
 
@@ -122,8 +121,8 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 		put_double(f, *(const double *)p);
 		break;
 	case KEY_ENUM:
-		fprintf(f, "\"%s\"", ((const char *const *)k->arg)[
-		    *(const int *)p]);
+		fprintf(f, "\"%s\"",
+		    ((const char *const *)k->arg)[*(const int *)p]);
 		break;
 	case KEY_COLLS:
 	case KEY_PRESERVE:
@@ -135,8 +134,9 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 		 * shown as "(set)", its name as it is. */
 		for (i = 0; i < c->nheaders; i++) {
 			const char *colon = strchr(c->headers[i], ':');
-			char *shown = colon ? xstrndup(c->headers[i],
-			    (size_t)(colon - c->headers[i])) :
+			char *shown = colon ?
+			    xstrndup(c->headers[i],
+				(size_t)(colon - c->headers[i])) :
 			    xstrdup(c->headers[i]);
 			char *full;
 
@@ -183,7 +183,7 @@ static void print_keys(const struct conf *c, FILE *f, const struct key *keys,
 
 	for (k = keys; k->name; k++) {
 		const void *p = k->off == NO_FIELD ? NULL :
-		    (const char *)c + k->off;
+						     (const char *)c + k->off;
 
 		if (k->type == KEY_CRED) {
 			if (strcmp(k->name, "token_file") == 0)
@@ -204,14 +204,15 @@ static void print_keys(const struct conf *c, FILE *f, const struct key *keys,
 			continue;
 		}
 		if (k->type == KEY_CAFILE && c->ca_file == NULL) {
-			fprintf(f, "# %s: not set (libcurl's default "
-			    "CAs)\n", k->name);
+			fprintf(f, "# %s: not set (libcurl's default CAs)\n",
+			    k->name);
 			continue;
 		}
 		if ((k->type == KEY_STR || k->type == KEY_PATH ||
-		    k->type == KEY_URL || k->type == KEY_WORD ||
-		    k->type == KEY_GROUPNAME || k->type == KEY_AUTHOR ||
-		    k->type == KEY_EMAIL) && *(char *const *)p == NULL) {
+			k->type == KEY_URL || k->type == KEY_WORD ||
+			k->type == KEY_GROUPNAME || k->type == KEY_AUTHOR ||
+			k->type == KEY_EMAIL) &&
+		    *(char *const *)p == NULL) {
 			fprintf(f, "# %s: not set\n", k->name);
 			continue;
 		}
@@ -228,7 +229,8 @@ void conf_print(const struct conf *c, FILE *f)
 		fputs(" of ", f);
 		put_comment(f, c->path);
 	}
-	fputs("\n# Each secret shows as \"" PLACEHOLDER "\", with where it came "
-	    "from.\n", f);
+	fputs("\n# Each secret shows as \"" PLACEHOLDER
+	      "\", with where it came from.\n",
+	    f);
 	print_keys(c, f, conf_keys, 0);
 }

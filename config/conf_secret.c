@@ -15,12 +15,11 @@
 #include "fsutil.h"
 #include "xmalloc.h"
 
-#define SECRET_MAX ((size_t)64 << 10)		/* a token or password file */
+#define SECRET_MAX ((size_t)64 << 10) /* a token or password file */
 
 /* A secret file, less one trailing newline. Refused: a file that gives
  * any permission to the users that mask names (077: group and others). */
-static int read_secret(const char *path, mode_t mask, char **out,
-    char **errstr)
+static int read_secret(const char *path, mode_t mask, char **out, char **errstr)
 {
 	char *buf;
 	size_t len, size;
@@ -30,8 +29,9 @@ static int read_secret(const char *path, mode_t mask, char **out,
 		return -1;
 	len = size;
 	if (mode & mask) {
-		xasprintf(errstr, "%s: %s by other users (mode %04o); chmod 600 "
-		    "it", path, mode & mask & 044 ? "readable" : "accessible",
+		xasprintf(errstr,
+		    "%s: %s by other users (mode %04o); chmod 600 it", path,
+		    mode & mask & 044 ? "readable" : "accessible",
 		    (unsigned)(mode & 07777));
 		goto fail;
 	}
@@ -40,8 +40,8 @@ static int read_secret(const char *path, mode_t mask, char **out,
 	if (len > 0 && buf[len - 1] == '\r')
 		buf[--len] = '\0';
 	if (len == 0 || memchr(buf, '\0', len) != NULL) {
-		xasprintf(errstr, "%s: %s", path, len ? "holds a NUL byte" :
-		    "empty");
+		xasprintf(errstr, "%s: %s", path,
+		    len ? "holds a NUL byte" : "empty");
 		goto fail;
 	}
 	*out = xstrndup(buf, len);
@@ -73,8 +73,10 @@ static int token_from_file(struct load *l, const config_setting_t *s)
 		goto fail;
 	}
 	if (!token_ok(l->c->token)) {
-		conf_at(l, s, "%s: the token holds a line break or another "
-		    "control character", path);
+		conf_at(l, s,
+		    "%s: the token holds a line break or another "
+		    "control character",
+		    path);
 		goto fail;
 	}
 	xasprintf(&l->c->token_source, "file %s", path);
@@ -91,11 +93,14 @@ static int token_from_env(struct load *l, const config_setting_t *s)
 	const char *v = getenv(name);
 
 	if (v == NULL || *v == '\0')
-		return conf_at(l, s, "directus.token_env: the environment "
-		    "variable %s is %s", name, v ? "empty" : "not set");
+		return conf_at(l, s,
+		    "directus.token_env: the environment variable %s is %s",
+		    name, v ? "empty" : "not set");
 	if (!token_ok(v))
-		return conf_at(l, s, "directus.token_env: the token in %s "
-		    "holds a line break or another control character", name);
+		return conf_at(l, s,
+		    "directus.token_env: the token in %s "
+		    "holds a line break or another control character",
+		    name);
 	l->c->token = xstrdup(v);
 	xasprintf(&l->c->token_source, "environment %s", name);
 	return 0;
@@ -112,13 +117,16 @@ static int token_inline(struct load *l, const config_setting_t *s)
 	int rc = -1;
 
 	if (strcmp(v, PLACEHOLDER) == 0) {
-		conf_at(l, s, "directus.token is \"%s\", the placeholder that "
+		conf_at(l, s,
+		    "directus.token is \"%s\", the placeholder that "
 		    "the printed configuration shows: give the token itself, "
-		    "or directus.token_file", PLACEHOLDER);
+		    "or directus.token_file",
+		    PLACEHOLDER);
 		goto fail;
 	}
 	if (!token_ok(v)) {
-		conf_at(l, s, "directus.token holds a line break or another "
+		conf_at(l, s,
+		    "directus.token holds a line break or another "
 		    "control character");
 		goto fail;
 	}
@@ -130,10 +138,12 @@ static int token_inline(struct load *l, const config_setting_t *s)
 		mode = st.st_mode;
 	}
 	if (mode & 077) {
-		conf_at(l, s, "%s holds directus.token and is %s by other "
+		conf_at(l, s,
+		    "%s holds directus.token and is %s by other "
 		    "users (mode %04o); chmod 600 it, or use "
-		    "directus.token_file", file, mode & 044 ? "readable" :
-		    "accessible", (unsigned)(mode & 07777));
+		    "directus.token_file",
+		    file, mode & 044 ? "readable" : "accessible",
+		    (unsigned)(mode & 07777));
 		goto fail;
 	}
 	l->c->token = xstrdup(v);
@@ -177,13 +187,15 @@ static int token_from_credentials(struct load *l)
 
 	if (dir != NULL && *dir != '\0')
 		path = fs_join(dir, "token");
-	if (path == NULL || (stat(path, &st) < 0 && (errno == ENOENT ||
-	    errno == ENOTDIR))) {
-		xasprintf(l->errstr, "%s: no Directus credential: set one of "
+	if (path == NULL ||
+	    (stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))) {
+		xasprintf(l->errstr,
+		    "%s: no Directus credential: set one of "
 		    "directus.token_file, directus.token_env, directus.token, "
 		    "or directus.email with directus.password_file (or give "
 		    "the token as the systemd credential \"token\", read from "
-		    "$CREDENTIALS_DIRECTORY/token)", l->c->path);
+		    "$CREDENTIALS_DIRECTORY/token)",
+		    l->c->path);
 		goto fail;
 	}
 	if (read_secret(path, 007, &l->c->token, &e) < 0) {
@@ -191,8 +203,10 @@ static int token_from_credentials(struct load *l)
 		goto fail;
 	}
 	if (!token_ok(l->c->token)) {
-		xasprintf(l->errstr, "%s: the token holds a line break or "
-		    "another control character", path);
+		xasprintf(l->errstr,
+		    "%s: the token holds a line break or "
+		    "another control character",
+		    path);
 		goto fail;
 	}
 	l->c->token_source = xstrdup("credential $CREDENTIALS_DIRECTORY/token");
@@ -207,24 +221,26 @@ fail:
 int conf_secret_load(struct load *l, const config_t *cfg)
 {
 	static const char *const names[] = { "directus.token_file",
-	    "directus.token_env", "directus.token", "directus.email",
-	    "directus.password_file" };
+		"directus.token_env", "directus.token", "directus.email",
+		"directus.password_file" };
 	const config_setting_t *s[5], *first = NULL, *second = NULL;
 	int i, fi = 0, si = 0;
 
 	for (i = 0; i < 5; i++)
 		s[i] = config_lookup(cfg, names[i]);
 	if ((s[3] == NULL) != (s[4] == NULL))
-		return conf_at(l, s[3] ? s[3] : s[4], "%s needs %s: a login "
-		    "takes both", names[s[3] ? 3 : 4], names[s[3] ? 4 : 3]);
+		return conf_at(l, s[3] ? s[3] : s[4],
+		    "%s needs %s: a login takes both", names[s[3] ? 3 : 4],
+		    names[s[3] ? 4 : 3]);
 	for (i = 0; i < 4; i++)
 		if (s[i] && first == NULL)
 			first = s[fi = i];
 		else if (s[i] && second == NULL)
 			second = s[si = i];
 	if (second)
-		return conf_at(l, second, "%s and %s: give one credential, "
-		    "not two", names[fi], names[si]);
+		return conf_at(l, second,
+		    "%s and %s: give one credential, not two", names[fi],
+		    names[si]);
 	if (s[0])
 		return token_from_file(l, s[0]);
 	if (s[1])
@@ -235,4 +251,3 @@ int conf_secret_load(struct load *l, const config_t *cfg)
 		return login_from_file(l, s[3], s[4]);
 	return token_from_credentials(l);
 }
-

@@ -19,20 +19,20 @@
 #include "fsutil.h"
 #include "xmalloc.h"
 
-#define INCLUDE_MAX_DEPTH 10			/* libconfig 1.5's own limit */
+#define INCLUDE_MAX_DEPTH 10 /* libconfig 1.5's own limit */
 #define SCAN_MAX_NEST 32
 
 /* ---- the text pass ---- */
 
 struct scan {
-	const char *dir;	/* libconfig's include directory */
+	const char *dir; /* libconfig's include directory */
 	const char *file;
 	unsigned line;
-	char *stack[SCAN_MAX_NEST];	/* the enclosing groups' names */
+	char *stack[SCAN_MAX_NEST]; /* the enclosing groups' names */
 	int nstack, deep;
-	char *word;		/* the last name */
-	char *name;		/* the last name before '=' or ':' */
-	char *bad;		/* the first integer out of range */
+	char *word; /* the last name */
+	char *name; /* the last name before '=' or ':' */
+	char *bad;  /* the first integer out of range */
 	char **errstr;
 	/* the files being read, outermost first, for include loops */
 	struct {
@@ -94,9 +94,11 @@ static const char *scan_number(struct scan *sc, const char *p)
 		q += *q == '-' || *q == '+';
 		while (isdigit((unsigned char)*q))
 			q++;
-		if (*q == '.' || ((*q == 'e' || *q == 'E') &&
-		    (isdigit((unsigned char)q[1]) || ((q[1] == '-' ||
-		    q[1] == '+') && isdigit((unsigned char)q[2]))))) {
+		if (*q == '.' ||
+		    ((*q == 'e' || *q == 'E') &&
+			(isdigit((unsigned char)q[1]) ||
+			    ((q[1] == '-' || q[1] == '+') &&
+				isdigit((unsigned char)q[2]))))) {
 			q += *q == '.';
 			while (isdigit((unsigned char)*q))
 				q++;
@@ -115,19 +117,21 @@ static const char *scan_number(struct scan *sc, const char *p)
 	if (hex) {
 		unsigned long long u = strtoull(p + 2, NULL, 16);
 
-		over = errno == ERANGE || u > (wide ? (unsigned long long)
-		    LLONG_MAX : (unsigned long long)INT_MAX);
+		over = errno == ERANGE ||
+		    u > (wide ? (unsigned long long)LLONG_MAX :
+				(unsigned long long)INT_MAX);
 	} else {
 		long long v = strtoll(p, NULL, 10);
 
-		over = errno == ERANGE || (!wide && (v < INT_MIN ||
-		    v > INT_MAX));
+		over = errno == ERANGE ||
+		    (!wide && (v < INT_MIN || v > INT_MAX));
 	}
 	if (over && sc->bad == NULL) {
 		char *path = scan_path(sc);
 
-		xasprintf(&sc->bad, "%s:%u: %s%sinteger out of range (beyond %s "
-		    "bits)", sc->file, sc->line, path, *path ? ": " : "",
+		xasprintf(&sc->bad,
+		    "%s:%u: %s%sinteger out of range (beyond %s bits)",
+		    sc->file, sc->line, path, *path ? ": " : "",
 		    wide ? "64" : "32");
 		free(path);
 	}
@@ -153,19 +157,22 @@ static const char *scan_include(struct scan *sc, const char *p, int depth,
 	p += *p == '"';
 	*rc = -1;
 	if (name[0] == '/')
-		xasprintf(sc->errstr, "%s:%u: @include \"%s\": give the path "
+		xasprintf(sc->errstr,
+		    "%s:%u: @include \"%s\": give the path "
 		    "relative to %s (libconfig 1.5 reads every include there)",
 		    sc->file, line, name, sc->dir);
 	else if (depth + 1 > INCLUDE_MAX_DEPTH)
-		xasprintf(sc->errstr, "%s:%u: @include \"%s\": includes nest "
-		    "deeper than %d files (an include loop?)", sc->file, line,
-		    name, INCLUDE_MAX_DEPTH);
+		xasprintf(sc->errstr,
+		    "%s:%u: @include \"%s\": includes nest "
+		    "deeper than %d files (an include loop?)",
+		    sc->file, line, name, INCLUDE_MAX_DEPTH);
 	else if (stat(full = fs_join(sc->dir, name), &st) < 0)
 		xasprintf(sc->errstr, "%s:%u: @include \"%s\": %s: %s",
 		    sc->file, line, name, full, strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		xasprintf(sc->errstr, "%s:%u: @include \"%s\": %s: not a "
-		    "regular file", sc->file, line, name, full);
+		xasprintf(sc->errstr,
+		    "%s:%u: @include \"%s\": %s: not a regular file", sc->file,
+		    line, name, full);
 	else {
 		int i;
 
@@ -176,8 +183,9 @@ static const char *scan_include(struct scan *sc, const char *p, int depth,
 		if (i < sc->nopen) {
 			char *chain = loop_chain(sc, i, full);
 
-			xasprintf(sc->errstr, "%s:%u: @include \"%s\": an "
-			    "include loop: %s", sc->file, line, name, chain);
+			xasprintf(sc->errstr,
+			    "%s:%u: @include \"%s\": an include loop: %s",
+			    sc->file, line, name, chain);
 			free(chain);
 		} else {
 			*rc = scan_file(sc, full, depth + 1);
@@ -233,7 +241,8 @@ static int scan_text(struct scan *sc, const char *p, int depth)
 			sc->line++;
 			bol = true;
 			p++;
-		} else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f') {
+		} else if (*p == ' ' || *p == '\t' || *p == '\r' ||
+		    *p == '\f') {
 			p++;
 		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 			p += strcspn(p, "\n");
@@ -249,16 +258,17 @@ static int scan_text(struct scan *sc, const char *p, int depth)
 			    depth, &rc);
 			bol = false;
 		} else if (isalpha((unsigned char)*p) || *p == '*') {
-			size_t n = strspn(p, "-_*0123456789abcdefghijklmnopqrstu"
+			size_t n = strspn(p,
+			    "-_*0123456789abcdefghijklmnopqrstu"
 			    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
 
 			free(sc->word);
 			sc->word = xstrndup(p, n);
 			p += n;
 			bol = false;
-		} else if (isdigit((unsigned char)*p) || ((*p == '-' ||
-		    *p == '+' || *p == '.') && (isdigit((unsigned char)p[1]) ||
-		    p[1] == '.'))) {
+		} else if (isdigit((unsigned char)*p) ||
+		    ((*p == '-' || *p == '+' || *p == '.') &&
+			(isdigit((unsigned char)p[1]) || p[1] == '.'))) {
 			p = scan_number(sc, p);
 			bol = false;
 		} else {
@@ -335,9 +345,10 @@ int conf_text_parse(struct load *l, config_t *cfg, const char *text)
 		goto fail;
 	config_set_include_dir(cfg, l->dir);
 	if (!config_read_string(cfg, text)) {
-		xasprintf(l->errstr, "%s:%d: %s", config_error_file(cfg) ?
-		    config_error_file(cfg) : l->c->path, config_error_line(cfg),
-		    config_error_text(cfg));
+		xasprintf(l->errstr, "%s:%d: %s",
+		    config_error_file(cfg) ? config_error_file(cfg) :
+					     l->c->path,
+		    config_error_line(cfg), config_error_text(cfg));
 		goto fail;
 	}
 	if (sc.bad) {

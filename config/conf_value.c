@@ -31,8 +31,8 @@ static int edit_distance(const char *a, const char *b)
 		d[0][j] = (int)j;
 	for (i = 1; i <= la; i++)
 		for (j = 1; j <= lb; j++) {
-			int cost = a[i - 1] != b[j - 1], v = d[i - 1][j - 1] +
-			    cost;
+			int cost = a[i - 1] != b[j - 1],
+			    v = d[i - 1][j - 1] + cost;
 
 			if (d[i - 1][j] + 1 < v)
 				v = d[i - 1][j] + 1;
@@ -48,16 +48,17 @@ static int edit_distance(const char *a, const char *b)
 
 /* The closest of n names (each a const char * at base + i * stride)
  * within two edits, or NULL. */
-static const char *closest(const char *name, const void *base,
-    size_t stride, size_t n)
+static const char *closest(const char *name, const void *base, size_t stride,
+    size_t n)
 {
 	const char *best = NULL;
 	int bd = 3, d;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const char *cand = *(const char *const *)(const void *)
-		    ((const char *)base + i * stride);
+		const char *cand = *(
+		    const char *const *)(const void *)((const char *)base +
+		    i * stride);
 
 		if (cand && (d = edit_distance(name, cand)) < bd) {
 			bd = d;
@@ -92,8 +93,11 @@ static char *join_names(const char *const *names)
 	char *out = xstrdup(""), *t;
 
 	for (i = 0; i < n; i++) {
-		xasprintf(&t, "%s%s%s", out, i == 0 ? "" : i + 1 == n ?
-		    " or " : ", ", names[i]);
+		xasprintf(&t, "%s%s%s", out,
+		    i == 0	   ? "" :
+			i + 1 == n ? " or " :
+				     ", ",
+		    names[i]);
 		free(out);
 		out = t;
 	}
@@ -133,8 +137,9 @@ static int unknown_setting(const struct load *l, const config_setting_t *s,
 			}
 	}
 	if (best)
-		return conf_at(l, s, "unknown setting '%s' (did you mean "
-		    "'%s%s'?)", path, where, best);
+		return conf_at(l, s,
+		    "unknown setting '%s' (did you mean '%s%s'?)", path, where,
+		    best);
 	return conf_at(l, s, "unknown setting '%s'", path);
 }
 
@@ -191,8 +196,8 @@ static int get_float(const struct load *l, const config_setting_t *s,
 		v = NAN;
 	if (!(v >= k->lo && v <= k->hi))
 		return conf_at(l, s, "%s must be a number%s%s from %g to %g",
-		    path, k->arg ? " of " : "", k->arg ? (const char *)k->arg :
-		    "", k->lo, k->hi);
+		    path, k->arg ? " of " : "",
+		    k->arg ? (const char *)k->arg : "", k->lo, k->hi);
 	*out = v;
 	return 0;
 }
@@ -231,7 +236,7 @@ static const char *git_word_bad(enum key_type t, const char *v)
 	for (p = v; *p; p++)
 		if (*p == '<' || *p == '>' || is_control(*p))
 			return "must not hold '<', '>', a line break or "
-			    "another control character";
+			       "another control character";
 	if (t == KEY_EMAIL && strchr(v, '@') == NULL)
 		return "must be an email address (with an '@')";
 	if (t == KEY_BRANCH && v[0] == '-')
@@ -260,23 +265,28 @@ static int get_string(const struct load *l, const config_setting_t *s,
 	if (k->type == KEY_CRED)
 		return 0;
 	if (k->type == KEY_URL && !url_ok(v))
-		return conf_at(l, s, "%s must be an http:// or https:// URL "
-		    "(no spaces)", path);
+		return conf_at(l, s,
+		    "%s must be an http:// or https:// URL (no spaces)", path);
 	if ((k->type == KEY_AUTHOR || k->type == KEY_EMAIL ||
-	    k->type == KEY_BRANCH) && (bad = git_word_bad(k->type, v)) != NULL)
+		k->type == KEY_BRANCH) &&
+	    (bad = git_word_bad(k->type, v)) != NULL)
 		return conf_at(l, s, "%s %s", path, bad);
 	r = k->type == KEY_PATH || k->type == KEY_CAFILE ? conf_resolve(l, v) :
-	    xstrdup(v);
+							   xstrdup(v);
 	if ((k->type == KEY_PATH || k->type == KEY_CAFILE) &&
 	    strlen(r) >= PATH_MAX) {
 		free(r);
-		return conf_at(l, s, "%s is too long for a path (at most %d "
-		    "bytes, once made absolute)", path, PATH_MAX - 1);
+		return conf_at(l, s,
+		    "%s is too long for a path (at most %d "
+		    "bytes, once made absolute)",
+		    path, PATH_MAX - 1);
 	}
 	if (k->type == KEY_PATH && k->hi > 0 && (double)strlen(r) > k->hi) {
 		free(r);
-		return conf_at(l, s, "%s is too long for a Unix socket (at "
-		    "most %.0f bytes, once made absolute)", path, k->hi);
+		return conf_at(l, s,
+		    "%s is too long for a Unix socket (at "
+		    "most %.0f bytes, once made absolute)",
+		    path, k->hi);
 	}
 	if (k->type == KEY_CAFILE) {
 		char *e = NULL;
@@ -313,9 +323,9 @@ static int get_one_of(const struct load *l, const config_setting_t *s,
 		    list);
 	} else {
 		best = closest(v, names, sizeof(names[0]), count_names(names));
-		rc = conf_at(l, s, "%s: unknown value '%s' (%s%s%sexpected "
-		    "%s)", path, v, best ? "did you mean '" : "", best ? best :
-		    "", best ? "'?; " : "", list);
+		rc = conf_at(l, s, "%s: unknown value '%s' (%s%s%sexpected %s)",
+		    path, v, best ? "did you mean '" : "", best ? best : "",
+		    best ? "'?; " : "", list);
 	}
 	free(list);
 	return rc;
@@ -341,8 +351,9 @@ static int get_colls(const struct load *l, const config_setting_t *s,
     const struct key *k, const char *path, unsigned *out)
 {
 	bool preserve = k->type == KEY_PRESERVE;
-	const char *form = preserve ? "a list of collection names, or \"all\""
-	    : "a list of collection names: [ \"flows\", \"operations\" ]";
+	const char *form = preserve ?
+	    "a list of collection names, or \"all\"" :
+	    "a list of collection names: [ \"flows\", \"operations\" ]";
 	unsigned set = 0;
 	int i, n, rc = 0;
 
@@ -365,8 +376,10 @@ static int get_colls(const struct load *l, const config_setting_t *s,
 		    *config_setting_get_string(e) == '\0')
 			return conf_at(l, e, "%s[%d] must be a collection name",
 			    path, i);
-		xasprintf(&what, "%s:%u: %s", config_setting_source_file(e) ?
-		    config_setting_source_file(e) : l->c->path,
+		xasprintf(&what, "%s:%u: %s",
+		    config_setting_source_file(e) ?
+			config_setting_source_file(e) :
+			l->c->path,
 		    config_setting_source_line(e), path);
 		rc = sync_opts_parse_collections(what,
 		    config_setting_get_string(e), preserve, &set, l->errstr);
@@ -380,7 +393,8 @@ static int get_colls(const struct load *l, const config_setting_t *s,
 /* "Name: value": a token, a colon, no line break anywhere. */
 static bool header_ok(const char *h)
 {
-	size_t n = strspn(h, "!#$%&'*+-.^_`|~0123456789"
+	size_t n = strspn(h,
+	    "!#$%&'*+-.^_`|~0123456789"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
 	if (n == 0 || h[n] != ':')
@@ -398,8 +412,8 @@ static int get_headers(const struct load *l, const config_setting_t *s,
 	int i, n;
 
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return conf_at(l, s, "%s must be a list of strings: [ \"Name: "
-		    "value\" ]", path);
+		return conf_at(l, s,
+		    "%s must be a list of strings: [ \"Name: value\" ]", path);
 	n = config_setting_length(s);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
@@ -407,12 +421,14 @@ static int get_headers(const struct load *l, const config_setting_t *s,
 		/* The value is not quoted back: it may be a proxy's key. */
 		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
 		    !header_ok(config_setting_get_string(e)))
-			return conf_at(l, e, "%s[%d] must be a string \"Name: "
-			    "value\" (no line breaks)", path, i);
+			return conf_at(l, e,
+			    "%s[%d] must be a string \"Name: "
+			    "value\" (no line breaks)",
+			    path, i);
 		if (strlen(config_setting_get_string(e)) > CONF_MAX_STRING)
-			return conf_at(l, e, "%s[%d] is too long (%zu bytes; at "
-			    "most %zu)", path, i,
-			    strlen(config_setting_get_string(e)),
+			return conf_at(l, e,
+			    "%s[%d] is too long (%zu bytes; at most %zu)", path,
+			    i, strlen(config_setting_get_string(e)),
 			    CONF_MAX_STRING);
 	}
 	for (i = 0; i < (int)c->nheaders; i++)
@@ -420,8 +436,8 @@ static int get_headers(const struct load *l, const config_setting_t *s,
 	free(c->headers);
 	c->headers = xreallocarray(NULL, n ? (size_t)n : 1, sizeof(char *));
 	for (i = 0; i < n; i++)
-		c->headers[i] = xstrdup(config_setting_get_string(
-		    config_setting_get_elem(s, i)));
+		c->headers[i] = xstrdup(
+		    config_setting_get_string(config_setting_get_elem(s, i)));
 	c->nheaders = (size_t)n;
 	return 0;
 }
@@ -443,8 +459,10 @@ static int get_push(const struct load *l, const config_setting_t *s,
 		    path, strlen(v), CONF_MAX_STRING);
 	for (p = v; *p; p++)
 		if (*p != '\t' && is_control(*p))
-			return conf_at(l, s, "%s must not hold a line break or "
-			    "another control character", path);
+			return conf_at(l, s,
+			    "%s must not hold a line break or "
+			    "another control character",
+			    path);
 	for (p = v + strspn(v, " \t"); *p && n < 3; p += strspn(p, " \t")) {
 		w[n] = p;
 		len[n] = strcspn(p, " \t");
@@ -453,12 +471,13 @@ static int get_push(const struct load *l, const config_setting_t *s,
 	if (n == 0)
 		return conf_at(l, s, "%s must not be empty", path);
 	if (n != 2)
-		return conf_at(l, s, "%s must be two words, \"REMOTE BRANCH\" "
-		    "(such as \"origin main\"), not %s", path, n == 1 ?
-		    "one" : "three or more");
+		return conf_at(l, s,
+		    "%s must be two words, \"REMOTE BRANCH\" "
+		    "(such as \"origin main\"), not %s",
+		    path, n == 1 ? "one" : "three or more");
 	if (w[0][0] == '-' || w[1][0] == '-')
-		return conf_at(l, s, "%s: the %s must not start with '-'",
-		    path, w[0][0] == '-' ? "remote" : "branch");
+		return conf_at(l, s, "%s: the %s must not start with '-'", path,
+		    w[0][0] == '-' ? "remote" : "branch");
 	set_owned(&g->push_remote, xstrndup(w[0], len[0]));
 	set_owned(&g->push_branch, xstrndup(w[1], len[1]));
 	return 0;
@@ -470,22 +489,26 @@ static int get_mode(const struct load *l, const config_setting_t *s,
     const char *path, mode_t *out)
 {
 	const char *v = config_setting_type(s) == CONFIG_TYPE_STRING ?
-	    config_setting_get_string(s) : NULL;
+	    config_setting_get_string(s) :
+	    NULL;
 	size_t n = v ? strlen(v) : 0;
 	long m;
 
 	if (v == NULL || n < 3 || n > 4 || strspn(v, "01234567") != n ||
 	    (m = strtol(v, NULL, 8)) > 0777)
-		return conf_at(l, s, "%s must be an octal mode in a string, "
-		    "from \"0000\" to \"0777\", such as \"0660\"%s", path,
+		return conf_at(l, s,
+		    "%s must be an octal mode in a string, "
+		    "from \"0000\" to \"0777\", such as \"0660\"%s",
+		    path,
 		    config_setting_is_number(s) ? " (a bare number is read as "
-		    "decimal)" : "");
+						  "decimal)" :
+						  "");
 	*out = (mode_t)m;
 	return 0;
 }
 
-static int unknown_collection(const struct load *l,
-    const config_setting_t *s, const char *path, const char *name)
+static int unknown_collection(const struct load *l, const config_setting_t *s,
+    const char *path, const char *name)
 {
 	char list[256];
 	size_t i, off = 0;
@@ -504,8 +527,8 @@ static int get_policies(struct load *l, const config_setting_t *s,
 	int i, n, idx;
 
 	if (!config_setting_is_group(s))
-		return conf_at(l, s, "%s must be a group: { flows = "
-		    "\"report\"; }", path);
+		return conf_at(l, s,
+		    "%s must be a group: { flows = \"report\"; }", path);
 	n = config_setting_length(s);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
@@ -518,9 +541,10 @@ static int get_policies(struct load *l, const config_setting_t *s,
 			best = closest(name, &colls_names[0],
 			    sizeof(colls_names[0]), COLL_COUNT);
 			if (best)
-				return conf_at(l, e, "%s: unknown collection "
-				    "'%s' (did you mean '%s'?)", path, name,
-				    best);
+				return conf_at(l, e,
+				    "%s: unknown collection "
+				    "'%s' (did you mean '%s'?)",
+				    path, name, best);
 			return unknown_collection(l, e, path, name);
 		}
 		xasprintf(&p, "%s.%s", path, name);
@@ -536,8 +560,8 @@ static int get_policies(struct load *l, const config_setting_t *s,
 
 /* ---- the walk ---- */
 
-static int apply(struct load *l, const config_setting_t *s,
-    const struct key *k, const char *path)
+static int apply(struct load *l, const config_setting_t *s, const struct key *k,
+    const char *path)
 {
 	void *p = k->off == NO_FIELD ? NULL : (char *)l->c + k->off;
 	char *prefix;
@@ -546,8 +570,8 @@ static int apply(struct load *l, const config_setting_t *s,
 	switch (k->type) {
 	case KEY_GROUP:
 		if (!config_setting_is_group(s))
-			return conf_at(l, s, "%s must be a group: %s = "
-			    "{ ... };", path, path);
+			return conf_at(l, s,
+			    "%s must be a group: %s = { ... };", path, path);
 		xasprintf(&prefix, "%s.", path);
 		rc = conf_value_walk(l, s, k->arg, prefix);
 		free(prefix);
@@ -603,9 +627,8 @@ int conf_value_walk(struct load *l, const config_setting_t *g,
 			;
 		xasprintf(&path, "%s%s", prefix, name);
 		rc = k->name ? apply(l, s, k, path) :
-		    unknown_setting(l, s, keys, prefix, path);
+			       unknown_setting(l, s, keys, prefix, path);
 		free(path);
 	}
 	return rc;
 }
-

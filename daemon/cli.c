@@ -104,158 +104,145 @@ static const struct option long_opts[] = {
 static const char short_opts[] = "+du:t:e:p:c:H:x:o:fhV";
 
 static const char usage_main[] =
-"Usage: dsyncd [options] command      one-shot, as directus-sync\n"
-"       dsyncd [-f FILE] [-n] [-d]     the daemon (see dsyncd.conf(5))\n"
-"\n"
-"Keeps a Directus instance's configuration in sync with a dump tree in git.\n"
-"Without a command, dsyncd runs as a daemon in the foreground, with the\n"
-"configuration in FILE (default " CONF_DEFAULT_PATH "); -n checks the file\n"
-"and prints the effective configuration, -d logs debug messages.\n"
-"\n"
-"Commands:\n"
-"  pull      write the instance's schema, specs and configuration to the dump\n"
-"  diff      show what a push would change (exit 0: none, 2: some)\n"
-"  push      make the instance match the dump\n"
-"  helpers   untrack, remove-permission-duplicates, wait-server-ready\n"
-"\n"
-"Global options:\n"
-"  -d, --debug                     log debug messages\n"
-"  --sort-json                     sort object keys in collection and snapshot files\n"
-"  -u, --directus-url <url>        Directus URL (env DIRECTUS_URL)\n"
-"  -t, --directus-token <token>    admin static token (env DIRECTUS_TOKEN)\n"
-"  -e, --directus-email <email>    admin email, with -p (env DIRECTUS_ADMIN_EMAIL)\n"
-"  -p, --directus-password <pw>    admin password (env DIRECTUS_ADMIN_PASSWORD)\n"
-"  -c, --config-path <path>        directus-sync JSON config file (default: first of\n"
-"                                  ./directus-sync.config.{js,cjs,json}; JSON only)\n"
-"  -H, --header <name: value>      extra HTTP header for every request (repeatable)\n"
-"  --ca-file <file>                https: trust only the CAs (PEM) in file, not the\n"
-"                                  system's (env DSYNC_CA_FILE)\n"
-"  --insecure                      do not verify TLS certificates (warned each run)\n"
-"  --lock-wait <seconds>           wait for another run on the same dump tree to end\n"
-"                                  (default 0: refuse at once, naming its pid)\n"
-"  --max-response-mb <n>           refuse an answer larger than n MiB (default 256)\n"
-"  --request-timeout <seconds>     give up on a request after that long (default 300)\n"
-"  -h, --help                      this help; 'dsyncd <command> --help' for a command\n"
-"  -V, --version                   print the version\n"
-"\n"
-"Exit status: 0 done, 1 error (diff: 0 no differences, 2 differences, 1 error).\n";
+    "Usage: dsyncd [options] command      one-shot, as directus-sync\n"
+    "       dsyncd [-f FILE] [-n] [-d]     the daemon (see dsyncd.conf(5))\n\n"
+    "Keeps a Directus instance's configuration in sync with a dump tree in git.\n"
+    "Without a command, dsyncd runs as a daemon in the foreground, with the\n"
+    "configuration in FILE (default " CONF_DEFAULT_PATH
+    "); -n checks the file\n"
+    "and prints the effective configuration, -d logs debug messages.\n\n"
+    "Commands:\n"
+    "  pull      write the instance's schema, specs and configuration to the dump\n"
+    "  diff      show what a push would change (exit 0: none, 2: some)\n"
+    "  push      make the instance match the dump\n"
+    "  helpers   untrack, remove-permission-duplicates, wait-server-ready\n\n"
+    "Global options:\n  -d, --debug                     log debug messages\n"
+    "  --sort-json                     sort object keys in collection and snapshot files\n"
+    "  -u, --directus-url <url>        Directus URL (env DIRECTUS_URL)\n"
+    "  -t, --directus-token <token>    admin static token (env DIRECTUS_TOKEN)\n"
+    "  -e, --directus-email <email>    admin email, with -p (env DIRECTUS_ADMIN_EMAIL)\n"
+    "  -p, --directus-password <pw>    admin password (env DIRECTUS_ADMIN_PASSWORD)\n"
+    "  -c, --config-path <path>        directus-sync JSON config file (default: first of\n"
+    "                                  ./directus-sync.config.{js,cjs,json}; JSON only)\n"
+    "  -H, --header <name: value>      extra HTTP header for every request (repeatable)\n"
+    "  --ca-file <file>                https: trust only the CAs (PEM) in file, not the\n"
+    "                                  system's (env DSYNC_CA_FILE)\n"
+    "  --insecure                      do not verify TLS certificates (warned each run)\n"
+    "  --lock-wait <seconds>           wait for another run on the same dump tree to end\n"
+    "                                  (default 0: refuse at once, naming its pid)\n"
+    "  --max-response-mb <n>           refuse an answer larger than n MiB (default 256)\n"
+    "  --request-timeout <seconds>     give up on a request after that long (default 300)\n"
+    "  -h, --help                      this help; 'dsyncd <command> --help' for a command\n"
+    "  -V, --version                   print the version\n\n"
+    "Exit status: 0 done, 1 error (diff: 0 no differences, 2 differences, 1 error).\n";
 
 static const char usage_diff[] =
-"Usage: dsyncd diff [options]\n"
-"\n"
-"Compare the dump tree with the instance and print what a push would do:\n"
-"the schema changes, then per collection the items to create, to update\n"
-"(with the fields that differ), to delete (tracked items the dump no longer\n"
-"has), and dangling map rows. Nothing is written to the instance.\n"
-"\n"
-"Options:\n"
-"  --dump-path <path>              dump root (default ./directus-config)\n"
-"  --collections-path <path>       under the dump root (default collections)\n"
-"  --snapshot-path <path>          under the dump root (default snapshot)\n"
-"  -x, --exclude-collections <a,b> collections to leave out\n"
-"  -o, --only-collections <a,b>    collections to process (default all)\n"
-"  --no-collections                skip the collections\n"
-"  --no-snapshot                   skip the schema\n"
-"  --no-split                      the snapshot is one snapshot.json\n"
-"  --no-sync-policy-roles          leave policies' role links out\n"
-"  -f, --force                     compare the schema across Directus versions\n"
-"  --pretty-diff                   show the values that would be written\n"
-"  --json                          print the whole plan as JSON on stdout\n"
-"  --base <dir>                    compare three ways, with the last agreed state\n"
-"                                  kept in <dir>: each difference is dump-changed,\n"
-"                                  instance-changed or a conflict\n"
-"  --write-base <agreed|dump|instance>\n"
-"                                  with --base: then write the base: what agrees\n"
-"                                  now, or the dump or the instance as it is\n"
-"  --id-map <auto|extension|collection>\n"
-"                                  where SyncIDs live (see dsyncd pull --help)\n"
-"\n"
-"Exit status: 0 no differences, 2 differences, 1 error.\n";
+    "Usage: dsyncd diff [options]\n\n"
+    "Compare the dump tree with the instance and print what a push would do:\n"
+    "the schema changes, then per collection the items to create, to update\n"
+    "(with the fields that differ), to delete (tracked items the dump no longer\n"
+    "has), and dangling map rows. Nothing is written to the instance.\n\n"
+    "Options:\n"
+    "  --dump-path <path>              dump root (default ./directus-config)\n"
+    "  --collections-path <path>       under the dump root (default collections)\n"
+    "  --snapshot-path <path>          under the dump root (default snapshot)\n"
+    "  -x, --exclude-collections <a,b> collections to leave out\n"
+    "  -o, --only-collections <a,b>    collections to process (default all)\n"
+    "  --no-collections                skip the collections\n"
+    "  --no-snapshot                   skip the schema\n"
+    "  --no-split                      the snapshot is one snapshot.json\n"
+    "  --no-sync-policy-roles          leave policies' role links out\n"
+    "  -f, --force                     compare the schema across Directus versions\n"
+    "  --pretty-diff                   show the values that would be written\n"
+    "  --json                          print the whole plan as JSON on stdout\n"
+    "  --base <dir>                    compare three ways, with the last agreed state\n"
+    "                                  kept in <dir>: each difference is dump-changed,\n"
+    "                                  instance-changed or a conflict\n"
+    "  --write-base <agreed|dump|instance>\n"
+    "                                  with --base: then write the base: what agrees\n"
+    "                                  now, or the dump or the instance as it is\n"
+    "  --id-map <auto|extension|collection>\n"
+    "                                  where SyncIDs live (see dsyncd pull --help)\n"
+    "\nExit status: 0 no differences, 2 differences, 1 error.\n";
 
 static const char usage_push[] =
-"Usage: dsyncd push [options]\n"
-"\n"
-"Make the instance match the dump: the schema first, then the items to\n"
-"create (in dependency order), to update and to delete. Only items dsync\n"
-"tracks (with a map row) are ever updated or deleted. Every read is done,\n"
-"and the dump checked, before the first write.\n"
-"\n"
-"Options:\n"
-"  --dump-path <path>              dump root (default ./directus-config)\n"
-"  --collections-path <path>       under the dump root (default collections)\n"
-"  --snapshot-path <path>          under the dump root (default snapshot)\n"
-"  -x, --exclude-collections <a,b> collections to leave out\n"
-"  -o, --only-collections <a,b>    collections to process (default all)\n"
-"  --no-collections                skip the collections\n"
-"  --no-snapshot                   skip the schema\n"
-"  --no-split                      the snapshot is one snapshot.json\n"
-"  --no-sync-policy-roles          leave policies' role links alone\n"
-"  --preserve-ids <a,b|all|*>      new items get their SyncID as id\n"
-"  -f, --force                     apply the schema across Directus versions\n"
-"  --max-push-retries <n>          passes at most (default 20, 0: no limit)\n"
-"  --max-deletes <n>               refuse a push that would delete more than n\n"
-"                                  items, before any write\n"
-"  --id-map <auto|extension|collection>\n"
-"                                  where SyncIDs live (see dsyncd pull --help)\n";
+    "Usage: dsyncd push [options]\n\n"
+    "Make the instance match the dump: the schema first, then the items to\n"
+    "create (in dependency order), to update and to delete. Only items dsync\n"
+    "tracks (with a map row) are ever updated or deleted. Every read is done,\n"
+    "and the dump checked, before the first write.\n\nOptions:\n"
+    "  --dump-path <path>              dump root (default ./directus-config)\n"
+    "  --collections-path <path>       under the dump root (default collections)\n"
+    "  --snapshot-path <path>          under the dump root (default snapshot)\n"
+    "  -x, --exclude-collections <a,b> collections to leave out\n"
+    "  -o, --only-collections <a,b>    collections to process (default all)\n"
+    "  --no-collections                skip the collections\n"
+    "  --no-snapshot                   skip the schema\n"
+    "  --no-split                      the snapshot is one snapshot.json\n"
+    "  --no-sync-policy-roles          leave policies' role links alone\n"
+    "  --preserve-ids <a,b|all|*>      new items get their SyncID as id\n"
+    "  -f, --force                     apply the schema across Directus versions\n"
+    "  --max-push-retries <n>          passes at most (default 20, 0: no limit)\n"
+    "  --max-deletes <n>               refuse a push that would delete more than n\n"
+    "                                  items, before any write\n"
+    "  --id-map <auto|extension|collection>\n"
+    "                                  where SyncIDs live (see dsyncd pull --help)\n";
 
 static const char usage_helpers[] =
-"Usage: dsyncd helpers <helper> [options]\n"
-"\n"
-"  untrack --collection <name> --id <local id>\n"
-"        forget the SyncID of one item (its map row); the next pull gives\n"
-"        it a new one. <name> is the map table: roles, permissions, ...\n"
-"  remove-permission-duplicates [--keep first|last]\n"
-"        delete all but one permission of each (policy, collection,\n"
-"        action), keeping the last (default) or the first by id\n"
-"  wait-server-ready [--interval 5] [--timeout 90] [--successes 1]\n"
-"        poll /server/health until it answers \"ok\" --successes times\n"
-"        in a row, --interval seconds apart; fail after --timeout seconds.\n"
-"        Needs no credentials.\n";
+    "Usage: dsyncd helpers <helper> [options]\n\n"
+    "  untrack --collection <name> --id <local id>\n"
+    "        forget the SyncID of one item (its map row); the next pull gives\n"
+    "        it a new one. <name> is the map table: roles, permissions, ...\n"
+    "  remove-permission-duplicates [--keep first|last]\n"
+    "        delete all but one permission of each (policy, collection,\n"
+    "        action), keeping the last (default) or the first by id\n"
+    "  wait-server-ready [--interval 5] [--timeout 90] [--successes 1]\n"
+    "        poll /server/health until it answers \"ok\" --successes times\n"
+    "        in a row, --interval seconds apart; fail after --timeout seconds.\n"
+    "        Needs no credentials.\n";
 
 static const char usage_pull[] =
-"Usage: dsyncd pull [options]\n"
-"\n"
-"Write the instance's schema snapshot, specs and the 11 configuration\n"
-"collections to the dump tree, giving every item a SyncID. Only files whose\n"
-"content changes are written, all or nothing: a failure changes nothing.\n"
-"\n"
-"Options:\n"
-"  --dump-path <path>              dump root (default ./directus-config)\n"
-"  --collections-path <path>       under the dump root (default collections)\n"
-"  --snapshot-path <path>          under the dump root (default snapshot)\n"
-"  --specs-path <path>             under the dump root (default specs)\n"
-"  -x, --exclude-collections <a,b> collections to leave out\n"
-"  -o, --only-collections <a,b>    collections to process (default all)\n"
-"  --no-collections                skip the collections\n"
-"  --no-snapshot                   skip the schema snapshot\n"
-"  --no-split                      one snapshot.json instead of one file per item\n"
-"  --no-specs                      skip the GraphQL and OpenAPI specs\n"
-"  --no-sync-policy-roles          leave policies' role links out\n"
-"  --preserve-ids <a,b|all|*>      SyncIDs of new items are their ids (dashboards,\n"
-"                                  operations, panels, policies, roles, translations)\n"
-"  --id-map <auto|extension|collection>\n"
-"                                  where SyncIDs live: the directus-extension-sync\n"
-"                                  routes, or dsync's own hidden collection\n"
-"                                  dsync_id_map; auto prefers the extension\n"
-"  --base <dir>                    a three-way pull: only what changed on the\n"
-"                                  instance since the base in <dir> is written,\n"
-"                                  in the bytes of a pull; an edit of the dump not\n"
-"                                  yet pushed, and conflicts, stay as they are\n"
-"Collections: settings, folders, translations, flows, operations, roles,\n"
-"policies, permissions, dashboards, panels, presets.\n";
+    "Usage: dsyncd pull [options]\n\n"
+    "Write the instance's schema snapshot, specs and the 11 configuration\n"
+    "collections to the dump tree, giving every item a SyncID. Only files whose\n"
+    "content changes are written, all or nothing: a failure changes nothing.\n"
+    "\nOptions:\n"
+    "  --dump-path <path>              dump root (default ./directus-config)\n"
+    "  --collections-path <path>       under the dump root (default collections)\n"
+    "  --snapshot-path <path>          under the dump root (default snapshot)\n"
+    "  --specs-path <path>             under the dump root (default specs)\n"
+    "  -x, --exclude-collections <a,b> collections to leave out\n"
+    "  -o, --only-collections <a,b>    collections to process (default all)\n"
+    "  --no-collections                skip the collections\n"
+    "  --no-snapshot                   skip the schema snapshot\n"
+    "  --no-split                      one snapshot.json instead of one file per item\n"
+    "  --no-specs                      skip the GraphQL and OpenAPI specs\n"
+    "  --no-sync-policy-roles          leave policies' role links out\n"
+    "  --preserve-ids <a,b|all|*>      SyncIDs of new items are their ids (dashboards,\n"
+    "                                  operations, panels, policies, roles, translations)\n"
+    "  --id-map <auto|extension|collection>\n"
+    "                                  where SyncIDs live: the directus-extension-sync\n"
+    "                                  routes, or dsync's own hidden collection\n"
+    "                                  dsync_id_map; auto prefers the extension\n"
+    "  --base <dir>                    a three-way pull: only what changed on the\n"
+    "                                  instance since the base in <dir> is written,\n"
+    "                                  in the bytes of a pull; an edit of the dump not\n"
+    "                                  yet pushed, and conflicts, stay as they are\n"
+    "Collections: settings, folders, translations, flows, operations, roles,\n"
+    "policies, permissions, dashboards, panels, presets.\n";
 
 struct cli {
 	struct sync_opts opts;
 	const char *command;
-	int level;			/* highest level printed */
+	int level; /* highest level printed */
 	struct timespec start;
-	bool json;			/* diff --json */
-	char *base;			/* diff --base */
-	int write_base;			/* diff --write-base: enum three_base
+	bool json;		  /* diff --json */
+	char *base;		  /* diff --base */
+	int write_base;		  /* diff --write-base: enum three_base
 					 * + 1, 0: no */
-	char *collection, *id;		/* helpers untrack */
-	bool keep_first;		/* remove-permission-duplicates */
-	double interval, timeout;	/* wait-server-ready */
+	char *collection, *id;	  /* helpers untrack */
+	bool keep_first;	  /* remove-permission-duplicates */
+	double interval, timeout; /* wait-server-ready */
 	long successes;
 };
 
@@ -292,11 +279,10 @@ static void log_cb(void *arg, enum sync_level level, const char *msg)
 	log_line(arg, level, msg);
 }
 
-static void logf_cli(struct cli *c, enum sync_level level, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
+static void logf_cli(struct cli *c, enum sync_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void logf_cli(struct cli *c, enum sync_level level, const char *fmt,
-    ...)
+static void logf_cli(struct cli *c, enum sync_level level, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -338,8 +324,8 @@ static int long_flag(const char *name, const char *arg, long min, long *out,
 }
 
 /* --NAME's value: a number from lo to hi; what says it in the error. */
-static int double_flag(const char *name, const char *arg, double lo,
-    double hi, const char *what, double *out, char **errstr)
+static int double_flag(const char *name, const char *arg, double lo, double hi,
+    const char *what, double *out, char **errstr)
 {
 	char *end;
 
@@ -369,18 +355,16 @@ static int add_header(struct sync_opts *o, const char *arg, char **errstr)
 		xasprintf(errstr, "--header '%s': expected 'Name: value'", arg);
 		return -1;
 	}
-	o->headers = xreallocarray(o->headers, o->nheaders + 1,
-	    sizeof(char *));
+	o->headers = xreallocarray(o->headers, o->nheaders + 1, sizeof(char *));
 	o->headers[o->nheaders++] = xstrdup(arg);
 	return 0;
 }
 
 /* A flag of the commands' own (not the engine's options). */
-static int apply_cli_flag(struct cli *c, int ch, const char *arg,
-    char **errstr)
+static int apply_cli_flag(struct cli *c, int ch, const char *arg, char **errstr)
 {
 	static const char *const bases[] = { "agreed", "dump", "instance",
-	    NULL };
+		NULL };
 	static const char *const keeps[] = { "first", "last", NULL };
 	long n;
 	int i, rc;
@@ -390,8 +374,8 @@ static int apply_cli_flag(struct cli *c, int ch, const char *arg,
 		return set_str(&c->base, arg);
 	case OPT_WRITE_BASE:
 		/* the order of enum three_base */
-		rc = word_flag("write-base", arg, bases, "agreed, dump or "
-		    "instance", &i, errstr);
+		rc = word_flag("write-base", arg, bases,
+		    "agreed, dump or instance", &i, errstr);
 		c->write_base = rc == 0 ? i + 1 : c->write_base;
 		return rc;
 	case OPT_JSON:
@@ -402,8 +386,7 @@ static int apply_cli_flag(struct cli *c, int ch, const char *arg,
 	case OPT_ID:
 		return set_str(&c->id, arg);
 	case OPT_KEEP:
-		rc = word_flag("keep", arg, keeps, "first or last", &i,
-		    errstr);
+		rc = word_flag("keep", arg, keeps, "first or last", &i, errstr);
 		c->keep_first = rc == 0 ? i == 0 : c->keep_first;
 		return rc;
 	case OPT_INTERVAL:
@@ -466,8 +449,8 @@ static int apply_dump_flag(struct cli *c, int ch, const char *arg,
 /* A flag of the engine's options, or else the dump's or the commands'. */
 static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 {
-	static const char *const maps[] = { "auto", "extension",
-	    "collection", NULL };
+	static const char *const maps[] = { "auto", "extension", "collection",
+		NULL };
 	struct sync_opts *o = &c->opts;
 	double mb;
 	int i, rc;
@@ -517,11 +500,10 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 		return rc;
 	case OPT_REQUEST_TIMEOUT:
 		return double_flag("request-timeout", arg, 1, 86400,
-		    "a number of seconds from 1 to 86400", &o->timeout,
-		    errstr);
+		    "a number of seconds from 1 to 86400", &o->timeout, errstr);
 	case OPT_ID_MAP:
-		rc = word_flag("id-map", arg, maps, "auto, extension or "
-		    "collection", &i, errstr);
+		rc = word_flag("id-map", arg, maps,
+		    "auto, extension or collection", &i, errstr);
 		if (rc == 0)
 			o->id_map = (enum idmap_backend)i;
 		return rc;
@@ -530,11 +512,10 @@ static int apply_flag(struct cli *c, int ch, const char *arg, char **errstr)
 }
 
 /* The config file: -c, else the first default path that exists. */
-static int load_config(struct cli *c, const char *explicit_path,
-    char **errstr)
+static int load_config(struct cli *c, const char *explicit_path, char **errstr)
 {
 	static const char *const defaults[] = { "./directus-sync.config.js",
-	    "./directus-sync.config.cjs", "./directus-sync.config.json" };
+		"./directus-sync.config.cjs", "./directus-sync.config.json" };
 	size_t i;
 
 	if (explicit_path) {
@@ -690,9 +671,11 @@ static int run_pull3(struct cli *c)
 	    (rc = sync_three(&ctx, c->base, NULL, &t, &err)) < 0)
 		goto out;
 	if (!t.have_base) {
-		xasprintf(&err, "no base of this instance and dump in %s: make "
+		xasprintf(&err,
+		    "no base of this instance and dump in %s: make "
 		    "one with 'dsyncd diff --base %s --write-base agreed' (or "
-		    "dump, or instance)", c->base, c->base);
+		    "dump, or instance)",
+		    c->base, c->base);
 		rc = SYNC_EDUMP;
 		goto out;
 	}
@@ -700,19 +683,23 @@ static int run_pull3(struct cli *c)
 	for (i = 0; i < t.len; i++) {
 		take[i] = t.v[i].cls == THREE_INSTANCE_CHANGED;
 		if (t.v[i].cls == THREE_CONFLICT)
-			logf_cli(c, SYNC_WARN, "conflict, left as it is: %s %s%s%s%s",
+			logf_cli(c, SYNC_WARN,
+			    "conflict, left as it is: %s %s%s%s%s",
 			    t.v[i].rule ? t.v[i].rule->name : "schema",
-			    t.v[i].key ? t.v[i].key : "", t.v[i].label ? " \"" : "",
+			    t.v[i].key ? t.v[i].key : "",
+			    t.v[i].label ? " \"" : "",
 			    t.v[i].label ? t.v[i].label : "",
 			    t.v[i].label ? "\"" : "");
 	}
 	if ((rc = three_write_tree(&ctx, &t, take, &n, &err)) < 0 ||
 	    (rc = three_write_base(&ctx, &t, THREE_BASE_AGREED, c->base, NULL,
-	    &err)) < 0)
+		 &err)) < 0)
 		goto out;
-	logf_cli(c, SYNC_INFO, "Pulled %zu change(s) of the instance into %s; "
-	    "left: %zu dump-changed, %zu conflict(s)", n, c->opts.dump_path,
-	    t.counts[THREE_DUMP_CHANGED], t.counts[THREE_CONFLICT]);
+	logf_cli(c, SYNC_INFO,
+	    "Pulled %zu change(s) of the instance into %s; "
+	    "left: %zu dump-changed, %zu conflict(s)",
+	    n, c->opts.dump_path, t.counts[THREE_DUMP_CHANGED],
+	    t.counts[THREE_CONFLICT]);
 out:
 	free(take);
 	three_free(&t);
@@ -732,9 +719,11 @@ static int run_pull(struct cli *c)
 	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
 	    (rc = sync_pull(&ctx, &st, &err)) < 0)
 		return end_cmd(c, dx, rc, err, "pull failed");
-	logf_cli(c, SYNC_INFO, "Pulled %lu items into %s (%lu files, %s, %lu "
-	    "requests, %lu new id maps, %.2f s)", st.items, c->opts.dump_path,
-	    st.files, st.tree_changed ? "changed" : "unchanged", st.requests,
+	logf_cli(c, SYNC_INFO,
+	    "Pulled %lu items into %s (%lu files, %s, %lu "
+	    "requests, %lu new id maps, %.2f s)",
+	    st.items, c->opts.dump_path, st.files,
+	    st.tree_changed ? "changed" : "unchanged", st.requests,
 	    st.map_rows_created, elapsed(c));
 	logf_cli(c, SYNC_INFO, "Done!");
 	return end_cmd(c, dx, 0, NULL, NULL);
@@ -781,8 +770,9 @@ static void print_three(const struct cli *c, const struct three *t)
 			continue;
 		n++;
 		if (it->rule)
-			printf("  %-16s %-12s %s%s%s%s", three_class_name(it->cls),
-			    it->rule->name, it->key ? it->key : "(no SyncID)",
+			printf("  %-16s %-12s %s%s%s%s",
+			    three_class_name(it->cls), it->rule->name,
+			    it->key ? it->key : "(no SyncID)",
 			    it->label ? " \"" : "", it->label ? it->label : "",
 			    it->label ? "\"" : "");
 		else
@@ -796,9 +786,10 @@ static void print_three(const struct cli *c, const struct three *t)
 	if (n == 0)
 		printf("No differences.\n");
 	else
-		printf("%zu difference(s): %zu dump-changed, %zu "
-		    "instance-changed, %zu conflict(s), %zu without a base\n", n,
-		    t->counts[THREE_DUMP_CHANGED],
+		printf(
+		    "%zu difference(s): %zu dump-changed, %zu "
+		    "instance-changed, %zu conflict(s), %zu without a base\n",
+		    n, t->counts[THREE_DUMP_CHANGED],
 		    t->counts[THREE_INSTANCE_CHANGED],
 		    t->counts[THREE_CONFLICT], t->counts[THREE_DIFFERS]);
 }
@@ -832,8 +823,10 @@ static int run_diff3(struct cli *c)
 	} else
 		print_three(c, &t);
 	fflush(stdout);
-	if (c->write_base && (rc = three_write_base(&ctx, &t,
-	    (enum three_base)(c->write_base - 1), c->base, NULL, &err)) < 0)
+	if (c->write_base &&
+	    (rc = three_write_base(&ctx, &t,
+		 (enum three_base)(c->write_base - 1), c->base, NULL, &err)) <
+		0)
 		goto out;
 	if (c->write_base)
 		logf_cli(c, SYNC_INFO, "base written to %s", c->base);
@@ -883,10 +876,11 @@ static int run_push(struct cli *c)
 	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
 	    (rc = sync_push(&ctx, &st, &err)) < 0)
 		return end_cmd(c, dx, rc, err, "push failed");
-	logf_cli(c, SYNC_INFO, "Pushed %s: %lu created, %lu updated, %lu "
-	    "deleted (%lu pass(es), %lu requests, %.2f s)", c->opts.dump_path,
-	    st.created, st.updated, st.deleted, st.passes, st.requests,
-	    elapsed(c));
+	logf_cli(c, SYNC_INFO,
+	    "Pushed %s: %lu created, %lu updated, %lu "
+	    "deleted (%lu pass(es), %lu requests, %.2f s)",
+	    c->opts.dump_path, st.created, st.updated, st.deleted, st.passes,
+	    st.requests, elapsed(c));
 	logf_cli(c, SYNC_INFO, "Done!");
 	return end_cmd(c, dx, 0, NULL, NULL);
 }
@@ -902,8 +896,9 @@ static int helper_untrack(struct cli *c, struct sync_ctx *ctx, char **err)
 	}
 	rc = sync_untrack(ctx, c->collection, c->id, &found, err);
 	if (rc == 0 && !found)
-		logf_cli(c, SYNC_WARN, "[%s] %s has no map row: nothing to "
-		    "untrack", c->collection, c->id);
+		logf_cli(c, SYNC_WARN,
+		    "[%s] %s has no map row: nothing to untrack", c->collection,
+		    c->id);
 	return rc;
 }
 
@@ -914,7 +909,8 @@ static int helper_duplicates(struct cli *c, struct sync_ctx *ctx, char **err)
 	    err);
 
 	if (rc == 0)
-		logf_cli(c, SYNC_INFO, "Deleted %zu duplicate permission(s)", n);
+		logf_cli(c, SYNC_INFO, "Deleted %zu duplicate permission(s)",
+		    n);
 	return rc;
 }
 
@@ -942,8 +938,8 @@ static int run_helper(struct cli *c, const char *name)
 		if ((rc = open_ctx(c, &ctx, &dx, &err)) == 0)
 			rc = helper_duplicates(c, &ctx, &err);
 	} else
-		xasprintf(&err, "unknown helper '%s' (see 'dsyncd helpers "
-		    "--help')", name);
+		xasprintf(&err,
+		    "unknown helper '%s' (see 'dsyncd helpers --help')", name);
 	if (rc == 0)
 		logf_cli(c, SYNC_INFO, "Done!");
 	return end_cmd(c, dx, rc, err, "helper failed");
@@ -960,15 +956,15 @@ static bool is_command(const char *w)
 static bool has_command(int argc, char **argv)
 {
 	static const char *const with_value[] = { "-u", "-t", "-e", "-p", "-c",
-	    "-H", "-x", "-o", "--directus-url", "--directus-token",
-	    "--directus-email", "--directus-password", "--config-path",
-	    "--header", "--dump-path", "--collections-path",
-	    "--snapshot-path", "--specs-path", "--exclude-collections",
-	    "--only-collections", "--preserve-ids", "--max-push-retries",
-	    "--id-map", "--collection", "--id", "--keep", "--interval",
-	    "--timeout", "--successes", "--max-deletes", "--lock-wait",
-	    "--max-response-mb", "--base", "--write-base", "--ca-file",
-	    "--request-timeout" };
+		"-H", "-x", "-o", "--directus-url", "--directus-token",
+		"--directus-email", "--directus-password", "--config-path",
+		"--header", "--dump-path", "--collections-path",
+		"--snapshot-path", "--specs-path", "--exclude-collections",
+		"--only-collections", "--preserve-ids", "--max-push-retries",
+		"--id-map", "--collection", "--id", "--keep", "--interval",
+		"--timeout", "--successes", "--max-deletes", "--lock-wait",
+		"--max-response-mb", "--base", "--write-base", "--ca-file",
+		"--request-timeout" };
 	int i;
 	size_t k;
 
@@ -983,8 +979,9 @@ static bool has_command(int argc, char **argv)
 			value |= strcmp(argv[i], with_value[k]) == 0;
 		/* -f is --force of the commands, and the daemon's
 		 * configuration file when no command follows it. */
-		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i],
-		    "--config") == 0) && i + 1 < argc && !is_command(argv[i + 1]))
+		if ((strcmp(argv[i], "-f") == 0 ||
+			strcmp(argv[i], "--config") == 0) &&
+		    i + 1 < argc && !is_command(argv[i + 1]))
 			value = true;
 		i += value;
 	}
@@ -992,16 +989,14 @@ static bool has_command(int argc, char **argv)
 }
 
 static const char usage_daemon[] =
-"Usage: dsyncd [-f FILE] [-n] [-d]\n"
-"\n"
-"  -f, --config FILE   the configuration (default " CONF_DEFAULT_PATH ")\n"
-"  -n, --check         check the file, print the effective configuration\n"
-"                      (secrets shown as (set)), and exit\n"
-"  -d, --debug         log debug messages\n"
-"  -h, --help          this help; 'dsyncd --help' lists the one-shot commands\n"
-"\n"
-"Runs in the foreground (systemd does the rest). Exit status: 0 stopped\n"
-"cleanly, 1 failure, 78 a configuration that does not load.\n";
+    "Usage: dsyncd [-f FILE] [-n] [-d]\n\n"
+    "  -f, --config FILE   the configuration (default " CONF_DEFAULT_PATH ")\n"
+    "  -n, --check         check the file, print the effective configuration\n"
+    "                      (secrets shown as (set)), and exit\n"
+    "  -d, --debug         log debug messages\n"
+    "  -h, --help          this help; 'dsyncd --help' lists the one-shot commands\n"
+    "\nRuns in the foreground (systemd does the rest). Exit status: 0 stopped\n"
+    "cleanly, 1 failure, 78 a configuration that does not load.\n";
 
 /* main made the process not dumpable; this undoes it, when asked, for
  * core dumps or a debugger of the same user. */
@@ -1047,8 +1042,8 @@ static int daemon_cli(int argc, char **argv)
 			return 0;
 		default:
 			if (optopt == 'f')
-				fprintf(stderr, "dsyncd: -f needs a configuration "
-				    "file\n");
+				fprintf(stderr,
+				    "dsyncd: -f needs a configuration file\n");
 			else
 				fprintf(stderr, "dsyncd: unknown option %s\n",
 				    argv[optind - 1]);
@@ -1071,8 +1066,10 @@ static int daemon_cli(int argc, char **argv)
 		if (!c.tls_verify) {
 			char *u = sync_opts_url_shown(c.url);
 
-			fprintf(stderr, "dsyncd: warning: TLS verification is "
-			    "off for URL: %s (tls_verify = false)\n", u);
+			fprintf(stderr,
+			    "dsyncd: warning: TLS verification is "
+			    "off for URL: %s (tls_verify = false)\n",
+			    u);
 			free(u);
 		}
 		conf_clear(&c);
@@ -1126,9 +1123,12 @@ static const struct cli_cmd *cli_find(const char *name)
 }
 
 struct cli_args {
-	struct { int ch; char *arg; } *flags;	/* applied after the config */
+	struct {
+		int ch;
+		char *arg;
+	} * flags; /* applied after the config */
 	int nflags;
-	char **words;				/* the command and its words */
+	char **words; /* the command and its words */
 	int nwords;
 	const char *config_path;
 	bool help;
@@ -1155,11 +1155,14 @@ static int collect_args(struct cli *c, int argc, char **argv,
 		if (ch == '?' || ch == ':') {
 			if (optopt)
 				fprintf(stderr, "dsyncd: option -%c: %s\n",
-				    optopt, ch == ':' ? "needs a value" :
-				    "unknown option");
+				    optopt,
+				    ch == ':' ? "needs a value" :
+						"unknown option");
 			else
-				fprintf(stderr, "dsyncd: unknown option or "
-				    "missing value: %s\n", argv[optind - 1]);
+				fprintf(stderr,
+				    "dsyncd: unknown option or "
+				    "missing value: %s\n",
+				    argv[optind - 1]);
 			fprintf(stderr, "Try 'dsyncd --help'.\n");
 			return -1;
 		}
@@ -1196,12 +1199,14 @@ static const struct cli_cmd *check_command(const struct cli_args *a)
 		return NULL;
 	}
 	if ((cmd = cli_find(a->words[0])) == NULL) {
-		fprintf(stderr, "dsyncd: unknown command '%s' (see 'dsyncd "
-		    "--help')\n", a->words[0]);
+		fprintf(stderr,
+		    "dsyncd: unknown command '%s' (see 'dsyncd --help')\n",
+		    a->words[0]);
 		return NULL;
 	}
 	if (cmd->words == 1 && a->nwords != 2) {
-		fprintf(stderr, "dsyncd: helpers needs one helper name (see "
+		fprintf(stderr,
+		    "dsyncd: helpers needs one helper name (see "
 		    "'dsyncd helpers --help')\n");
 		return NULL;
 	}
@@ -1271,8 +1276,8 @@ int cli_main(int argc, char **argv)
 
 	if (is_daemon(argc, argv))
 		return daemon_cli(argc, argv);
-	if (getenv("DSYNC_DUMPABLE") && strcmp(getenv("DSYNC_DUMPABLE"),
-	    "1") == 0)
+	if (getenv("DSYNC_DUMPABLE") &&
+	    strcmp(getenv("DSYNC_DUMPABLE"), "1") == 0)
 		set_dumpable();
 	cli_init(&c);
 	memset(&a, 0, sizeof(a));

@@ -71,7 +71,7 @@ void ctl_add_span(struct buf *b, double s, bool tenths)
 
 		snprintf(t, sizeof(t), "%.2f", s);
 		tl = strlen(t);
-		if (t[tl - 1] == '0')	/* 0.80 → 0.8 */
+		if (t[tl - 1] == '0') /* 0.80 → 0.8 */
 			t[tl - 1] = '\0';
 		buf_addf(b, "%s s", t);
 		return;
@@ -115,8 +115,10 @@ bool ctl_parse_iso(const char *s, time_t *t)
 	const char *p;
 	long off = 0;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo,
-	    &d, &h, &mi, &sec, &n) != 6 || n == 0)
+	if (s == NULL ||
+	    sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
+		&sec, &n) != 6 ||
+	    n == 0)
 		return false;
 	p = s + n;
 	if (*p == '.')
@@ -150,7 +152,7 @@ void ctl_add_time(struct buf *b, const char *iso, bool year)
 
 	if (ctl_parse_iso(iso, &t) && localtime_r(&t, &tm) &&
 	    (year ? strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm) :
-	    strftime(s, sizeof(s), "%m-%d %H:%M:%S", &tm)) > 0)
+		    strftime(s, sizeof(s), "%m-%d %H:%M:%S", &tm)) > 0)
 		buf_adds(b, s);
 	else
 		ctl_add_safe_cut(b, iso ? iso : "?", 25);

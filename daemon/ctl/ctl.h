@@ -22,18 +22,18 @@ enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_DIFF = 2 };
 struct ctl {
 	const char *socket;
 	const char *cmd;
-	const struct proto_cmd *pc;	/* cmd's entry of proto_cmds */
+	const struct proto_cmd *pc; /* cmd's entry of proto_cmds */
 	bool json;
-	bool pretty_diff;	/* diff -p: the values too */
-	double timeout;		/* seconds; 0: wait as long as it takes */
+	bool pretty_diff; /* diff -p: the values too */
+	double timeout;	  /* seconds; 0: wait as long as it takes */
 	bool timeout_set;
 	long history_n;
-	char *reason;		/* pause */
-	const char *keep;	/* resolve, adopt: --keep dump|instance */
-	bool all;		/* resolve --all */
-	const char *collection, *sync_id;	/* resolve */
+	char *reason;	  /* pause */
+	const char *keep; /* resolve, adopt: --keep dump|instance */
+	bool all;	  /* resolve --all */
+	const char *collection, *sync_id; /* resolve */
 	bool tty, colour;
-	size_t cols;		/* the terminal's width, 80 when not one */
+	size_t cols; /* the terminal's width, 80 when not one */
 	time_t now;
 };
 

@@ -12,11 +12,13 @@
 /* 0 no differences, 2 some, 1 no plan: as ctl_diff_print, silently. */
 int ctl_diff_exit(const struct json *r)
 {
-	if (json_get_obj(r, "plan") == NULL && json_get_obj(r, "summary") ==
-	    NULL)
+	if (json_get_obj(r, "plan") == NULL &&
+	    json_get_obj(r, "summary") == NULL)
 		return EXIT_ERR;
-	return plan_text_changes(json_get_obj(r, "plan"), json_get_obj(r,
-	    "summary")) == 0 ? EXIT_OK : EXIT_DIFF;
+	return plan_text_changes(json_get_obj(r, "plan"),
+		   json_get_obj(r, "summary")) == 0 ?
+	    EXIT_OK :
+	    EXIT_DIFF;
 }
 
 /* The class of each difference: which side changed since the base. */
@@ -34,13 +36,15 @@ static void print_two_way(const struct json *tw)
 		const char *coll = json_get_str(e, "collection");
 
 		fputs("  ", stdout);
-		printf("%-16s ", json_get_str(e, "class") ? json_get_str(e,
-		    "class") : "?");
+		printf("%-16s ",
+		    json_get_str(e, "class") ? json_get_str(e, "class") : "?");
 		text_put_safe(stdout, coll ? coll : "schema");
 		putchar(' ');
-		text_put_safe(stdout, coll ? (json_get_str(e, "_syncId") ?
-		    json_get_str(e, "_syncId") : "(no SyncID)") :
-		    json_get_str(e, "unit"));
+		text_put_safe(stdout,
+		    coll ? (json_get_str(e, "_syncId") ?
+				   json_get_str(e, "_syncId") :
+				   "(no SyncID)") :
+			   json_get_str(e, "unit"));
 		if (coll && json_get_str(e, "name")) {
 			fputs(" \"", stdout);
 			text_put_safe(stdout, json_get_str(e, "name"));
@@ -63,13 +67,15 @@ int ctl_diff_print(struct ctl *c, const struct json *r)
 {
 	int rc;
 
-	if (json_get_obj(r, "plan") == NULL && json_get_obj(r, "summary") ==
-	    NULL) {
+	if (json_get_obj(r, "plan") == NULL &&
+	    json_get_obj(r, "summary") == NULL) {
 		fprintf(stderr, "dsyncctl: diff: the reply holds no plan\n");
 		return EXIT_ERR;
 	}
 	rc = plan_text_print(stdout, json_get_obj(r, "plan"), c->pretty_diff,
-	    json_get_obj(r, "summary")) == 0 ? EXIT_OK : EXIT_DIFF;
+		 json_get_obj(r, "summary")) == 0 ?
+	    EXIT_OK :
+	    EXIT_DIFF;
 	print_two_way(json_get_obj(r, "two_way"));
 	return rc;
 }

@@ -18,8 +18,20 @@ struct col {
 	size_t w;
 };
 
-enum { H_ID, H_START, H_KIND, H_TRIGGER, H_TIME, H_REQ, H_CHG, H_OUT,
-    H_IN, H_COMMIT, H_RESULT, H_N };
+enum {
+	H_ID,
+	H_START,
+	H_KIND,
+	H_TRIGGER,
+	H_TIME,
+	H_REQ,
+	H_CHG,
+	H_OUT,
+	H_IN,
+	H_COMMIT,
+	H_RESULT,
+	H_N
+};
 
 /* One job's cells; cells[H_RESULT] holds the result only (not escaped
  * for colour: the table is plain). */
@@ -33,10 +45,10 @@ static void history_cells(const struct json *j, struct buf cells[H_N])
 	if (json_get_num(j, "id", &d))
 		buf_addf(&cells[H_ID], "%.0f", d);
 	ctl_add_time(&cells[H_START], json_get_str(j, "start"), false);
-	ctl_add_safe_cut(&cells[H_KIND], json_get_str(j, "kind") ?
-	    json_get_str(j, "kind") : "?", 8);
-	ctl_add_safe_cut(&cells[H_TRIGGER], json_get_str(j, "trigger") ?
-	    json_get_str(j, "trigger") : "", 10);
+	ctl_add_safe_cut(&cells[H_KIND],
+	    json_get_str(j, "kind") ? json_get_str(j, "kind") : "?", 8);
+	ctl_add_safe_cut(&cells[H_TRIGGER],
+	    json_get_str(j, "trigger") ? json_get_str(j, "trigger") : "", 10);
 	if (json_get_num(j, "duration", &d))
 		ctl_add_span(&cells[H_TIME], d, true);
 	if (json_get_num(j, "requests", &d))
@@ -45,25 +57,35 @@ static void history_cells(const struct json *j, struct buf cells[H_N])
 		buf_addf(&cells[H_CHG], "%.0f", d);
 	/* Both ways: what went to Directus, what into the tree. */
 	if (json_get_obj(j, "to_instance"))
-		buf_addf(&cells[H_OUT], "%.0f", json_get_count(json_get_obj(j,
-		    "to_instance"), "created") + json_get_count(json_get_obj(j,
-		    "to_instance"), "updated") + json_get_count(json_get_obj(j,
-		    "to_instance"), "deleted"));
+		buf_addf(&cells[H_OUT], "%.0f",
+		    json_get_count(json_get_obj(j, "to_instance"), "created") +
+			json_get_count(json_get_obj(j, "to_instance"),
+			    "updated") +
+			json_get_count(json_get_obj(j, "to_instance"),
+			    "deleted"));
 	if (json_get_num(j, "to_tree", &d))
 		buf_addf(&cells[H_IN], "%.0f", d);
 	if (json_get_str(j, "commit"))
 		buf_add(&cells[H_COMMIT], json_get_str(j, "commit"),
-		    strlen(json_get_str(j, "commit")) > 7 ? 7 :
-		    strlen(json_get_str(j, "commit")));
-	ctl_add_safe_cut(&cells[H_RESULT], json_get_str(j, "result") ?
-	    json_get_str(j, "result") : "?", 12);
+		    strlen(json_get_str(j, "commit")) > 7 ?
+			7 :
+			strlen(json_get_str(j, "commit")));
+	ctl_add_safe_cut(&cells[H_RESULT],
+	    json_get_str(j, "result") ? json_get_str(j, "result") : "?", 12);
 }
 
 static const struct col history_cols[H_N] = {
-	{ "id", false, 0 }, { "start", true, 0 }, { "kind", true, 0 },
-	{ "trigger", true, 0 }, { "time", false, 0 }, { "req", false, 0 },
-	{ "chg", false, 0 }, { "out", false, 0 }, { "in", false, 0 },
-	{ "commit", true, 0 }, { "result", true, 0 },
+	{ "id", false, 0 },
+	{ "start", true, 0 },
+	{ "kind", true, 0 },
+	{ "trigger", true, 0 },
+	{ "time", false, 0 },
+	{ "req", false, 0 },
+	{ "chg", false, 0 },
+	{ "out", false, 0 },
+	{ "in", false, 0 },
+	{ "commit", true, 0 },
+	{ "result", true, 0 },
 };
 
 /* One line of the table (the head when j is NULL); then the job's error
@@ -78,7 +100,7 @@ static void history_row(struct ctl *c, const struct col *cols,
 	buf_init(&err);
 	for (k = 0; k < H_N; k++) {
 		const char *s = j ? (cells[k].data ? cells[k].data : "") :
-		    cols[k].head;
+				    cols[k].head;
 		size_t pad = cols[k].w - ctl_text_cols(s, strlen(s));
 
 		if (!cols[k].left)
@@ -104,8 +126,8 @@ static void history_row(struct ctl *c, const struct col *cols,
 	if (j && err.len && used + ctl_text_cols(err.data, err.len) > c->cols) {
 		buf_reset(&line);
 		buf_addf(&line, "%*s", (int)(cols[H_ID].w + 2), "");
-		ctl_add_safe_cut(&line, json_get_str(j, "error"), c->cols -
-		    cols[H_ID].w - 2);
+		ctl_add_safe_cut(&line, json_get_str(j, "error"),
+		    c->cols - cols[H_ID].w - 2);
 		puts(line.data);
 	}
 	buf_clear(&err);
@@ -117,7 +139,7 @@ int ctl_history_print(struct ctl *c, const struct json *r)
 {
 	const struct json *jobs = json_get_arr(r, "jobs"), **rows;
 	struct col cols[H_N];
-	struct buf (*cells)[H_N];
+	struct buf(*cells)[H_N];
 	size_t n = 0, i, k, w;
 
 	rows = xreallocarray(NULL, jobs ? jobs->u.arr.len + 1 : 1,
@@ -138,8 +160,9 @@ int ctl_history_print(struct ctl *c, const struct json *r)
 		history_cells(rows[i], cells[i]);
 		for (k = 0; k < H_N; k++)
 			if ((w = ctl_text_cols(cells[i][k].data ?
-			    cells[i][k].data : "", cells[i][k].len)) >
-			    cols[k].w)
+				     cells[i][k].data :
+				     "",
+				 cells[i][k].len)) > cols[k].w)
 				cols[k].w = w;
 	}
 	history_row(c, cols, NULL, NULL);
@@ -170,8 +193,8 @@ static void job_ok(struct ctl *c, const struct json *r)
 	double d;
 
 	buf_init(&b);
-	text_add_safe(&b, json_get_str(r, "kind") ? json_get_str(r, "kind") :
-	    c->cmd);
+	text_add_safe(&b,
+	    json_get_str(r, "kind") ? json_get_str(r, "kind") : c->cmd);
 	if (json_get_num(r, "id", &d))
 		buf_addf(&b, " (job %.0f)", d);
 	buf_adds(&b, ": ok");
@@ -199,8 +222,9 @@ static void job_ok(struct ctl *c, const struct json *r)
  * (unreachable)", on stderr. */
 static void job_failed(struct ctl *c, const struct json *r)
 {
-	const char *res = json_get_str(r, "result"), *err = json_get_str(r,
-	    "error"), *kind = json_get_str(r, "kind");
+	const char *res = json_get_str(r, "result"),
+		   *err = json_get_str(r, "error"),
+		   *kind = json_get_str(r, "kind");
 	struct buf b;
 	double d;
 

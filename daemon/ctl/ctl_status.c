@@ -11,7 +11,7 @@
 
 #include "ctl.h"
 
-#define KEY_W 11		/* the status screen's key column */
+#define KEY_W 11 /* the status screen's key column */
 
 /* --- colour --- */
 
@@ -64,8 +64,8 @@ static void put_kv(struct ctl *c, const char *key, const struct buf *v)
 	while (*s) {
 		sp = strchr(s, ' ');
 		w = sp ? (size_t)(sp - s) : strlen(s);
-		if (col > KEY_W + 2 && col + 1 + ctl_text_cols(s, w) >
-		    c->cols) {
+		if (col > KEY_W + 2 &&
+		    col + 1 + ctl_text_cols(s, w) > c->cols) {
 			printf("\n%*s", KEY_W + 2, "");
 			col = KEY_W + 2;
 		} else if (col > KEY_W + 2) {
@@ -83,8 +83,8 @@ static void put_kv(struct ctl *c, const char *key, const struct buf *v)
 
 static void status_head(struct ctl *c, const struct json *r)
 {
-	const char *state = json_get_str(r, "state"), *reason = json_get_str(r,
-	    "state_reason");
+	const char *state = json_get_str(r, "state"),
+		   *reason = json_get_str(r, "state_reason");
 	struct buf b;
 
 	buf_init(&b);
@@ -103,17 +103,18 @@ static void status_head(struct ctl *c, const struct json *r)
 
 static void status_instance(struct ctl *c, const struct json *r)
 {
-	const struct json *dx = json_get_obj(r, "directus"), *dump =
-	    json_get_obj(r, "dump"), *unc = json_get_arr(dump, "uncommitted");
-	const char *watch = json_get_str(dump, "watch"), *head =
-	    json_get_str(dump, "head");
+	const struct json *dx = json_get_obj(r, "directus"),
+			  *dump = json_get_obj(r, "dump"),
+			  *unc = json_get_arr(dump, "uncommitted");
+	const char *watch = json_get_str(dump, "watch"),
+		   *head = json_get_str(dump, "head");
 	struct buf b;
 	size_t i;
 
 	buf_init(&b);
 	if (dx) {
-		text_add_safe(&b, json_get_str(dx, "url") ? json_get_str(dx,
-		    "url") : "?");
+		text_add_safe(&b,
+		    json_get_str(dx, "url") ? json_get_str(dx, "url") : "?");
 		if (json_get_str(dx, "version")) {
 			buf_adds(&b, " (Directus ");
 			text_add_safe(&b, json_get_str(dx, "version"));
@@ -128,8 +129,9 @@ static void status_instance(struct ctl *c, const struct json *r)
 	}
 	if (dump) {
 		buf_reset(&b);
-		text_add_safe(&b, json_get_str(dump, "path") ?
-		    json_get_str(dump, "path") : "?");
+		text_add_safe(&b,
+		    json_get_str(dump, "path") ? json_get_str(dump, "path") :
+						 "?");
 		if (watch || head)
 			buf_adds(&b, " (");
 		if (watch && strcmp(watch, "commits") == 0)
@@ -153,8 +155,11 @@ static void status_instance(struct ctl *c, const struct json *r)
 		for (i = 0; i < unc->u.arr.len && i < 3; i++) {
 			if (i)
 				buf_adds(&b, ", ");
-			ctl_add_safe_cut(&b, json_str(unc->u.arr.items[i]) ?
-			    json_str(unc->u.arr.items[i]) : "?", 40);
+			ctl_add_safe_cut(&b,
+			    json_str(unc->u.arr.items[i]) ?
+				json_str(unc->u.arr.items[i]) :
+				"?",
+			    40);
 		}
 		if (unc->u.arr.len > 3)
 			buf_addf(&b, " and %zu more", unc->u.arr.len - 3);
@@ -165,8 +170,8 @@ static void status_instance(struct ctl *c, const struct json *r)
 
 static void status_policy(struct ctl *c, const struct json *r)
 {
-	const struct json *p = json_get_obj(r, "policy"), *cs = json_get_obj(p,
-	    "collections");
+	const struct json *p = json_get_obj(r, "policy"),
+			  *cs = json_get_obj(p, "collections");
 	struct buf b;
 	size_t i;
 
@@ -174,8 +179,8 @@ static void status_policy(struct ctl *c, const struct json *r)
 		return;
 	buf_init(&b);
 	buf_adds(&b, "default ");
-	text_add_safe(&b, json_get_str(p, "default") ? json_get_str(p,
-	    "default") : "?");
+	text_add_safe(&b,
+	    json_get_str(p, "default") ? json_get_str(p, "default") : "?");
 	if (json_get_str(p, "schema")) {
 		buf_adds(&b, ", schema ");
 		text_add_safe(&b, json_get_str(p, "schema"));
@@ -184,8 +189,10 @@ static void status_policy(struct ctl *c, const struct json *r)
 		buf_adds(&b, ", ");
 		text_add_safe(&b, cs->u.obj.members[i].key);
 		buf_addc(&b, ' ');
-		text_add_safe(&b, json_str(cs->u.obj.members[i].val) ?
-		    json_str(cs->u.obj.members[i].val) : "?");
+		text_add_safe(&b,
+		    json_str(cs->u.obj.members[i].val) ?
+			json_str(cs->u.obj.members[i].val) :
+			"?");
 	}
 	put_kv(c, "policy", &b);
 	buf_clear(&b);
@@ -204,7 +211,6 @@ static void add_record_age(struct ctl *c, struct buf *b, const struct json *o)
 	else
 		buf_adds(b, "at an unknown time");
 }
-
 
 static void status_polls(struct ctl *c, const struct json *r)
 {
@@ -276,8 +282,8 @@ static void status_now(struct ctl *c, const struct json *r)
 
 	buf_init(&b);
 	if ((o = json_get_obj(r, "job"))) {
-		text_add_safe(&b, json_get_str(o, "kind") ? json_get_str(o,
-		    "kind") : "job");
+		text_add_safe(&b,
+		    json_get_str(o, "kind") ? json_get_str(o, "kind") : "job");
 		if (json_get_str(o, "trigger")) {
 			buf_adds(&b, " (");
 			text_add_safe(&b, json_get_str(o, "trigger"));
@@ -288,8 +294,8 @@ static void status_now(struct ctl *c, const struct json *r)
 			ctl_add_span(&b, d, true);
 		}
 		if (json_get_num(o, "requests", &d))
-			buf_addf(&b, ", %.0f request%s so far", d, d == 1 ? "" :
-			    "s");
+			buf_addf(&b, ", %.0f request%s so far", d,
+			    d == 1 ? "" : "s");
 		put_kv(c, "job", &b);
 	}
 	if (json_get_str(r, "queued")) {
@@ -327,8 +333,9 @@ static void status_error(struct ctl *c, const struct json *r)
 	if ((o = json_get_obj(r, "last_error"))) {
 		add_record_age(c, &b, o);
 		buf_adds(&b, ", ");
-		add_result(c, &b, json_get_str(o, "result") ? json_get_str(o,
-		    "result") : "failed");
+		add_result(c, &b,
+		    json_get_str(o, "result") ? json_get_str(o, "result") :
+						"failed");
 		if (json_get_str(o, "message")) {
 			buf_adds(&b, ": ");
 			text_add_safe(&b, json_get_str(o, "message"));
@@ -345,13 +352,16 @@ static void status_error(struct ctl *c, const struct json *r)
 		has_a = json_get_num(o, "attempt", &a);
 		has_ra = json_get_num(o, "retry_after", &ra);
 		if (has_a && has_ra)
-			buf_addf(&b, " (attempt %.0f; Directus asked to wait "
-			    "%.0f s: Retry-After)", a, ra);
+			buf_addf(&b,
+			    " (attempt %.0f; Directus asked to wait "
+			    "%.0f s: Retry-After)",
+			    a, ra);
 		else if (has_a)
 			buf_addf(&b, " (attempt %.0f)", a);
 		else if (has_ra)
-			buf_addf(&b, " (Directus asked to wait %.0f s: "
-			    "Retry-After)", ra);
+			buf_addf(&b,
+			    " (Directus asked to wait %.0f s: Retry-After)",
+			    ra);
 		put_kv(c, "next retry", &b);
 	}
 	buf_clear(&b);
@@ -400,16 +410,17 @@ static double pending_of(const struct json *r, const char *name)
 /* True when "pending" (or, without it, "differences") holds any. */
 static bool has_pending(const struct json *r)
 {
-	const struct json *p = json_get_obj(r, "pending"), *d = json_get_obj(r,
-	    "differences");
+	const struct json *p = json_get_obj(r, "pending"),
+			  *d = json_get_obj(r, "differences");
 	size_t i;
 
 	if (p) {
 		for (i = 0; i < p->u.obj.len; i++) {
 			const struct json *v = p->u.obj.members[i].val;
 
-			if (v->type == JSON_NUMBER ? v->u.num != 0 :
-			    v->type != JSON_NULL && v->type != JSON_FALSE)
+			if (v->type == JSON_NUMBER ?
+				v->u.num != 0 :
+				v->type != JSON_NULL && v->type != JSON_FALSE)
 				return true;
 		}
 		return false;
@@ -418,8 +429,10 @@ static bool has_pending(const struct json *r)
 		const struct json *o = d->u.obj.members[i].val;
 
 		if (json_get_count(o, "create") + json_get_count(o, "update") +
-		    json_get_count(o, "delete") + json_get_count(o,
-		    "dangling") + json_get_count(o, "changes") != 0)
+			json_get_count(o, "delete") +
+			json_get_count(o, "dangling") +
+			json_get_count(o, "changes") !=
+		    0)
 			return true;
 	}
 	return false;
@@ -444,17 +457,20 @@ static double diff_row_first(struct ctl *c, const struct json *first)
 			puts(b.data);
 			continue;
 		}
-		ctl_add_safe_cut(&b, json_get_str(it, "kind") ? json_get_str(it,
-		    "kind") : "?", 1);
+		ctl_add_safe_cut(&b,
+		    json_get_str(it, "kind") ? json_get_str(it, "kind") : "?",
+		    1);
 		buf_addc(&b, ' ');
-		ctl_add_safe_cut(&b, json_get_str(it, "_syncId") ?
-		    json_get_str(it, "_syncId") : "?", 36);
+		ctl_add_safe_cut(&b,
+		    json_get_str(it, "_syncId") ? json_get_str(it, "_syncId") :
+						  "?",
+		    36);
 		if (json_get_str(it, "name")) {
 			size_t used = ctl_text_cols(b.data, b.len) + 3;
 
 			buf_adds(&b, " \"");
-			ctl_add_safe_cut(&b, json_get_str(it, "name"), c->cols >
-			    used + 8 ? c->cols - used - 1 : 8);
+			ctl_add_safe_cut(&b, json_get_str(it, "name"),
+			    c->cols > used + 8 ? c->cols - used - 1 : 8);
 			buf_addc(&b, '"');
 		}
 		puts(b.data);
@@ -481,15 +497,15 @@ static void diff_row(struct ctl *c, const char *name, const struct json *o,
 		char n[48];
 
 		total = o ? json_get_count(o, "changes") : pending;
-		snprintf(n, sizeof(n), "%.0f change%s", total, total == 1 ?
-		    "" : "s");
+		snprintf(n, sizeof(n), "%.0f change%s", total,
+		    total == 1 ? "" : "s");
 		buf_addf(&b, "%20s", n);
 	} else if (o == NULL) {
 		total = pending;
 		buf_addf(&b, "%20s", "");
 	} else {
-		total = json_get_count(o, "create") + json_get_count(o,
-		    "update") + json_get_count(o, "delete");
+		total = json_get_count(o, "create") +
+		    json_get_count(o, "update") + json_get_count(o, "delete");
 		buf_addf(&b, "%6.0f %6.0f %6.0f", json_get_count(o, "create"),
 		    json_get_count(o, "update"), json_get_count(o, "delete"));
 	}
@@ -517,15 +533,16 @@ static void diff_row(struct ctl *c, const char *name, const struct json *o,
 static bool row_empty(const struct json *o)
 {
 	return json_get_count(o, "create") + json_get_count(o, "update") +
-	    json_get_count(o, "delete") + json_get_count(o, "dangling") +
-	    json_get_count(o, "changes") == 0 && json_get_str(o, "held") ==
-	    NULL && json_get_count(o, "first") == 0;
+		json_get_count(o, "delete") + json_get_count(o, "dangling") +
+		json_get_count(o, "changes") ==
+	    0 &&
+	    json_get_str(o, "held") == NULL && json_get_count(o, "first") == 0;
 }
 
 static void status_differences(struct ctl *c, const struct json *r)
 {
-	const struct json *d = json_get_obj(r, "differences"), *p =
-	    json_get_obj(r, "pending");
+	const struct json *d = json_get_obj(r, "differences"),
+			  *p = json_get_obj(r, "pending");
 	size_t i;
 	bool head = false;
 
@@ -589,9 +606,9 @@ static void status_git(struct ctl *c, const struct json *r)
 	if (sha) {
 		buf_adds(&b, "last commit ");
 		buf_add(&b, sha, strlen(sha) > 12 ? 12 : strlen(sha));
-		buf_addf(&b, " (%.0f change%s", json_get_count(g,
-		    "last_commit_changes"), json_get_count(g,
-		    "last_commit_changes") == 1 ? "" : "s");
+		buf_addf(&b, " (%.0f change%s",
+		    json_get_count(g, "last_commit_changes"),
+		    json_get_count(g, "last_commit_changes") == 1 ? "" : "s");
 		if (ctl_parse_iso(json_get_str(g, "last_commit_at"), &t)) {
 			buf_adds(&b, ", ");
 			ctl_add_ago(&b, difftime(c->now, t));
@@ -674,7 +691,7 @@ static void status_conflicts(struct ctl *c, const struct json *r)
 	if (a == NULL || a->u.arr.len == 0)
 		return;
 	printf("\nconflicts: both sides changed; dsyncctl resolve COLLECTION "
-	    "SYNCID --keep dump|instance\n");
+	       "SYNCID --keep dump|instance\n");
 	for (i = 0; i < a->u.arr.len; i++) {
 		const struct json *e = a->u.arr.items[i];
 		const char *coll = json_get_str(e, "collection");
@@ -684,8 +701,9 @@ static void status_conflicts(struct ctl *c, const struct json *r)
 		buf_adds(&b, "  ");
 		text_add_safe(&b, coll ? coll : "schema");
 		buf_addc(&b, ' ');
-		text_add_safe(&b, coll ? json_get_str(e, "_syncId") :
-		    json_get_str(e, "unit"));
+		text_add_safe(&b,
+		    coll ? json_get_str(e, "_syncId") :
+			   json_get_str(e, "unit"));
 		if (json_get_str(e, "name")) {
 			buf_adds(&b, " \"");
 			text_add_safe(&b, json_get_str(e, "name"));
@@ -704,8 +722,8 @@ static void status_conflicts(struct ctl *c, const struct json *r)
 /* "two-way: 1 dump-changed, 2 instance-changed" */
 static void status_classes(struct ctl *c, const struct json *r)
 {
-	static const char *const names[] = { "dump-changed",
-	    "instance-changed", "conflict", "differs" };
+	static const char *const names[] = { "dump-changed", "instance-changed",
+		"conflict", "differs" };
 	const struct json *k = json_get_obj(r, "classes");
 	struct buf b;
 	size_t i;
@@ -721,8 +739,8 @@ static void status_classes(struct ctl *c, const struct json *r)
 		buf_addf(&b, "%s%.0f %s", b.len ? ", " : "", n, names[i]);
 	}
 	if (!json_get_true(r, "base"))
-		buf_addf(&b, "%sno base yet (dsyncctl adopt)", b.len ? "; " :
-		    "");
+		buf_addf(&b, "%sno base yet (dsyncctl adopt)",
+		    b.len ? "; " : "");
 	if (b.len)
 		put_kv(c, "two-way", &b);
 	buf_clear(&b);

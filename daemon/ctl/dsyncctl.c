@@ -24,8 +24,8 @@
 
 #define CTL_SOCKET "/run/dsyncd/control.sock"
 #define CTL_RUNDIR "/run/dsyncd"
-#define CTL_TIMEOUT 30.0	/* seconds, for commands that do not wait */
-#define CTL_HISTORY 20		/* history -n default */
+#define CTL_TIMEOUT 30.0 /* seconds, for commands that do not wait */
+#define CTL_HISTORY 20	 /* history -n default */
 
 /* --- the one-line commands --- */
 
@@ -54,8 +54,9 @@ static int print_pause(struct ctl *c, const struct json *r)
 static int print_reload(struct ctl *c, const struct json *r)
 {
 	fputs("reloaded ", stdout);
-	text_put_safe(stdout, json_get_str(r, "config") ? json_get_str(r,
-	    "config") : "the configuration");
+	text_put_safe(stdout,
+	    json_get_str(r, "config") ? json_get_str(r, "config") :
+					"the configuration");
 	putchar('\n');
 	return EXIT_OK;
 }
@@ -65,8 +66,8 @@ static int print_version(struct ctl *c, const struct json *r)
 	double d = 0;
 
 	fputs("dsyncd ", stdout);
-	text_put_safe(stdout, json_get_str(r, "version") ? json_get_str(r,
-	    "version") : "?");
+	text_put_safe(stdout,
+	    json_get_str(r, "version") ? json_get_str(r, "version") : "?");
 	if (json_get_num(r, "protocol", &d))
 		printf(", protocol %.0f", d);
 	printf(" (dsyncctl %s, protocol %d)\n", DSYNC_VERSION, PROTO_VERSION);
@@ -144,8 +145,9 @@ static int ctl_connect(const struct ctl *c)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(c->socket) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "dsyncctl: %s: socket path too long (at most "
-		    "%zu bytes)\n", c->socket, sizeof(sa.sun_path) - 1);
+		fprintf(stderr,
+		    "dsyncctl: %s: socket path too long (at most %zu bytes)\n",
+		    c->socket, sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	strcpy(sa.sun_path, c->socket);
@@ -168,12 +170,15 @@ static int ctl_connect(const struct ctl *c)
 		fprintf(stderr, "dsyncctl: no daemon answers on %s: %s\n",
 		    c->socket, strerror(e));
 	else if (e == EAGAIN || e == EWOULDBLOCK || e == EINPROGRESS)
-		fprintf(stderr, "dsyncctl: %s: the daemon does not accept the "
-		    "connection (waited %g s)\n", c->socket, c->timeout);
+		fprintf(stderr,
+		    "dsyncctl: %s: the daemon does not accept the "
+		    "connection (waited %g s)\n",
+		    c->socket, c->timeout);
 	else if (e == EACCES || e == EPERM)
-		fprintf(stderr, "dsyncctl: cannot connect to %s: %s (root and "
-		    "the members of the socket's group may)\n", c->socket,
-		    strerror(e));
+		fprintf(stderr,
+		    "dsyncctl: cannot connect to %s: %s (root and "
+		    "the members of the socket's group may)\n",
+		    c->socket, strerror(e));
 	else
 		fprintf(stderr, "dsyncctl: cannot connect to %s: %s\n",
 		    c->socket, strerror(e));
@@ -199,8 +204,7 @@ static int send_all(int fd, const char *p, size_t len)
 
 /* Read up to the first newline into b, within the deadline (0: none).
  * Returns 0, or -1 with *errstr. */
-static int read_line(const struct ctl *c, int fd, struct buf *b,
-    char **errstr)
+static int read_line(const struct ctl *c, int fd, struct buf *b, char **errstr)
 {
 	double deadline = c->timeout > 0 ? now_mono() + c->timeout : 0;
 	char chunk[16384], *nl;
@@ -233,7 +237,7 @@ static int read_line(const struct ctl *c, int fd, struct buf *b,
 		if (n == 0) {
 			xasprintf(errstr, "the daemon closed the connection %s",
 			    b->len ? "in the middle of its reply" :
-			    "without a reply");
+				     "without a reply");
 			return -1;
 		}
 		if ((nl = memchr(chunk, '\n', (size_t)n)) != NULL)
@@ -248,8 +252,8 @@ static int read_line(const struct ctl *c, int fd, struct buf *b,
 			return 0;
 	}
 timeout:
-	xasprintf(errstr, "no reply from %s within %g s (--timeout)",
-	    c->socket, c->timeout);
+	xasprintf(errstr, "no reply from %s within %g s (--timeout)", c->socket,
+	    c->timeout);
 	return -1;
 }
 
@@ -279,8 +283,9 @@ static void print_refusal(const struct ctl *c, const struct json *error)
 	struct buf m;
 
 	buf_init(&m);
-	text_add_safe(&m, json_get_str(error, "message") ? json_get_str(error,
-	    "message") : "refused");
+	text_add_safe(&m,
+	    json_get_str(error, "message") ? json_get_str(error, "message") :
+					     "refused");
 	buf_adds(&m, " (");
 	text_add_safe(&m, json_get_str(error, "code"));
 	buf_addc(&m, ')');
@@ -306,8 +311,9 @@ static int exchange(struct ctl *c, struct json **result)
 	line = proto_request_line(id, c->cmd, request_args(c), &len);
 	if (send_all(fd, line, len) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			xasprintf(&err, "sending the request: no room within "
-			    "%g s", c->timeout);
+			xasprintf(&err,
+			    "sending the request: no room within %g s",
+			    c->timeout);
 		else
 			xasprintf(&err, "sending the request: %s",
 			    strerror(errno));
@@ -352,16 +358,18 @@ static void usage(FILE *f)
 {
 	size_t i, pass;
 
-	fprintf(f, "Usage: dsyncctl [-s SOCKET | -i NAME] [--json] "
+	fprintf(f,
+	    "Usage: dsyncctl [-s SOCKET | -i NAME] [--json] "
 	    "[--timeout SECONDS] COMMAND [ARGS]\n"
-	    "       dsyncctl --help | --version\n"
-	    "\n"
+	    "       dsyncctl --help | --version\n\n"
 	    "Ask the running dsyncd how things stand, or tell it what to "
 	    "do.\n");
 	for (pass = 0; pass < 2; pass++) {
-		fputs(pass == 0 ? "\nCommands that read:\n" :
-		    "\nCommands that change something (root or dsyncd's user "
-		    "only):\n", f);
+		fputs(pass == 0 ?
+			"\nCommands that read:\n" :
+			"\nCommands that change something (root or dsyncd's user "
+			"only):\n",
+		    f);
 		for (i = 0; i < PROTO_NCMDS; i++) {
 			const struct proto_cmd *p = &proto_cmds[i];
 			char name[96];
@@ -377,10 +385,10 @@ static void usage(FILE *f)
 				    p->help);
 		}
 	}
-	fprintf(f, "\nOptions:\n"
-	    "  -s, --socket SOCKET    the daemon's socket (default "
-	    CTL_SOCKET ")\n"
-	    "  -i, --instance NAME    dsyncd@NAME's socket: " CTL_RUNDIR
+	fprintf(f,
+	    "\nOptions:\n"
+	    "  -s, --socket SOCKET    the daemon's socket (default " CTL_SOCKET
+	    ")\n  -i, --instance NAME    dsyncd@NAME's socket: " CTL_RUNDIR
 	    "/NAME/control.sock\n"
 	    "      --json             print the daemon's result as JSON\n"
 	    "      --timeout SECONDS  wait at most this long for the reply "
@@ -390,21 +398,18 @@ static void usage(FILE *f)
 	    "  -n N                   history: the last N jobs (default %d)\n"
 	    "  -p, --pretty-diff      diff: the values that differ too\n"
 	    "      --keep SIDE        resolve, adopt: the side that wins, dump "
-	    "or instance\n"
-	    "      --all              resolve: every conflict\n"
+	    "or instance\n      --all              resolve: every conflict\n"
 	    "  -h, --help             this help\n"
-	    "  -V, --version          dsyncctl's version\n"
-	    "\n"
+	    "  -V, --version          dsyncctl's version\n\n"
 	    "Exit status: 0 ok. status: 0 in sync, 2 differences wait or conflict, 1 "
 	    "degraded, error\n"
 	    "or no daemon. diff: 0 none, 2 some, 1 error. push, pull, sync: "
-	    "0 when the\n"
-	    "job's result is ok, else 1. See dsyncctl(8).\n", CTL_TIMEOUT,
-	    CTL_HISTORY);
+	    "0 when the\njob's result is ok, else 1. See dsyncctl(8).\n",
+	    CTL_TIMEOUT, CTL_HISTORY);
 }
 
 static int bad_usage(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 
 /* A usage error: the message, a pointer to --help, -1. */
 static int bad_usage(const char *fmt, ...)
@@ -468,10 +473,10 @@ static int parse_opts(struct ctl *c, int argc, char **argv, int *next,
 {
 	int ch;
 
-	optind = 0;	/* a full restart of glibc's getopt */
+	optind = 0; /* a full restart of glibc's getopt */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+s:i:n:phV", long_opts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:i:n:phV", long_opts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 's':
 			*sock = optarg;
@@ -499,8 +504,8 @@ static int parse_opts(struct ctl *c, int argc, char **argv, int *next,
 				    proto_takers(PROTO_TAKES_KEEP));
 			if (strcmp(optarg, "dump") != 0 &&
 			    strcmp(optarg, "instance") != 0)
-				return bad_usage("--keep: '%s': dump or instance",
-				    optarg);
+				return bad_usage(
+				    "--keep: '%s': dump or instance", optarg);
 			c->keep = optarg;
 			break;
 		case 'a':
@@ -560,10 +565,11 @@ static int decision_args(struct ctl *c, int argc, char **argv, int at)
 		} else if (strncmp(a, "--keep=", 7) == 0)
 			v = a + 7;
 		if (v) {
-			if (strcmp(v, "dump") != 0 && strcmp(v, "instance") !=
-			    0)
+			if (strcmp(v, "dump") != 0 &&
+			    strcmp(v, "instance") != 0)
 				return bad_usage("--keep: '%s': dump or "
-				    "instance", v);
+						 "instance",
+				    v);
 			c->keep = v;
 			continue;
 		}
@@ -602,8 +608,8 @@ static int parse_argv(struct ctl *c, int argc, char **argv, char **sockbuf)
 	c->cmd = argv[at];
 	if ((c->pc = proto_find(c->cmd)) == NULL)
 		return bad_usage("unknown command '%s'", c->cmd);
-	if ((rc = parse_opts(c, argc - at, argv + at, &rest, &sock,
-	    &inst)) != 0)
+	if ((rc = parse_opts(c, argc - at, argv + at, &rest, &sock, &inst)) !=
+	    0)
 		return rc;
 	rest += at;
 	if (takes(c, PROTO_TAKES_REASON) && rest < argc) {

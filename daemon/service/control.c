@@ -37,9 +37,9 @@ struct control_client {
 	uid_t uid;
 	pid_t pid;
 	int refs;
-	bool waiting;		/* a reply is owed */
+	bool waiting; /* a reply is owed */
 	long wait_id;
-	bool closing;		/* close once the output is written */
+	bool closing; /* close once the output is written */
 };
 
 static void read_cb(struct bufferevent *bev, void *arg);
@@ -131,16 +131,17 @@ static int cmd_history(struct daemon *d, struct control_client *cl,
 	const struct json *n = json_get(args, "n");
 	size_t want = 20;
 
-	if (n && (n->type != JSON_NUMBER || n->u.num < 1 ||
-	    n->u.num > HISTORY_KEEP)) {
+	if (n &&
+	    (n->type != JSON_NUMBER || n->u.num < 1 ||
+		n->u.num > HISTORY_KEEP)) {
 		xasprintf(msg, "n must be a number from 1 to %d", HISTORY_KEEP);
 		return FAILED;
 	}
 	if (n)
 		want = (size_t)n->u.num;
 	*result = json_new_object();
-	json_set(*result, "jobs", state_history_load(d->conf->conf.state_dir,
-	    want));
+	json_set(*result, "jobs",
+	    state_history_load(d->conf->conf.state_dir, want));
 	return DONE;
 }
 
@@ -152,9 +153,10 @@ static int run_job_cmd(struct daemon *d, struct control_client *cl,
 		return FAILED;
 	}
 	if (d->paused && (kind == JOB_PUSH || kind == JOB_PULL)) {
-		xasprintf(msg, "paused%s%s: nothing is written until "
-		    "'dsyncctl resume'", d->pause_reason && *d->pause_reason ?
-		    " — " : "", d->pause_reason ? d->pause_reason : "");
+		xasprintf(msg,
+		    "paused%s%s: nothing is written until 'dsyncctl resume'",
+		    d->pause_reason && *d->pause_reason ? " — " : "",
+		    d->pause_reason ? d->pause_reason : "");
 		return FAILED;
 	}
 	cl->refs++;
@@ -206,9 +208,10 @@ static int writes_refused(struct daemon *d, char **msg)
 		return 1;
 	}
 	if (d->paused) {
-		xasprintf(msg, "paused%s%s: nothing is written until "
-		    "'dsyncctl resume'", d->pause_reason && *d->pause_reason ?
-		    " — " : "", d->pause_reason ? d->pause_reason : "");
+		xasprintf(msg,
+		    "paused%s%s: nothing is written until 'dsyncctl resume'",
+		    d->pause_reason && *d->pause_reason ? " — " : "",
+		    d->pause_reason ? d->pause_reason : "");
 		return 1;
 	}
 	return 0;
@@ -223,10 +226,11 @@ static bool known(const struct daemon *d, const char *coll, const char *key)
 		const struct json *e = d->three->u.arr.items[i];
 		const char *c = json_str(json_get(e, "collection"));
 		const char *k = c ? json_str(json_get(e, "_syncId")) :
-		    json_str(json_get(e, "unit"));
+				    json_str(json_get(e, "unit"));
 
-		if (k && strcmp(k, key) == 0 && ((c == NULL &&
-		    strcmp(coll, "schema") == 0) || (c && strcmp(c, coll) == 0)))
+		if (k && strcmp(k, key) == 0 &&
+		    ((c == NULL && strcmp(coll, "schema") == 0) ||
+			(c && strcmp(c, coll) == 0)))
 			return true;
 	}
 	return false;
@@ -248,13 +252,13 @@ static int cmd_resolve(struct daemon *d, struct control_client *cl,
 	if (all && all->type == JSON_TRUE) {
 		if (sides_count(d, "conflict") == 0) {
 			*msg = xstrdup("no conflict is known (dsyncctl diff "
-			    "compares again)");
+				       "compares again)");
 			return FAILED;
 		}
 	} else {
 		if (coll == NULL || sid == NULL || *sid == '\0') {
 			*msg = xstrdup("resolve needs a collection and a "
-			    "SyncID (or all)");
+				       "SyncID (or all)");
 			return FAILED;
 		}
 		if (strcmp(coll, "schema") != 0 && coll_find(coll) == NULL) {
@@ -262,8 +266,10 @@ static int cmd_resolve(struct daemon *d, struct control_client *cl,
 			return FAILED;
 		}
 		if (!known(d, coll, sid)) {
-			xasprintf(msg, "%s %s: no difference is known for it "
-			    "(dsyncctl diff compares again)", coll, sid);
+			xasprintf(msg,
+			    "%s %s: no difference is known for it "
+			    "(dsyncctl diff compares again)",
+			    coll, sid);
 			return FAILED;
 		}
 		keep = strmap_new();
@@ -304,8 +310,8 @@ static struct json *pause_json(const struct daemon *d)
 	}
 	p = json_new_object();
 	json_set(p, "since", json_new_string(times_iso(d->pause_since)));
-	json_set(p, "reason", json_new_string(d->pause_reason ?
-	    d->pause_reason : ""));
+	json_set(p, "reason",
+	    json_new_string(d->pause_reason ? d->pause_reason : ""));
 	json_set(o, "paused", p);
 	return o;
 }
@@ -368,8 +374,7 @@ bool control_handles(const struct proto_cmd *cmd)
 
 /* One request line. Returns whether to read on (false: a reply is
  * owed by a job, or the connection must close). */
-static bool handle_line(struct control_client *cl, const char *line,
-    size_t len)
+static bool handle_line(struct control_client *cl, const char *line, size_t len)
 {
 	struct daemon *d = cl->c->d;
 	struct proto_request req;
@@ -395,9 +400,10 @@ static bool handle_line(struct control_client *cl, const char *line,
 		reply_error(cl, req.id, PROTO_E_UNKNOWN, err);
 	} else if (cmd->access == PROTO_WRITE && cl->uid != 0 &&
 	    cl->uid != geteuid()) {
-		xasprintf(&err, "'%s' changes the daemon's state: only root or "
-		    "uid %ld may run it (you are uid %ld)", req.cmd,
-		    (long)geteuid(), (long)cl->uid);
+		xasprintf(&err,
+		    "'%s' changes the daemon's state: only root or "
+		    "uid %ld may run it (you are uid %ld)",
+		    req.cmd, (long)geteuid(), (long)cl->uid);
 		reply_error(cl, req.id, PROTO_E_DENIED, err);
 		log_info("control: %s from uid %ld (pid %ld) refused", req.cmd,
 		    (long)cl->uid, (long)cl->pid);
@@ -564,8 +570,9 @@ struct control *control_open(struct event_base *base, const char *path,
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode) || !stale(path)) {
 			xasprintf(errstr, "control socket %s: %s", path,
-			    S_ISSOCK(st.st_mode) ? "another dsyncd answers "
-			    "on it" : "exists and is not a socket");
+			    S_ISSOCK(st.st_mode) ?
+				"another dsyncd answers on it" :
+				"exists and is not a socket");
 			return NULL;
 		}
 		unlink(path);
@@ -575,8 +582,9 @@ struct control *control_open(struct event_base *base, const char *path,
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, mode) < 0 || (gid != (gid_t)-1 &&
-	    chown(path, (uid_t)-1, gid) < 0) || listen(fd, 64) < 0) {
+	    chmod(path, mode) < 0 ||
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+	    listen(fd, 64) < 0) {
 		xasprintf(errstr, "control socket %s: %s", path,
 		    strerror(errno));
 		if (fd >= 0)

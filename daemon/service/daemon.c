@@ -21,7 +21,7 @@
 #include "service.h"
 #include "xmalloc.h"
 
-#define RETRY_FIRST 2.0		/* seconds before the first retry */
+#define RETRY_FIRST 2.0 /* seconds before the first retry */
 
 /* --- configuration references --- */
 
@@ -112,8 +112,7 @@ bool daemon_retryable(int rc)
  * back together; and until then no automatic job (a change in the tree,
  * a poll) talks to Directus. A request through dsyncctl still runs.
  */
-static void schedule_retry(struct daemon *d, enum job_kind kind,
-    double asked)
+static void schedule_retry(struct daemon *d, enum job_kind kind, double asked)
 {
 	double delay = RETRY_FIRST, wait;
 	unsigned i;
@@ -135,7 +134,8 @@ static void schedule_retry(struct daemon *d, enum job_kind kind,
 	if (asked > 0) {
 		d->hold_until = d->next_at;
 		log_info("retry %u in %.1f s (Directus asked to wait %.0f s: "
-		    "Retry-After)", d->attempt, d->next_at - times_mono(), asked);
+			 "Retry-After)",
+		    d->attempt, d->next_at - times_mono(), asked);
 	} else
 		log_info("retry %u in %.1f s", d->attempt,
 		    d->next_at - times_mono());
@@ -145,8 +145,8 @@ static void schedule_retry(struct daemon *d, enum job_kind kind,
  * jobs that talk to Directus do; a client's request does not. */
 static bool held_back(const struct daemon *d, const struct request *rq)
 {
-	return rq->client == NULL && rq->kind != JOB_GIT &&
-	    d->hold_until > 0 && times_mono() < d->hold_until;
+	return rq->client == NULL && rq->kind != JOB_GIT && d->hold_until > 0 &&
+	    times_mono() < d->hold_until;
 }
 
 /* --- starting jobs --- */
@@ -175,8 +175,8 @@ static void start(struct daemon *d, const struct request *rq)
 
 	if (kind == JOB_SYNC && !d->paused && rq->client == NULL &&
 	    (rq->trigger == TRIG_WATCH || rq->trigger == TRIG_POLL ||
-	    rq->trigger == TRIG_COMMIT) && all_push(c, rq->collections,
-	    rq->schema))
+		rq->trigger == TRIG_COMMIT) &&
+	    all_push(c, rq->collections, rq->schema))
 		kind = JOB_PUSH;
 	j = job_new(kind, rq->trigger, d->conf);
 
@@ -221,7 +221,7 @@ static bool merge(struct daemon *d, const struct request *rq)
 		if (q->kind == JOB_PROBE && rq->kind == JOB_PROBE)
 			return true;
 		if (rq->kind == JOB_PROBE)
-			return true;	/* a job that compares is queued */
+			return true; /* a job that compares is queued */
 		q->kind = q->kind == JOB_PROBE ? rq->kind : q->kind;
 		q->collections |= rq->collections;
 		q->schema |= rq->schema;
@@ -241,11 +241,11 @@ static void run_next(struct daemon *d)
 	for (i = 0; i < d->nqueue && held_back(d, &d->queue[i]); i++)
 		;
 	if (i == d->nqueue)
-		return;		/* the retry's timer starts them */
+		return; /* the retry's timer starts them */
 	rq = d->queue[i];
 	d->nqueue--;
-	memmove(d->queue + i, d->queue + i + 1, (d->nqueue - i) *
-	    sizeof(*d->queue));
+	memmove(d->queue + i, d->queue + i + 1,
+	    (d->nqueue - i) * sizeof(*d->queue));
 	start(d, &rq);
 }
 
@@ -254,7 +254,7 @@ void daemon_trigger(struct daemon *d, enum job_kind kind,
     struct control_client *cl)
 {
 	struct request rq = { kind, trigger, collections, schema, cl, NULL, 0,
-	    false };
+		false };
 
 	if (d->stopping) {
 		if (cl)
@@ -274,7 +274,7 @@ void daemon_resolve(struct daemon *d, struct strmap *keep, int keep_all,
     bool adopt, struct control_client *cl)
 {
 	struct request rq = { JOB_SYNC, TRIG_CONTROL, all_collections(), true,
-	    cl, keep, keep_all, adopt };
+		cl, keep, keep_all, adopt };
 
 	d->queue = xreallocarray(d->queue, d->nqueue + 1, sizeof(*d->queue));
 	d->queue[d->nqueue++] = rq;
@@ -333,8 +333,8 @@ static void take_diffs(struct daemon *d, struct job *j)
 	}
 	d->diffs.changes = 0;
 	for (i = 0; i < COLL_COUNT; i++)
-		d->diffs.changes += d->diffs.c[i].create + d->diffs.c[i].update +
-		    d->diffs.c[i].del;
+		d->diffs.changes += d->diffs.c[i].create +
+		    d->diffs.c[i].update + d->diffs.c[i].del;
 	d->diffs.changes += d->diffs.schema_changes;
 }
 
@@ -351,9 +351,9 @@ static void take_git(struct daemon *d, struct job *j)
 	if (cur(d)->watch == CONF_WATCH_COMMITS && j->head_moved && d->head) {
 		free(d->commit_pushed);
 		d->commit_pushed = xstrdup(d->head);
-		daemon_trigger(d, JOB_SYNC, TRIG_COMMIT, j->old_head ?
-		    j->changed_collections : all_collections(), j->old_head ?
-		    j->changed_schema : true, NULL);
+		daemon_trigger(d, JOB_SYNC, TRIG_COMMIT,
+		    j->old_head ? j->changed_collections : all_collections(),
+		    j->old_head ? j->changed_schema : true, NULL);
 	}
 }
 
@@ -369,8 +369,9 @@ static void take_result(struct daemon *d, struct job *j)
 		d->error_schema = j->schema;
 		if (daemon_retryable(j->rc)) {
 			d->attempt++;
-			schedule_retry(d, j->kind == JOB_PROBE ? JOB_PROBE :
-			    JOB_SYNC, j->retry_after);
+			schedule_retry(d,
+			    j->kind == JOB_PROBE ? JOB_PROBE : JOB_SYNC,
+			    j->retry_after);
 		}
 		log_warnx("%s job (%s) failed: %s", job_kind_name(j->kind),
 		    job_trigger_name(j->trigger), j->error);
@@ -382,9 +383,11 @@ static void take_result(struct daemon *d, struct job *j)
 	if (j->rc < 0 || j->kind == JOB_GIT)
 		return;
 	covers = (j->collections & d->error_collections) ==
-	    d->error_collections && (j->schema || !d->error_schema);
-	if (d->last_error.set && (daemon_retryable(d->last_error.rc) ||
-	    (covers && j->kind != JOB_PROBE && j->kind != JOB_GIT))) {
+		d->error_collections &&
+	    (j->schema || !d->error_schema);
+	if (d->last_error.set &&
+	    (daemon_retryable(d->last_error.rc) ||
+		(covers && j->kind != JOB_PROBE && j->kind != JOB_GIT))) {
 		if (daemon_retryable(d->last_error.rc))
 			log_info("Directus answers again");
 		d->last_error.set = false;
@@ -442,8 +445,9 @@ static void record(struct daemon *d, struct job *j)
 	json_free(h);
 	if (j->rc == 0 && (j->created || j->updated || j->deleted))
 		log_info("%s: %lu created, %lu updated, %lu deleted (%lu "
-		    "requests, %.2f s)", job_kind_name(j->kind), j->created,
-		    j->updated, j->deleted, j->requests, j->duration);
+			 "requests, %.2f s)",
+		    job_kind_name(j->kind), j->created, j->updated, j->deleted,
+		    j->requests, j->duration);
 }
 
 /* The answer for a client that waited. */
@@ -456,12 +460,13 @@ static void answer(struct daemon *d, struct job *j)
 	if (j->kind == JOB_DIFF && j->rc == 0) {
 		r = json_new_object();
 		json_set(r, "at", json_new_string(times_iso(j->start_wall)));
-		json_set(r, "summary", j->have_summary ?
-		    plan_summary_json(&j->summary) : json_new_null());
+		json_set(r, "summary",
+		    j->have_summary ? plan_summary_json(&j->summary) :
+				      json_new_null());
 		json_set(r, "plan", j->plan ? j->plan : json_new_null());
 		j->plan = NULL;
-		json_set(r, "two_way", j->three ? json_copy(j->three) :
-		    json_new_null());
+		json_set(r, "two_way",
+		    j->three ? json_copy(j->three) : json_new_null());
 		control_reply(d->waiting, r, NULL, NULL);
 	} else if (j->kind == JOB_DIFF)
 		control_reply(d->waiting, NULL, "failed", j->error);
@@ -492,8 +497,9 @@ static void job_done(void *arg, struct job *j)
 	answer(d, j);
 	if (j->moved && j->rc == 0) {
 		log_info("the instance changed: comparing");
-		daemon_trigger(d, JOB_SYNC, TRIG_POLL, j->moved_collections &
-		    all_collections(), j->moved_schema, NULL);
+		daemon_trigger(d, JOB_SYNC, TRIG_POLL,
+		    j->moved_collections & all_collections(), j->moved_schema,
+		    NULL);
 	}
 	job_free(j);
 	if (d->ndeferred || d->deferred_all) {
@@ -535,13 +541,13 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (d->job == NULL) {
 		if (d->redo || sides_push_due(d)) {
 			d->redo = false;
-			daemon_trigger(d, JOB_SYNC, TRIG_POLL, all_collections(),
-			    true, NULL);
+			daemon_trigger(d, JOB_SYNC, TRIG_POLL,
+			    all_collections(), true, NULL);
 		} else if (cur(d)->poll_full_every &&
 		    ++d->polls_since_full >= cur(d)->poll_full_every) {
 			d->polls_since_full = 0;
-			daemon_trigger(d, JOB_SYNC, TRIG_FULL, all_collections(),
-			    true, NULL);
+			daemon_trigger(d, JOB_SYNC, TRIG_FULL,
+			    all_collections(), true, NULL);
 		} else
 			daemon_trigger(d, JOB_PROBE, TRIG_POLL, 0, false, NULL);
 	}
@@ -577,7 +583,7 @@ static void tree_changed(void *arg, char **paths, size_t n)
 		n = theirs;
 	}
 
-	if (paths == NULL) {	/* too many events: everything */
+	if (paths == NULL) { /* too many events: everything */
 		colls = all_collections();
 		schema = true;
 	}
@@ -627,8 +633,7 @@ int daemon_resume(struct daemon *d, char **errstr)
 	free(d->pause_reason);
 	d->pause_reason = NULL;
 	log_info("resumed: catching up");
-	daemon_trigger(d, JOB_SYNC, TRIG_RESUME, all_collections(), true,
-	    NULL);
+	daemon_trigger(d, JOB_SYNC, TRIG_RESUME, all_collections(), true, NULL);
 	return 0;
 }
 
@@ -644,13 +649,16 @@ static int start_watch(struct daemon *d, char **errstr)
 static void apply_conf(struct daemon *d, struct conf_ref *r)
 {
 	char *err = NULL;
-	bool new_tree = strcmp(r->conf.sync.dump_path, cur(d)->sync.dump_path)
-	    || r->conf.debounce != cur(d)->debounce;
+	bool new_tree = strcmp(r->conf.sync.dump_path,
+			    cur(d)->sync.dump_path) ||
+	    r->conf.debounce != cur(d)->debounce;
 
 	conf_ref_put(d->conf);
 	d->conf = r;
-	log_set_level(strcmp(cur(d)->log_level, "debug") == 0 ||
-	    getenv("DSYNCD_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	log_set_level(
+	    strcmp(cur(d)->log_level, "debug") == 0 || getenv("DSYNCD_DEBUG") ?
+		LOG_LEVEL_DEBUG :
+		LOG_LEVEL_INFO);
 	if (new_tree) {
 		free(d->git_top);
 		free(d->git_dir);
@@ -749,15 +757,16 @@ static void setup(struct daemon *d)
 		    d->git_top);
 	else if (c->watch == CONF_WATCH_COMMITS)
 		fatalx("%s: watch = \"commits\" needs the dump tree in a git "
-		    "work tree", c->sync.dump_path);
+		       "work tree",
+		    c->sync.dump_path);
 	d->base = event_base_new();
 	if (d->base == NULL)
 		fatalx("libevent: no event base");
 	d->worker = worker_start(d->base, job_done, d);
 	if (start_watch(d, &err) < 0)
 		fatalx("%s", err);
-	d->control = control_open(d->base, c->control_socket,
-	    c->control_mode, c->control_gid, d, &err);
+	d->control = control_open(d->base, c->control_socket, c->control_mode,
+	    c->control_gid, d, &err);
 	if (d->control == NULL)
 		fatalx("%s", err);
 	d->sig_term = evsignal_new(d->base, SIGTERM, stop_cb, d);
@@ -774,7 +783,7 @@ static void teardown(struct daemon *d)
 {
 	size_t i;
 
-	worker_stop(d->worker);	/* the cancelled job ends first */
+	worker_stop(d->worker); /* the cancelled job ends first */
 	if (d->waiting)
 		control_client_put(d->waiting);
 	for (i = 0; i < d->nqueue; i++)
@@ -822,10 +831,9 @@ int daemon_main(const char *conf_path)
 	if (d.conf == NULL) {
 		log_msg(LOG_LEVEL_ERR, "%s", err);
 		free(err);
-		return 78;	/* EX_CONFIG: systemd need not restart */
+		return 78; /* EX_CONFIG: systemd need not restart */
 	}
-	if (strcmp(cur(&d)->log_level, "debug") == 0 ||
-	    getenv("DSYNCD_DEBUG"))
+	if (strcmp(cur(&d)->log_level, "debug") == 0 || getenv("DSYNCD_DEBUG"))
 		log_set_level(LOG_LEVEL_DEBUG);
 	setup(&d);
 	log_info("dsyncd %s: %s <-> %s, control socket %s", DSYNC_VERSION,

@@ -41,8 +41,8 @@ static void drain(int out, int err, struct buf *o, struct buf *e)
 		for (i = 0; i < 2; i++) {
 			ssize_t r;
 
-			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP |
-			    POLLERR)))
+			if (p[i].fd < 0 ||
+			    !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			r = read(p[i].fd, chunk, sizeof(chunk));
 			if (r > 0)
@@ -208,7 +208,7 @@ static char *first_line(struct buf *b)
 bool git_find(const char *dir, char **toplevel, char **gitdir)
 {
 	char *argv[] = { "git", "rev-parse", "--show-toplevel",
-	    "--absolute-git-dir", NULL };
+		"--absolute-git-dir", NULL };
 	struct buf out;
 	char *err = NULL, *nl;
 	bool ok = false;
@@ -232,8 +232,8 @@ bool git_find(const char *dir, char **toplevel, char **gitdir)
 bool git_busy(const char *gitdir)
 {
 	static const char *const marks[] = { "index.lock", "MERGE_HEAD",
-	    "rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD",
-	    "REVERT_HEAD", "BISECT_LOG", "HEAD.lock" };
+		"rebase-merge", "rebase-apply", "CHERRY_PICK_HEAD",
+		"REVERT_HEAD", "BISECT_LOG", "HEAD.lock" };
 	size_t i;
 
 	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
@@ -263,8 +263,7 @@ char *git_head(const char *dir)
 }
 
 /* NUL-separated output into a list. */
-static void split_z(const struct buf *b, size_t skip, char ***paths,
-    size_t *n)
+static void split_z(const struct buf *b, size_t skip, char ***paths, size_t *n)
 {
 	size_t off = 0, cap = 0;
 
@@ -295,17 +294,16 @@ static char *git_prefix(const char *dir, char **errstr)
 
 	buf_init(&out);
 	if (run_git(dir, argv, NULL, &out, errstr) == 0)
-		p = xstrndup(out.data ? out.data : "", strcspn(out.data ?
-		    out.data : "", "\n"));
+		p = xstrndup(out.data ? out.data : "",
+		    strcspn(out.data ? out.data : "", "\n"));
 	buf_clear(&out);
 	return p;
 }
 
-int git_uncommitted(const char *dir, char ***paths, size_t *n,
-    char **errstr)
+int git_uncommitted(const char *dir, char ***paths, size_t *n, char **errstr)
 {
 	char *argv[] = { "git", "status", "--porcelain=v1", "-z",
-	    "--untracked-files=all", "--no-renames", "--", ".", NULL };
+		"--untracked-files=all", "--no-renames", "--", ".", NULL };
 	char *prefix = git_prefix(dir, errstr);
 	struct buf out;
 	size_t i, pl;
@@ -334,7 +332,7 @@ int git_changed(const char *dir, const char *from, const char *to,
     char ***paths, size_t *n, char **errstr)
 {
 	char *argv[] = { "git", "diff", "--name-only", "-z", "--relative",
-	    (char *)from, (char *)to, "--", ".", NULL };
+		(char *)from, (char *)to, "--", ".", NULL };
 	struct buf out;
 	int rc;
 
@@ -499,7 +497,7 @@ static int stage_changes(const char *top, const char *prefix, char *envidx,
 		xasprintf(&path, "%s%s", prefix, ch[i].rel);
 		if (ch[i].data) {
 			char *hash[] = { "git", "hash-object", "-w", "--stdin",
-			    NULL };
+				NULL };
 			struct buf out;
 
 			buf_init(&out);
@@ -509,9 +507,10 @@ static int stage_changes(const char *top, const char *prefix, char *envidx,
 			buf_clear(&out);
 			if (rc == 0) {
 				char *upd[] = { "git", "update-index", "--add",
-				    "--cacheinfo", NULL, NULL };
+					"--cacheinfo", NULL, NULL };
 
-				xasprintf(&info, "100644,%s,%s", blobs[i], path);
+				xasprintf(&info, "100644,%s,%s", blobs[i],
+				    path);
 				upd[4] = info;
 				rc = run_git(top, upd, env, &out, errstr);
 				buf_clear(&out);
@@ -519,7 +518,7 @@ static int stage_changes(const char *top, const char *prefix, char *envidx,
 			}
 		} else {
 			char *rm[] = { "git", "update-index", "--force-remove",
-			    "--", path, NULL };
+				"--", path, NULL };
 			struct buf out;
 
 			buf_init(&out);
@@ -552,20 +551,21 @@ static void follow_index(const char *top, const char *prefix,
 		have = index_blob(top, path);
 		was = tree_blob(top, old_head, path);
 		buf_init(&out);
-		if ((have == NULL && was == NULL) || (have && was &&
-		    strcmp(have, was) == 0)) {
+		if ((have == NULL && was == NULL) ||
+		    (have && was && strcmp(have, was) == 0)) {
 			if (blobs[i]) {
 				char *info;
 				char *upd[] = { "git", "update-index", "--add",
-				    "--cacheinfo", NULL, NULL };
+					"--cacheinfo", NULL, NULL };
 
-				xasprintf(&info, "100644,%s,%s", blobs[i], path);
+				xasprintf(&info, "100644,%s,%s", blobs[i],
+				    path);
 				upd[4] = info;
 				run_git(top, upd, NULL, &out, &err);
 				free(info);
 			} else if (have) {
 				char *rm[] = { "git", "update-index",
-				    "--force-remove", "--", path, NULL };
+					"--force-remove", "--", path, NULL };
 
 				run_git(top, rm, NULL, &out, &err);
 			}
@@ -581,8 +581,7 @@ static void follow_index(const char *top, const char *prefix,
 /* HEAD on branch (NULL: any): 0, or 1 with the reason. */
 static int on_branch(const char *top, const char *branch, char **errstr)
 {
-	char *sym[] = { "git", "symbolic-ref", "-q", "--short", "HEAD",
-	    NULL };
+	char *sym[] = { "git", "symbolic-ref", "-q", "--short", "HEAD", NULL };
 	char *cur = NULL, *e2 = NULL;
 	int rc = 0;
 
@@ -590,8 +589,9 @@ static int on_branch(const char *top, const char *branch, char **errstr)
 		return 0;
 	if (git_line(top, sym, NULL, &cur, &e2) < 0 ||
 	    strcmp(cur, branch) != 0) {
-		xasprintf(errstr, "HEAD is on %s, not on %s: no commit until "
-		    "it is", cur ? cur : "no branch", branch);
+		xasprintf(errstr,
+		    "HEAD is on %s, not on %s: no commit until it is",
+		    cur ? cur : "no branch", branch);
 		rc = 1;
 	}
 	free(e2);
@@ -601,9 +601,9 @@ static int on_branch(const char *top, const char *branch, char **errstr)
 
 /* The tree of head with the changes, built in a private index (the
  * person's own is never rewritten here), and head's own tree. */
-static int build_tree(const char *top, const char *gitdir,
-    const char *prefix, const char *head, const struct git_change *ch,
-    size_t n, char **blobs, char **tree, char **old_tree, char **errstr)
+static int build_tree(const char *top, const char *gitdir, const char *prefix,
+    const char *head, const struct git_change *ch, size_t n, char **blobs,
+    char **tree, char **old_tree, char **errstr)
 {
 	char *rt[] = { "git", "read-tree", (char *)head, NULL };
 	char *wt[] = { "git", "write-tree", NULL };
@@ -641,9 +641,9 @@ static int make_commit(const char *top, const char *tree, const char *head,
     char **errstr)
 {
 	char *ct[] = { "git", "commit-tree", (char *)tree, "-p", (char *)head,
-	    "-m", (char *)message, NULL };
+		"-m", (char *)message, NULL };
 	char *ur[] = { "git", "update-ref", "-m", "dsync", "HEAD", NULL,
-	    (char *)head, NULL };
+		(char *)head, NULL };
 	char *env[5];
 	struct buf out;
 	size_t i;
@@ -688,21 +688,22 @@ int git_commit_changes(const char *dir, const struct git_change *ch, size_t n,
 	if ((prefix = git_prefix(dir, errstr)) == NULL ||
 	    (head = git_head(dir)) == NULL) {
 		if (*errstr == NULL)
-			xasprintf(errstr, "%s: no commit to build on (HEAD)", top);
+			xasprintf(errstr, "%s: no commit to build on (HEAD)",
+			    top);
 		goto out;
 	}
 	if ((rc = on_branch(top, branch, errstr)) != 0)
 		goto out;
 	rc = -1;
 	if (build_tree(top, gitdir, prefix, head, ch, n, blobs, &tree,
-	    &old_tree, errstr) < 0)
+		&old_tree, errstr) < 0)
 		goto out;
 	if (strcmp(tree, old_tree) == 0) {
-		rc = 0;		/* nothing to commit */
+		rc = 0; /* nothing to commit */
 		goto out;
 	}
 	if (make_commit(top, tree, head, message, name, email, &commit,
-	    errstr) < 0)
+		errstr) < 0)
 		goto out;
 	follow_index(top, prefix, head, ch, n, blobs);
 	*sha = commit;

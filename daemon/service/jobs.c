@@ -34,21 +34,21 @@ struct worker {
 	struct dx *dx;
 	unsigned dx_gen;
 	atomic_ulong start_count;
-	struct dx *_Atomic session;	/* for worker_requests */
+	struct dx *_Atomic session; /* for worker_requests */
 };
 
 const char *job_kind_name(enum job_kind k)
 {
 	static const char *const names[] = { "probe", "diff", "sync", "push",
-	    "pull", "git" };
+		"pull", "git" };
 
 	return names[k];
 }
 
 const char *job_trigger_name(enum job_trigger t)
 {
-	static const char *const names[] = { "start", "watch", "commit",
-	    "poll", "full", "control", "resume", "retry", "reload" };
+	static const char *const names[] = { "start", "watch", "commit", "poll",
+		"full", "control", "resume", "retry", "reload" };
 
 	return names[t];
 }
@@ -219,7 +219,7 @@ static int do_pull(struct worker *w, struct job *j)
 	ctx_init(w, j, &ctx, &o);
 	rc = sync_pull(&ctx, &st, &j->error);
 	take_stats(j, &st);
-	j->pushed = true;	/* it may have written map rows */
+	j->pushed = true; /* it may have written map rows */
 	return rc;
 }
 
@@ -230,12 +230,12 @@ static int do_pull(struct worker *w, struct job *j)
  * where this one leaves off. Without a baseline (base NULL), it only
  * takes one.
  */
-static int probe(struct worker *w, struct job *j,
-    const struct sync_mark *base)
+static int probe(struct worker *w, struct job *j, const struct sync_mark *base)
 {
 	const struct conf *c = jconf(j);
 	bool presets = c->policy[coll_find("presets") - coll_rules] !=
-	    CONF_POLICY_IGNORE && c->sync.collections;
+		CONF_POLICY_IGNORE &&
+	    c->sync.collections;
 	struct sync_ctx ctx;
 	struct sync_opts o;
 	struct sync_stats st;
@@ -244,8 +244,7 @@ static int probe(struct worker *w, struct job *j,
 	int rc;
 
 	ctx_init(w, j, &ctx, &o);
-	rc = sync_probe(&ctx, presets, ua, base, &j->probe, &m, &st,
-	    &j->error);
+	rc = sync_probe(&ctx, presets, ua, base, &j->probe, &m, &st, &j->error);
 	j->requests += st.requests;
 	free(ua);
 	if (rc < 0)
@@ -283,8 +282,6 @@ void job_mark_path(const struct conf *c, const char *rel, unsigned *colls,
 	free(coll);
 }
 
-
-
 static int do_git(struct job *j)
 {
 	const struct conf *c = jconf(j);
@@ -292,8 +289,8 @@ static int do_git(struct job *j)
 	char *err = NULL;
 
 	j->head = git_head(dir);
-	if (c->watch == CONF_WATCH_COMMITS && git_uncommitted(dir,
-	    &j->uncommitted, &j->nuncommitted, &err) < 0) {
+	if (c->watch == CONF_WATCH_COMMITS &&
+	    git_uncommitted(dir, &j->uncommitted, &j->nuncommitted, &err) < 0) {
 		log_warnx("%s", err);
 		free(err);
 		err = NULL;
@@ -303,8 +300,8 @@ static int do_git(struct job *j)
 		size_t n = 0, i;
 
 		j->head_moved = true;
-		if (git_changed(dir, j->old_head, j->head, &paths, &n,
-		    &err) < 0) {
+		if (git_changed(dir, j->old_head, j->head, &paths, &n, &err) <
+		    0) {
 			/* Unknown: everything. */
 			j->changed_collections = ~0u;
 			j->changed_schema = true;
@@ -518,8 +515,9 @@ unsigned long worker_requests(const struct worker *w)
 {
 	struct dx *dx = atomic_load(&((struct worker *)w)->session);
 
-	return dx ? dx_requests(dx) - atomic_load(&((struct worker *)w)->
-	    start_count) : 0;
+	return dx ?
+	    dx_requests(dx) - atomic_load(&((struct worker *)w)->start_count) :
+	    0;
 }
 
 void worker_stop(struct worker *w)

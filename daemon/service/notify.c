@@ -59,7 +59,7 @@ void notify_reloading(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	xasprintf(&msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000);
+		(unsigned long long)ts.tv_nsec / 1000);
 	sd_notify(0, msg);
 	free(msg);
 }

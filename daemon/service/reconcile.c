@@ -34,16 +34,19 @@ static enum conf_policy policy_of(const struct conf *c,
 
 static char *item_key(const struct three_item *it)
 {
-	return it->rule ? plan_skip_key(it->rule->name, it->key ? it->key :
-	    "") : xstrdup(it->key);
+	return it->rule ?
+	    plan_skip_key(it->rule->name, it->key ? it->key : "") :
+	    xstrdup(it->key);
 }
 
 /* A schema unit as the push's schema diff names it: by the collection
  * and field its content holds (the file's name may carry a suffix). */
 static char *unit_key(const struct three_item *it)
 {
-	return three_unit_key(it->key, it->inst ? it->inst : it->dump ?
-	    it->dump : it->base);
+	return three_unit_key(it->key,
+	    it->inst	 ? it->inst :
+		it->dump ? it->dump :
+			   it->base);
 }
 
 /* What a resolve or an adopt asks of this item: KEEP_*, or 0. */
@@ -72,20 +75,23 @@ static enum act decide(const struct job *j, const struct three_item *it)
 	if (it->cls == THREE_IN_SYNC || p == CONF_POLICY_IGNORE)
 		return ACT_NONE;
 	if ((k = kept(j, it)) != 0)
-		return k == KEEP_DUMP ? (it->rule && it->key == NULL ?
-		    ACT_NONE : ACT_PUSH) : ACT_TREE;
+		return k == KEEP_DUMP ?
+		    (it->rule && it->key == NULL ? ACT_NONE : ACT_PUSH) :
+		    ACT_TREE;
 	switch (it->cls) {
 	case THREE_DUMP_CHANGED:
 		return p == CONF_POLICY_PUSH || p == CONF_POLICY_SYNC ?
-		    ACT_PUSH : ACT_NONE;
+		    ACT_PUSH :
+		    ACT_NONE;
 	case THREE_INSTANCE_CHANGED:
 		if (p == CONF_POLICY_PULL || p == CONF_POLICY_SYNC)
 			return ACT_TREE;
 		/* An item no map row names is not dsync's to correct. */
-		return p == CONF_POLICY_PUSH && !(it->rule && it->key ==
-		    NULL) ? ACT_PUSH : ACT_NONE;
+		return p == CONF_POLICY_PUSH && !(it->rule && it->key == NULL) ?
+		    ACT_PUSH :
+		    ACT_NONE;
 	default:
-		return ACT_NONE;	/* a conflict, or no base to tell */
+		return ACT_NONE; /* a conflict, or no base to tell */
 	}
 }
 
@@ -121,8 +127,9 @@ static void count_requests(struct sync_ctx *ctx, struct job *j,
 
 static const char *action_of(const struct three_item *it)
 {
-	return it->dump == NULL ? "create" : it->inst == NULL ? "delete" :
-	    "update";
+	return it->dump == NULL ? "create" :
+	    it->inst == NULL	? "delete" :
+				  "update";
 }
 
 /* "dsync: 3 changes from URL", then a line per change. */
@@ -145,7 +152,7 @@ static char *commit_message(const struct conf *c, const struct three *t,
 		if (it->rule) {
 			/* The name it has now, on the instance. */
 			char *l = it->inst ? plan_label(it->rule, it->inst) :
-			    NULL;
+					     NULL;
 			const char *name = l ? l : it->label;
 
 			buf_addf(&b, "%s %s \"%s\" %s", it->rule->name,
@@ -192,8 +199,8 @@ static int commit_tree(struct sync_ctx *ctx, struct job *j, struct three *t,
 			rc = -1;
 			break;
 		}
-		rc = three_apply_file(ctx, t, take, rels[i], e == 0 ? old :
-		    NULL, oldlen, &out, &outlen, &err);
+		rc = three_apply_file(ctx, t, take, rels[i],
+		    e == 0 ? old : NULL, oldlen, &out, &outlen, &err);
 		free(old);
 		ch[i].rel = rels[i];
 		ch[i].data = datas[i] = out;
@@ -227,8 +234,8 @@ static int commit_tree(struct sync_ctx *ctx, struct job *j, struct three *t,
 
 /* What the tree holds now of the files written, for the watch to know
  * them as ours. */
-static void note_written(struct sync_ctx *ctx, struct job *j,
-    struct three *t, const bool *take)
+static void note_written(struct sync_ctx *ctx, struct job *j, struct three *t,
+    const bool *take)
 {
 	char **rels;
 	size_t n, i;
@@ -246,7 +253,7 @@ static void note_written(struct sync_ctx *ctx, struct job *j,
 			j->wrote_hash[j->nwrote] = hash_bytes(data, len);
 			free(data);
 		} else
-			j->wrote_hash[j->nwrote] = 0;	/* removed */
+			j->wrote_hash[j->nwrote] = 0; /* removed */
 		j->wrote[j->nwrote++] = rels[i];
 		free(path);
 	}
@@ -277,7 +284,8 @@ static int to_tree(struct sync_ctx *ctx, struct job *j, struct three *t,
 	}
 	if (c->max_deletes >= 0 && dels > (size_t)c->max_deletes) {
 		log_warnx("%zu deletes into the tree: more than max_deletes "
-		    "(%ld), held", dels, c->max_deletes);
+			  "(%ld), held",
+		    dels, c->max_deletes);
 		for (i = 0; i < t->len; i++)
 			if (take[i] && t->v[i].inst == NULL) {
 				take[i] = false;
@@ -416,25 +424,26 @@ static int first_base(struct sync_ctx *ctx, struct job *j, const char *base,
 	*made = false;
 	if (j->adopt)
 		what = j->keep_all == KEEP_DUMP ? THREE_BASE_INSTANCE :
-		    THREE_BASE_DUMP;
+						  THREE_BASE_DUMP;
 	else if (t->have_base || !j->write)
 		return 0;
 	else if (t->len == t->counts[THREE_IN_SYNC])
-		what = THREE_BASE_AGREED;	/* both agree: no choice to make */
+		what = THREE_BASE_AGREED; /* both agree: no choice to make */
 	else if (ini == CONF_INITIAL_REPORT)
 		return 0;
 	else
 		what = ini == CONF_INITIAL_PUSH ? THREE_BASE_INSTANCE :
-		    THREE_BASE_DUMP;
-	log_info("the base: made from %s", what == THREE_BASE_AGREED ?
-	    "the tree and the instance, which agree" : what ==
-	    THREE_BASE_INSTANCE ? "the instance (the tree's differences are "
-	    "to push)" : "the tree (the instance's differences are to write "
-	    "into it)");
+						  THREE_BASE_DUMP;
+	log_info("the base: made from %s",
+	    what == THREE_BASE_AGREED ?
+		"the tree and the instance, which agree" :
+		what == THREE_BASE_INSTANCE ?
+		"the instance (the tree's differences are to push)" :
+		"the tree (the instance's differences are to write into it)");
 	if ((rc = write_base(ctx, j, t, what, base)) < 0)
 		return rc;
 	if (what == THREE_BASE_AGREED) {
-		t->have_base = true;	/* and every item in-sync */
+		t->have_base = true; /* and every item in-sync */
 		return 0;
 	}
 	if ((rc = compare(ctx, j, base, cmp, t)) < 0)
@@ -500,7 +509,7 @@ void reconcile_git_push(struct job *j)
 	    (j->commit == NULL && !j->git_push_retry))
 		return;
 	if (git_push_to(c->sync.dump_path, c->git.push_remote,
-	    c->git.push_branch, &err) < 0) {
+		c->git.push_branch, &err) < 0) {
 		j->git_push_error = err ? err : xstrdup("git push failed");
 		log_warnx("git push %s %s: %s", c->git.push_remote,
 		    c->git.push_branch, j->git_push_error);

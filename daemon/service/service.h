@@ -44,17 +44,24 @@ void conf_ref_put(struct conf_ref *r);
 /* --- jobs (jobs.c) --- */
 
 enum job_kind {
-	JOB_PROBE,		/* the cheap change probe of a poll */
-	JOB_DIFF,		/* compare, write nothing */
-	JOB_SYNC,		/* compare, then apply the policy */
-	JOB_PUSH,		/* apply the policy without comparing first */
-	JOB_PULL,		/* instance -> dump tree */
-	JOB_GIT,		/* read the repository: HEAD, uncommitted edits */
+	JOB_PROBE, /* the cheap change probe of a poll */
+	JOB_DIFF,  /* compare, write nothing */
+	JOB_SYNC,  /* compare, then apply the policy */
+	JOB_PUSH,  /* apply the policy without comparing first */
+	JOB_PULL,  /* instance -> dump tree */
+	JOB_GIT,   /* read the repository: HEAD, uncommitted edits */
 };
 
 enum job_trigger {
-	TRIG_START, TRIG_WATCH, TRIG_COMMIT, TRIG_POLL, TRIG_FULL,
-	TRIG_CONTROL, TRIG_RESUME, TRIG_RETRY, TRIG_RELOAD,
+	TRIG_START,
+	TRIG_WATCH,
+	TRIG_COMMIT,
+	TRIG_POLL,
+	TRIG_FULL,
+	TRIG_CONTROL,
+	TRIG_RESUME,
+	TRIG_RETRY,
+	TRIG_RELOAD,
 };
 
 struct job {
@@ -62,59 +69,59 @@ struct job {
 	enum job_kind kind;
 	enum job_trigger trigger;
 	struct conf_ref *conf;
-	unsigned collections;	/* what to compare: a bit set */
+	unsigned collections; /* what to compare: a bit set */
 	bool schema;
-	bool write;		/* may write (not paused) */
-	bool want_plan;		/* keep the plan's JSON (dsyncctl diff) */
-	bool from_head;		/* compare HEAD's tree, not the files */
-	struct sync_mark base;	/* JOB_PROBE: what the last probe saw */
-	char *old_head;		/* JOB_SYNC from HEAD: the previous one */
-	struct strmap *keep;	/* resolve: plan_skip_key() or a unit path
+	bool write;	       /* may write (not paused) */
+	bool want_plan;	       /* keep the plan's JSON (dsyncctl diff) */
+	bool from_head;	       /* compare HEAD's tree, not the files */
+	struct sync_mark base; /* JOB_PROBE: what the last probe saw */
+	char *old_head;	       /* JOB_SYNC from HEAD: the previous one */
+	struct strmap *keep;   /* resolve: plan_skip_key() or a unit path
 				 * -> KEEP_DUMP or KEEP_INSTANCE */
-	int keep_all;		/* resolve --all: every conflict so */
-	bool adopt;		/* adopt: the base from the current state,
+	int keep_all;	       /* resolve --all: every conflict so */
+	bool adopt;	       /* adopt: the base from the current state,
 				 * every difference decided by keep_all */
-	bool git_push_retry;	/* push the commits a git push left */
+	bool git_push_retry;   /* push the commits a git push left */
 	/* out: set by the worker */
 	int rc;
 	char *error;
-	double started, duration;	/* monotonic seconds */
+	double started, duration; /* monotonic seconds */
 	time_t start_wall;
 	unsigned long requests;
-	double retry_after;	/* failed: the largest Retry-After of its
+	double retry_after; /* failed: the largest Retry-After of its
 				 * answers, seconds (0: none) */
 	unsigned long created, updated, deleted, held_deletes, held_schema;
-	bool pushed;		/* a push ran */
+	bool pushed; /* a push ran */
 	bool have_summary;
-	struct plan_summary summary;	/* after the job: what still differs */
-	struct json *plan;	/* want_plan */
-	char version[32];	/* Directus', when asked */
-	struct sync_mark probe;	/* the probe after the job */
-	unsigned compared;	/* what the job compared (have_summary) */
+	struct plan_summary summary; /* after the job: what still differs */
+	struct json *plan;	     /* want_plan */
+	char version[32];	     /* Directus', when asked */
+	struct sync_mark probe;	     /* the probe after the job */
+	unsigned compared;	     /* what the job compared (have_summary) */
 	bool compared_schema;
-	bool moved;		/* JOB_PROBE: the instance changed */
-	unsigned moved_collections;	/* ... in these collections */
-	bool moved_schema;		/* ... or in the schema */
-	char *head;		/* JOB_GIT: HEAD, short; NULL outside git */
-	char **uncommitted;	/* JOB_GIT: paths with uncommitted edits */
+	bool moved;		    /* JOB_PROBE: the instance changed */
+	unsigned moved_collections; /* ... in these collections */
+	bool moved_schema;	    /* ... or in the schema */
+	char *head;		    /* JOB_GIT: HEAD, short; NULL outside git */
+	char **uncommitted;	    /* JOB_GIT: paths with uncommitted edits */
 	size_t nuncommitted;
-	unsigned changed_collections;	/* JOB_GIT: HEAD moved, these changed */
+	unsigned changed_collections; /* JOB_GIT: HEAD moved, these changed */
 	bool changed_schema;
 	bool head_moved;
 	/* out, two-way (reconcile.c) */
 	bool have_three;
 	bool have_base;
-	size_t three_counts[5];	/* per enum three_class, after the job */
-	struct json *three;	/* the differences after the job: three_json
+	size_t three_counts[5];	 /* per enum three_class, after the job */
+	struct json *three;	 /* the differences after the job: three_json
 				 * with values, who and when */
-	unsigned long pulled;	/* items and units written into the tree */
-	unsigned long held_tree;	/* deletes into the tree held back */
-	char *commit;		/* the commit made, full hex */
-	char *git_wait;		/* why the tree's changes wait for git */
-	char *git_push_error;	/* a git push failed (the commit stays) */
-	bool git_pushed;	/* a git push succeeded */
-	char **wrote;		/* files written into the tree, and the hash */
-	unsigned long long *wrote_hash;	/* of what they hold now */
+	unsigned long pulled;	 /* items and units written into the tree */
+	unsigned long held_tree; /* deletes into the tree held back */
+	char *commit;		 /* the commit made, full hex */
+	char *git_wait;		 /* why the tree's changes wait for git */
+	char *git_push_error;	 /* a git push failed (the commit stays) */
+	bool git_pushed;	 /* a git push succeeded */
+	char **wrote;		 /* files written into the tree, and the hash */
+	unsigned long long *wrote_hash; /* of what they hold now */
 	size_t nwrote;
 };
 
@@ -168,8 +175,7 @@ bool git_busy(const char *gitdir);
 /* HEAD's commit (full hex), or NULL. */
 char *git_head(const char *dir);
 /* Paths under dir (relative to dir) with uncommitted edits. */
-int git_uncommitted(const char *dir, char ***paths, size_t *n,
-    char **errstr);
+int git_uncommitted(const char *dir, char ***paths, size_t *n, char **errstr);
 /* Paths under dir changed between two commits. */
 int git_changed(const char *dir, const char *from, const char *to,
     char ***paths, size_t *n, char **errstr);
@@ -214,8 +220,8 @@ struct watch;
  * the tree. head(arg) when the repository's HEAD may have moved. */
 struct watch *watch_new(struct event_base *base, const char *root,
     const char *gitdir, double debounce,
-    void (*changed)(void *arg, char **paths, size_t n),
-    void (*head)(void *arg), void *arg, char **errstr);
+    void (*changed)(void *arg, char **paths, size_t n), void (*head)(void *arg),
+    void *arg, char **errstr);
 /* While muted (a job of ours writes the tree), events are dropped. */
 void watch_mute(struct watch *w, bool on);
 void watch_free(struct watch *w);
@@ -268,8 +274,8 @@ struct request {
 	enum job_trigger trigger;
 	unsigned collections;
 	bool schema;
-	struct control_client *client;	/* waits for the result, or NULL */
-	struct strmap *keep;		/* resolve, adopt (see struct job) */
+	struct control_client *client; /* waits for the result, or NULL */
+	struct strmap *keep;	       /* resolve, adopt (see struct job) */
 	int keep_all;
 	bool adopt;
 };
@@ -293,37 +299,37 @@ struct daemon {
 	struct event *sig_term, *sig_int, *sig_hup, *timer;
 	int state_lock;
 	char *git_top, *git_dir;
-	double started;			/* monotonic */
+	double started; /* monotonic */
 
 	/* what is known */
-	char version[32];		/* Directus' */
-	struct plan_summary diffs;	/* what differs, from the last compare */
+	char version[32];	   /* Directus' */
+	struct plan_summary diffs; /* what differs, from the last compare */
 	bool have_diffs;
 	struct sync_mark probe;
 	char *head;
 	char **uncommitted;
 	size_t nuncommitted;
-	char *commit_pushed;		/* watch = commits: HEAD of the last
+	char *commit_pushed; /* watch = commits: HEAD of the last
 					 * job from HEAD */
 
 	/* the running job and what comes next */
 	struct job *job;		/* running (owned by the worker) */
-	struct control_client *waiting;	/* a client waiting for it */
+	struct control_client *waiting; /* a client waiting for it */
 	struct request *queue;		/* asked for meanwhile, in order */
 	size_t nqueue;
 	unsigned polls_since_full;
-	double next_at;			/* monotonic: next poll or retry */
-	unsigned attempt;		/* failures in a row */
-	bool retry;			/* next_at is a retry */
+	double next_at;	  /* monotonic: next poll or retry */
+	unsigned attempt; /* failures in a row */
+	bool retry;	  /* next_at is a retry */
 	enum job_kind retry_kind;
-	double retry_after;		/* the Retry-After that retry honours
+	double retry_after;	    /* the Retry-After that retry honours
 					 * (seconds, 0: none) */
-	double hold_until;		/* monotonic: automatic jobs wait
+	double hold_until;	    /* monotonic: automatic jobs wait
 					 * until then (Retry-After) */
-	unsigned error_collections;	/* what the failed job compared */
+	unsigned error_collections; /* what the failed job compared */
 	bool error_schema;
 	bool last_poll_moved;
-	unsigned long polls;		/* polls done since the start */
+	unsigned long polls; /* polls done since the start */
 	unsigned long job_id;
 
 	struct last last_poll, last_full, last_push, last_error;
@@ -335,26 +341,26 @@ struct daemon {
 	char *pause_reason;
 	time_t pause_since;
 	bool stopping;
-	struct conf_ref *pending_conf;	/* loaded, for when the job ends */
+	struct conf_ref *pending_conf; /* loaded, for when the job ends */
 
 	/* both ways (sides.c) */
-	struct json *three;		/* the differences known, by class:
+	struct json *three; /* the differences known, by class:
 					 * three_json entries with values */
 	bool have_three, have_base;
-	bool redo;			/* the next poll compares: a change
+	bool redo;	   /* the next poll compares: a change
 					 * waits (for git) */
-	char *git_wait;			/* why */
-	char *last_commit;		/* the last commit made, full hex */
+	char *git_wait;	   /* why */
+	char *last_commit; /* the last commit made, full hex */
 	time_t last_commit_at;
-	unsigned long last_pulled;	/* written into the tree by it */
-	bool git_push_pending;		/* a commit still to push */
+	unsigned long last_pulled; /* written into the tree by it */
+	bool git_push_pending;	   /* a commit still to push */
 	char *git_push_error;
 	unsigned git_push_attempt;
-	double git_push_next;		/* monotonic */
-	char **ours;			/* files we wrote into the tree, */
-	unsigned long long *ours_hash;	/* and what they held */
+	double git_push_next;	       /* monotonic */
+	char **ours;		       /* files we wrote into the tree, */
+	unsigned long long *ours_hash; /* and what they held */
 	size_t nours;
-	char **deferred;		/* tree changes seen while a job of
+	char **deferred; /* tree changes seen while a job of
 					 * ours wrote into it */
 	size_t ndeferred;
 	bool deferred_all;

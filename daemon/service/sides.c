@@ -41,8 +41,8 @@ static void take_differences(struct daemon *d, struct job *j)
 	d->three = json_new_array();
 	for (i = 0; old && i < old->u.arr.len; i++)
 		if (!compared(j, old->u.arr.items[i]))
-			json_array_append(d->three, json_copy(
-			    old->u.arr.items[i]));
+			json_array_append(d->three,
+			    json_copy(old->u.arr.items[i]));
 	for (i = 0; add && i < add->u.arr.len; i++)
 		json_array_append(d->three, json_copy(add->u.arr.items[i]));
 	json_free(old);
@@ -75,7 +75,7 @@ static void take_git_result(struct daemon *d, struct job *j)
 	if (j->commit) {
 		free(d->last_commit);
 		d->last_commit = xstrdup(j->commit);
-		free(d->head);	/* ours is HEAD now */
+		free(d->head); /* ours is HEAD now */
 		d->head = xstrdup(j->commit);
 
 		d->last_commit_at = j->start_wall;
@@ -94,11 +94,11 @@ static void take_git_result(struct daemon *d, struct job *j)
 
 		d->git_push_pending = true;
 		for (k = 0; k < d->git_push_attempt && wait < PUSH_BACKOFF_MAX;
-		    k++)
+		     k++)
 			wait *= 2;
 		d->git_push_attempt++;
-		d->git_push_next = times_mono() + (wait < PUSH_BACKOFF_MAX ?
-		    wait : PUSH_BACKOFF_MAX);
+		d->git_push_next = times_mono() +
+		    (wait < PUSH_BACKOFF_MAX ? wait : PUSH_BACKOFF_MAX);
 		free(d->git_push_error);
 		d->git_push_error = xstrdup(j->git_push_error);
 	}
@@ -166,8 +166,8 @@ size_t sides_count(const struct daemon *d, const char *cls)
 	size_t i, n = 0;
 
 	for (i = 0; d->three && i < d->three->u.arr.len; i++) {
-		const char *c = json_str(json_get(d->three->u.arr.items[i],
-		    "class"));
+		const char *c = json_str(
+		    json_get(d->three->u.arr.items[i], "class"));
 
 		n += c && strcmp(c, cls) == 0;
 	}
@@ -180,15 +180,15 @@ size_t sides_count(const struct daemon *d, const char *cls)
 void sides_put(const struct daemon *d, struct json *o)
 {
 	static const char *const classes[] = { "dump-changed",
-	    "instance-changed", "conflict", "differs" };
+		"instance-changed", "conflict", "differs" };
 	struct json *counts = json_new_object();
 	struct json *conf = json_new_array(), *diffs = json_new_array(), *g;
 	size_t i;
 
 	json_set(o, "base", json_new_bool(d->have_base));
 	for (i = 0; i < 4; i++)
-		json_set(counts, classes[i], json_new_number((double)
-		    sides_count(d, classes[i])));
+		json_set(counts, classes[i],
+		    json_new_number((double)sides_count(d, classes[i])));
 	json_set(o, "classes", counts);
 	for (i = 0; d->three && i < d->three->u.arr.len; i++) {
 		const struct json *e = d->three->u.arr.items[i];
@@ -206,19 +206,23 @@ void sides_put(const struct daemon *d, struct json *o)
 	json_set(o, "two_way", diffs);
 	g = json_new_object();
 	json_set(g, "commit", json_new_bool(d->conf->conf.git.commit));
-	json_set(g, "last_commit", d->last_commit ? json_new_string(
-	    d->last_commit) : json_new_null());
-	json_set(g, "last_commit_at", d->last_commit ? json_new_string(
-	    times_iso(d->last_commit_at)) : json_new_null());
-	json_set(g, "last_commit_changes", json_new_number((double)
-	    d->last_pulled));
-	json_set(g, "waiting", d->git_wait ? json_new_string(d->git_wait) :
-	    json_new_null());
-	json_set(g, "push", d->conf->conf.git.push_remote ? json_new_string(
-	    d->conf->conf.git.push_remote) : json_new_null());
+	json_set(g, "last_commit",
+	    d->last_commit ? json_new_string(d->last_commit) : json_new_null());
+	json_set(g, "last_commit_at",
+	    d->last_commit ? json_new_string(times_iso(d->last_commit_at)) :
+			     json_new_null());
+	json_set(g, "last_commit_changes",
+	    json_new_number((double)d->last_pulled));
+	json_set(g, "waiting",
+	    d->git_wait ? json_new_string(d->git_wait) : json_new_null());
+	json_set(g, "push",
+	    d->conf->conf.git.push_remote ?
+		json_new_string(d->conf->conf.git.push_remote) :
+		json_new_null());
 	json_set(g, "push_pending", json_new_bool(d->git_push_pending));
-	json_set(g, "push_error", d->git_push_error ? json_new_string(
-	    d->git_push_error) : json_new_null());
+	json_set(g, "push_error",
+	    d->git_push_error ? json_new_string(d->git_push_error) :
+				json_new_null());
 	json_set(o, "git", g);
 }
 

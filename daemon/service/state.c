@@ -38,9 +38,10 @@ int state_open(const char *dir, int *lockfd, char **errstr)
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		xasprintf(errstr, "%s: %s", path, errno == EWOULDBLOCK ?
-		    "another dsyncd runs with this state directory" :
-		    strerror(errno));
+		xasprintf(errstr, "%s: %s", path,
+		    errno == EWOULDBLOCK ?
+			"another dsyncd runs with this state directory" :
+			strerror(errno));
 		close(fd);
 		free(path);
 		return -1;
@@ -67,7 +68,8 @@ int state_load_pause(const char *dir, char **reason, time_t *since)
 	free(data);
 	/* A pause file that does not parse still means paused. */
 	*reason = json_str(json_get(v, "reason")) ?
-	    xstrdup(json_str(json_get(v, "reason"))) : xstrdup("");
+	    xstrdup(json_str(json_get(v, "reason"))) :
+	    xstrdup("");
 	if (json_get(v, "since") && json_get(v, "since")->type == JSON_NUMBER)
 		*since = (time_t)json_get(v, "since")->u.num;
 	json_free(v);
@@ -119,7 +121,7 @@ static char **read_lines(const char *path, size_t keep, size_t *n)
 	for (p = data; p < data + len; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(data + len - p));
 		if (nl == NULL)
-			break;	/* a torn last line is dropped */
+			break; /* a torn last line is dropped */
 		if (count == cap) {
 			cap = cap ? cap * 2 : 64;
 			lines = xreallocarray(lines, cap, sizeof(*lines));

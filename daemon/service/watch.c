@@ -23,15 +23,17 @@
 #include "strmap.h"
 #include "xmalloc.h"
 
-#define TREE_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | \
-    IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
-#define GIT_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | \
-    IN_CLOSE_WRITE | IN_MODIFY)
+#define TREE_MASK \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | \
+	    IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF)
+#define GIT_MASK \
+	(IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | \
+	    IN_CLOSE_WRITE | IN_MODIFY)
 #define BUSY_RECHECK 0.2
 
 struct wdir {
 	int wd;
-	char *rel;		/* relative to the tree; NULL: a git directory */
+	char *rel; /* relative to the tree; NULL: a git directory */
 };
 
 struct watch {
@@ -42,8 +44,8 @@ struct watch {
 	double debounce;
 	struct wdir *dirs;
 	size_t ndirs, cap;
-	struct strmap *changed;		/* rel -> (void *)1 */
-	char **order;			/* the changed paths, in order */
+	struct strmap *changed; /* rel -> (void *)1 */
+	char **order;		/* the changed paths, in order */
 	size_t norder, ocap;
 	bool head, overflow, muted;
 	void (*on_changed)(void *arg, char **paths, size_t n);
@@ -63,12 +65,13 @@ static bool ends_with(const char *s, const char *suffix)
 static bool temporary(const char *name)
 {
 	static const char *const suffixes[] = { "~", ".swp", ".swx", ".swo",
-	    ".tmp", ".kate-swp", ".bak", ".orig", ".rej" };
+		".tmp", ".kate-swp", ".bak", ".orig", ".rej" };
 	size_t i;
 
 	if (name[0] == '#' || strncmp(name, ".#", 2) == 0 ||
-	    strcmp(name, "4913") == 0 || strncmp(name, ".goutputstream-", 15) == 0
-	    || strncmp(name, ".~lock.", 7) == 0 || strstr(name, ".tmp-") ||
+	    strcmp(name, "4913") == 0 ||
+	    strncmp(name, ".goutputstream-", 15) == 0 ||
+	    strncmp(name, ".~lock.", 7) == 0 || strstr(name, ".tmp-") ||
 	    strstr(name, ".dsync-"))
 		return true;
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
@@ -146,8 +149,8 @@ static int add_tree(struct watch *w, const char *rel, bool note_files)
 		char *r, *full;
 		struct stat st;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0
-		    || temporary(de->d_name))
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 || temporary(de->d_name))
 			continue;
 		r = rel[0] ? fs_join(rel, de->d_name) : xstrdup(de->d_name);
 		full = fs_join(path, de->d_name);
@@ -193,8 +196,8 @@ static void tree_event(struct watch *w, const struct wdir *d,
 static void read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct watch *w = arg;
-	char buf[64 * 1024] __attribute__((aligned(__alignof__(
-	    struct inotify_event))));
+	char buf[64 * 1024]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 	char *p;
 	bool any = false;
@@ -215,7 +218,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 			    (e->mask & IN_IGNORED))
 				continue;
 			if (d->rel == NULL) {
-				w->head = true;	/* the git directory */
+				w->head = true; /* the git directory */
 				any = true;
 			} else {
 				tree_event(w, d, e);
@@ -267,7 +270,7 @@ static void add_git(struct watch *w)
 
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		char *p = sub[i][0] ? fs_join(w->gitdir, sub[i]) :
-		    xstrdup(w->gitdir);
+				      xstrdup(w->gitdir);
 
 		if (add_wd(w, p, NULL, GIT_MASK) < 0 && i == 0)
 			log_warn("watch %s", p);
@@ -277,8 +280,8 @@ static void add_git(struct watch *w)
 
 struct watch *watch_new(struct event_base *base, const char *root,
     const char *gitdir, double debounce,
-    void (*changed)(void *arg, char **paths, size_t n),
-    void (*head)(void *arg), void *arg, char **errstr)
+    void (*changed)(void *arg, char **paths, size_t n), void (*head)(void *arg),
+    void *arg, char **errstr)
 {
 	struct watch *w = xcalloc(1, sizeof(*w));
 	int rc;
@@ -300,7 +303,7 @@ struct watch *watch_new(struct event_base *base, const char *root,
 	if ((rc = add_tree(w, "", false)) < 0) {
 		xasprintf(errstr, "watch %s: %s%s", root, strerror(-rc),
 		    rc == -ENOSPC ? " (raise fs.inotify.max_user_watches)" :
-		    "");
+				    "");
 		watch_free(w);
 		return NULL;
 	}

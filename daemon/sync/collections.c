@@ -11,36 +11,35 @@
 
 const struct coll_rule coll_rules[COLL_COUNT] = {
 	{ "settings", "/settings", NULL, true, COLL_SORT_SYNCID,
-	  { "project_logo", "public_foreground", "public_background",
-	    "public_favicon", "project_url", "project_id" },
-	  { { "public_registration_role", "roles" },
-	    { "storage_default_folder", "folders" } } },
+	    { "project_logo", "public_foreground", "public_background",
+		"public_favicon", "project_url", "project_id" },
+	    { { "public_registration_role", "roles" },
+		{ "storage_default_folder", "folders" } } },
 	{ "folders", "/folders", NULL, false, COLL_SORT_SYNCID, { NULL },
-	  { { "parent", "folders" } } },
+	    { { "parent", "folders" } } },
 	{ "translations", "/translations", NULL, false, COLL_SORT_SYNCID,
-	  { NULL }, { { NULL, NULL } } },
+	    { NULL }, { { NULL, NULL } } },
 	{ "flows", "/flows", NULL, false, COLL_SORT_SYNCID,
-	  { "date_created", "user_created", "operations" },
-	  { { "operation", "operations" } } },
+	    { "date_created", "user_created", "operations" },
+	    { { "operation", "operations" } } },
 	{ "operations", "/operations", NULL, false, COLL_SORT_KEY,
-	  { "date_created", "user_created" },
-	  { { "flow", "flows" }, { "resolve", "operations" },
-	    { "reject", "operations" }, { "options.flow", "flows" } } },
+	    { "date_created", "user_created" },
+	    { { "flow", "flows" }, { "resolve", "operations" },
+		{ "reject", "operations" }, { "options.flow", "flows" } } },
 	{ "roles", "/roles", NULL, false, COLL_SORT_SYNCID,
-	  { "users", "children", "policies" },
-	  { { "parent", "roles" } } },
+	    { "users", "children", "policies" }, { { "parent", "roles" } } },
 	{ "policies", "/policies", "&fields=*,roles.role,roles.user,roles.sort",
-	  false, COLL_SORT_SYNCID, { "users", "permissions" },
-	  { { "roles[].role", "roles" } } },
+	    false, COLL_SORT_SYNCID, { "users", "permissions" },
+	    { { "roles[].role", "roles" } } },
 	{ "permissions", "/permissions", NULL, false, COLL_SORT_PERMISSION,
-	  { NULL }, { { "policy", "policies" } } },
+	    { NULL }, { { "policy", "policies" } } },
 	{ "dashboards", "/dashboards", NULL, false, COLL_SORT_SYNCID,
-	  { "date_created", "user_created", "panels" }, { { NULL, NULL } } },
+	    { "date_created", "user_created", "panels" }, { { NULL, NULL } } },
 	{ "panels", "/panels", NULL, false, COLL_SORT_SYNCID,
-	  { "date_created", "user_created" },
-	  { { "dashboard", "dashboards" } } },
+	    { "date_created", "user_created" },
+	    { { "dashboard", "dashboards" } } },
 	{ "presets", "/presets", "&filter[user][_null]=true", false,
-	  COLL_SORT_SYNCID, { "user" }, { { "role", "roles" } } },
+	    COLL_SORT_SYNCID, { "user" }, { { "role", "roles" } } },
 };
 
 const struct coll_rule *coll_find(const char *name)
@@ -64,10 +63,11 @@ size_t coll_tables_needed(unsigned set, const char *tables[])
 		if (!(set & coll_bit(&coll_rules[i])))
 			continue;
 		need |= coll_bit(&coll_rules[i]);
-		for (k = 0; k < COLL_MAX_RELATIONS &&
-		    coll_rules[i].relations[k].path; k++)
-			need |= coll_bit(coll_find(
-			    coll_rules[i].relations[k].table));
+		for (k = 0;
+		     k < COLL_MAX_RELATIONS && coll_rules[i].relations[k].path;
+		     k++)
+			need |= coll_bit(
+			    coll_find(coll_rules[i].relations[k].table));
 	}
 	for (i = 0; i < COLL_COUNT; i++)
 		if (need & coll_bit(&coll_rules[i]))
@@ -109,15 +109,17 @@ int coll_take_list(const struct coll_rule *r, struct dx_call *call,
 	for (i = 0; i < d->u.arr.len; i++) {
 		it = d->u.arr.items[i];
 		id = it->type == JSON_OBJECT ? json_get(it, "id") : NULL;
-		if (it->type == JSON_OBJECT && (id == NULL ||
-		    id->type == JSON_NULL) && json_get(it, "system") &&
+		if (it->type == JSON_OBJECT &&
+		    (id == NULL || id->type == JSON_NULL) &&
+		    json_get(it, "system") &&
 		    json_get(it, "system")->type == JSON_TRUE)
 			continue;
-		if (id == NULL || (id->type != JSON_STRING &&
-		    id->type != JSON_NUMBER)) {
+		if (id == NULL ||
+		    (id->type != JSON_STRING && id->type != JSON_NUMBER)) {
 			xasprintf(errstr, "GET %s: item %zu of \"data\" is %s",
-			    call->path, i + 1, it->type != JSON_OBJECT ?
-			    "not an object" : "without an id");
+			    call->path, i + 1,
+			    it->type != JSON_OBJECT ? "not an object" :
+						      "without an id");
 			json_free(d);
 			return SYNC_EPROTO;
 		}

@@ -17,22 +17,22 @@
 
 enum coll_sort {
 	COLL_SORT_SYNCID,
-	COLL_SORT_KEY,		/* operations: by "key" */
-	COLL_SORT_PERMISSION,	/* "<policy>-<collection>-<action>" */
+	COLL_SORT_KEY,	      /* operations: by "key" */
+	COLL_SORT_PERMISSION, /* "<policy>-<collection>-<action>" */
 };
 
 /* A relation field: "parent" or a nested path like "options.flow" or
  * "roles[].role" (an array of objects, each with a "role"). */
 struct coll_relation {
 	const char *path;
-	const char *table;	/* mapping table of the target */
+	const char *table; /* mapping table of the target */
 };
 
 struct coll_rule {
-	const char *name;	/* mapping-table and file name: "flows" */
-	const char *endpoint;	/* "/flows" */
-	const char *query;	/* extra query for pull, after limit=-1 */
-	bool singleton;		/* settings */
+	const char *name;     /* mapping-table and file name: "flows" */
+	const char *endpoint; /* "/flows" */
+	const char *query;    /* extra query for pull, after limit=-1 */
+	bool singleton;	      /* settings */
 	enum coll_sort sort;
 	const char *ignored[COLL_MAX_IGNORED];
 	struct coll_relation relations[COLL_MAX_RELATIONS];

@@ -18,12 +18,12 @@ struct dx {
 	struct http *http;
 	/* A login session: kept to renew the access token. */
 	char *email, *password, *refresh;
-	struct timespec expires;	/* CLOCK_MONOTONIC */
-	double ttl;			/* seconds, as the login said */
+	struct timespec expires; /* CLOCK_MONOTONIC */
+	double ttl;		 /* seconds, as the login said */
 	bool session, early;
 	unsigned long renewals;
-	double retry_after;		/* the largest Retry-After seen */
-	void (*trace)(void *, const char *);	/* dx_set_trace */
+	double retry_after;		     /* the largest Retry-After seen */
+	void (*trace)(void *, const char *); /* dx_set_trace */
 	void *trace_arg;
 	struct memo {
 		char *key, *value;
@@ -66,7 +66,8 @@ const char *dx_memo_get(struct dx *dx, const char *key)
 	for (i = 0; i < sizeof(dx->memo) / sizeof(dx->memo[0]); i++)
 		if (dx->memo[i].key && strcmp(dx->memo[i].key, key) == 0)
 			return mono_now() - dx->memo[i].at < DX_MEMO_AGE ?
-			    dx->memo[i].value : NULL;
+			    dx->memo[i].value :
+			    NULL;
 	return NULL;
 }
 
@@ -254,8 +255,8 @@ static char *call_error(struct dx_call *c, const struct http_req *r)
 		if (errs && errs->type == JSON_ARRAY && errs->u.arr.len > 0) {
 			e0 = errs->u.arr.items[0];
 			msg = json_str(json_get(e0, "message"));
-			code = json_str(json_get(json_get(e0, "extensions"),
-			    "code"));
+			code = json_str(
+			    json_get(json_get(e0, "extensions"), "code"));
 		} else
 			msg = json_str(json_get(body, "message"));
 	}
@@ -333,10 +334,11 @@ static void call_done(struct http_req *r, void *arg)
 	if (r->error || !status_ok(c, r->status)) {
 		c->error = call_error(c, r);
 		c->fail = r->error ? (r->fail ? r->fail : SYNC_EUNREACH) :
-		    dx_status_result(r->status);
+				     dx_status_result(r->status);
 		if (r->error == NULL && r->retry_after > 0)
 			c->retry_after = r->retry_after > DX_RETRY_AFTER_MAX ?
-			    DX_RETRY_AFTER_MAX : r->retry_after;
+			    DX_RETRY_AFTER_MAX :
+			    r->retry_after;
 		return;
 	}
 	if (c->flags & DX_RAW)
@@ -404,7 +406,7 @@ static int exec_calls(struct dx *dx, struct dx_call *calls, const size_t *idx,
 
 		if (c->error && c->retry_after > dx->retry_after)
 			dx->retry_after = c->retry_after;
-		reqs[i].path = NULL;	/* owned by the call */
+		reqs[i].path = NULL; /* owned by the call */
 		http_req_clear(&reqs[i]);
 	}
 	free(reqs);
@@ -438,7 +440,8 @@ static int take_tokens(struct dx *dx, const char *what, struct json *res,
 	dx->refresh = ref ? xstrdup(ref) : NULL;
 	/* "expires" is the access token's lifetime in milliseconds. */
 	dx->ttl = exp && exp->type == JSON_NUMBER && exp->u.num > 0 ?
-	    exp->u.num / 1000 : 0;
+	    exp->u.num / 1000 :
+	    0;
 	dx->expires.tv_sec = 0;
 	if (dx->ttl > 0) {
 		double at = mono_now() + dx->ttl;
@@ -660,21 +663,23 @@ int dx_check_version(struct dx *dx, char **version, char **errstr)
 	long parts[3];
 	int rc;
 
-	if ((rc = dx_request(dx, "GET", "/server/info", NULL, &res,
-	    errstr)) < 0)
+	if ((rc = dx_request(dx, "GET", "/server/info", NULL, &res, errstr)) <
+	    0)
 		goto fail;
 	v = json_str(json_get(dx_data(res), "version"));
 	if (v == NULL) {
 		/* Directus tells its version to administrators only. */
 		*errstr = xstrdup("GET /server/info: no version in the answer "
-		    "(is the token an admin token?)");
+				  "(is the token an admin token?)");
 		rc = SYNC_EAUTH;
 		goto fail;
 	}
 	parse_version(v, parts);
 	if (parts[0] < 11) {
-		xasprintf(errstr, "Directus %s is not supported: dsync needs "
-		    "Directus 11.0.0 or later", v);
+		xasprintf(errstr,
+		    "Directus %s is not supported: dsync needs "
+		    "Directus 11.0.0 or later",
+		    v);
 		rc = SYNC_EPROTO;
 		goto fail;
 	}

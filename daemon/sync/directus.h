@@ -18,21 +18,21 @@
 struct dx;
 
 enum {
-	DX_ALLOW_404 = 1 << 0,	/* a 404 is an answer, not an error */
-	DX_RAW = 1 << 1,	/* keep the body as text, do not parse */
-	DX_ALLOW_403 = 1 << 2,	/* a 403 is an answer, not an error */
-	DX_SECRET = 1 << 3,	/* body and answer hold credentials: wiped
+	DX_ALLOW_404 = 1 << 0, /* a 404 is an answer, not an error */
+	DX_RAW = 1 << 1,       /* keep the body as text, do not parse */
+	DX_ALLOW_403 = 1 << 2, /* a 403 is an answer, not an error */
+	DX_SECRET = 1 << 3,    /* body and answer hold credentials: wiped
 				 * after use, never retried */
-	DX_NO_AUTH = 1 << 4,	/* sent without the session's token (an
+	DX_NO_AUTH = 1 << 4,   /* sent without the session's token (an
 				 * expired one would refuse a login) */
 };
 
 struct dx_call {
 	/* in */
 	const char *method;
-	char *path;		/* owned */
-	struct json *body;	/* owned, may be NULL */
-	char *raw_body;		/* owned: a body already in JSON text,
+	char *path;	   /* owned */
+	struct json *body; /* owned, may be NULL */
+	char *raw_body;	   /* owned: a body already in JSON text,
 				 * used instead of body (set after init) */
 	unsigned flags;
 	/* Called when this call has its answer, while the others of the
@@ -41,13 +41,13 @@ struct dx_call {
 	void *done_arg;
 	/* out */
 	long status;
-	struct json *result;	/* owned: parsed body, NULL if empty or raw */
-	char *raw;		/* owned: body text with DX_RAW */
+	struct json *result; /* owned: parsed body, NULL if empty or raw */
+	char *raw;	     /* owned: body text with DX_RAW */
 	size_t rawlen;
-	char *error;		/* owned: why this call failed, or NULL */
-	char *code;		/* owned: Directus' error code, or NULL */
-	int fail;		/* with error: an enum sync_result */
-	double retry_after;	/* with error: the answer's Retry-After in
+	char *error;	    /* owned: why this call failed, or NULL */
+	char *code;	    /* owned: Directus' error code, or NULL */
+	int fail;	    /* with error: an enum sync_result */
+	double retry_after; /* with error: the answer's Retry-After in
 				 * seconds (at most DX_RETRY_AFTER_MAX), or 0 */
 };
 

@@ -49,8 +49,9 @@ int dump_check_relpath(const char *what, const char *rel, char **errstr)
 		size_t n = strcspn(p, "/");
 
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			xasprintf(errstr, "%s '%s' must stay inside the dump "
-			    "path (no '..')", what, rel);
+			xasprintf(errstr,
+			    "%s '%s' must stay inside the dump path (no '..')",
+			    what, rel);
 			return SYNC_EDUMP;
 		}
 		p += n;
@@ -81,8 +82,10 @@ int dump_check_name(const char *what, const char *name, char **errstr)
 	for (p = (unsigned char *)shown; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			*(unsigned char *)p = '?';
-	xasprintf(errstr, "%s \"%s\" cannot be a file name in the dump (it "
-	    "holds a '/' or a control character)", what, shown);
+	xasprintf(errstr,
+	    "%s \"%s\" cannot be a file name in the dump (it "
+	    "holds a '/' or a control character)",
+	    what, shown);
 	free(shown);
 	return SYNC_EPROTO;
 }
@@ -156,10 +159,10 @@ static char *parent_of(const char *path)
 /* --- the journal: records of kind, number and path, NUL-separated --- */
 
 enum op_kind {
-	OP_MKDIR = 'M',		/* make the directory rel */
-	OP_WRITE = 'W',		/* move staged file n to rel */
-	OP_DELETE = 'D',	/* remove the file rel */
-	OP_RMDIR = 'R',		/* remove the directory rel if empty */
+	OP_MKDIR = 'M',	 /* make the directory rel */
+	OP_WRITE = 'W',	 /* move staged file n to rel */
+	OP_DELETE = 'D', /* remove the file rel */
+	OP_RMDIR = 'R',	 /* remove the directory rel if empty */
 };
 
 struct op {
@@ -235,8 +238,9 @@ static int journal_parse(const char *data, size_t len, struct ops *o)
 			return -1;
 		rel = rec + n + 1;
 		n = strnlen(rel, (size_t)(end - rel));
-		if (rel + n == end || !clean_rel(rel) || (kind != OP_MKDIR &&
-		    kind != OP_WRITE && kind != OP_DELETE && kind != OP_RMDIR))
+		if (rel + n == end || !clean_rel(rel) ||
+		    (kind != OP_MKDIR && kind != OP_WRITE &&
+			kind != OP_DELETE && kind != OP_RMDIR))
 			return -1;
 		ops_add(o, kind, (unsigned)num, rel);
 		p = rel + n + 1;
@@ -314,9 +318,10 @@ static int journal_apply(const char *root, const char *stage,
 			break;
 		}
 		if (rc < 0)
-			xasprintf(errstr, "updating %s: %s: %s (the update "
-			    "will be completed by the next run)", root,
-			    op->rel, strerror(-rc));
+			xasprintf(errstr,
+			    "updating %s: %s: %s (the update "
+			    "will be completed by the next run)",
+			    root, op->rel, strerror(-rc));
 		free(from);
 		free(dir);
 		free(to);
@@ -342,8 +347,10 @@ static int recover(const char *root, bool *recovered, char **errstr)
 		goto out;
 	if (fs_read_file(jpath, &data, &len) == 0) {
 		if (journal_parse(data, len, &o) < 0) {
-			xasprintf(errstr, "%s: not a journal of dsync's; "
-			    "remove the directory %s", jpath, stage);
+			xasprintf(errstr,
+			    "%s: not a journal of dsync's; "
+			    "remove the directory %s",
+			    jpath, stage);
 			rc = SYNC_EIO;
 			goto out;
 		}
@@ -389,9 +396,10 @@ static long lock_holder(int fd)
 		char type[16];
 
 		if (strstr(line, "->"))
-			continue;	/* a waiter, not a holder */
+			continue; /* a waiter, not a holder */
 		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%lu", type, &p,
-		    &maj, &min, &ino) != 5 || strcmp(type, "FLOCK") != 0)
+			&maj, &min, &ino) != 5 ||
+		    strcmp(type, "FLOCK") != 0)
 			continue;
 		if (ino == (unsigned long)st.st_ino &&
 		    maj == major(st.st_dev) && min == minor(st.st_dev))
@@ -456,12 +464,15 @@ static int take_flock(struct dump_lock *l, double wait, atomic_int *cancel,
 	}
 	who = holder_text(l->fd);
 	if (wait > 0)
-		xasprintf(errstr, "the dump tree %s is in use by %s; gave up "
-		    "after %g s", l->root, who, wait);
+		xasprintf(errstr,
+		    "the dump tree %s is in use by %s; gave up after %g s",
+		    l->root, who, wait);
 	else
-		xasprintf(errstr, "the dump tree %s is in use by %s; try "
+		xasprintf(errstr,
+		    "the dump tree %s is in use by %s; try "
 		    "again when it is done (or wait for it with --lock-wait "
-		    "SECONDS)", l->root, who);
+		    "SECONDS)",
+		    l->root, who);
 	free(who);
 	return SYNC_ELOCKED;
 }
@@ -544,21 +555,20 @@ void dump_lock_release(struct dump_lock *l)
 
 struct dump_stage {
 	char *root;
-	char *stage;		/* <root>/.dsync-staging, made on demand */
+	char *stage; /* <root>/.dsync-staging, made on demand */
 	bool stage_made;
-	struct ops ops;		/* OP_MKDIR and OP_WRITE so far */
-	struct strmap *done;	/* rel -> (void *)1: written or kept */
+	struct ops ops;	     /* OP_MKDIR and OP_WRITE so far */
+	struct strmap *done; /* rel -> (void *)1: written or kept */
 	char **own_dirs, **own_files;
 	size_t nown_dirs, nown_files;
 	unsigned next;
 };
 
-int dump_stage_begin(const char *root, struct dump_stage **out,
-    char **errstr)
+int dump_stage_begin(const char *root, struct dump_stage **out, char **errstr)
 {
 	struct dump_stage *s = xcalloc(1, sizeof(*s));
 
-	(void)errstr;	/* nothing can fail before the first write */
+	(void)errstr; /* nothing can fail before the first write */
 	s->root = xstrdup(root);
 	s->stage = fs_join(root, DUMP_STAGING_DIR);
 	s->done = strmap_new();
@@ -582,8 +592,9 @@ void dump_stage_own_file(struct dump_stage *s, const char *rel)
 
 static int check_target(struct dump_stage *s, const char *rel, char **errstr)
 {
-	if (!clean_rel(rel) || strncmp(rel, DUMP_STAGING_DIR "/",
-	    strlen(DUMP_STAGING_DIR) + 1) == 0 ||
+	if (!clean_rel(rel) ||
+	    strncmp(rel, DUMP_STAGING_DIR "/", strlen(DUMP_STAGING_DIR) + 1) ==
+		0 ||
 	    strcmp(rel, DUMP_STAGING_DIR) == 0) {
 		xasprintf(errstr, "%s: '%s' is not a path inside the dump",
 		    s->root, rel);
@@ -691,8 +702,7 @@ int dump_stage_write(struct dump_stage *s, const char *rel, const char *data,
 	return 0;
 }
 
-int dump_stage_write_dir(struct dump_stage *s, const char *rel,
-    char **errstr)
+int dump_stage_write_dir(struct dump_stage *s, const char *rel, char **errstr)
 {
 	char *path;
 	struct stat st;
@@ -770,8 +780,7 @@ static bool collect_stale(struct dump_stage *s, const char *rel,
 			free(full);
 		}
 		if (de->d_type == DT_DIR) {
-			if (collect_stale(s, r, out) ||
-			    strmap_get(s->done, r))
+			if (collect_stale(s, r, out) || strmap_get(s->done, r))
 				keeps = true;
 			else
 				ops_add(out, OP_RMDIR, 0, r);
@@ -787,8 +796,7 @@ static bool collect_stale(struct dump_stage *s, const char *rel,
 
 /* Before the commit point: every move must be able to happen (no
  * directory where a file goes, no file where a directory goes). */
-static int check_moves(struct dump_stage *s, const struct ops *o,
-    char **errstr)
+static int check_moves(struct dump_stage *s, const struct ops *o, char **errstr)
 {
 	size_t i;
 
@@ -805,24 +813,30 @@ static int check_moves(struct dump_stage *s, const struct ops *o,
 		}
 		/* A link planted in the tree would take the write (or the
 		 * directory made for it) elsewhere, out of the tree. */
-		if (rc == 0 && (o->v[i].kind == OP_WRITE || o->v[i].kind ==
-		    OP_MKDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-			xasprintf(errstr, "cannot write %s: it is a symbolic "
-			    "link (dsync writes no file through a link)", path);
+		if (rc == 0 &&
+		    (o->v[i].kind == OP_WRITE || o->v[i].kind == OP_MKDIR) &&
+		    lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			xasprintf(errstr,
+			    "cannot write %s: it is a symbolic "
+			    "link (dsync writes no file through a link)",
+			    path);
 			rc = SYNC_EDUMP;
 		}
-		for (p = parent_of(path); rc == 0 &&
-		    strlen(p) > strlen(s->root);) {
+		for (p = parent_of(path);
+		     rc == 0 && strlen(p) > strlen(s->root);) {
 			char *up;
 
 			if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
-				xasprintf(errstr, "cannot write %s: %s is a "
+				xasprintf(errstr,
+				    "cannot write %s: %s is a "
 				    "symbolic link (dsync writes no file "
-				    "through a link)", path, p);
+				    "through a link)",
+				    path, p);
 				rc = SYNC_EDUMP;
 			} else if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode)) {
-				xasprintf(errstr, "cannot write %s: %s is not "
-				    "a directory", path, p);
+				xasprintf(errstr,
+				    "cannot write %s: %s is not a directory",
+				    path, p);
 				rc = SYNC_EDUMP;
 			}
 			up = parent_of(p);

@@ -41,8 +41,7 @@ void dump_lock_release(struct dump_lock *l);
 struct dump_stage;
 
 /* Start an update of the tree at root (locked by the caller). */
-int dump_stage_begin(const char *root, struct dump_stage **out,
-    char **errstr);
+int dump_stage_begin(const char *root, struct dump_stage **out, char **errstr);
 /* Every file under the directory rel belongs to this update: those it
  * does not write or keep are removed at commit, with the directories
  * left empty. rel must not be the tree itself. */
@@ -54,8 +53,7 @@ void dump_stage_own_file(struct dump_stage *s, const char *rel);
 int dump_stage_write(struct dump_stage *s, const char *rel, const char *data,
     size_t len, char **errstr);
 /* The directory rel exists after the commit. */
-int dump_stage_write_dir(struct dump_stage *s, const char *rel,
-    char **errstr);
+int dump_stage_write_dir(struct dump_stage *s, const char *rel, char **errstr);
 /* The live file at rel stays as it is; -ENOENT if there is none. */
 int dump_stage_keep(struct dump_stage *s, const char *rel);
 /* Read the live file at rel (NULL data if absent). */

@@ -24,8 +24,8 @@ static int helper_begin(struct sync_run *run, struct sync_ctx *ctx,
 	return sync_run_begin(run, ctx, NULL, flags, errstr);
 }
 
-int sync_untrack(struct sync_ctx *ctx, const char *table,
-    const char *local_id, bool *found, char **errstr)
+int sync_untrack(struct sync_ctx *ctx, const char *table, const char *local_id,
+    bool *found, char **errstr)
 {
 	struct sync_run run;
 	struct idmap *m;
@@ -68,8 +68,7 @@ static bool same_key(const struct json *a, const struct json *b)
 /* Permissions grouped by (policy, collection, action), in id order:
  * dead[i] for all but the first (or last) of each group. The synthetic
  * admin rows (no id) are not permissions. */
-static void mark_duplicates(const struct json *list, bool keep_last,
-    bool *dead)
+static void mark_duplicates(const struct json *list, bool keep_last, bool *dead)
 {
 	size_t i, k, n = list->u.arr.len;
 
@@ -94,7 +93,7 @@ static void mark_duplicates(const struct json *list, bool keep_last,
 	}
 }
 
-static const char *or(const char *s, const char *dflt)
+static const char * or (const char *s, const char *dflt)
 {
 	return s ? s : dflt;
 }
@@ -125,10 +124,10 @@ static int delete_permissions(struct sync_ctx *ctx, const struct json *ids,
 		struct json *chunk = json_new_array();
 
 		for (k = i; k < ids->u.arr.len && k < i + 1000; k++)
-			json_array_append(chunk, json_copy(
-			    ids->u.arr.items[k]));
+			json_array_append(chunk,
+			    json_copy(ids->u.arr.items[k]));
 		if ((rc = dx_request(ctx->dx, "DELETE", "/permissions", chunk,
-		    NULL, errstr)) < 0)
+			 NULL, errstr)) < 0)
 			goto out;
 	}
 	rc = idmap_remove(m, table, (const char *const *)sids, nsids, errstr);
@@ -154,13 +153,15 @@ int sync_remove_permission_duplicates(struct sync_ctx *ctx, bool keep_last,
 		json_free(ids);
 		return rc;
 	}
-	if ((rc = dx_request(ctx->dx, "GET", "/permissions?limit=-1&sort=id"
-	    "&fields=id,policy,collection,action", NULL, &res, errstr)) < 0)
+	if ((rc = dx_request(ctx->dx, "GET",
+		 "/permissions?limit=-1&sort=id"
+		 "&fields=id,policy,collection,action",
+		 NULL, &res, errstr)) < 0)
 		goto out;
 	list = dx_data(res);
 	if (list == NULL || list->type != JSON_ARRAY) {
 		*errstr = xstrdup("GET /permissions: expected a list in "
-		    "\"data\"");
+				  "\"data\"");
 		rc = SYNC_EPROTO;
 		goto out;
 	}
@@ -174,10 +175,11 @@ int sync_remove_permission_duplicates(struct sync_ctx *ctx, bool keep_last,
 			continue;
 		id = json_scalar_string(json_get(a, "id"));
 		json_array_append(ids, json_copy(json_get(a, "id")));
-		sync_logf(ctx, SYNC_INFO, "[permissions] Duplicate of %s/%s/%s: "
-		    "deleting id %s", or(json_str(json_get(a, "policy")),
-		    "public"), or(json_str(json_get(a, "collection")), "?"),
-		    or(json_str(json_get(a, "action")), "?"), or(id, "?"));
+		sync_logf(ctx, SYNC_INFO,
+		    "[permissions] Duplicate of %s/%s/%s: deleting id %s",
+		    or (json_str(json_get(a, "policy")), "public"),
+		    or (json_str(json_get(a, "collection")), "?"),
+		    or (json_str(json_get(a, "action")), "?"), or (id, "?"));
 		free(id);
 	}
 	*deleted = ids->u.arr.len;
@@ -214,8 +216,7 @@ static bool health_ok(struct sync_ctx *ctx, char **why)
 	const char *status = NULL;
 	bool ok;
 
-	if (dx_request(ctx->dx, "GET", "/server/health", NULL, &res,
-	    &err) == 0)
+	if (dx_request(ctx->dx, "GET", "/server/health", NULL, &res, &err) == 0)
 		status = json_str(json_get(res, "status"));
 	ok = status && strcmp(status, "ok") == 0;
 	if (!ok)
@@ -259,14 +260,16 @@ int sync_wait_ready(struct sync_ctx *ctx, double interval, double timeout,
 			    successes);
 		} else {
 			ok = 0;
-			sync_logf(ctx, SYNC_INFO, "Server is not ready: %s", why);
+			sync_logf(ctx, SYNC_INFO, "Server is not ready: %s",
+			    why);
 			free(why);
 		}
 		if (ok >= successes)
 			break;
 		if (since(&start) + interval > timeout) {
-			xasprintf(errstr, "Timeout waiting for server to be ready"
-			    " after %gs", timeout);
+			xasprintf(errstr,
+			    "Timeout waiting for server to be ready after %gs",
+			    timeout);
 			rc = SYNC_EUNREACH;
 			break;
 		}

@@ -19,12 +19,12 @@ struct http {
 	CURLM *multi;
 	CURL *pool[HTTP_MAX_PARALLEL];
 	char *base;
-	char *auth;			/* "Authorization: Bearer ..." */
+	char *auth; /* "Authorization: Bearer ..." */
 	char *user_agent;
 	char **headers;
 	size_t nheaders;
-	char *ca_file;			/* NULL: libcurl's defaults */
-	bool insecure;			/* no TLS verification */
+	char *ca_file; /* NULL: libcurl's defaults */
+	bool insecure; /* no TLS verification */
 	bool insecure_told;
 	int parallel;
 	long timeout;
@@ -65,7 +65,8 @@ struct http *http_new(const char *base_url)
 	h->multi = curl_multi_init();
 	if (h->multi == NULL)
 		abort();
-	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)HTTP_MAX_PARALLEL);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
+	    (long)HTTP_MAX_PARALLEL);
 	h->parallel = 16;
 	h->timeout = 300;
 	h->max_body = HTTP_DEFAULT_MAX_BODY;
@@ -275,8 +276,8 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 	curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, h->timeout);
 	curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(s->easy, CURLOPT_USERAGENT, h->user_agent ?
-	    h->user_agent : "dsync/" DSYNC_VERSION);
+	curl_easy_setopt(s->easy, CURLOPT_USERAGENT,
+	    h->user_agent ? h->user_agent : "dsync/" DSYNC_VERSION);
 	curl_easy_setopt(s->easy, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(s->easy, CURLOPT_XFERINFOFUNCTION, xfer_cb);
 	curl_easy_setopt(s->easy, CURLOPT_XFERINFODATA, h->cancel);
@@ -311,7 +312,8 @@ static void slot_done(struct http *h, struct slot *s, CURLcode rc)
 		curl_off_t ra = 0;
 
 		if (curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &ra) ==
-		    CURLE_OK && ra > 0)
+			CURLE_OK &&
+		    ra > 0)
 			req->retry_after = (double)ra;
 	}
 	if (rc != CURLE_OK) {
@@ -319,34 +321,42 @@ static void slot_done(struct http *h, struct slot *s, CURLcode rc)
 		free(req->error);
 		if (s->too_large) {
 			if (s->max_body >= (1 << 20))
-				xasprintf(&req->error, "the answer is larger "
+				xasprintf(&req->error,
+				    "the answer is larger "
 				    "than the limit of %zu MiB (see "
-				    "--max-response-mb)", s->max_body >> 20);
+				    "--max-response-mb)",
+				    s->max_body >> 20);
 			else
-				xasprintf(&req->error, "the answer is larger "
+				xasprintf(&req->error,
+				    "the answer is larger "
 				    "than the limit of %zu KiB (see "
-				    "--max-response-mb)", s->max_body >> 10);
+				    "--max-response-mb)",
+				    s->max_body >> 10);
 			req->fail = SYNC_EPROTO;
 		} else {
 			const char *why = s->errbuf[0] ? s->errbuf :
-			    curl_easy_strerror(rc);
+							 curl_easy_strerror(rc);
 
 			/* The ways around it, for the usual cause: a private
 			 * CA or a self-signed certificate. */
 			if (rc == CURLE_PEER_FAILED_VERIFICATION &&
 			    strstr(why, "target host name") != NULL)
-				xasprintf(&req->error, "%s (the URL must name "
+				xasprintf(&req->error,
+				    "%s (the URL must name "
 				    "a host the certificate was issued for)",
 				    why);
 			else if (rc == CURLE_PEER_FAILED_VERIFICATION)
-				xasprintf(&req->error, "%s (the server's "
+				xasprintf(&req->error,
+				    "%s (the server's "
 				    "certificate is not trusted: give its CA "
 				    "with --ca-file or DSYNC_CA_FILE, in "
-				    "dsyncd.conf directus.ca_file)", why);
+				    "dsyncd.conf directus.ca_file)",
+				    why);
 			else
 				req->error = xstrdup(why);
 			req->fail = rc == CURLE_ABORTED_BY_CALLBACK ?
-			    SYNC_ECANCELED : SYNC_EUNREACH;
+			    SYNC_ECANCELED :
+			    SYNC_EUNREACH;
 		}
 	}
 	curl_multi_remove_handle(h->multi, s->easy);

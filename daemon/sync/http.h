@@ -21,21 +21,21 @@ struct http;
 
 struct http_req {
 	/* in */
-	const char *method;	/* "GET", "POST", "PATCH", "DELETE" */
-	char *path;		/* owned: path and query after the base URL */
-	char *body;		/* owned, may be NULL */
+	const char *method; /* "GET", "POST", "PATCH", "DELETE" */
+	char *path;	    /* owned: path and query after the base URL */
+	char *body;	    /* owned, may be NULL */
 	size_t bodylen;
-	bool secret;		/* body and answer hold credentials: both
+	bool secret;  /* body and answer hold credentials: both
 				 * are wiped when the request is cleared */
-	bool no_auth;		/* sent without the bearer token */
+	bool no_auth; /* sent without the bearer token */
 	/* out */
-	long status;		/* HTTP status, 0 if no response */
-	struct buf resp;	/* response body */
-	char *error;		/* owned: transport error text, or NULL */
-	int fail;		/* with error: SYNC_ECANCELED, SYNC_EUNREACH
+	long status;	    /* HTTP status, 0 if no response */
+	struct buf resp;    /* response body */
+	char *error;	    /* owned: transport error text, or NULL */
+	int fail;	    /* with error: SYNC_ECANCELED, SYNC_EUNREACH
 				 * or SYNC_EPROTO (body over the limit) */
-	double seconds;		/* total time of the transfer */
-	double retry_after;	/* the answer's Retry-After, in seconds from
+	double seconds;	    /* total time of the transfer */
+	double retry_after; /* the answer's Retry-After, in seconds from
 				 * now (delta-seconds or an HTTP date), as
 				 * the server sent it; 0 when it has none */
 	/* Called as soon as this transfer ends, before the batch does. */

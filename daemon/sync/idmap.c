@@ -24,7 +24,7 @@ struct table {
 	char *name;
 	struct idmap_row *rows;
 	size_t len, cap;
-	struct strmap *by_local, *by_sync;	/* -> row index + 1 */
+	struct strmap *by_local, *by_sync; /* -> row index + 1 */
 };
 
 struct idmap {
@@ -32,8 +32,8 @@ struct idmap {
 	enum idmap_backend backend;
 	struct table *tables;
 	size_t ntables;
-	unsigned flags;		/* IDMAP_OPEN_* given to idmap_open */
-	bool absent;		/* collection backend, collection missing */
+	unsigned flags; /* IDMAP_OPEN_* given to idmap_open */
+	bool absent;	/* collection backend, collection missing */
 };
 
 struct idmap *idmap_new(struct dx *dx, enum idmap_backend want)
@@ -163,7 +163,7 @@ static struct json *field_def(const char *name, const char *type, int unique,
     int hidden)
 {
 	struct json *f = json_new_object(), *schema = json_new_object(),
-	    *meta = json_new_object();
+		    *meta = json_new_object();
 
 	json_set(f, "field", json_new_string(name));
 	json_set(f, "type", json_new_string(type));
@@ -181,14 +181,15 @@ static struct json *field_def(const char *name, const char *type, int unique,
 static int coll_create(struct idmap *m, char **errstr)
 {
 	struct json *body = json_new_object(), *meta = json_new_object(),
-	    *schema = json_new_object(), *fields = json_new_array(), *id;
+		    *schema = json_new_object(), *fields = json_new_array(),
+		    *id;
 	int rc;
 
 	json_set(body, "collection", json_new_string(IDMAP_COLLECTION_NAME));
 	json_set(meta, "hidden", json_new_bool(true));
 	json_set(meta, "icon", json_new_string("sync"));
-	json_set(meta, "note", json_new_string("SyncID map kept by dsync; "
-	    "do not edit"));
+	json_set(meta, "note",
+	    json_new_string("SyncID map kept by dsync; do not edit"));
 	json_set(body, "meta", meta);
 	json_set(schema, "name", json_new_string(IDMAP_COLLECTION_NAME));
 	json_set(body, "schema", schema);
@@ -231,7 +232,8 @@ static int coll_probe(struct idmap *m, int create_ok, char **errstr)
 		return 0;
 	}
 	if (!create_ok) {
-		xasprintf(errstr, "this instance has neither the "
+		xasprintf(errstr,
+		    "this instance has neither the "
 		    "directus-extension-sync routes nor the %s collection",
 		    IDMAP_COLLECTION_NAME);
 		return SYNC_EPROTO;
@@ -259,7 +261,8 @@ int idmap_open(struct idmap *m, unsigned flags, char **errstr)
 		return 0;
 	}
 	if (m->backend == IDMAP_EXTENSION) {
-		*errstr = xstrdup("GET " EXT "/table/...: the mapping extension "
+		*errstr = xstrdup(
+		    "GET " EXT "/table/...: the mapping extension "
 		    "directus-extension-sync does not answer on this instance "
 		    "(use --id-map auto or collection)");
 		return SYNC_EPROTO;
@@ -281,7 +284,8 @@ static int load_rows(struct idmap *m, struct json *rows, const char *only,
 	}
 	for (i = 0; i < rows->u.arr.len; i++) {
 		struct json *r = rows->u.arr.items[i];
-		const char *tname = only ? only : json_str(json_get(r, "table"));
+		const char *tname = only ? only :
+					   json_str(json_get(r, "table"));
 		char *sid = value_string(json_get(r, "sync_id"));
 		char *lid = value_string(json_get(r, "local_id"));
 		char *rid = value_string(json_get(r, "id"));
@@ -294,8 +298,9 @@ static int load_rows(struct idmap *m, struct json *rows, const char *only,
 			xasprintf(errstr, "SyncID map: row %zu%s%s %s", i + 1,
 			    tname ? " of table " : "", tname ? tname : "",
 			    r->type != JSON_OBJECT ? "is not an object" :
-			    sid == NULL || *sid == '\0' ? "has no sync_id" :
-			    "has no local_id");
+				sid == NULL || *sid == '\0' ?
+						     "has no sync_id" :
+						     "has no local_id");
 			free(sid);
 			free(lid);
 			free(rid);
@@ -332,8 +337,10 @@ int idmap_load(struct idmap *m, const char *const *tables, size_t n,
 			dx_call_init(&calls[i], "GET", p, NULL, 0);
 		}
 	} else
-		dx_call_init(&calls[0], "GET", xstrdup(COLL "?limit=-1"
-		    "&fields=id,table,sync_id,local_id&sort=id"), NULL, 0);
+		dx_call_init(&calls[0], "GET",
+		    xstrdup(COLL "?limit=-1"
+				 "&fields=id,table,sync_id,local_id&sort=id"),
+		    NULL, 0);
 	if ((rc = dx_run(m->dx, calls, ncalls, errstr)) < 0)
 		goto fail;
 	for (i = 0; i < ncalls; i++) {
@@ -353,8 +360,8 @@ fail:
 	return rc;
 }
 
-const struct idmap_row *idmap_by_local(const struct idmap *m,
-    const char *table, const char *local_id)
+const struct idmap_row *idmap_by_local(const struct idmap *m, const char *table,
+    const char *local_id)
 {
 	struct table *t = table_get((struct idmap *)m, table, 0);
 	uintptr_t i;
@@ -365,8 +372,8 @@ const struct idmap_row *idmap_by_local(const struct idmap *m,
 	return i ? &t->rows[i - 1] : NULL;
 }
 
-const struct idmap_row *idmap_by_sync(const struct idmap *m,
-    const char *table, const char *sync_id)
+const struct idmap_row *idmap_by_sync(const struct idmap *m, const char *table,
+    const char *sync_id)
 {
 	struct table *t = table_get((struct idmap *)m, table, 0);
 	uintptr_t i;
@@ -409,7 +416,8 @@ static int ext_create(struct idmap *m, struct table *t, struct idmap_new *rows,
 	if ((rc = dx_run(m->dx, calls, n, errstr)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		const char *sid = json_str(json_get(calls[i].result, "sync_id"));
+		const char *sid = json_str(
+		    json_get(calls[i].result, "sync_id"));
 
 		if (sid == NULL) {
 			xasprintf(errstr, "POST %s: no sync_id in the answer",
@@ -440,7 +448,8 @@ static int coll_create_rows(struct idmap *m, struct table *t,
 		struct json *r = json_new_object();
 		char *k;
 
-		sids[i] = rows[i].sync_id ? xstrdup(rows[i].sync_id) : uuid_v4();
+		sids[i] = rows[i].sync_id ? xstrdup(rows[i].sync_id) :
+					    uuid_v4();
 		json_set(r, "table", json_new_string(t->name));
 		json_set(r, "sync_id", json_new_string(sids[i]));
 		json_set(r, "local_id", json_new_string(rows[i].local_id));
@@ -453,14 +462,15 @@ static int coll_create_rows(struct idmap *m, struct table *t,
 		json_array_append(body, r);
 	}
 	if ((rc = dx_request(m->dx, "POST", COLL "?fields=id", body, &res,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		goto fail;
 	data = dx_data(res);
 	for (i = 0; i < n; i++) {
 		char *rid = NULL;
 
 		if (data && data->type == JSON_ARRAY && i < data->u.arr.len)
-			rid = value_string(json_get(data->u.arr.items[i], "id"));
+			rid = value_string(
+			    json_get(data->u.arr.items[i], "id"));
 		table_add(t, sids[i], rows[i].local_id, rid);
 		free(rid);
 	}
@@ -486,8 +496,8 @@ int idmap_create(struct idmap *m, const char *table, struct idmap_new *rows,
 	    (m->flags & IDMAP_OPEN_DEFER)) {
 		/* Rows live in memory, until idmap_save if it comes. */
 		for (i = 0; i < n; i++) {
-			char *sid = rows[i].sync_id ? xstrdup(rows[i].sync_id)
-			    : uuid_v4();
+			char *sid = rows[i].sync_id ? xstrdup(rows[i].sync_id) :
+						      uuid_v4();
 
 			table_add(t, sid, rows[i].local_id, NULL);
 			t->rows[t->len - 1].unsaved = true;
@@ -561,8 +571,8 @@ int idmap_remove(struct idmap *m, const char *table,
 				continue;
 			if (ids == NULL)
 				ids = json_new_array();
-			json_array_append(ids, json_new_string(
-			    t->rows[k - 1].row_id));
+			json_array_append(ids,
+			    json_new_string(t->rows[k - 1].row_id));
 			if (ids->u.arr.len == 1000) {
 				dx_call_init(&calls[ncalls++], "DELETE",
 				    xstrdup(COLL), ids, 0);
@@ -570,8 +580,8 @@ int idmap_remove(struct idmap *m, const char *table,
 			}
 		}
 		if (ids) {
-			dx_call_init(&calls[ncalls++], "DELETE",
-			    xstrdup(COLL), ids, 0);
+			dx_call_init(&calls[ncalls++], "DELETE", xstrdup(COLL),
+			    ids, 0);
 			ids = NULL;
 		}
 	}

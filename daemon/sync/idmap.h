@@ -21,26 +21,26 @@ struct idmap;
 struct idmap_row {
 	char *sync_id;
 	char *local_id;
-	char *row_id;		/* backend row id (collection backend) */
-	bool unsaved;		/* in memory only (see IDMAP_OPEN_ABSENT_OK) */
+	char *row_id; /* backend row id (collection backend) */
+	bool unsaved; /* in memory only (see IDMAP_OPEN_ABSENT_OK) */
 };
 
 struct idmap_new {
-	const char *local_id;	/* in */
-	const char *sync_id;	/* in: wanted SyncID, or NULL for a new one */
-	char *result;		/* out, owned by the map: the SyncID */
+	const char *local_id; /* in */
+	const char *sync_id;  /* in: wanted SyncID, or NULL for a new one */
+	char *result;	      /* out, owned by the map: the SyncID */
 };
 
 struct idmap *idmap_new(struct dx *dx, enum idmap_backend want);
 void idmap_free(struct idmap *m);
 
 enum {
-	IDMAP_OPEN_CREATE = 1 << 0,	/* create the map collection now */
-	IDMAP_OPEN_ABSENT_OK = 1 << 1,	/* a missing map collection is an
+	IDMAP_OPEN_CREATE = 1 << 0,    /* create the map collection now */
+	IDMAP_OPEN_ABSENT_OK = 1 << 1, /* a missing map collection is an
 					 * empty map: with CREATE it is
 					 * created at the first new row,
 					 * without, new rows stay in memory */
-	IDMAP_OPEN_DEFER = 1 << 2,	/* new rows stay in memory until
+	IDMAP_OPEN_DEFER = 1 << 2,     /* new rows stay in memory until
 					 * idmap_save (any backend) */
 };
 
@@ -62,10 +62,10 @@ int idmap_load(struct idmap *m, const char *const *tables, size_t n,
     char **errstr);
 
 /* Lookups in loaded tables; NULL when absent. */
-const struct idmap_row *idmap_by_local(const struct idmap *m,
-    const char *table, const char *local_id);
-const struct idmap_row *idmap_by_sync(const struct idmap *m,
-    const char *table, const char *sync_id);
+const struct idmap_row *idmap_by_local(const struct idmap *m, const char *table,
+    const char *local_id);
+const struct idmap_row *idmap_by_sync(const struct idmap *m, const char *table,
+    const char *sync_id);
 /* The rows of a loaded table, in backend order; removed rows stay as
  * slots whose sync_id is NULL. Pointers into a table are valid until the
  * next idmap_create or idmap_remove on it. */

@@ -31,18 +31,18 @@
 enum {
 	T_NULL = 1 << 0,
 	T_BOOL = 1 << 1,
-	T_INT = 1 << 2,		/* a number with an integral value */
+	T_INT = 1 << 2, /* a number with an integral value */
 	T_STR = 1 << 3,
-	T_ARR = 1 << 4,		/* of strings, for csv columns */
-	T_ACCESS = 1 << 5,	/* policies.roles: an array of access rows */
+	T_ARR = 1 << 4,	   /* of strings, for csv columns */
+	T_ACCESS = 1 << 5, /* policies.roles: an array of access rows */
 };
-#define S	T_STR
-#define S0	(T_STR | T_NULL)
-#define B	T_BOOL
-#define B0	(T_BOOL | T_NULL)
-#define I	T_INT
-#define I0	(T_INT | T_NULL)
-#define CSV	(T_ARR | T_STR | T_NULL)
+#define S T_STR
+#define S0 (T_STR | T_NULL)
+#define B T_BOOL
+#define B0 (T_BOOL | T_NULL)
+#define I T_INT
+#define I0 (T_INT | T_NULL)
+#define CSV (T_ARR | T_STR | T_NULL)
 
 struct field_type {
 	const char *coll, *field;
@@ -50,38 +50,68 @@ struct field_type {
 };
 
 static const struct field_type field_types[] = {
-	{ "flows", "name", S }, { "flows", "icon", S },
-	{ "flows", "color", S0 }, { "flows", "description", S0 },
-	{ "flows", "status", S }, { "flows", "trigger", S0 },
-	{ "flows", "accountability", S0 }, { "flows", "operation", S0 },
-	{ "operations", "name", S0 }, { "operations", "key", S },
-	{ "operations", "type", S }, { "operations", "position_x", I },
-	{ "operations", "position_y", I }, { "operations", "resolve", S0 },
-	{ "operations", "reject", S0 }, { "operations", "flow", S },
-	{ "roles", "name", S }, { "roles", "icon", S },
-	{ "roles", "description", S0 }, { "roles", "parent", S0 },
-	{ "policies", "name", S }, { "policies", "icon", S },
-	{ "policies", "description", S0 }, { "policies", "ip_access", CSV },
-	{ "policies", "enforce_tfa", B }, { "policies", "admin_access", B },
-	{ "policies", "app_access", B }, { "policies", "roles", T_ACCESS },
-	{ "permissions", "collection", S }, { "permissions", "action", S },
-	{ "permissions", "fields", CSV }, { "permissions", "policy", S },
-	{ "dashboards", "name", S }, { "dashboards", "icon", S },
-	{ "dashboards", "note", S0 }, { "dashboards", "color", S0 },
-	{ "panels", "dashboard", S }, { "panels", "name", S0 },
-	{ "panels", "icon", S0 }, { "panels", "color", S0 },
-	{ "panels", "show_header", B }, { "panels", "note", S0 },
-	{ "panels", "type", S }, { "panels", "position_x", I },
-	{ "panels", "position_y", I }, { "panels", "width", I },
+	{ "flows", "name", S },
+	{ "flows", "icon", S },
+	{ "flows", "color", S0 },
+	{ "flows", "description", S0 },
+	{ "flows", "status", S },
+	{ "flows", "trigger", S0 },
+	{ "flows", "accountability", S0 },
+	{ "flows", "operation", S0 },
+	{ "operations", "name", S0 },
+	{ "operations", "key", S },
+	{ "operations", "type", S },
+	{ "operations", "position_x", I },
+	{ "operations", "position_y", I },
+	{ "operations", "resolve", S0 },
+	{ "operations", "reject", S0 },
+	{ "operations", "flow", S },
+	{ "roles", "name", S },
+	{ "roles", "icon", S },
+	{ "roles", "description", S0 },
+	{ "roles", "parent", S0 },
+	{ "policies", "name", S },
+	{ "policies", "icon", S },
+	{ "policies", "description", S0 },
+	{ "policies", "ip_access", CSV },
+	{ "policies", "enforce_tfa", B },
+	{ "policies", "admin_access", B },
+	{ "policies", "app_access", B },
+	{ "policies", "roles", T_ACCESS },
+	{ "permissions", "collection", S },
+	{ "permissions", "action", S },
+	{ "permissions", "fields", CSV },
+	{ "permissions", "policy", S },
+	{ "dashboards", "name", S },
+	{ "dashboards", "icon", S },
+	{ "dashboards", "note", S0 },
+	{ "dashboards", "color", S0 },
+	{ "panels", "dashboard", S },
+	{ "panels", "name", S0 },
+	{ "panels", "icon", S0 },
+	{ "panels", "color", S0 },
+	{ "panels", "show_header", B },
+	{ "panels", "note", S0 },
+	{ "panels", "type", S },
+	{ "panels", "position_x", I },
+	{ "panels", "position_y", I },
+	{ "panels", "width", I },
 	{ "panels", "height", I },
-	{ "presets", "bookmark", S0 }, { "presets", "role", S0 },
-	{ "presets", "collection", S0 }, { "presets", "search", S0 },
-	{ "presets", "layout", S0 }, { "presets", "refresh_interval", I0 },
-	{ "presets", "icon", S0 }, { "presets", "color", S0 },
-	{ "translations", "language", S }, { "translations", "key", S },
+	{ "presets", "bookmark", S0 },
+	{ "presets", "role", S0 },
+	{ "presets", "collection", S0 },
+	{ "presets", "search", S0 },
+	{ "presets", "layout", S0 },
+	{ "presets", "refresh_interval", I0 },
+	{ "presets", "icon", S0 },
+	{ "presets", "color", S0 },
+	{ "translations", "language", S },
+	{ "translations", "key", S },
 	{ "translations", "value", S },
-	{ "folders", "name", S }, { "folders", "parent", S0 },
-	{ "settings", "project_name", S }, { "settings", "project_color", S },
+	{ "folders", "name", S },
+	{ "folders", "parent", S0 },
+	{ "settings", "project_name", S },
+	{ "settings", "project_color", S },
 	{ "settings", "public_note", S0 },
 	{ "settings", "auth_login_attempts", I0 },
 	{ "settings", "auth_password_policy", S0 },
@@ -223,8 +253,8 @@ static const char *expected(unsigned t)
 	}
 }
 
-int load_check_item(const char *where, const char *coll,
-    const struct json *it, char **errstr)
+int load_check_item(const char *where, const char *coll, const struct json *it,
+    char **errstr)
 {
 	const struct field_type *f;
 	const struct json *v;
@@ -234,8 +264,7 @@ int load_check_item(const char *where, const char *coll,
 		unsigned t = f->types | T_NULL;
 
 		if (strcmp(f->coll, coll) != 0 ||
-		    (v = json_get(it, f->field)) == NULL ||
-		    type_ok(v, t, &why))
+		    (v = json_get(it, f->field)) == NULL || type_ok(v, t, &why))
 			continue;
 		if (why)
 			xasprintf(errstr, "%s: \"%s\": %s", where, f->field,
@@ -244,7 +273,9 @@ int load_check_item(const char *where, const char *coll,
 			xasprintf(errstr, "%s: \"%s\" is %s%s; expected %s",
 			    where, f->field, type_name(v),
 			    v->type == JSON_NUMBER && (t & T_INT) ?
-			    " that is not an integer" : "", expected(t));
+				" that is not an integer" :
+				"",
+			    expected(t));
 		free(why);
 		return -1;
 	}
@@ -273,8 +304,10 @@ static int read_json(const char *path, struct json **out, char **errstr)
 
 	rc = fs_read_file(path, &data, &len);
 	if (rc == -ENOENT) {
-		xasprintf(errstr, "%s: no such file (a collection with no "
-		    "items is written as [])", path);
+		xasprintf(errstr,
+		    "%s: no such file (a collection with no "
+		    "items is written as [])",
+		    path);
 		return SYNC_EDUMP;
 	}
 	if (rc < 0) {
@@ -284,8 +317,7 @@ static int read_json(const char *path, struct json **out, char **errstr)
 	*out = json_parse(data, len, &why);
 	free(data);
 	if (*out == NULL) {
-		xasprintf(errstr, "%s: %s", path, why ? why :
-		    "not valid JSON");
+		xasprintf(errstr, "%s: %s", path, why ? why : "not valid JSON");
 		free(why);
 		return SYNC_EDUMP;
 	}
@@ -300,8 +332,8 @@ static int read_json(const char *path, struct json **out, char **errstr)
  * only without the policies' roles, where no access row is pushed, is it
  * dropped.
  */
-static void policy_roles_compat(const struct sync_ctx *ctx,
-    const char *path, struct json *item)
+static void policy_roles_compat(const struct sync_ctx *ctx, const char *path,
+    struct json *item)
 {
 	struct json *roles = json_get(item, "roles");
 	const char *sid = json_str(json_get(item, "_syncId"));
@@ -316,9 +348,11 @@ static void policy_roles_compat(const struct sync_ctx *ctx,
 			continue;
 		if (json_is_null(json_get(a, "role")) &&
 		    strcmp(sid, PH_PUBLIC_POLICY) != 0) {
-			sync_logf(ctx, SYNC_WARN, "%s: policy %s: skipped a "
+			sync_logf(ctx, SYNC_WARN,
+			    "%s: policy %s: skipped a "
 			    "link to a user (a {\"role\": null} element "
-			    "written by directus-sync 3.4)", path, sid);
+			    "written by directus-sync 3.4)",
+			    path, sid);
 			json_array_remove(roles, i);
 			continue;
 		}
@@ -355,8 +389,9 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
 		goto out;
 	}
 	if (r->singleton && arr->u.arr.len > 1) {
-		xasprintf(errstr, "%s: holds %zu items; %s is one item (or "
-		    "none)", path, arr->u.arr.len, r->name);
+		xasprintf(errstr,
+		    "%s: holds %zu items; %s is one item (or none)", path,
+		    arr->u.arr.len, r->name);
 		goto out;
 	}
 	seen = strmap_new();
@@ -376,15 +411,17 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
 			goto out;
 		}
 		if (sid == NULL || sid[0] == '\0') {
-			xasprintf(errstr, "%s: item %zu: \"_syncId\" is %s; "
-			    "expected a non-empty string", path, i + 1, sid ?
-			    "empty" : type_name(json_get(it, "_syncId")));
+			xasprintf(errstr,
+			    "%s: item %zu: \"_syncId\" is %s; "
+			    "expected a non-empty string",
+			    path, i + 1,
+			    sid ? "empty" : type_name(json_get(it, "_syncId")));
 			goto out;
 		}
 		if ((prev = strmap_get(seen, sid)) != NULL) {
-			xasprintf(errstr, "%s: items %zu and %zu have the same "
-			    "_syncId %s", path, (size_t)(uintptr_t)prev, i + 1,
-			    sid);
+			xasprintf(errstr,
+			    "%s: items %zu and %zu have the same _syncId %s",
+			    path, (size_t)(uintptr_t)prev, i + 1, sid);
 			goto out;
 		}
 		strmap_put(seen, sid, (void *)(uintptr_t)(i + 1));
@@ -426,12 +463,13 @@ void load_warn_unknown(const struct sync_ctx *ctx, const char *root)
 			continue;
 		name = xstrndup(e->d_name, l - 5);
 		if (coll_find(name) == NULL)
-			sync_logf(ctx, SYNC_WARN, "%s/%s: not a collection dsync "
+			sync_logf(ctx, SYNC_WARN,
+			    "%s/%s: not a collection dsync "
 			    "syncs (settings, folders, translations, flows, "
 			    "operations, roles, policies, permissions, "
 			    "dashboards, panels, presets): left alone, as "
-			    "directus-sync does", ctx->opts->collections_path,
-			    e->d_name);
+			    "directus-sync does",
+			    ctx->opts->collections_path, e->d_name);
 		free(name);
 	}
 	closedir(d);
@@ -443,8 +481,8 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* A member that must be a non-empty string, or (opt) absent. */
-static int need_str(const char *where, const struct json *v,
-    const char *key, bool opt, bool null_ok, char **errstr)
+static int need_str(const char *where, const struct json *v, const char *key,
+    bool opt, bool null_ok, char **errstr)
 {
 	const struct json *m = json_get(v, key);
 
@@ -469,8 +507,8 @@ static int need_str(const char *where, const struct json *v,
  * objects (or null). Directus would take an entry without a field name
  * as a delete of the field the file once held and a create of nothing.
  */
-static int check_unit(const char *where, const char *part,
-    const struct json *v, char **errstr)
+static int check_unit(const char *where, const char *part, const struct json *v,
+    char **errstr)
 {
 	static const char *const objs[] = { "meta", "schema" };
 	const struct json *m;
@@ -495,23 +533,24 @@ static int check_unit(const char *where, const char *part,
 	for (i = 0; i < 2; i++)
 		if ((m = json_get(v, objs[i])) != NULL &&
 		    m->type != JSON_OBJECT && m->type != JSON_NULL) {
-			xasprintf(errstr, "%s: \"%s\" is %s; expected an "
-			    "object or null", where, objs[i], type_name(m));
+			xasprintf(errstr,
+			    "%s: \"%s\" is %s; expected an object or null",
+			    where, objs[i], type_name(m));
 			return SYNC_EDUMP;
 		}
 	return 0;
 }
 
 /* info.json (or snapshot.json's top): what /schema/diff needs. */
-static int check_info(const char *path, const struct json *info,
-    char **errstr)
+static int check_info(const char *path, const struct json *info, char **errstr)
 {
 	const struct json *v = json_get(info, "version");
 
 	if (v == NULL || !is_int(v)) {
-		xasprintf(errstr, "%s: \"version\" is %s; expected the "
-		    "snapshot format's number (1)", path, v ? type_name(v) :
-		    "missing");
+		xasprintf(errstr,
+		    "%s: \"version\" is %s; expected the "
+		    "snapshot format's number (1)",
+		    path, v ? type_name(v) : "missing");
 		return SYNC_EDUMP;
 	}
 	if (need_str(path, info, "directus", false, false, errstr) < 0 ||
@@ -523,8 +562,9 @@ static int check_info(const char *path, const struct json *info,
 /* Hand every .json file under dir (recursively, in name order) to
  * each(arg, content), which takes it over, after check_unit(part); a
  * missing dir has none. */
-static int read_tree(const char *dir, const char *part, int (*each)(
-    void *arg, struct json *v, char **errstr), void *arg, char **errstr)
+static int read_tree(const char *dir, const char *part,
+    int (*each)(void *arg, struct json *v, char **errstr), void *arg,
+    char **errstr)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -611,7 +651,7 @@ static int text_cb(void *arg, struct json *v, char **errstr)
 }
 
 static const char *const snap_parts[] = { "collections", "fields",
-    "relations" };
+	"relations" };
 
 /* info.json (or snapshot.json with --no-split) at path: an object, whose
  * collections, fields and relations, when there, are arrays (of valid
@@ -692,13 +732,13 @@ int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
 	for (i = 0; i < 3; i++)
 		lists[i] = json_take(info, snap_parts[i]);
 	s = json_write(info, false, &len);
-	buf_add(&b, s, len - 1);	/* without the closing brace */
+	buf_add(&b, s, len - 1); /* without the closing brace */
 	free(s);
 	for (i = 0; i < 3; i++) {
 		struct text_ctx t = { &b, true, i == 1 ? field : NULL, arg };
 
 		buf_addf(&b, "%s\"%s\":[", len > 2 ? "," : "", snap_parts[i]);
-		len = 3;	/* a member is written now */
+		len = 3; /* a member is written now */
 		if ((rc = add_part(o, dir, i, lists[i], &t, errstr)) < 0)
 			goto out;
 		buf_addc(&b, ']');

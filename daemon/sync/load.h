@@ -25,8 +25,8 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
  * otherwise -1 and "WHERE: \"name\" is a number; expected a string".
  * Pull checks the instance's items with it too, so that it never
  * writes a tree that diff and push refuse. */
-int load_check_item(const char *where, const char *coll,
-    const struct json *it, char **errstr);
+int load_check_item(const char *where, const char *coll, const struct json *it,
+    char **errstr);
 
 /* A warning for each <collections>/NAME.json that names no collection
  * dsync syncs (directus-sync ignores such files, and so does dsync). */

@@ -46,8 +46,9 @@ static char *public_policy(struct json *res)
 		const struct json *sort = json_get(a, "sort");
 
 		if (json_is_null(json_get(a, "role")) &&
-		    json_is_null(json_get(a, "user")) && (json_is_null(sort) ||
-		    (sort->type == JSON_NUMBER && sort->u.num == 1)))
+		    json_is_null(json_get(a, "user")) &&
+		    (json_is_null(sort) ||
+			(sort->type == JSON_NUMBER && sort->u.num == 1)))
 			return json_scalar_string(json_get(a, "policy"));
 	}
 	for (i = 0; i < d->u.arr.len; i++) {
@@ -105,29 +106,31 @@ int ph_fetch(struct dx *dx, struct placeholders *ph, char **errstr)
 	if (ph->fetched)
 		return 0;
 	if ((rc = dx_request(dx, "GET", "/users/me?fields=role", NULL, &me,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		return rc;
 	ph->admin_role = json_scalar_string(json_get(dx_data(me), "role"));
 	json_free(me);
 
 	memset(calls, 0, sizeof(calls));
-	xasprintf(&filter, "{\"_and\":[{\"roles\":{\"role\":{\"_eq\":\"%s\"}}},"
+	xasprintf(&filter,
+	    "{\"_and\":[{\"roles\":{\"role\":{\"_eq\":\"%s\"}}},"
 	    "{\"admin_access\":{\"_eq\":true}}]}",
 	    ph->admin_role ? ph->admin_role : "");
 	dx_call_init(&calls[0], "GET", policy_query(filter), NULL, 0);
 	free(filter);
-	dx_call_init(&calls[1], "GET", xstrdup("/access?limit=-1"
-	    "&fields=policy,role,user,sort&filter[role][_null]=true"
-	    "&filter[user][_null]=true"), NULL, 0);
-	dx_call_init(&calls[2], "GET", xstrdup("/settings?fields=id"), NULL,
-	    0);
+	dx_call_init(&calls[1], "GET",
+	    xstrdup("/access?limit=-1"
+		    "&fields=policy,role,user,sort&filter[role][_null]=true"
+		    "&filter[user][_null]=true"),
+	    NULL, 0);
+	dx_call_init(&calls[2], "GET", xstrdup("/settings?fields=id"), NULL, 0);
 	if ((rc = dx_run(dx, calls, 3, errstr)) < 0)
 		goto out;
 	ph->admin_policy = first_id(calls[0].result);
 	ph->public_policy = public_policy(calls[1].result);
 	public_all(ph, calls[1].result);
-	ph->settings = json_scalar_string(json_get(dx_data(calls[2].result),
-	    "id"));
+	ph->settings = json_scalar_string(
+	    json_get(dx_data(calls[2].result), "id"));
 	if (ph->settings == NULL)
 		ph->settings = xstrdup("1");
 	ph->fetched = true;

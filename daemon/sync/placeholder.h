@@ -19,12 +19,12 @@
 
 struct placeholders {
 	bool fetched;
-	char *admin_role;	/* the token user's role */
-	char *admin_policy;	/* first admin policy linked to that role */
-	char *public_policy;	/* the access row with neither role nor user */
-	char **publics;		/* every policy holding such a row */
+	char *admin_role;    /* the token user's role */
+	char *admin_policy;  /* first admin policy linked to that role */
+	char *public_policy; /* the access row with neither role nor user */
+	char **publics;	     /* every policy holding such a row */
 	size_t npublics;
-	char *settings;		/* the settings row's id */
+	char *settings; /* the settings row's id */
 };
 
 /* Ask the instance for the four local ids (once; parallel GETs). */

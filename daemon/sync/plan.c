@@ -156,13 +156,13 @@ static char *list_path(const struct sync_opts *o, const struct coll_rule *r)
 
 	if (strcmp(r->name, "policies") == 0)
 		q = o->sync_policy_roles ?
-		    "&fields=*,roles.id,roles.role,roles.user,roles.sort" : "";
+		    "&fields=*,roles.id,roles.role,roles.user,roles.sort" :
+		    "";
 	xasprintf(&path, "%s?limit=-1%s", r->endpoint, q);
 	return path;
 }
 
-static int take_target(struct coll_plan *c, struct dx_call *call,
-    char **errstr)
+static int take_target(struct coll_plan *c, struct dx_call *call, char **errstr)
 {
 	struct json *d;
 	size_t i;
@@ -173,8 +173,8 @@ static int take_target(struct coll_plan *c, struct dx_call *call,
 	c->target = d;
 	c->by_local = strmap_new();
 	for (i = 0; i < d->u.arr.len; i++) {
-		char *lid = json_scalar_string(json_get(d->u.arr.items[i],
-		    "id"));
+		char *lid = json_scalar_string(
+		    json_get(d->u.arr.items[i], "id"));
 
 		/* Rows without an id (virtual admin permissions) are not
 		 * items. */
@@ -214,8 +214,9 @@ static int map_placeholder(void *arg, const char *table, const char *field,
 		return 0;
 	row = idmap_by_local(p->map, table, lid);
 	if (row) {
-		sync_logf(pc->ctx, SYNC_WARN, "[%s] %s: the instance's item %s "
-		    "is tracked as %s already", table, sid, lid, row->sync_id);
+		sync_logf(pc->ctx, SYNC_WARN,
+		    "[%s] %s: the instance's item %s is tracked as %s already",
+		    table, sid, lid, row->sync_id);
 		return 0;
 	}
 	memset(&nr, 0, sizeof(nr));
@@ -243,9 +244,9 @@ static int map_placeholders(struct sync_ctx *ctx, struct plan *p,
 			const struct json *it = src[i]->u.arr.items[k];
 
 			if ((rc = map_placeholder(&pc, coll_rules[i].name, NULL,
-			    json_str(json_get(it, "_syncId")))) < 0 ||
+				 json_str(json_get(it, "_syncId")))) < 0 ||
 			    (rc = xform_refs(&coll_rules[i], it,
-			    map_placeholder, &pc, errstr)) < 0)
+				 map_placeholder, &pc, errstr)) < 0)
 				return rc;
 		}
 	}
@@ -307,8 +308,10 @@ static int compare_dump(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		const char *sid = json_str(json_get(it, "_syncId"));
 		const struct idmap_row *row = idmap_by_sync(p->map, r->name,
 		    sid);
-		struct json *raw = row ? strmap_get(c->by_local,
-		    row->local_id) : NULL, *t, *d;
+		struct json *raw = row ?
+		    strmap_get(c->by_local, row->local_id) :
+		    NULL,
+			    *t, *d;
 
 		strmap_put(c->in_dump, sid, (void *)1);
 		if (raw == NULL) {
@@ -319,7 +322,7 @@ static int compare_dump(struct sync_ctx *ctx, struct plan *p, size_t ci,
 			continue;
 		}
 		if ((rc = plan_instance_form(p, ctx->opts, r, raw, sid, &t,
-		    errstr)) < 0)
+			 errstr)) < 0)
 			return rc;
 		d = plan_item_diff(it, t);
 		json_free(t);
@@ -342,14 +345,17 @@ static int kept_item(struct sync_ctx *ctx, struct plan *p,
 	int rc;
 
 	if (ph_is(r->name, row->sync_id)) {
-		sync_logf(ctx, SYNC_WARN, "[%s] %s is not in the dump; the "
-		    "instance's built-in item is kept", r->name, row->sync_id);
+		sync_logf(ctx, SYNC_WARN,
+		    "[%s] %s is not in the dump; the "
+		    "instance's built-in item is kept",
+		    r->name, row->sync_id);
 		return 1;
 	}
 	if (strcmp(r->name, "policies") != 0 || ctx->opts->sync_policy_roles)
 		return 0;
 	if ((rc = public_policy_kept(ctx, p, row->local_id, errstr)) > 0)
-		sync_logf(ctx, SYNC_WARN, "[policies] %s is not in the dump, "
+		sync_logf(ctx, SYNC_WARN,
+		    "[policies] %s is not in the dump, "
 		    "but it holds the instance's public access: kept",
 		    row->sync_id);
 	return rc;
@@ -387,8 +393,8 @@ static int compare_map(struct sync_ctx *ctx, struct plan *p, size_t ci,
 				return rc;
 			continue;
 		}
-		if ((rc = plan_instance_form(p, ctx->opts, r, raw,
-		    row->sync_id, &t, errstr)) < 0)
+		if ((rc = plan_instance_form(p, ctx->opts, r, raw, row->sync_id,
+			 &t, errstr)) < 0)
 			return rc;
 		list_add(&c->del, row->sync_id, row->local_id, t, NULL);
 	}
@@ -414,7 +420,7 @@ static int compare(struct sync_ctx *ctx, struct plan *p, size_t ci,
 static size_t schema_count(const struct json *diff)
 {
 	static const char *const keys[] = { "collections", "fields",
-	    "relations" };
+		"relations" };
 	size_t k, n = 0;
 
 	for (k = 0; k < 3; k++) {
@@ -441,8 +447,8 @@ static void note_uuid_field(void *arg, const struct json *e)
 	char *k;
 
 	if (!uuid && dt && len && len->type == JSON_NUMBER &&
-	    len->u.num == 36 && (strcmp(dt, "char") == 0 ||
-	    strcmp(dt, "varchar") == 0))
+	    len->u.num == 36 &&
+	    (strcmp(dt, "char") == 0 || strcmp(dt, "varchar") == 0))
 		uuid = true;
 	if (c == NULL || n == NULL || !uuid)
 		return;
@@ -459,9 +465,13 @@ static bool is_char_varchar(const struct json *rec)
 
 	if (path == NULL || path->type != JSON_ARRAY || path->u.arr.len != 2 ||
 	    strcmp(json_str(path->u.arr.items[0]) ?
-	    json_str(path->u.arr.items[0]) : "", "schema") != 0 ||
+		    json_str(path->u.arr.items[0]) :
+		    "",
+		"schema") != 0 ||
 	    strcmp(json_str(path->u.arr.items[1]) ?
-	    json_str(path->u.arr.items[1]) : "", "data_type") != 0 ||
+		    json_str(path->u.arr.items[1]) :
+		    "",
+		"data_type") != 0 ||
 	    l == NULL || r == NULL)
 		return false;
 	return (strcmp(l, "char") == 0 && strcmp(r, "varchar") == 0) ||
@@ -518,9 +528,10 @@ static int take_schema_diff(struct sync_ctx *ctx, struct plan *p,
 	if (data == NULL || data->type != JSON_OBJECT ||
 	    (diff = json_get(data, "diff")) == NULL ||
 	    diff->type != JSON_OBJECT) {
-		xasprintf(errstr, "POST /schema/diff: HTTP %ld: expected "
-		    "{\"data\": {\"hash\": ..., \"diff\": {...}}} or no "
-		    "body", call->status);
+		xasprintf(errstr,
+		    "POST /schema/diff: HTTP %ld: expected "
+		    "{\"data\": {\"hash\": ..., \"diff\": {...}}} or no body",
+		    call->status);
 		return SYNC_EPROTO;
 	}
 	diff = json_take(data, "diff");
@@ -550,8 +561,10 @@ static void payload_hint(size_t len, char **errstr)
 
 	if (len < 1000 * 1000)
 		return;
-	xasprintf(&msg, "%s (the snapshot is %zu KB in one request: Directus'"
-	    " MAX_PAYLOAD_SIZE must be larger)", *errstr, len / 1024);
+	xasprintf(&msg,
+	    "%s (the snapshot is %zu KB in one request: Directus'"
+	    " MAX_PAYLOAD_SIZE must be larger)",
+	    *errstr, len / 1024);
 	free(*errstr);
 	*errstr = msg;
 }
@@ -577,7 +590,7 @@ static int load_dump(struct sync_ctx *ctx, const char *root,
 		if (!(req->collections & coll_bit(&coll_rules[i])))
 			continue;
 		if ((rc = load_collection(ctx, root, &coll_rules[i], &src[i],
-		    errstr)) < 0)
+			 errstr)) < 0)
 			return rc;
 		if (strcmp(coll_rules[i].name, "policies") == 0 &&
 		    !ctx->opts->sync_policy_roles)
@@ -611,19 +624,21 @@ static int read_instance(struct sync_ctx *ctx, struct plan *p, char *snap,
 	}
 	if (snap) {
 		schema_idx = (int)n;
-		dx_call_init(&calls[n], "POST", xstrdup(o->force ?
-		    "/schema/diff?force=true" : "/schema/diff"), NULL, 0);
+		dx_call_init(&calls[n], "POST",
+		    xstrdup(
+			o->force ? "/schema/diff?force=true" : "/schema/diff"),
+		    NULL, 0);
 		calls[n++].raw_body = snap;
 	}
 	if (n && (rc = dx_run(ctx->dx, calls, n, errstr)) < 0) {
-		if (schema_idx >= 0 && calls[schema_idx].error &&
-		    *errstr && strstr(*errstr, "/schema/diff"))
+		if (schema_idx >= 0 && calls[schema_idx].error && *errstr &&
+		    strstr(*errstr, "/schema/diff"))
 			payload_hint(snaplen, errstr);
 		goto out;
 	}
 	for (i = 0; i < COLL_COUNT; i++)
-		if (idx[i] >= 0 && (rc = take_target(&p->c[i], &calls[idx[i]],
-		    errstr)) < 0)
+		if (idx[i] >= 0 &&
+		    (rc = take_target(&p->c[i], &calls[idx[i]], errstr)) < 0)
 			goto out;
 	if (schema_idx >= 0)
 		rc = take_schema_diff(ctx, p, &calls[schema_idx], uuids,
@@ -673,8 +688,7 @@ static size_t skip_list(const char *coll, struct plan_list *l,
 	return n;
 }
 
-char *plan_unit_key(const char *kind, const char *collection,
-    const char *field)
+char *plan_unit_key(const char *kind, const char *collection, const char *field)
 {
 	char *k;
 
@@ -697,7 +711,7 @@ static char *unit_of(const char *kind, const struct json *e)
 static void skip_schema(struct plan *p, const struct plan_req *skip)
 {
 	static const char *const keys[] = { "collections", "fields",
-	    "relations" };
+		"relations" };
 	size_t k, i;
 
 	if (p->schema_diff == NULL)
@@ -755,17 +769,18 @@ int plan_build(struct sync_ctx *ctx, const char *root,
 	for (i = 0; i < COLL_COUNT; i++) {
 		p->c[i].rule = &coll_rules[i];
 		p->c[i].selected = (req->collections &
-		    coll_bit(&coll_rules[i])) != 0;
+				       coll_bit(&coll_rules[i])) != 0;
 	}
 	if ((rc = load_dump(ctx, req->dump_root ? req->dump_root : root, req,
-	    src, &snap, uuids, errstr)) < 0)
+		 src, &snap, uuids, errstr)) < 0)
 		goto out;
 	p->map = idmap_new(ctx->dx, o->id_map);
 	/* Nothing is written while planning: the placeholders' new map
 	 * rows stay in memory (a diff writes nothing at all), and a push
 	 * saves them once the schema is applied. */
-	if (req->collections && (rc = idmap_open(p->map,
-	    IDMAP_OPEN_ABSENT_OK | IDMAP_OPEN_DEFER, errstr)) < 0)
+	if (req->collections &&
+	    (rc = idmap_open(p->map, IDMAP_OPEN_ABSENT_OK | IDMAP_OPEN_DEFER,
+		 errstr)) < 0)
 		goto out;
 	if (req->collections)
 		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s%s",
@@ -794,8 +809,8 @@ out:
 	return rc;
 }
 
-int sync_diff(struct sync_ctx *ctx, const struct plan_req *req,
-    struct plan *p, struct sync_stats *st, char **errstr)
+int sync_diff(struct sync_ctx *ctx, const struct plan_req *req, struct plan *p,
+    struct sync_stats *st, char **errstr)
 {
 	struct sync_run run;
 	struct plan_req def;
@@ -808,7 +823,7 @@ int sync_diff(struct sync_ctx *ctx, const struct plan_req *req,
 	}
 	/* A dump read from elsewhere needs no lock of the dump tree. */
 	if ((rc = sync_run_begin(&run, ctx, st, req->dump_root ? 0 : RUN_LOCK,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		return rc;
 	if ((rc = sync_check_instance(ctx, run.st, errstr)) == 0)
 		rc = plan_build(ctx, run.root, req, p, errstr);
@@ -831,17 +846,21 @@ char *plan_label(const struct coll_rule *r, const struct json *item)
 	if (strcmp(r->name, "permissions") == 0) {
 		xasprintf(&s, "%s %s",
 		    json_str(json_get(item, "collection")) ?
-		    json_str(json_get(item, "collection")) : "?",
+			json_str(json_get(item, "collection")) :
+			"?",
 		    json_str(json_get(item, "action")) ?
-		    json_str(json_get(item, "action")) : "?");
+			json_str(json_get(item, "action")) :
+			"?");
 		return s;
 	}
 	if (strcmp(r->name, "translations") == 0) {
 		xasprintf(&s, "%s (%s)",
 		    json_str(json_get(item, "key")) ?
-		    json_str(json_get(item, "key")) : "?",
+			json_str(json_get(item, "key")) :
+			"?",
 		    json_str(json_get(item, "language")) ?
-		    json_str(json_get(item, "language")) : "?");
+			json_str(json_get(item, "language")) :
+			"?");
 		return s;
 	}
 	if (strcmp(r->name, "operations") == 0 &&
@@ -886,10 +905,11 @@ struct json *plan_json(const struct plan *p)
 	if (p->schema) {
 		struct json *s = json_new_object();
 
-		json_set(s, "changes", json_new_number(
-		    (double)p->schema_changes));
-		json_set(s, "diff", p->schema_diff ?
-		    json_copy(p->schema_diff) : json_new_null());
+		json_set(s, "changes",
+		    json_new_number((double)p->schema_changes));
+		json_set(s, "diff",
+		    p->schema_diff ? json_copy(p->schema_diff) :
+				     json_new_null());
 		json_set(root, "schema", s);
 	} else
 		json_set(root, "schema", json_new_null());
@@ -902,18 +922,18 @@ struct json *plan_json(const struct plan *p)
 		o = json_new_object();
 		a = json_new_array();
 		for (k = 0; k < c->create.len; k++)
-			json_array_append(a, change_json(c->rule, &c->create.v[k], true,
-			    false));
+			json_array_append(a,
+			    change_json(c->rule, &c->create.v[k], true, false));
 		json_set(o, "create", a);
 		a = json_new_array();
 		for (k = 0; k < c->update.len; k++)
-			json_array_append(a, change_json(c->rule, &c->update.v[k], false,
-			    true));
+			json_array_append(a,
+			    change_json(c->rule, &c->update.v[k], false, true));
 		json_set(o, "update", a);
 		a = json_new_array();
 		for (k = 0; k < c->del.len; k++)
-			json_array_append(a, change_json(c->rule, &c->del.v[k], true,
-			    false));
+			json_array_append(a,
+			    change_json(c->rule, &c->del.v[k], true, false));
 		json_set(o, "delete", a);
 		json_set(o, "unchanged", json_new_number((double)c->unchanged));
 		a = json_new_array();
@@ -923,15 +943,15 @@ struct json *plan_json(const struct plan *p)
 		json_set(colls, c->rule->name, o);
 	}
 	json_set(root, "collections", colls);
-	json_set(root, "changes", json_new_number((double)(p->changes +
-	    p->schema_changes)));
+	json_set(root, "changes",
+	    json_new_number((double)(p->changes + p->schema_changes)));
 	return root;
 }
 
 /* --- the summary --- */
 
-static void summary_item(struct plan_summary_coll *sc, const struct
-    coll_plan *c, const struct plan_change *ch, char kind)
+static void summary_item(struct plan_summary_coll *sc,
+    const struct coll_plan *c, const struct plan_change *ch, char kind)
 {
 	struct plan_summary_item *it;
 
@@ -946,11 +966,10 @@ static void summary_item(struct plan_summary_coll *sc, const struct
 static void summary_schema(const struct plan *p, struct plan_summary *s)
 {
 	static const char *const parts[] = { "collections", "fields",
-	    "relations" };
-	static const char *const what[] = { "collection", "field",
-	    "relation" };
+		"relations" };
+	static const char *const what[] = { "collection", "field", "relation" };
 	size_t *counts[] = { &s->schema_collections, &s->schema_fields,
-	    &s->schema_relations };
+		&s->schema_relations };
 	size_t i, k;
 
 	s->schema = p->schema;
@@ -959,19 +978,20 @@ static void summary_schema(const struct plan *p, struct plan_summary *s)
 		const struct json *a = json_get(p->schema_diff, parts[i]);
 
 		for (k = 0; a && a->type == JSON_ARRAY && k < a->u.arr.len;
-		    k++) {
+		     k++) {
 			char *name;
 
 			(*counts[i])++;
 			if (strcmp(plan_text_schema_verb(a->u.arr.items[k]),
-			    "delete") == 0)
+				"delete") == 0)
 				s->schema_deletes++;
 			if (s->nschema_first == PLAN_SUMMARY_FIRST)
 				continue;
 			name = plan_text_schema_name(a->u.arr.items[k]);
 			xasprintf(&s->schema_first[s->nschema_first++],
-			    "%s %s %s", plan_text_schema_verb(a->u.arr.items[k]),
-			    what[i], name);
+			    "%s %s %s",
+			    plan_text_schema_verb(a->u.arr.items[k]), what[i],
+			    name);
 			free(name);
 		}
 	}
@@ -1037,8 +1057,8 @@ struct json *plan_summary_json(const struct plan_summary *s)
 		json_set(o, "fields", num(s->schema_fields));
 		json_set(o, "relations", num(s->schema_relations));
 		for (i = 0; i < s->nschema_first; i++)
-			json_array_append(a, json_new_string(
-			    s->schema_first[i]));
+			json_array_append(a,
+			    json_new_string(s->schema_first[i]));
 		json_set(o, "first", a);
 		json_set(root, "schema", o);
 	} else
@@ -1061,11 +1081,12 @@ struct json *plan_summary_json(const struct plan_summary *s)
 			char kind[2] = { c->first[k].kind, '\0' };
 
 			json_set(it, "kind", json_new_string(kind));
-			json_set(it, "_syncId", json_new_string(
-			    c->first[k].sync_id));
-			json_set(it, "name", c->first[k].label ?
-			    json_new_string(c->first[k].label) :
-			    json_new_null());
+			json_set(it, "_syncId",
+			    json_new_string(c->first[k].sync_id));
+			json_set(it, "name",
+			    c->first[k].label ?
+				json_new_string(c->first[k].label) :
+				json_new_null());
 			json_array_append(a, it);
 		}
 		json_set(o, "first", a);

@@ -27,10 +27,10 @@
 
 struct plan_change {
 	char *sync_id;
-	char *local_id;		/* update, delete: the instance's id */
-	struct json *item;	/* create, update: the dump's item (dump form);
+	char *local_id;	   /* update, delete: the instance's id */
+	struct json *item; /* create, update: the dump's item (dump form);
 				 * delete: the instance's item (dump form) */
-	struct json *diff;	/* update: {key: dump value} of changed keys */
+	struct json *diff; /* update: {key: dump value} of changed keys */
 };
 
 struct plan_list {
@@ -46,22 +46,22 @@ struct coll_plan {
 	bool selected;
 	struct plan_list create, update, del;
 	size_t unchanged;
-	char **dangling;		/* SyncIDs of dangling map rows */
+	char **dangling; /* SyncIDs of dangling map rows */
 	size_t ndangling;
-	struct json *target;		/* the instance's items, API form */
-	struct strmap *by_local;	/* local id -> item in target */
-	struct strmap *in_dump;		/* SyncID -> the dump has it */
+	struct json *target;	 /* the instance's items, API form */
+	struct strmap *by_local; /* local id -> item in target */
+	struct strmap *in_dump;	 /* SyncID -> the dump has it */
 };
 
 struct plan {
 	struct coll_plan c[COLL_COUNT];
-	unsigned requested;		/* the collections compared */
-	bool schema;			/* the schema was compared */
-	struct json *schema_diff;	/* {collections, fields, relations},
+	unsigned requested;	  /* the collections compared */
+	bool schema;		  /* the schema was compared */
+	struct json *schema_diff; /* {collections, fields, relations},
 					 * NULL when nothing differs */
 	char *schema_hash;
 	size_t schema_changes;
-	size_t changes;			/* items to create, update, delete */
+	size_t changes; /* items to create, update, delete */
 	struct idmap *map;
 	struct placeholders ph;
 };
@@ -71,7 +71,7 @@ struct plan {
  * Only what these need is read from the instance. */
 struct plan_req {
 	const char *dump_root;
-	unsigned collections;	/* bit set over coll_rules */
+	unsigned collections; /* bit set over coll_rules */
 	bool schema;
 	/* Left out of the plan, as if they agreed (NULL: none): items by
 	 * plan_skip_key(), schema entries by plan_unit_key(). The
@@ -100,8 +100,8 @@ int sync_push_req(struct sync_ctx *ctx, const struct plan_req *req,
 
 /* diff: the plan of req (NULL: plan_req_from_opts), read without any
  * write to the instance. p is the caller's (plan_free). */
-int sync_diff(struct sync_ctx *ctx, const struct plan_req *req,
-    struct plan *p, struct sync_stats *st, char **errstr);
+int sync_diff(struct sync_ctx *ctx, const struct plan_req *req, struct plan *p,
+    struct sync_stats *st, char **errstr);
 
 /* Build the plan of req, reading the dump at root when req names none.
  * The version check is the caller's. */
@@ -117,13 +117,13 @@ void plan_free(struct plan *p);
 #define PLAN_SUMMARY_FIRST 5
 
 struct plan_summary_item {
-	char kind;		/* '+' create, '~' update, '-' delete */
+	char kind; /* '+' create, '~' update, '-' delete */
 	char *sync_id;
-	char *label;		/* NULL when the item has no name */
+	char *label; /* NULL when the item has no name */
 };
 
 struct plan_summary_coll {
-	const char *name;	/* static: the rules table's */
+	const char *name; /* static: the rules table's */
 	bool selected;
 	size_t create, update, del, unchanged, dangling;
 	struct plan_summary_item first[PLAN_SUMMARY_FIRST];
@@ -131,13 +131,13 @@ struct plan_summary_coll {
 };
 
 struct plan_summary {
-	bool schema;			/* the schema was compared */
-	size_t schema_changes;		/* collections + fields + relations */
+	bool schema;	       /* the schema was compared */
+	size_t schema_changes; /* collections + fields + relations */
 	size_t schema_collections, schema_fields, schema_relations;
-	size_t schema_deletes;		/* of those, deletes (they drop data) */
-	char *schema_first[PLAN_SUMMARY_FIRST];	/* "create field a.b" */
+	size_t schema_deletes; /* of those, deletes (they drop data) */
+	char *schema_first[PLAN_SUMMARY_FIRST]; /* "create field a.b" */
 	size_t nschema_first;
-	size_t changes;			/* items and schema changes */
+	size_t changes; /* items and schema changes */
 	struct plan_summary_coll c[COLL_COUNT];
 };
 

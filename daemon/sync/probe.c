@@ -50,20 +50,21 @@ static char *activity_path(const struct sync_mark *since)
 	char *path;
 
 	if (since && since->valid)
-		xasprintf(&path, "/activity?limit=50&sort=-id"
+		xasprintf(&path,
+		    "/activity?limit=50&sort=-id"
 		    "&fields=id,user_agent,collection&filter[id][_gt]=%ld"
 		    "&filter[action][_neq]=run&filter[collection][_in]=%s",
 		    since->activity, probe_collections);
 	else
-		xasprintf(&path, "/activity?limit=1&sort=-id&fields=id"
+		xasprintf(&path,
+		    "/activity?limit=1&sort=-id&fields=id"
 		    "&filter[action][_neq]=run&filter[collection][_in]=%s",
 		    probe_collections);
 	return path;
 }
 
 static int take_activity(struct dx_call *call, const char *own_agent,
-    bool since, struct sync_mark *now, struct sync_moved *moved,
-    char **errstr)
+    bool since, struct sync_mark *now, struct sync_moved *moved, char **errstr)
 {
 	struct json *d = dx_data(call->result);
 	size_t i;
@@ -103,17 +104,19 @@ int sync_probe(struct sync_ctx *ctx, bool presets, const char *own_agent,
 		return rc;
 	dx_call_init(&calls[n++], "GET", activity_path(since), NULL, 0);
 	if (presets)
-		dx_call_init(&calls[n++], "GET", xstrdup("/presets?limit=-1"
-		    "&filter[user][_null]=true"), NULL, DX_RAW);
+		dx_call_init(&calls[n++], "GET",
+		    xstrdup("/presets?limit=-1&filter[user][_null]=true"), NULL,
+		    DX_RAW);
 	if ((rc = dx_run(ctx->dx, calls, n, errstr)) < 0)
 		goto out;
 	if (have)
 		*now = *since;
 	if ((rc = take_activity(&calls[0], own_agent, have, now, moved,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		goto out;
-	now->presets = presets ? hash_bytes(calls[1].raw ? calls[1].raw : "",
-	    calls[1].rawlen) : 0;
+	now->presets = presets ?
+	    hash_bytes(calls[1].raw ? calls[1].raw : "", calls[1].rawlen) :
+	    0;
 	if (have && presets && now->presets != since->presets) {
 		moved->moved = true;
 		moved->collections |= coll_bit(coll_find("presets"));

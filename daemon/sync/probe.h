@@ -15,15 +15,15 @@
 /* Where a look left off. */
 struct sync_mark {
 	bool valid;
-	long activity;		/* the newest activity row seen */
-	uint64_t presets;	/* fingerprint of the global and role presets */
+	long activity;	  /* the newest activity row seen */
+	uint64_t presets; /* fingerprint of the global and role presets */
 };
 
 /* What moved since a mark: rows written by another client than this
  * session (another User-Agent), or other presets. */
 struct sync_moved {
 	bool moved;
-	unsigned collections;	/* bit set over coll_rules */
+	unsigned collections; /* bit set over coll_rules */
 	bool schema;
 };
 

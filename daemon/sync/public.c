@@ -21,14 +21,13 @@ bool public_is_row(const struct json *a)
 }
 
 /* Whether one of a policy's access rows passes is(). */
-static bool holds(const struct json *policy,
-    bool (*is)(const struct json *))
+static bool holds(const struct json *policy, bool (*is)(const struct json *))
 {
 	const struct json *roles = json_get(policy, "roles");
 	size_t i;
 
-	for (i = 0; roles && roles->type == JSON_ARRAY &&
-	    i < roles->u.arr.len; i++)
+	for (i = 0; roles && roles->type == JSON_ARRAY && i < roles->u.arr.len;
+	     i++)
 		if (is(roles->u.arr.items[i]))
 			return true;
 	return false;
@@ -85,16 +84,15 @@ static char *names_of(const struct json *list, const struct json *except,
 	return buf_steal(&b, NULL);
 }
 
-int public_check_dump(const struct json *list, const char *path,
-    char **errstr)
+int public_check_dump(const struct json *list, const char *path, char **errstr)
 {
 	const struct json *label = NULL;
 	char *names, *lname;
 	size_t i, n;
 
 	for (i = 0; i < list->u.arr.len; i++) {
-		const char *sid = json_str(json_get(list->u.arr.items[i],
-		    "_syncId"));
+		const char *sid = json_str(
+		    json_get(list->u.arr.items[i], "_syncId"));
 
 		if (sid && strcmp(sid, PH_PUBLIC_POLICY) == 0)
 			label = list->u.arr.items[i];
@@ -102,14 +100,15 @@ int public_check_dump(const struct json *list, const char *path,
 	/* 3.4's {"role": null} outside the labelled policy. */
 	names = names_of(list, label, holds_ambiguous, &n);
 	if (n) {
-		xasprintf(errstr, "%s: the public policy cannot be told: "
+		xasprintf(errstr,
+		    "%s: the public policy cannot be told: "
 		    "polic%s %s hold%s an access row {\"role\": null} without "
 		    "\"user\" (directus-sync 3.4's form), which is either the "
 		    "public access or a link to a user. Nothing was written. "
 		    "Pull the source instance again with dsyncd, which writes "
 		    "the two apart (\"user\": null for the public access, no "
-		    "row for a user's link), and push that dump", path,
-		    n > 1 ? "ies" : "y", names, n > 1 ? "" : "s");
+		    "row for a user's link), and push that dump",
+		    path, n > 1 ? "ies" : "y", names, n > 1 ? "" : "s");
 		free(names);
 		return SYNC_EDUMP;
 	}
@@ -121,15 +120,17 @@ int public_check_dump(const struct json *list, const char *path,
 	names = names_of(list, label, public_holds, &n);
 	if (n == 0) {
 		free(names);
-		return 0;	/* the dump grants the public nothing */
+		return 0; /* the dump grants the public nothing */
 	}
 	lname = dump_policy_name(label);
-	xasprintf(errstr, "%s: the public policy cannot be told: %s is "
+	xasprintf(errstr,
+	    "%s: the public policy cannot be told: %s is "
 	    "labelled the public policy but holds no public access row "
 	    "(role and user null), while %s hold%s one. Nothing was written. "
 	    "Pull the source instance again with dsyncd, which corrects the "
 	    "SyncID map to label the policy that holds the row, and push that "
-	    "dump", path, lname, names, n > 1 ? "" : "s");
+	    "dump",
+	    path, lname, names, n > 1 ? "" : "s");
 	free(lname);
 	free(names);
 	return SYNC_EDUMP;
@@ -172,10 +173,10 @@ bool public_now_or_after(const struct plan *p, const char *lid)
 {
 	const struct coll_plan *c = coll_of(p, "policies");
 	const struct json *raw = c->by_local ? strmap_get(c->by_local, lid) :
-	    NULL;
+					       NULL;
 
-	return ph_is_public(&p->ph, lid) || (raw && (public_holds(raw) ||
-	    public_after(c, lid, raw)));
+	return ph_is_public(&p->ph, lid) ||
+	    (raw && (public_holds(raw) || public_after(c, lid, raw)));
 }
 
 /* Whether the dump governs the instance's policy lid: a map row names it
@@ -207,8 +208,9 @@ static bool adopted(const struct plan *p, const struct json *perm)
 		const char *c2 = json_str(json_get(it, "collection"));
 		const char *a2 = json_str(json_get(it, "action"));
 
-		found = row && row->local_id && strcmp(row->local_id, pol) == 0 &&
-		    c2 && strcmp(c2, coll) == 0 && a2 && strcmp(a2, act) == 0;
+		found = row && row->local_id &&
+		    strcmp(row->local_id, pol) == 0 && c2 &&
+		    strcmp(c2, coll) == 0 && a2 && strcmp(a2, act) == 0;
 	}
 	free(pol);
 	return found;
@@ -217,8 +219,8 @@ static bool adopted(const struct plan *p, const struct json *perm)
 /* The instance's permissions on policy lid that stay after the push and
  * are not the dump's: all of them for a policy the dump does not govern
  * (the dump has none on it), the untracked ones not adopted otherwise. */
-static void stray_permissions(const struct plan *p, const char *lid,
-    bool gov, struct buf *b, size_t *n)
+static void stray_permissions(const struct plan *p, const char *lid, bool gov,
+    struct buf *b, size_t *n)
 {
 	const struct coll_plan *c = coll_of(p, "permissions");
 	size_t i, k = 0;
@@ -264,9 +266,12 @@ static bool stray_grant(const struct plan *p, const struct json *raw,
 		n++;
 	stray_permissions(p, lid, gov, &what, &n);
 	if (n)
-		buf_addf(b, "\n  policy %s \"%s\" (%s) gives the public %s", lid,
-		    name ? name : "", gov ? "in the dump, with permissions the "
-		    "dump does not have" : "not in the dump", what.data);
+		buf_addf(b, "\n  policy %s \"%s\" (%s) gives the public %s",
+		    lid, name ? name : "",
+		    gov ? "in the dump, with permissions the "
+			  "dump does not have" :
+			  "not in the dump",
+		    what.data);
 	buf_clear(&what);
 	return n > 0;
 }
@@ -293,10 +298,12 @@ int public_check_push(const struct plan *p, char **errstr)
 		buf_clear(&b);
 		return 0;
 	}
-	xasprintf(errstr, "the push would leave the public (access rows with "
+	xasprintf(errstr,
+	    "the push would leave the public (access rows with "
 	    "role and user null) more than the dump grants; nothing was "
 	    "written:%s\nRemove that access or those permissions in Directus, "
-	    "or pull them into the dump and push again", b.data);
+	    "or pull them into the dump and push again",
+	    b.data);
 	buf_clear(&b);
 	return SYNC_EGUARD;
 }
@@ -308,8 +315,8 @@ static const struct json *api_policy(const struct json *list, const char *id)
 	size_t i;
 
 	for (i = 0; i < list->u.arr.len; i++) {
-		char *x = json_scalar_string(json_get(list->u.arr.items[i],
-		    "id"));
+		char *x = json_scalar_string(
+		    json_get(list->u.arr.items[i], "id"));
 		bool same = x && strcmp(x, id) == 0;
 
 		free(x);
@@ -330,7 +337,8 @@ int public_relabel(struct sync_ctx *ctx, struct idmap *map,
     struct placeholders *ph, const struct json *list, char **errstr)
 {
 	const struct idmap_row *row = idmap_by_sync(map, "policies",
-	    PH_PUBLIC_POLICY), *other;
+				   PH_PUBLIC_POLICY),
+			       *other;
 	struct idmap_new nr[2];
 	const char *gone[2];
 	char *wrong = NULL, *right = NULL, *sid = NULL;
@@ -350,26 +358,27 @@ int public_relabel(struct sync_ctx *ctx, struct idmap *map,
 	sid = other && other->sync_id ? xstrdup(other->sync_id) : NULL;
 	gone[0] = PH_PUBLIC_POLICY;
 	gone[1] = sid;
-	if ((rc = idmap_remove(map, "policies", gone, sid ? 2 : 1,
-	    errstr)) < 0)
+	if ((rc = idmap_remove(map, "policies", gone, sid ? 2 : 1, errstr)) < 0)
 		goto out;
 	memset(nr, 0, sizeof(nr));
 	nr[nn].local_id = right;
 	nr[nn++].sync_id = PH_PUBLIC_POLICY;
 	if (api_policy(list, wrong)) {
 		nr[nn].local_id = wrong;
-		nr[nn++].sync_id = sid;	/* NULL: a new one */
+		nr[nn++].sync_id = sid; /* NULL: a new one */
 	}
 	if ((rc = idmap_create(map, "policies", nr, nn, errstr)) < 0)
 		goto out;
-	sync_logf(ctx, SYNC_WARN, "[policies] %s named policy %s \"%s\", "
+	sync_logf(ctx, SYNC_WARN,
+	    "[policies] %s named policy %s \"%s\", "
 	    "which holds no public access row, while policy %s \"%s\" holds "
 	    "it. The SyncID map is corrected: %s \"%s\" was %s, is now %s; "
-	    "%s \"%s\" was %s, is now %s", PH_PUBLIC_POLICY, wrong,
-	    api_name(list, wrong), right, api_name(list, right), right,
-	    api_name(list, right), sid ? sid : "untracked", PH_PUBLIC_POLICY,
-	    wrong, api_name(list, wrong), PH_PUBLIC_POLICY, nn > 1 ?
-	    nr[1].result : "untracked (it is gone)");
+	    "%s \"%s\" was %s, is now %s",
+	    PH_PUBLIC_POLICY, wrong, api_name(list, wrong), right,
+	    api_name(list, right), right, api_name(list, right),
+	    sid ? sid : "untracked", PH_PUBLIC_POLICY, wrong,
+	    api_name(list, wrong), PH_PUBLIC_POLICY,
+	    nn > 1 ? nr[1].result : "untracked (it is gone)");
 out:
 	free(wrong);
 	free(right);

@@ -25,7 +25,6 @@
 #include "sync.h"
 #include "xmalloc.h"
 
-
 enum { SPEC_ITEM, SPEC_SYSTEM, SPEC_OAS, SPEC_COUNT };
 
 struct pull {
@@ -33,20 +32,23 @@ struct pull {
 	const struct sync_opts *o;
 	struct idmap *map;
 	unsigned selected;
-	struct json *items[COLL_COUNT];	/* arrays */
+	struct json *items[COLL_COUNT]; /* arrays */
 	struct placeholders ph;
 	char *collections_rel, *snapshot_rel, *specs_rel;
 	struct dump_stage *stage;
 	struct sync_stats *st;
-	const char *root;		/* the dump tree (locked) */
+	const char *root; /* the dump tree (locked) */
 };
 
 static const char *const spec_paths[SPEC_COUNT] = {
-	"/server/specs/graphql", "/server/specs/graphql/system",
+	"/server/specs/graphql",
+	"/server/specs/graphql/system",
 	"/server/specs/oas",
 };
 static const char *const spec_files[SPEC_COUNT] = {
-	"item.graphql", "system.graphql", "openapi.json",
+	"item.graphql",
+	"system.graphql",
+	"openapi.json",
 };
 
 static char *rel_join(const char *dir, const char *name)
@@ -90,12 +92,14 @@ static int assign_sync_ids(struct pull *p, size_t ci, char **errstr)
 	rows = xcalloc(arr->u.arr.len + 1, sizeof(*rows));
 	lids = xcalloc(arr->u.arr.len + 1, sizeof(char *));
 	for (i = 0; i < arr->u.arr.len; i++) {
-		char *lid = json_scalar_string(json_get(arr->u.arr.items[i],
-		    "id"));
+		char *lid = json_scalar_string(
+		    json_get(arr->u.arr.items[i], "id"));
 
 		if (lid == NULL) {
-			xasprintf(errstr, "%s: an item has an id that is neither"
-			    " a string nor a number", r->name);
+			xasprintf(errstr,
+			    "%s: an item has an id that is neither"
+			    " a string nor a number",
+			    r->name);
 			goto fail;
 		}
 		if (idmap_by_local(p->map, r->name, lid)) {
@@ -110,12 +114,14 @@ static int assign_sync_ids(struct pull *p, size_t ci, char **errstr)
 		rc = 0;
 		goto fail;
 	}
-	if ((strcmp(r->name, "roles") == 0 || strcmp(r->name, "policies") == 0)
-	    && (rc = ph_fetch(p->ctx->dx, &p->ph, errstr)) < 0)
+	if ((strcmp(r->name, "roles") == 0 ||
+		strcmp(r->name, "policies") == 0) &&
+	    (rc = ph_fetch(p->ctx->dx, &p->ph, errstr)) < 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		rows[i].sync_id = wanted_sync_id(p, r, rows[i].local_id);
-	sync_logf(p->ctx, SYNC_DEBUG, "[%s] Creating %zu id map(s)", r->name, n);
+	sync_logf(p->ctx, SYNC_DEBUG, "[%s] Creating %zu id map(s)", r->name,
+	    n);
 	if ((rc = idmap_create(p->map, r->name, rows, n, errstr)) < 0)
 		goto fail;
 	p->st->map_rows_created += n;
@@ -147,8 +153,8 @@ static int postprocess(struct pull *p, size_t ci, char **errstr)
 			    r->name);
 			return SYNC_EFAIL;
 		}
-		if (xform_to_dump(p->map, p->o, r, it, row->sync_id,
-		    errstr) < 0)
+		if (xform_to_dump(p->map, p->o, r, it, row->sync_id, errstr) <
+		    0)
 			return SYNC_EPROTO;
 	}
 	return 0;
@@ -163,8 +169,8 @@ static char *sort_key(const struct coll_rule *r, const struct json *it)
 	switch (r->sort) {
 	case COLL_SORT_KEY:
 		s = json_scalar_string(json_get(it, "key"));
-		return s ? s : xstrdup(json_get(it, "key") ? "null" :
-		    "undefined");
+		return s ? s :
+			   xstrdup(json_get(it, "key") ? "null" : "undefined");
 	case COLL_SORT_PERMISSION:
 		a = json_scalar_string(json_get(it, "policy"));
 		b = json_scalar_string(json_get(it, "collection"));
@@ -196,7 +202,7 @@ static void merge_sort(struct keyed *a, struct keyed *tmp, size_t n)
 	merge_sort(a + mid, tmp, n - mid);
 	while (i < mid && j < n)
 		tmp[k++] = collate_compare(a[j].key, a[i].key) < 0 ? a[j++] :
-		    a[i++];
+								     a[i++];
 	while (i < mid)
 		tmp[k++] = a[i++];
 	while (j < n)
@@ -297,12 +303,14 @@ static int write_openapi(struct pull *p, const struct json *fresh,
 		at = strstr(text, needle);
 		if (at) {
 			size_t start = (size_t)(at - text) + strlen(needle) -
-			    strlen(ver) - 1, end = start + strlen(ver);
+			    strlen(ver) - 1,
+			       end = start + strlen(ver);
 
 			if (memcmp(old, text, start) == 0 &&
 			    memcmp(old + end, text + end, len - end) == 0 &&
 			    dump_stage_keep(p->stage, rel) == 0) {
-				sync_logf(p->ctx, SYNC_DEBUG, "[specifications]"
+				sync_logf(p->ctx, SYNC_DEBUG,
+				    "[specifications]"
 				    " openapi.json unchanged but for "
 				    "info.version: kept");
 				p->st->files++;
@@ -356,8 +364,9 @@ static int begin_tree(struct pull *p, char **errstr)
 		free(name);
 	}
 	/* Both folders exist after any run, as with the reference. */
-	if (p->collections_rel[0] && (rc = dump_stage_write_dir(p->stage,
-	    p->collections_rel, errstr)) < 0)
+	if (p->collections_rel[0] &&
+	    (rc = dump_stage_write_dir(p->stage, p->collections_rel, errstr)) <
+		0)
 		return rc;
 	return dump_stage_write_dir(p->stage, p->snapshot_rel, errstr);
 }
@@ -485,9 +494,9 @@ static int fetch_all(struct pull *p, char **errstr)
 		if (idx_coll[i] < 0)
 			continue;
 		if ((rc = coll_take_list(&coll_rules[i], &calls[idx_coll[i]],
-		    &p->items[i], errstr)) < 0 ||
+			 &p->items[i], errstr)) < 0 ||
 		    (rc = check_items(&coll_rules[i], &calls[idx_coll[i]],
-		    p->items[i], errstr)) < 0)
+			 p->items[i], errstr)) < 0)
 			goto fail;
 	}
 	rc = 0;
@@ -526,7 +535,8 @@ static void pull_clear(struct pull *p)
 	size_t i;
 
 	if (p->stage)
-		sync_logf(p->ctx, SYNC_DEBUG, "The dump tree is left as it was: "
+		sync_logf(p->ctx, SYNC_DEBUG,
+		    "The dump tree is left as it was: "
 		    "discarded %zu staged file(s)",
 		    dump_stage_changes(p->stage));
 
@@ -547,23 +557,25 @@ static int pull_prepare(struct pull *p, char **errstr)
 	int rc;
 
 	if ((rc = dump_check_relpath("collections path", p->collections_rel,
-	    errstr)) < 0 || (rc = dump_check_relpath("snapshot path",
-	    p->snapshot_rel, errstr)) < 0 || (rc = dump_check_relpath(
-	    "specs path", p->specs_rel, errstr)) < 0)
+		 errstr)) < 0 ||
+	    (rc = dump_check_relpath("snapshot path", p->snapshot_rel,
+		 errstr)) < 0 ||
+	    (rc = dump_check_relpath("specs path", p->specs_rel, errstr)) < 0)
 		return rc;
 	if (p->o->snapshot && p->snapshot_rel[0] == '\0') {
-		*errstr = xstrdup("the snapshot path must be a directory inside "
+		*errstr = xstrdup(
+		    "the snapshot path must be a directory inside "
 		    "the dump, not the dump itself");
 		return SYNC_EDUMP;
 	}
 	if ((rc = sync_check_instance(ctx, p->st, errstr)) < 0)
 		return rc;
 	if ((rc = dx_request(ctx->dx, "POST", "/utils/cache/clear", NULL, NULL,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		return rc;
 	p->map = idmap_new(ctx->dx, p->o->id_map);
-	if (p->selected && (rc = idmap_open(p->map, IDMAP_OPEN_CREATE,
-	    errstr)) < 0)
+	if (p->selected &&
+	    (rc = idmap_open(p->map, IDMAP_OPEN_CREATE, errstr)) < 0)
 		return rc;
 	if (p->selected)
 		sync_logf(ctx, SYNC_DEBUG, "SyncID map: %s",
@@ -581,7 +593,7 @@ int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 
 	memset(&p, 0, sizeof(p));
 	if ((rc = sync_run_begin(&run, ctx, st, RUN_LOCK | RUN_LOCK_CREATE,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		return rc;
 	p.ctx = ctx;
 	p.o = ctx->opts;
@@ -601,7 +613,7 @@ int sync_pull(struct sync_ctx *ctx, struct sync_stats *st, char **errstr)
 		goto fail;
 	if (p.items[coll_find("policies") - coll_rules] &&
 	    (rc = public_relabel(ctx, p.map, &p.ph,
-	    p.items[coll_find("policies") - coll_rules], errstr)) < 0)
+		 p.items[coll_find("policies") - coll_rules], errstr)) < 0)
 		goto fail;
 	for (i = 0; i < COLL_COUNT; i++)
 		if (p.items[i] && (rc = assign_sync_ids(&p, i, errstr)) < 0)

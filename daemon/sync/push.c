@@ -27,12 +27,12 @@
 #include "uuid.h"
 #include "xmalloc.h"
 
-#define BATCH_BYTES (256 * 1024)	/* Directus' default limit is 1 MB */
+#define BATCH_BYTES (256 * 1024) /* Directus' default limit is 1 MB */
 #define BATCH_ITEMS 200
 
 struct link {
-	char *holder;		/* operation's local id */
-	char *target;		/* its resolve or reject */
+	char *holder; /* operation's local id */
+	char *target; /* its resolve or reject */
 };
 
 struct links {
@@ -47,9 +47,9 @@ struct push {
 	struct sync_stats *st;
 	bool *create_done[COLL_COUNT];
 	bool *update_done[COLL_COUNT];
-	struct plan_list links;		/* flows' operation, set last */
-	struct links resolve, reject;	/* operations' unique links */
-	char *unresolved;		/* first reference not resolved */
+	struct plan_list links;	      /* flows' operation, set last */
+	struct links resolve, reject; /* operations' unique links */
+	char *unresolved;	      /* first reference not resolved */
 	bool progress;
 };
 
@@ -65,8 +65,17 @@ struct batch {
 /* Creation order: dependencies first; settings points at roles and
  * folders and is never really created (see placeholders). */
 static const char *const create_order[] = {
-	"folders", "translations", "flows", "operations", "roles", "policies",
-	"permissions", "dashboards", "panels", "presets", "settings",
+	"folders",
+	"translations",
+	"flows",
+	"operations",
+	"roles",
+	"policies",
+	"permissions",
+	"dashboards",
+	"panels",
+	"presets",
+	"settings",
 };
 
 static size_t coll_index(const char *name)
@@ -194,15 +203,16 @@ static int free_links(struct push *ps, struct json *const *bodies,
 		struct json *keys = json_new_array(), *body, *data;
 
 		for (i = 0; i < n; i++) {
-			char *v = json_scalar_string(json_get(bodies[i],
-			    fields[f]));
+			char *v = json_scalar_string(
+			    json_get(bodies[i], fields[f]));
 			const char *h = v ? links_holder(l, v) : NULL;
 			bool dup = false;
 
 			if (h && strcmp(h, ids[i]) != 0) {
 				for (k = 0; k < keys->u.arr.len; k++)
 					dup |= strcmp(json_str(
-					    keys->u.arr.items[k]), h) == 0;
+							  keys->u.arr.items[k]),
+						   h) == 0;
 				if (!dup)
 					json_array_append(keys,
 					    json_new_string(h));
@@ -220,18 +230,18 @@ static int free_links(struct push *ps, struct json *const *bodies,
 		json_set(data, fields[f], json_new_null());
 		json_set(body, "keys", keys);
 		json_set(body, "data", data);
-		sync_logf(ps->ctx, SYNC_DEBUG, "[operations] clearing %s of %zu"
-		    " operation(s) first (unique on the instance)", fields[f],
-		    keys->u.arr.len);
+		sync_logf(ps->ctx, SYNC_DEBUG,
+		    "[operations] clearing %s of %zu"
+		    " operation(s) first (unique on the instance)",
+		    fields[f], keys->u.arr.len);
 		if ((rc = dx_request(ps->ctx->dx, "PATCH", "/operations", body,
-		    NULL, errstr)) < 0)
+			 NULL, errstr)) < 0)
 			return rc;
 	}
 	return 0;
 }
 
-static void note_links(struct push *ps, const struct json *body,
-    const char *id)
+static void note_links(struct push *ps, const struct json *body, const char *id)
 {
 	const struct json *v;
 	char *s;
@@ -274,8 +284,7 @@ static int to_local(struct push *ps, const struct coll_rule *r,
 static bool same_scalar(const struct json *a, const struct json *b)
 {
 	char *x = json_scalar_string(a), *y = json_scalar_string(b);
-	bool eq = (x == NULL && y == NULL) ||
-	    (x && y && strcmp(x, y) == 0);
+	bool eq = (x == NULL && y == NULL) || (x && y && strcmp(x, y) == 0);
 
 	free(x);
 	free(y);
@@ -290,17 +299,18 @@ static bool same_scalar(const struct json *a, const struct json *b)
  * exactly. Rows that link a user are never touched. NULL when nothing is
  * to be done.
  */
-static struct json *nested_roles(const struct json *raw, const struct json *want)
+static struct json *nested_roles(const struct json *raw,
+    const struct json *want)
 {
 	const struct json *have = json_get(raw, "roles");
 	struct json *create = json_new_array(), *update = json_new_array(),
-	    *del = json_new_array(), *out;
+		    *del = json_new_array(), *out;
 	size_t nh = have && have->type == JSON_ARRAY ? have->u.arr.len : 0;
 	bool *used = xcalloc(nh + 1, sizeof(bool));
 	size_t i, k;
 
 	for (i = 0; want && want->type == JSON_ARRAY && i < want->u.arr.len;
-	    i++) {
+	     i++) {
 		const struct json *e = want->u.arr.items[i];
 		const struct json *role = json_get(e, "role");
 		bool found = false;
@@ -315,13 +325,14 @@ static struct json *nested_roles(const struct json *raw, const struct json *want
 				continue;
 			found = used[k] = true;
 			if (!same_scalar(json_get(h, "sort"),
-			    json_get(e, "sort"))) {
+				json_get(e, "sort"))) {
 				struct json *u = json_new_object();
 
 				json_set(u, "id", json_copy(json_get(h, "id")));
-				json_set(u, "sort", json_get(e, "sort") ?
-				    json_copy(json_get(e, "sort")) :
-				    json_new_null());
+				json_set(u, "sort",
+				    json_get(e, "sort") ?
+					json_copy(json_get(e, "sort")) :
+					json_new_null());
 				json_array_append(update, u);
 			}
 		}
@@ -363,8 +374,8 @@ static void add_update(struct push *ps, size_t ci, const struct plan_change *ch)
 /* --- adoption --- */
 
 struct adopt {
-	struct json **cand;	/* untracked items of the instance, dump form */
-	char **cid;		/* their ids; NULL once adopted */
+	struct json **cand; /* untracked items of the instance, dump form */
+	char **cid;	    /* their ids; NULL once adopted */
 	size_t n;
 };
 
@@ -387,8 +398,8 @@ static int adopt_candidates(struct push *ps, const struct coll_plan *c,
 		}
 		a->cand[a->n] = json_copy(t);
 		a->cid[a->n] = tl;
-		if (xform_to_dump(ps->plan->map, ps->o, r, a->cand[a->n++],
-		    "_", errstr) < 0)
+		if (xform_to_dump(ps->plan->map, ps->o, r, a->cand[a->n++], "_",
+			errstr) < 0)
 			return SYNC_EPROTO;
 	}
 	return 0;
@@ -495,12 +506,13 @@ static int adopt_one(struct push *ps, size_t ci, size_t i, char *lid,
 		free(lid);
 		return rc;
 	}
-	sync_logf(ps->ctx, SYNC_WARN, "[%s] Item %s already exists but had no "
-	    "id map: tracking it", r->name, lid);
+	sync_logf(ps->ctx, SYNC_WARN,
+	    "[%s] Item %s already exists but had no id map: tracking it",
+	    r->name, lid);
 	ps->create_done[ci][i] = true;
 	copy = json_copy(raw);
-	if (xform_to_dump(ps->plan->map, ps->o, r, copy, ch->sync_id,
-	    errstr) < 0) {
+	if (xform_to_dump(ps->plan->map, ps->o, r, copy, ch->sync_id, errstr) <
+	    0) {
 		json_free(copy);
 		free(lid);
 		return SYNC_EPROTO;
@@ -598,8 +610,8 @@ static bool created_all(const struct json *data, char *const *ids, size_t n)
 		return false;
 	got = strmap_new();
 	for (k = 0; k < n; k++) {
-		char *id = json_scalar_string(json_get(data->u.arr.items[k],
-		    "id"));
+		char *id = json_scalar_string(
+		    json_get(data->u.arr.items[k], "id"));
 
 		if (id)
 			strmap_put(got, id, (void *)1);
@@ -623,14 +635,16 @@ static int post_batches(struct push *ps, const struct coll_rule *r,
 		char **ids = xcalloc(m + 1, sizeof(*ids));
 
 		for (k = 0; k < m; k++)
-			ids[k] = json_scalar_string(json_get(
-			    arr->u.arr.items[k], "id"));
+			ids[k] = json_scalar_string(
+			    json_get(arr->u.arr.items[k], "id"));
 		rc = dx_request(ps->ctx->dx, "POST", r->endpoint, arr, &res,
 		    errstr);
 		if (rc == 0 && !created_all(dx_data(res), ids, m)) {
-			xasprintf(errstr, "POST %s: the answer is not the items "
+			xasprintf(errstr,
+			    "POST %s: the answer is not the items "
 			    "sent (expected %zu with their ids); the next push "
-			    "finds what was made", r->endpoint, m);
+			    "finds what was made",
+			    r->endpoint, m);
 			rc = SYNC_EPROTO;
 		}
 		for (k = 0; k < m; k++)
@@ -647,7 +661,7 @@ static int post_batches(struct push *ps, const struct coll_rule *r,
 static bool same_item(const struct json *sent, const struct json *got)
 {
 	static const char *const keys[] = { "collection", "action", "policy",
-	    "role", "bookmark" };
+		"role", "bookmark" };
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -668,7 +682,7 @@ static int post_singleton(struct push *ps, const struct coll_rule *r,
 	int rc;
 
 	if ((rc = dx_request(ps->ctx->dx, "PATCH", r->endpoint, body, &res,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		return rc;
 	*id = json_scalar_string(json_get(dx_data(res), "id"));
 	json_free(res);
@@ -681,14 +695,13 @@ static int post_singleton(struct push *ps, const struct coll_rule *r,
 
 /* The ids of one batch's answer, each checked against what was sent. */
 static int take_int_ids(const struct coll_rule *r, struct json *data,
-    struct json **bodies, size_t first, size_t end, char **ids,
-    char **errstr)
+    struct json **bodies, size_t first, size_t end, char **ids, char **errstr)
 {
 	size_t k;
 
 	/* /permissions answers add synthetic rows without an id. */
 	for (k = data && data->type == JSON_ARRAY ? data->u.arr.len : 0;
-	    k-- > 0;)
+	     k-- > 0;)
 		if (json_is_null(json_get(data->u.arr.items[k], "id")))
 			json_array_remove(data, k);
 	if (data == NULL || data->type != JSON_ARRAY ||
@@ -701,15 +714,17 @@ static int take_int_ids(const struct coll_rule *r, struct json *data,
 		const struct json *got = data->u.arr.items[k - first];
 
 		if (!same_item(bodies[k], got)) {
-			xasprintf(errstr, "POST %s: the answer's items are not "
+			xasprintf(errstr,
+			    "POST %s: the answer's items are not "
 			    "in the order sent; the next push will adopt them",
 			    r->endpoint);
 			return SYNC_EPROTO;
 		}
 		ids[k] = json_scalar_string(json_get(got, "id"));
 		if (ids[k] == NULL) {
-			xasprintf(errstr, "POST %s: an item without id in the "
-			    "answer", r->endpoint);
+			xasprintf(errstr,
+			    "POST %s: an item without id in the answer",
+			    r->endpoint);
 			return SYNC_EPROTO;
 		}
 	}
@@ -742,7 +757,7 @@ static int post_int_batches(struct push *ps, const struct coll_rule *r,
 		}
 		arr = next_batch(bodies, n, &i, false);
 		if ((rc = dx_request(ps->ctx->dx, "POST", r->endpoint, arr,
-		    &res, errstr)) < 0)
+			 &res, errstr)) < 0)
 			return rc;
 		rc = take_int_ids(r, dx_data(res), bodies, first, i, ids,
 		    errstr);
@@ -800,7 +815,7 @@ static int create_uuid_keyed(struct push *ps, size_t ci, struct batch *b,
 		const char *sid = c->create.v[b->which[i]].sync_id;
 
 		b->ids[i] = sync_opts_preserves(ps->o, r->name) ? xstrdup(sid) :
-		    uuid_v4();
+								  uuid_v4();
 		json_set(b->bodies[i], "id", json_new_string(b->ids[i]));
 		rows[i].local_id = b->ids[i];
 		rows[i].sync_id = sid;
@@ -830,8 +845,7 @@ static int create_int_keyed(struct push *ps, size_t ci, struct batch *b,
 	size_t k, nrows = 0;
 	int rc;
 
-	if ((rc = post_int_batches(ps, r, b->bodies, b->n, b->ids,
-	    errstr)) < 0)
+	if ((rc = post_int_batches(ps, r, b->bodies, b->n, b->ids, errstr)) < 0)
 		return rc;
 	rows = xcalloc(b->n + 1, sizeof(*rows));
 	for (k = 0; k < b->n; k++) {
@@ -883,7 +897,7 @@ static int create_items(struct push *ps, size_t ci, char **errstr)
 		if (b.n == 0)
 			break;
 		rc = uuid_keyed(r) ? create_uuid_keyed(ps, ci, &b, errstr) :
-		    create_int_keyed(ps, ci, &b, errstr);
+				     create_int_keyed(ps, ci, &b, errstr);
 		if (rc < 0)
 			goto out;
 		for (i = 0; i < b.n; i++) {
@@ -983,8 +997,9 @@ static int ready_updates(struct push *ps, size_t ci, struct plan_list *l,
 			continue;
 		}
 		if (policies && json_get(body, "roles")) {
-			struct json *nested = nested_roles(strmap_get(
-			    c->by_local, ch->local_id), json_get(body, "roles"));
+			struct json *nested =
+			    nested_roles(strmap_get(c->by_local, ch->local_id),
+				json_get(body, "roles"));
 
 			if (nested)
 				json_set(body, "roles", nested);
@@ -1014,8 +1029,8 @@ static int send_updates(struct push *ps, size_t ci, struct batch *b,
 		if (json_get(b->bodies[i], "key") &&
 		    json_get(b->bodies[i], "language"))
 			dx_call_init(&calls[nfirst++], "PATCH",
-			    item_path(r, b->ids[i]), first_step(c, b->ids[i],
-			    b->bodies[i]), 0);
+			    item_path(r, b->ids[i]),
+			    first_step(c, b->ids[i], b->bodies[i]), 0);
 	if (nfirst && (rc = dx_run(ps->ctx->dx, calls, nfirst, errstr)) < 0)
 		goto out;
 	k = nfirst;
@@ -1034,8 +1049,10 @@ static int send_updates(struct push *ps, size_t ci, struct batch *b,
 		const struct json *d = dx_data(calls[i].result);
 
 		if (calls[i].result && (d == NULL || d->type != JSON_OBJECT)) {
-			xasprintf(errstr, "PATCH %s: expected an object in "
-			    "\"data\" (the item updated)", calls[i].path);
+			xasprintf(errstr,
+			    "PATCH %s: expected an object in "
+			    "\"data\" (the item updated)",
+			    calls[i].path);
 			rc = SYNC_EPROTO;
 		}
 	}
@@ -1114,8 +1131,8 @@ static int verify_gone(struct push *ps, const struct coll_rule *r,
 		return SYNC_EPROTO;
 	}
 	for (k = 0; k < d->u.arr.len; k++) {
-		char *id = json_scalar_string(json_get(d->u.arr.items[k],
-		    "id"));
+		char *id = json_scalar_string(
+		    json_get(d->u.arr.items[k], "id"));
 
 		for (i = 0; id && i < n; i++)
 			if (strcmp(lids[i], id) == 0)
@@ -1147,8 +1164,9 @@ static int delete_items(struct push *ps, size_t ci, char **errstr)
 	still = xcalloc(n, sizeof(bool));
 	for (i = 0; i < n; i++) {
 		/* 404: gone already (a cascade), as good as deleted. */
-		dx_call_init(&calls[i], "DELETE", item_path(r,
-		    c->del.v[i].local_id), NULL, DX_ALLOW_404 | DX_ALLOW_403);
+		dx_call_init(&calls[i], "DELETE",
+		    item_path(r, c->del.v[i].local_id), NULL,
+		    DX_ALLOW_404 | DX_ALLOW_403);
 		if (strcmp(r->name, "operations") == 0) {
 			links_set(&ps->resolve, c->del.v[i].local_id, NULL);
 			links_set(&ps->reject, c->del.v[i].local_id, NULL);
@@ -1161,9 +1179,10 @@ static int delete_items(struct push *ps, size_t ci, char **errstr)
 	 * stays, the next push tells). */
 	for (i = 0; i < n; i++)
 		if (calls[i].status / 100 == 2 && calls[i].result) {
-			xasprintf(errstr, "DELETE %s: HTTP %ld with a body, not "
-			    "the answer of a delete (204)", calls[i].path,
-			    calls[i].status);
+			xasprintf(errstr,
+			    "DELETE %s: HTTP %ld with a body, not "
+			    "the answer of a delete (204)",
+			    calls[i].path, calls[i].status);
 			rc = SYNC_EPROTO;
 			goto out;
 		}
@@ -1175,7 +1194,8 @@ static int delete_items(struct push *ps, size_t ci, char **errstr)
 	for (i = 0, nf = 0; i < n; i++) {
 		if (calls[i].status == 403 && still[nf++]) {
 			if (nkept++ == 0)
-				xasprintf(errstr, "DELETE %s: HTTP 403 FORBIDDEN, "
+				xasprintf(errstr,
+				    "DELETE %s: HTTP 403 FORBIDDEN, "
 				    "and %s %s is still there: the token may "
 				    "not delete it (its SyncID stays tracked)",
 				    calls[i].path, r->name,
@@ -1184,8 +1204,8 @@ static int delete_items(struct push *ps, size_t ci, char **errstr)
 		}
 		gone[ngone++] = c->del.v[i].sync_id;
 	}
-	if ((rc = idmap_remove(ps->plan->map, r->name, gone, ngone,
-	    errstr)) < 0)
+	if ((rc = idmap_remove(ps->plan->map, r->name, gone, ngone, errstr)) <
+	    0)
 		goto out;
 	ps->st->deleted += ngone;
 	if (ngone)
@@ -1241,14 +1261,16 @@ static int delete_public(struct push *ps, char **errstr)
 			return rc;
 		for (i = 0; i < c->del.len; i++)
 			*plan_list_push(narrows_public(ps, c, &c->del.v[i]) ?
-			    &now : &held) = c->del.v[i];
+				&now :
+				&held) = c->del.v[i];
 		free(c->del.v);
 		c->del = now;
 		rc = now.len ? delete_items(ps, coll_index(order[k]), errstr) :
-		    0;
+			       0;
 		if (rc == 0 && now.len) {
 			ps->st->held_deletes -= now.len;
-			sync_logf(ps->ctx, SYNC_INFO, "[%s] %zu delete(s) not "
+			sync_logf(ps->ctx, SYNC_INFO,
+			    "[%s] %zu delete(s) not "
 			    "held: they withdraw what the public may do",
 			    c->rule->name, now.len);
 		}
@@ -1321,10 +1343,11 @@ static int check_refs(struct push *ps, char **errstr)
 		}
 	}
 	if (ret == 0 && rc.nbad) {
-		xasprintf(errstr, "%zu reference(s) name items that are "
+		xasprintf(errstr,
+		    "%zu reference(s) name items that are "
 		    "neither in the dump nor tracked on the instance; nothing "
-		    "was written:%s%s", rc.nbad, rc.bad.data,
-		    rc.nbad > 10 ? "\n  ..." : "");
+		    "was written:%s%s",
+		    rc.nbad, rc.bad.data, rc.nbad > 10 ? "\n  ..." : "");
 		ret = SYNC_EGUARD;
 	}
 	for (i = 0; i < COLL_COUNT; i++)
@@ -1365,9 +1388,10 @@ static int check_deletes(struct push *ps, char **errstr)
 	if (ps->o->max_deletes < 0 || n <= (size_t)ps->o->max_deletes)
 		return 0;
 	buf_init(&b);
-	buf_addf(&b, "the push would delete %zu item(s), more than "
-	    "--max-deletes %ld; nothing was written. It would delete:", n,
-	    ps->o->max_deletes);
+	buf_addf(&b,
+	    "the push would delete %zu item(s), more than "
+	    "--max-deletes %ld; nothing was written. It would delete:",
+	    n, ps->o->max_deletes);
 	for (i = 0; i < COLL_COUNT; i++) {
 		const struct coll_plan *c = &ps->plan->c[i];
 
@@ -1390,15 +1414,16 @@ static int check_deletes(struct push *ps, char **errstr)
 static size_t hold_schema_deletes(struct plan *p)
 {
 	static const char *const parts[] = { "collections", "fields",
-	    "relations" };
+		"relations" };
 	size_t i, k, held = 0, left = 0;
 
 	for (i = 0; p->schema_diff && i < 3; i++) {
 		struct json *a = json_get(p->schema_diff, parts[i]);
 
-		for (k = a && a->type == JSON_ARRAY ? a->u.arr.len : 0; k-- > 0;)
+		for (k = a && a->type == JSON_ARRAY ? a->u.arr.len : 0;
+		     k-- > 0;)
 			if (strcmp(plan_text_schema_verb(a->u.arr.items[k]),
-			    "delete") == 0) {
+				"delete") == 0) {
 				json_array_remove(a, k);
 				held++;
 			}
@@ -1420,18 +1445,21 @@ static int apply_schema(struct push *ps, char **errstr)
 
 	if (ps->o->hold_schema_deletes &&
 	    (ps->st->held_schema = hold_schema_deletes(p)) > 0)
-		sync_logf(ps->ctx, SYNC_INFO, "[snapshot] %lu delete(s) left "
-		    "(schema deletes are not allowed)", ps->st->held_schema);
+		sync_logf(ps->ctx, SYNC_INFO,
+		    "[snapshot] %lu delete(s) left "
+		    "(schema deletes are not allowed)",
+		    ps->st->held_schema);
 	if (p->schema_diff == NULL) {
-		sync_logf(ps->ctx, SYNC_DEBUG, "[snapshot] No changes to apply");
+		sync_logf(ps->ctx, SYNC_DEBUG,
+		    "[snapshot] No changes to apply");
 		return 0;
 	}
 	body = json_new_object();
 	json_set(body, "hash", json_new_string(p->schema_hash));
-	json_set(body, "diff", p->schema_diff);	/* taken over */
+	json_set(body, "diff", p->schema_diff); /* taken over */
 	p->schema_diff = NULL;
 	if ((rc = dx_request(ps->ctx->dx, "POST", "/schema/apply", body, NULL,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		return rc;
 	sync_logf(ps->ctx, SYNC_INFO, "[snapshot] Changes applied (%zu)",
 	    p->schema_changes);
@@ -1449,11 +1477,12 @@ static int clean_dangling(struct push *ps, char **errstr)
 		if (c->ndangling == 0)
 			continue;
 		if ((rc = idmap_remove(ps->plan->map, c->rule->name,
-		    (const char *const *)c->dangling, c->ndangling,
-		    errstr)) < 0)
+			 (const char *const *)c->dangling, c->ndangling,
+			 errstr)) < 0)
 			return rc;
-		sync_logf(ps->ctx, SYNC_INFO, "[%s] Deleted %zu dangling id "
-		    "maps", c->rule->name, c->ndangling);
+		sync_logf(ps->ctx, SYNC_INFO,
+		    "[%s] Deleted %zu dangling id maps", c->rule->name,
+		    c->ndangling);
 	}
 	return 0;
 }
@@ -1505,8 +1534,9 @@ static int run_pass(struct push *ps, unsigned pass, char **errstr)
 			return rc;
 	}
 	for (i = 0; i < COLL_COUNT; i++)
-		if (ps->plan->c[i].selected && (rc = update_list(ps, i,
-		    &ps->plan->c[i].update, ps->update_done[i], errstr)) < 0)
+		if (ps->plan->c[i].selected &&
+		    (rc = update_list(ps, i, &ps->plan->c[i].update,
+			 ps->update_done[i], errstr)) < 0)
 			return rc;
 	if ((rc = link_flows(ps, errstr)) < 0)
 		return rc;
@@ -1530,9 +1560,11 @@ static int run_passes(struct push *ps, char **errstr)
 	for (pass = 1;; pass++) {
 		if (ps->o->max_push_retries > 0 &&
 		    pass > (unsigned)ps->o->max_push_retries) {
-			xasprintf(errstr, "Push: max retries reached after %u "
+			xasprintf(errstr,
+			    "Push: max retries reached after %u "
 			    "attempts (%zu item(s) left; first unresolved "
-			    "reference: %s)", pass - 1, pending(ps),
+			    "reference: %s)",
+			    pass - 1, pending(ps),
 			    ps->unresolved ? ps->unresolved : "none");
 			return SYNC_EFAIL;
 		}
@@ -1546,10 +1578,11 @@ static int run_passes(struct push *ps, char **errstr)
 		if (pending(ps) == 0)
 			return 0;
 		if (!ps->progress) {
-			xasprintf(errstr, "push: %zu item(s) refer to items "
+			xasprintf(errstr,
+			    "push: %zu item(s) refer to items "
 			    "that are neither in the dump nor tracked on the "
-			    "instance; the first: %s", pending(ps),
-			    ps->unresolved ? ps->unresolved : "?");
+			    "instance; the first: %s",
+			    pending(ps), ps->unresolved ? ps->unresolved : "?");
 			return SYNC_EFAIL;
 		}
 	}
@@ -1565,7 +1598,7 @@ static int push_prepare(struct push *ps, const char *root,
 
 	if ((rc = sync_check_instance(ps->ctx, ps->st, errstr)) < 0 ||
 	    (rc = dx_request(ps->ctx->dx, "POST", "/utils/cache/clear", NULL,
-	    NULL, errstr)) < 0 ||
+		 NULL, errstr)) < 0 ||
 	    (rc = plan_build(ps->ctx, root, req, ps->plan, errstr)) < 0 ||
 	    (rc = public_check_push(ps->plan, errstr)) < 0 ||
 	    (rc = check_deletes(ps, errstr)) < 0 ||
@@ -1603,7 +1636,7 @@ int sync_push_req(struct sync_ctx *ctx, const struct plan_req *req,
 		req = &def;
 	}
 	if ((rc = sync_run_begin(&run, ctx, st, req->dump_root ? 0 : RUN_LOCK,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		return rc;
 	ps.ctx = ctx;
 	ps.o = ctx->opts;

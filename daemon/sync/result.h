@@ -9,21 +9,21 @@
 
 enum sync_result {
 	SYNC_OK = 0,
-	SYNC_EFAIL = -1,	/* failed, for another reason */
-	SYNC_ECANCELED = -2,	/* the run's cancel flag was raised */
-	SYNC_EAUTH = -3,	/* 401/403: credentials refused, or the
+	SYNC_EFAIL = -1,     /* failed, for another reason */
+	SYNC_ECANCELED = -2, /* the run's cancel flag was raised */
+	SYNC_EAUTH = -3,     /* 401/403: credentials refused, or the
 				 * token may not do this */
-	SYNC_EUNREACH = -4,	/* no answer: refused, unreachable, timed
+	SYNC_EUNREACH = -4,  /* no answer: refused, unreachable, timed
 				 * out, or cut off mid-answer */
-	SYNC_ESERVER = -5,	/* 429 or 5xx: Directus failed or is busy */
-	SYNC_EPROTO = -6,	/* an answer that cannot be used: another
+	SYNC_ESERVER = -5,   /* 429 or 5xx: Directus failed or is busy */
+	SYNC_EPROTO = -6,    /* an answer that cannot be used: another
 				 * 4xx, not JSON, the wrong shape, too
 				 * large */
-	SYNC_EDUMP = -7,	/* the dump tree is invalid */
-	SYNC_EGUARD = -8,	/* refused before any write: --max-deletes,
+	SYNC_EDUMP = -7,     /* the dump tree is invalid */
+	SYNC_EGUARD = -8,    /* refused before any write: --max-deletes,
 				 * unresolved references */
-	SYNC_ELOCKED = -9,	/* another run holds the dump tree's lock */
-	SYNC_EIO = -10,		/* the local file system failed */
+	SYNC_ELOCKED = -9,   /* another run holds the dump tree's lock */
+	SYNC_EIO = -10,	     /* the local file system failed */
 };
 
 /* A short, stable name for scripts and status ("ok", "cancelled",

@@ -15,7 +15,8 @@
 #include "xmalloc.h"
 
 static const char *const ignored[] = {
-	"directus_sync_id_map", IDMAP_COLLECTION_NAME,
+	"directus_sync_id_map",
+	IDMAP_COLLECTION_NAME,
 };
 
 int schema_is_ignored(const struct json *item)
@@ -32,7 +33,7 @@ int schema_is_ignored(const struct json *item)
 void schema_filter(struct json *snap)
 {
 	static const char *const keys[] = { "collections", "fields",
-	    "relations" };
+		"relations" };
 	size_t k, i;
 
 	if (snap == NULL || snap->type != JSON_OBJECT)
@@ -54,7 +55,7 @@ int schema_check_snapshot(const char *what, const struct json *snap,
     char **errstr)
 {
 	static const char *const keys[] = { "collections", "fields",
-	    "relations" };
+		"relations" };
 	const struct json *v;
 	size_t k;
 
@@ -65,11 +66,14 @@ int schema_check_snapshot(const char *what, const struct json *snap,
 	for (k = 0; k < 3; k++)
 		if ((v = json_get(snap, keys[k])) == NULL ||
 		    v->type != JSON_ARRAY) {
-			xasprintf(errstr, "%s: the snapshot's \"%s\" is %s, "
-			    "not an array", what, keys[k], v == NULL ?
-			    "missing" : v->type == JSON_NULL ? "null" :
-			    v->type == JSON_OBJECT ? "an object" :
-			    v->type == JSON_STRING ? "a string" : "a scalar");
+			xasprintf(errstr,
+			    "%s: the snapshot's \"%s\" is %s, not an array",
+			    what, keys[k],
+			    v == NULL		       ? "missing" :
+				v->type == JSON_NULL   ? "null" :
+				v->type == JSON_OBJECT ? "an object" :
+				v->type == JSON_STRING ? "a string" :
+							 "a scalar");
 			return SYNC_EPROTO;
 		}
 	return 0;
@@ -130,10 +134,10 @@ static int split_array(struct json *arr, const char *dir, int with_field,
 		/* The names come from the instance and become file names:
 		 * none may leave its folder. */
 		if ((rc = dump_check_name("the snapshot's collection name",
-		    json_str(json_get(it, "collection")), errstr)) < 0 ||
-		    (with_field && (rc = dump_check_name(
-		    "the snapshot's field name", json_str(json_get(it,
-		    "field")), errstr)) < 0))
+			 json_str(json_get(it, "collection")), errstr)) < 0 ||
+		    (with_field &&
+			(rc = dump_check_name("the snapshot's field name",
+			     json_str(json_get(it, "field")), errstr)) < 0))
 			break;
 		if (with_field)
 			xasprintf(&base, "%s/%s", str_or(it, "collection"),
@@ -151,8 +155,7 @@ static int split_array(struct json *arr, const char *dir, int with_field,
 	return rc;
 }
 
-int schema_split(struct json *snap, schema_file_cb cb, void *arg,
-    char **errstr)
+int schema_split(struct json *snap, schema_file_cb cb, void *arg, char **errstr)
 {
 	struct json *colls = json_take(snap, "collections");
 	struct json *fields = json_take(snap, "fields");
@@ -172,8 +175,8 @@ int schema_split(struct json *snap, schema_file_cb cb, void *arg,
 	return rc;
 }
 
-int schema_to_files(struct json *snap, bool split, schema_file_cb cb,
-    void *arg, char **errstr)
+int schema_to_files(struct json *snap, bool split, schema_file_cb cb, void *arg,
+    char **errstr)
 {
 	int rc;
 

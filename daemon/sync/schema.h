@@ -36,7 +36,7 @@ int schema_split(struct json *snap, schema_file_cb cb, void *arg,
 /* The snapshot Directus answered (GET /schema/snapshot's "data", taken
  * over), as the dump holds it: checked, the map collections left out,
  * then given to cb as its files (split), or as one snapshot.json. */
-int schema_to_files(struct json *snap, bool split, schema_file_cb cb,
-    void *arg, char **errstr);
+int schema_to_files(struct json *snap, bool split, schema_file_cb cb, void *arg,
+    char **errstr);
 
 #endif

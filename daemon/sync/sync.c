@@ -152,8 +152,10 @@ int sync_run_begin(struct sync_run *r, struct sync_ctx *ctx,
 	}
 	r->root = dump_lock_root(r->lock);
 	if (dump_lock_recovered(r->lock))
-		sync_logf(ctx, SYNC_WARN, "%s: completed an update of the dump "
-		    "tree that was interrupted", r->root);
+		sync_logf(ctx, SYNC_WARN,
+		    "%s: completed an update of the dump "
+		    "tree that was interrupted",
+		    r->root);
 	return 0;
 }
 

@@ -29,7 +29,7 @@
 const char *three_class_name(enum three_class c)
 {
 	static const char *const names[] = { "in-sync", "dump-changed",
-	    "instance-changed", "conflict", "differs" };
+		"instance-changed", "conflict", "differs" };
 
 	return names[c];
 }
@@ -102,8 +102,8 @@ static struct json *unit_norm(const struct json *u)
 	dt = json_str(json_get(sch, "data_type"));
 	len = json_get(sch, "max_length");
 	if (dt && (strcmp(dt, "char") == 0 || strcmp(dt, "varchar") == 0) &&
-	    ((t && strcmp(t, "uuid") == 0) || (len && len->type ==
-	    JSON_NUMBER && len->u.num == 36)))
+	    ((t && strcmp(t, "uuid") == 0) ||
+		(len && len->type == JSON_NUMBER && len->u.num == 36)))
 		json_set(sch, "data_type", json_new_string("char"));
 	return c;
 }
@@ -175,8 +175,8 @@ static struct json *find_item(const struct json *arr, const char *key,
 	size_t k;
 
 	for (k = 0; arr && k < arr->u.arr.len; k++) {
-		const char *sid = json_str(json_get(arr->u.arr.items[k],
-		    "_syncId"));
+		const char *sid = json_str(
+		    json_get(arr->u.arr.items[k], "_syncId"));
 
 		if (sid && strcmp(sid, key) == 0) {
 			if (at)
@@ -192,7 +192,8 @@ static struct json *find_item(const struct json *arr, const char *key,
 static bool roles_left_out(const struct sync_ctx *ctx,
     const struct coll_rule *r)
 {
-	return strcmp(r->name, "policies") == 0 && !ctx->opts->sync_policy_roles;
+	return strcmp(r->name, "policies") == 0 &&
+	    !ctx->opts->sync_policy_roles;
 }
 
 /* Whether the tree's item cur differs from what the comparison read
@@ -274,8 +275,10 @@ static bool base_usable(const struct sync_ctx *ctx, const char *base_root)
 	    strcmp(json_str(json_get(meta, "url")), ctx->opts->url) == 0 &&
 	    strcmp(json_str(json_get(meta, "dump_path")), dump_root) == 0;
 	if (!ok)
-		sync_logf(ctx, SYNC_WARN, "%s: a base of another instance or "
-		    "dump tree (or unreadable): not used", path);
+		sync_logf(ctx, SYNC_WARN,
+		    "%s: a base of another instance or "
+		    "dump tree (or unreadable): not used",
+		    path);
 	json_free(meta);
 	free(path);
 	return ok;
@@ -284,7 +287,7 @@ static bool base_usable(const struct sync_ctx *ctx, const char *base_root)
 /* --- the items --- */
 
 struct side {
-	struct strmap *by_sid;		/* SyncID -> struct json * */
+	struct strmap *by_sid; /* SyncID -> struct json * */
 	struct json *arr;
 };
 
@@ -295,8 +298,8 @@ static void side_of(struct side *s, struct json *arr)
 	s->arr = arr;
 	s->by_sid = strmap_new();
 	for (i = 0; arr && i < arr->u.arr.len; i++) {
-		const char *sid = json_str(json_get(arr->u.arr.items[i],
-		    "_syncId"));
+		const char *sid = json_str(
+		    json_get(arr->u.arr.items[i], "_syncId"));
 
 		if (sid)
 			strmap_put(s->by_sid, sid, arr->u.arr.items[i]);
@@ -323,8 +326,8 @@ static void put_item(struct three *t, const struct coll_rule *r,
 	it->base = b ? json_copy(b) : NULL;
 	it->dump = d ? json_copy(d) : NULL;
 	it->inst = i ? json_copy(i) : NULL;
-	it->cls = classify(t->have_base, eq_to_inst(d, i),
-	    eq_files(d, b), eq_to_inst(b, i));
+	it->cls = classify(t->have_base, eq_to_inst(d, i), eq_files(d, b),
+	    eq_to_inst(b, i));
 	t->counts[it->cls]++;
 }
 
@@ -342,13 +345,15 @@ static int inst_side(struct sync_ctx *ctx, struct plan *p, size_t ci,
 	for (k = 0; tg && k < tg->u.arr.len; k++) {
 		const struct json *raw = tg->u.arr.items[k];
 		char *lid = json_scalar_string(json_get(raw, "id"));
-		const struct idmap_row *row = lid ? idmap_by_local(p->map,
-		    r->name, lid) : NULL;
+		const struct idmap_row *row = lid ?
+		    idmap_by_local(p->map, r->name, lid) :
+		    NULL;
 		const char *sid = row ? row->sync_id : NULL;
 		struct json *f;
 
-		if (lid && sid == NULL && (strcmp(r->name, "roles") == 0 ||
-		    strcmp(r->name, "policies") == 0 || r->singleton)) {
+		if (lid && sid == NULL &&
+		    (strcmp(r->name, "roles") == 0 ||
+			strcmp(r->name, "policies") == 0 || r->singleton)) {
 			if ((rc = ph_fetch(ctx->dx, &p->ph, errstr)) < 0) {
 				free(lid);
 				json_free(arr);
@@ -358,10 +363,10 @@ static int inst_side(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		}
 		if (lid == NULL) {
 			free(lid);
-			continue;	/* synthetic rows, not items */
+			continue; /* synthetic rows, not items */
 		}
-		if ((rc = plan_instance_form(p, ctx->opts, r, raw, sid ? sid :
-		    "", &f, errstr)) < 0) {
+		if ((rc = plan_instance_form(p, ctx->opts, r, raw,
+			 sid ? sid : "", &f, errstr)) < 0) {
 			free(lid);
 			json_free(arr);
 			return rc;
@@ -391,8 +396,7 @@ static void strip_roles(const struct sync_ctx *ctx, const struct coll_rule *r,
 /* Every SyncID of the three sides of collection ci, in the dump's order,
  * then the instance's, then the base's. */
 static int compare_coll(struct sync_ctx *ctx, struct plan *p, size_t ci,
-    const char *root, const char *base_root, struct three *t,
-    char **errstr)
+    const char *root, const char *base_root, struct three *t, char **errstr)
 {
 	const struct coll_rule *r = &coll_rules[ci];
 	struct side ds = { 0 }, is = { 0 }, bs = { 0 };
@@ -404,8 +408,8 @@ static int compare_coll(struct sync_ctx *ctx, struct plan *p, size_t ci,
 
 	if ((rc = load_collection(ctx, root, r, &darr, errstr)) < 0)
 		goto out;
-	if (t->have_base && (rc = load_base(ctx, base_root, r, &barr,
-	    errstr)) < 0)
+	if (t->have_base &&
+	    (rc = load_base(ctx, base_root, r, &barr, errstr)) < 0)
 		goto out;
 	strip_roles(ctx, r, darr);
 	strip_roles(ctx, r, barr);
@@ -416,8 +420,8 @@ static int compare_coll(struct sync_ctx *ctx, struct plan *p, size_t ci,
 		goto out;
 	for (s = 0; s < 3; s++)
 		for (k = 0; k < sides[s]->arr->u.arr.len; k++) {
-			const char *sid = json_str(json_get(
-			    sides[s]->arr->u.arr.items[k], "_syncId"));
+			const char *sid = json_str(
+			    json_get(sides[s]->arr->u.arr.items[k], "_syncId"));
 			const struct idmap_row *row;
 
 			if (sid == NULL || strmap_get(seen, sid))
@@ -452,8 +456,8 @@ out:
 /* Files of a split snapshot: path (under snapshot/) -> content. */
 struct units {
 	struct strmap *m;
-	struct json *names;	/* the paths, in the order found */
-	struct strmap *by_id;	/* three_unit_key() -> path (borrowed) */
+	struct json *names;   /* the paths, in the order found */
+	struct strmap *by_id; /* three_unit_key() -> path (borrowed) */
 };
 
 /* A split names clashing names with suffixes in the order it meets them,
@@ -569,7 +573,7 @@ static int inst_units(struct sync_ctx *ctx, struct units *u, char **errstr)
 	int rc;
 
 	if ((rc = dx_request(ctx->dx, "GET", "/schema/snapshot", NULL, &res,
-	    errstr)) < 0)
+		 errstr)) < 0)
 		return rc;
 	snap = json_take(res, "data");
 	json_free(res);
@@ -595,7 +599,7 @@ static void put_unit(struct three *t, const char *rel, const struct json *b,
 static int compare_schema(struct sync_ctx *ctx, const char *root,
     const char *base_root, struct three *t, char **errstr)
 {
-	struct units us[3];	/* dump, instance, base */
+	struct units us[3]; /* dump, instance, base */
 	char *ddir = fs_join(root, ctx->opts->snapshot_path), *bdir = NULL;
 	struct strmap *seen = strmap_new();
 	size_t s, k;
@@ -614,7 +618,8 @@ static int compare_schema(struct sync_ctx *ctx, const char *root,
 	for (s = 0; s < 3; s++)
 		for (k = 0; k < us[s].names->u.arr.len; k++) {
 			const char *rel = json_str(us[s].names->u.arr.items[k]);
-			char *id = three_unit_key(rel, strmap_get(us[s].m, rel));
+			char *id = three_unit_key(rel,
+			    strmap_get(us[s].m, rel));
 
 			strmap_put(us[s].by_id, id, (void *)rel);
 			free(id);
@@ -622,7 +627,8 @@ static int compare_schema(struct sync_ctx *ctx, const char *root,
 	for (s = 0; s < 3; s++)
 		for (k = 0; k < us[s].names->u.arr.len; k++) {
 			const char *rel = json_str(us[s].names->u.arr.items[k]);
-			char *id = three_unit_key(rel, strmap_get(us[s].m, rel));
+			char *id = three_unit_key(rel,
+			    strmap_get(us[s].m, rel));
 			const char *path = NULL;
 			const struct json *b, *d, *i;
 
@@ -666,8 +672,8 @@ int sync_three(struct sync_ctx *ctx, const char *base_root,
 		plan_req_from_opts(ctx->opts, &def);
 		req = &def;
 	}
-	if ((rc = sync_run_begin(&run, ctx, NULL, req->dump_root ? 0 :
-	    RUN_LOCK, errstr)) < 0)
+	if ((rc = sync_run_begin(&run, ctx, NULL, req->dump_root ? 0 : RUN_LOCK,
+		 errstr)) < 0)
 		return rc;
 	root = req->dump_root ? req->dump_root : run.root;
 	t->have_base = base_usable(ctx, base_root);
@@ -681,11 +687,12 @@ int sync_three(struct sync_ctx *ctx, const char *base_root,
 	    (rc = plan_build(ctx, run.root, &colls, &p, errstr)) < 0)
 		goto out;
 	t->version = run.st->directus_version[0] ?
-	    xstrdup(run.st->directus_version) : NULL;
+	    xstrdup(run.st->directus_version) :
+	    NULL;
 	for (i = 0; i < COLL_COUNT; i++)
 		if ((req->collections & coll_bit(&coll_rules[i])) &&
 		    (rc = compare_coll(ctx, &p, i, root, base_root, t,
-		    errstr)) < 0)
+			 errstr)) < 0)
 			goto out;
 	if (req->schema)
 		rc = compare_schema(ctx, root, base_root, t, errstr);
@@ -715,29 +722,31 @@ struct json *three_json(const struct three *t, bool with_values)
 			continue;
 		e = json_new_object();
 		if (it->rule)
-			json_set(e, "collection", json_new_string(
-			    it->rule->name));
+			json_set(e, "collection",
+			    json_new_string(it->rule->name));
 		else
 			json_set(e, "unit", json_new_string(it->key));
-		json_set(e, "_syncId", it->rule && it->key ?
-		    json_new_string(it->key) : json_new_null());
-		json_set(e, "id", it->local_id ? json_new_string(it->local_id) :
-		    json_new_null());
-		json_set(e, "name", it->label ? json_new_string(it->label) :
-		    json_new_null());
-		json_set(e, "class", json_new_string(three_class_name(
-		    it->cls)));
+		json_set(e, "_syncId",
+		    it->rule && it->key ? json_new_string(it->key) :
+					  json_new_null());
+		json_set(e, "id",
+		    it->local_id ? json_new_string(it->local_id) :
+				   json_new_null());
+		json_set(e, "name",
+		    it->label ? json_new_string(it->label) : json_new_null());
+		json_set(e, "class",
+		    json_new_string(three_class_name(it->cls)));
 		if (it->who)
 			json_set(e, "by", json_new_string(it->who));
 		if (it->when)
 			json_set(e, "at", json_new_string(it->when));
 		if (with_values) {
-			json_set(e, "dump", it->dump ? json_copy(it->dump) :
-			    json_new_null());
-			json_set(e, "instance", it->inst ? json_copy(it->inst) :
-			    json_new_null());
-			json_set(e, "base", it->base ? json_copy(it->base) :
-			    json_new_null());
+			json_set(e, "dump",
+			    it->dump ? json_copy(it->dump) : json_new_null());
+			json_set(e, "instance",
+			    it->inst ? json_copy(it->inst) : json_new_null());
+			json_set(e, "base",
+			    it->base ? json_copy(it->base) : json_new_null());
 		}
 		json_array_append(diffs, e);
 	}
@@ -782,7 +791,8 @@ static int base_collection(const struct sync_ctx *ctx, const struct three *t,
 
 	for (i = 0; i < t->len; i++) {
 		const struct json *v = t->v[i].rule == r ?
-		    base_value(&t->v[i], what) : NULL;
+		    base_value(&t->v[i], what) :
+		    NULL;
 
 		if (v)
 			json_array_append(arr, json_copy(v));
@@ -809,7 +819,8 @@ static int base_schema(const struct sync_ctx *ctx, const struct three *t,
 	dump_stage_own_dir(s, dir);
 	for (i = 0; i < t->len && rc == 0; i++) {
 		const struct json *v = t->v[i].rule == NULL ?
-		    base_value(&t->v[i], what) : NULL;
+		    base_value(&t->v[i], what) :
+		    NULL;
 		char *rel;
 		struct json *c;
 
@@ -839,10 +850,10 @@ static int base_meta(const struct sync_ctx *ctx, const struct three *t,
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_set(m, "url", json_new_string(ctx->opts->url));
 	json_set(m, "dump_path", json_new_string(dump_root));
-	json_set(m, "directus", t->version ? json_new_string(t->version) :
-	    json_new_null());
-	json_set(m, "commit", commit ? json_new_string(commit) :
-	    json_new_null());
+	json_set(m, "directus",
+	    t->version ? json_new_string(t->version) : json_new_null());
+	json_set(m, "commit",
+	    commit ? json_new_string(commit) : json_new_null());
 	json_set(m, "time", json_new_string(when));
 	dump_stage_own_file(s, META_FILE);
 	rc = write_file(s, META_FILE, m, false, errstr);
@@ -863,9 +874,9 @@ int three_write_base(const struct sync_ctx *ctx, const struct three *t,
 	/* The base names the tree by its real path, as the lock does. */
 	if (realpath(ctx->opts->dump_path, real) == NULL)
 		snprintf(real, sizeof(real), "%s", ctx->opts->dump_path);
-	if ((rc = dump_lock_acquire(base_root, true, 0, NULL, &lock,
-	    errstr)) < 0 || (rc = dump_stage_begin(dump_lock_root(lock), &s,
-	    errstr)) < 0)
+	if ((rc = dump_lock_acquire(base_root, true, 0, NULL, &lock, errstr)) <
+		0 ||
+	    (rc = dump_stage_begin(dump_lock_root(lock), &s, errstr)) < 0)
 		goto out;
 	for (i = 0; i < COLL_COUNT && rc == 0; i++)
 		if (t->collections & coll_bit(&coll_rules[i]))
@@ -907,7 +918,8 @@ static int key_new_items(struct sync_ctx *ctx, struct three *t,
 		memset(&nr, 0, sizeof(nr));
 		nr.local_id = it->local_id;
 		nr.sync_id = sync_opts_preserves(ctx->opts, table) ?
-		    it->local_id : NULL;
+		    it->local_id :
+		    NULL;
 		if ((rc = idmap_create(m, table, &nr, 1, errstr)) < 0)
 			return rc;
 		it->key = xstrdup(nr.result);
@@ -948,7 +960,8 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 		 * the person's, and it stays. */
 		if (item_stale(ctx, r, cur, it->dump)) {
 			it->stale = true;
-			sync_logf(ctx, SYNC_WARN, "[%s] %s \"%s\" changed in "
+			sync_logf(ctx, SYNC_WARN,
+			    "[%s] %s \"%s\" changed in "
 			    "the tree since it was compared: not written",
 			    r->name, it->key, it->label ? it->label : "");
 			continue;
@@ -989,18 +1002,21 @@ static int tree_units(struct sync_ctx *ctx, const char *root, struct three *t,
 		rel = unit_rel(ctx, it->key);
 		if (unit_stale(root, rel, it->dump)) {
 			it->stale = true;
-			sync_logf(ctx, SYNC_WARN, "[snapshot] %s changed in the "
-			    "tree since it was compared: not written", it->key);
+			sync_logf(ctx, SYNC_WARN,
+			    "[snapshot] %s changed in the "
+			    "tree since it was compared: not written",
+			    it->key);
 			free(rel);
 			continue;
 		}
 		if (it->inst) {
 			struct json *c = json_copy(it->inst);
 
-			rc = write_file(s, rel, c, ctx->opts->sort_json, errstr);
+			rc = write_file(s, rel, c, ctx->opts->sort_json,
+			    errstr);
 			json_free(c);
 		} else
-			dump_stage_own_file(s, rel);	/* removed */
+			dump_stage_own_file(s, rel); /* removed */
 		(*written)++;
 		free(rel);
 	}
@@ -1066,11 +1082,11 @@ static char *user_name(const struct json *u)
 	if (email && *email)
 		return xstrdup(email);
 	if (first || last) {
-		xasprintf(&s, "%s%s%s", first ? first : "", first && last ?
-		    " " : "", last ? last : "");
+		xasprintf(&s, "%s%s%s", first ? first : "",
+		    first && last ? " " : "", last ? last : "");
 		return s;
 	}
-	return json_scalar_string(u);	/* the id, or NULL */
+	return json_scalar_string(u); /* the id, or NULL */
 }
 
 static bool told(const struct three_item *it, const struct coll_rule *r)
@@ -1103,10 +1119,12 @@ static int who_coll(struct sync_ctx *ctx, struct three *t,
 		return 0;
 	}
 	/* A few rows per item: enough for the newest of each. */
-	xasprintf(&path, "/activity?limit=%zu&sort=-id&fields=item,timestamp,"
+	xasprintf(&path,
+	    "/activity?limit=%zu&sort=-id&fields=item,timestamp,"
 	    "user.email,user.first_name,user.last_name"
 	    "&filter[collection][_eq]=directus_%s&filter[action][_neq]=run"
-	    "&filter[item][_in]=%s", n * 4 + 20, r->name, ids.data ? ids.data : "");
+	    "&filter[item][_in]=%s",
+	    n * 4 + 20, r->name, ids.data ? ids.data : "");
 	buf_clear(&ids);
 	dx_call_init(&c, "GET", path, NULL, 0);
 	if ((rc = dx_run(ctx->dx, &c, 1, errstr)) < 0)
@@ -1170,7 +1188,7 @@ void three_summarize(const struct three *t, struct plan_summary *s)
 	for (i = 0; i < COLL_COUNT; i++) {
 		s->c[i].name = coll_rules[i].name;
 		s->c[i].selected = (t->collections &
-		    coll_bit(&coll_rules[i])) != 0;
+				       coll_bit(&coll_rules[i])) != 0;
 	}
 	for (i = 0; i < t->len; i++) {
 		const struct three_item *it = &t->v[i];
@@ -1189,8 +1207,11 @@ void three_summarize(const struct three *t, struct plan_summary *s)
 			s->schema_deletes += kind == '-';
 			if (s->nschema_first < PLAN_SUMMARY_FIRST)
 				xasprintf(&s->schema_first[s->nschema_first++],
-				    "%s %s", kind == '+' ? "create" : kind ==
-				    '-' ? "delete" : "update", it->key);
+				    "%s %s",
+				    kind == '+'	    ? "create" :
+					kind == '-' ? "delete" :
+						      "update",
+				    it->key);
 			continue;
 		}
 		{
@@ -1250,8 +1271,7 @@ void three_files(const struct sync_ctx *ctx, const struct three *t,
 
 static int apply_coll(const struct sync_ctx *ctx, const struct three *t,
     const bool *take, const struct coll_rule *r, const char *rel,
-    const char *old, size_t oldlen, char **out, size_t *outlen,
-    char **errstr)
+    const char *old, size_t oldlen, char **out, size_t *outlen, char **errstr)
 {
 	struct json *arr;
 	char *perr = NULL;
@@ -1259,8 +1279,8 @@ static int apply_coll(const struct sync_ctx *ctx, const struct three *t,
 
 	arr = old ? json_parse(old, oldlen, &perr) : json_new_array();
 	if (arr == NULL || arr->type != JSON_ARRAY) {
-		xasprintf(errstr, "%s at HEAD: %s", rel, perr ? perr :
-		    "not a list of items");
+		xasprintf(errstr, "%s at HEAD: %s", rel,
+		    perr ? perr : "not a list of items");
 		free(perr);
 		json_free(arr);
 		return SYNC_EDUMP;
@@ -1271,8 +1291,8 @@ static int apply_coll(const struct sync_ctx *ctx, const struct three *t,
 		if (it->rule != r || !taken(it, take, i))
 			continue;
 		for (k = arr->u.arr.len; k-- > 0;) {
-			const char *sid = json_str(json_get(arr->u.arr.items[k],
-			    "_syncId"));
+			const char *sid = json_str(
+			    json_get(arr->u.arr.items[k], "_syncId"));
 
 			if (sid && strcmp(sid, it->key) == 0)
 				json_array_remove(arr, k);
@@ -1300,8 +1320,8 @@ int three_apply_file(const struct sync_ctx *ctx, const struct three *t,
 
 		free(cr);
 		if (is)
-			return apply_coll(ctx, t, take, &coll_rules[i], rel, old,
-			    oldlen, out, outlen, errstr);
+			return apply_coll(ctx, t, take, &coll_rules[i], rel,
+			    old, oldlen, out, outlen, errstr);
 	}
 	for (i = 0; i < t->len; i++) {
 		const struct three_item *it = &t->v[i];
@@ -1352,8 +1372,8 @@ int three_mark_stale(struct sync_ctx *ctx, struct three *t, const bool *take,
 
 			if (it->rule != r || !taken(it, take, i))
 				continue;
-			it->stale = item_stale(ctx, r, find_item(arr, it->key,
-			    NULL), it->dump);
+			it->stale = item_stale(ctx, r,
+			    find_item(arr, it->key, NULL), it->dump);
 		}
 		json_free(arr);
 	}

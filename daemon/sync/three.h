@@ -23,31 +23,31 @@ enum three_class {
 	THREE_DUMP_CHANGED,
 	THREE_INSTANCE_CHANGED,
 	THREE_CONFLICT,
-	THREE_DIFFERS,		/* no base to tell */
+	THREE_DIFFERS, /* no base to tell */
 };
 
 struct three_item {
-	const struct coll_rule *rule;	/* NULL: a schema unit */
-	char *key;		/* SyncID, the unit's path under snapshot/, or
+	const struct coll_rule *rule; /* NULL: a schema unit */
+	char *key;	/* SyncID, the unit's path under snapshot/, or
 				 * NULL for an instance item without a map row */
-	char *local_id;		/* the instance's id, when it has the item */
-	char *label;		/* a name for people, or NULL */
+	char *local_id; /* the instance's id, when it has the item */
+	char *label;	/* a name for people, or NULL */
 	enum three_class cls;
-	struct json *base, *dump, *inst;	/* dump form; NULL: absent */
-	bool stale;		/* three_write_tree: the tree's version was no
+	struct json *base, *dump, *inst; /* dump form; NULL: absent */
+	bool stale;	  /* three_write_tree: the tree's version was no
 				 * longer the compared one; not written */
-	char *who, *when;	/* three_who: the last change on the instance
+	char *who, *when; /* three_who: the last change on the instance
 				 * (a user, an ISO time), or NULL */
 };
 
 struct three {
 	bool have_base;
-	struct three_item *v;	/* every item and unit, in-sync ones too */
+	struct three_item *v; /* every item and unit, in-sync ones too */
 	size_t len, cap;
-	size_t counts[5];	/* per class */
-	unsigned collections;	/* what was compared */
+	size_t counts[5];     /* per class */
+	unsigned collections; /* what was compared */
 	bool schema;
-	char *version;		/* Directus' */
+	char *version; /* Directus' */
 };
 
 /* Compare the dump at root (NULL: the run's tree), the instance and the
@@ -68,11 +68,11 @@ struct json *three_json(const struct three *t, bool with_values);
 
 /* What the new base holds. */
 enum three_base {
-	THREE_BASE_AGREED,	/* what agrees now (D = I); the rest keeps
+	THREE_BASE_AGREED,   /* what agrees now (D = I); the rest keeps
 				 * its old base */
-	THREE_BASE_DUMP,	/* the dump as it is: what differs becomes
+	THREE_BASE_DUMP,     /* the dump as it is: what differs becomes
 				 * instance-changed */
-	THREE_BASE_INSTANCE,	/* the instance as it is: what differs
+	THREE_BASE_INSTANCE, /* the instance as it is: what differs
 				 * becomes dump-changed */
 };
 

@@ -15,7 +15,7 @@ struct mapper {
 	const struct idmap *m;
 	bool to_local;
 	const char *coll;
-	char *missing;		/* first unmapped reference (to_local) */
+	char *missing; /* first unmapped reference (to_local) */
 	/* Visit mode (xform_refs): called for each reference, no change. */
 	int (*visit)(void *arg, const char *table, const char *field,
 	    const char *value);
@@ -51,8 +51,10 @@ static int map_scalar(struct mapper *mp, struct json *v, const char *table,
 	if (v->type == JSON_NULL)
 		return 0;
 	if (v->type == JSON_OBJECT || v->type == JSON_ARRAY) {
-		xasprintf(errstr, "%s: field %s holds a nested value where an "
-		    "id was expected", mp->coll, field);
+		xasprintf(errstr,
+		    "%s: field %s holds a nested value where an "
+		    "id was expected",
+		    mp->coll, field);
 		return -1;
 	}
 	if (mp->to_local && is_template(v))
@@ -67,7 +69,7 @@ static int map_scalar(struct mapper *mp, struct json *v, const char *table,
 		return rc;
 	}
 	row = mp->to_local ? idmap_by_sync(mp->m, table, key) :
-	    idmap_by_local(mp->m, table, key);
+			     idmap_by_local(mp->m, table, key);
 	if (row)
 		set_string(v, mp->to_local ? row->local_id : row->sync_id);
 	else if (mp->to_local && mp->missing == NULL)
@@ -191,7 +193,8 @@ int xform_to_local(const struct idmap *m, const struct coll_rule *r,
 
 int xform_refs(const struct coll_rule *r, const struct json *item,
     int (*visit)(void *arg, const char *table, const char *field,
-    const char *value), void *arg, char **errstr)
+	const char *value),
+    void *arg, char **errstr)
 {
 	struct mapper mp = { NULL, true, r->name, NULL, visit, arg };
 

@@ -31,6 +31,7 @@ int xform_to_local(const struct idmap *m, const struct coll_rule *r,
  * item (templates and nulls left out); a negative return stops. */
 int xform_refs(const struct coll_rule *r, const struct json *item,
     int (*visit)(void *arg, const char *table, const char *field,
-    const char *value), void *arg, char **errstr);
+	const char *value),
+    void *arg, char **errstr);
 
 #endif

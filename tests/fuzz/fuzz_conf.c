@@ -39,18 +39,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 const char *__lsan_default_suppressions(void);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_conf: check failed at %s:%d: %s\n", \
-		    __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, \
+			    "fuzz_conf: check failed at %s:%d: %s\n", \
+			    __FILE__, __LINE__, #cond); \
+			abort(); \
+		} \
+	} while (0)
 
-static char *tmpdir;		/* absolute, no symbolic link inside */
+static char *tmpdir; /* absolute, no symbolic link inside */
 static size_t tmplen;
 static char *conf_path, *printed_path;
-static bool confined;		/* the wrappers refuse paths outside */
+static bool confined; /* the wrappers refuse paths outside */
 
 /*
  * libconfig 1.5 leaks the text of a string token that stands where its
@@ -93,8 +95,8 @@ static bool allowed(const char *path)
 	    path[tmplen] != '/')
 		return false;
 	for (p = path; (p = strstr(p, "..")) != NULL; p += 2)
-		if ((p == path || p[-1] == '/') && (p[2] == '/' ||
-		    p[2] == '\0'))
+		if ((p == path || p[-1] == '/') &&
+		    (p[2] == '/' || p[2] == '\0'))
 			return false;
 	return true;
 }
@@ -102,13 +104,14 @@ static bool allowed(const char *path)
 static mode_t mode_arg(int flags, va_list ap)
 {
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ?
-	    (mode_t)va_arg(ap, int) : 0;
+	    (mode_t)va_arg(ap, int) :
+	    0;
 }
 
 /* Both opens: refused outside the allowed paths, and for writing while
  * confined; otherwise the real one. */
-static int open_checked(int (*real)(const char *, int, ...),
-    const char *path, int flags, mode_t mode)
+static int open_checked(int (*real)(const char *, int, ...), const char *path,
+    int flags, mode_t mode)
 {
 	if (!allowed(path) || (confined && (flags & O_ACCMODE) != O_RDONLY)) {
 		errno = EACCES;
@@ -202,7 +205,7 @@ int __wrap_getgrnam_r(const char *name, struct group *grp, char *buf,
 	memset(grp, 0, sizeof(*grp));
 	strcpy(buf, name);
 	grp->gr_name = buf;
-	grp->gr_passwd = buf + strlen(name);	/* "" */
+	grp->gr_passwd = buf + strlen(name); /* "" */
 	grp->gr_gid = gid;
 	grp->gr_mem = no_members;
 	*result = grp;
@@ -229,8 +232,8 @@ static void put_str(const char *name, const char *text, mode_t mode)
 static void clean_environment(void)
 {
 	static const char *const keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
-	    "LSAN_OPTIONS", "ASAN_SYMBOLIZER_PATH", "LLVM_SYMBOLIZER_PATH",
-	    "PATH", NULL };
+		"LSAN_OPTIONS", "ASAN_SYMBOLIZER_PATH", "LLVM_SYMBOLIZER_PATH",
+		"PATH", NULL };
 	char *saved[8] = { NULL };
 	size_t i;
 
@@ -261,8 +264,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	xasprintf(&tmpl, "%s/dsync-fuzz-conf.XXXXXX", base && *base == '/' ?
-	    base : "/tmp");
+	xasprintf(&tmpl, "%s/dsync-fuzz-conf.XXXXXX",
+	    base && *base == '/' ? base : "/tmp");
 	CHECK(mkdtemp(tmpl) != NULL);
 	/* the wrappers compare the path as the loader builds it */
 	CHECK((real = realpath(tmpl, NULL)) != NULL);
@@ -279,8 +282,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	put("token-nul", "fuzz\0token\n", 11, 0600);
 	put_str("token-ctl", "fuzz\ttoken\r\n", 0400);
 	put_str("password", "fuzz-password\n", 0600);
-	put_str("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIBfuzz\n"
-	    "-----END CERTIFICATE-----\n", 0644);
+	put_str("ca.pem",
+	    "-----BEGIN CERTIFICATE-----\nMIIBfuzz\n"
+	    "-----END CERTIFICATE-----\n",
+	    0644);
 	put_str("not-ca.pem", "fuzz\n", 0644);
 	put_str("inc.conf", "log_level = \"debug\";\ndebounce = 2;\n", 0600);
 	put_str("inc-token.conf", "token = \"fuzz-inline-token\";\n", 0600);
@@ -289,8 +294,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	put_str("inc-big.conf", "max_deletes = 3000000000;\n", 0600);
 	put_str("inc-loop.conf", "@include \"inc-loop.conf\"\n", 0600);
 	{
-		char *d = fs_join(tmpdir, "conf.d"), *f = fs_join(tmpdir,
-		    "fifo");
+		char *d = fs_join(tmpdir, "conf.d"),
+		     *f = fs_join(tmpdir, "fifo");
 
 		CHECK(mkdir(d, 0700) == 0);
 		CHECK(mkfifo(f, 0600) == 0);
@@ -353,7 +358,8 @@ static char *readable(const char *out)
 			continue;
 		e = strchr(p + 1, '\n');
 		CHECK(e != NULL);
-		xasprintf(&r, "%.*s%s%s", (int)(p - out), out, creds[i].with, e);
+		xasprintf(&r, "%.*s%s%s", (int)(p - out), out, creds[i].with,
+		    e);
 		return r;
 	}
 	return xstrdup(out);
@@ -384,15 +390,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	back = readable(out);
 	put("printed.conf", back, strlen(back), 0600);
 	if (load(&d, printed_path, &err) < 0) {
-		fprintf(stderr, "fuzz_conf: the printed configuration does not "
-		    "load: %s\n--- printed:\n%.4000s\n", err, back);
+		fprintf(stderr,
+		    "fuzz_conf: the printed configuration does not "
+		    "load: %s\n--- printed:\n%.4000s\n",
+		    err, back);
 		CHECK(!"printed configuration loads");
 	}
 	again = printed(&d);
 	back2 = readable(again);
 	if (strcmp(strchr(back, '\n'), strchr(back2, '\n')) != 0) {
-		fprintf(stderr, "fuzz_conf: printed differently when read back"
-		    "\n--- first:\n%.4000s\n--- then:\n%.4000s\n", back, back2);
+		fprintf(stderr,
+		    "fuzz_conf: printed differently when read back"
+		    "\n--- first:\n%.4000s\n--- then:\n%.4000s\n",
+		    back, back2);
 		CHECK(!"printed configuration reads back the same");
 	}
 	CHECK(d.control_gid == c.control_gid && d.sync.only == c.sync.only &&

@@ -37,13 +37,15 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_dump: check failed at %s:%d: %s\n", \
-		    __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, \
+			    "fuzz_dump: check failed at %s:%d: %s\n", \
+			    __FILE__, __LINE__, #cond); \
+			abort(); \
+		} \
+	} while (0)
 
 static char *tmpdir;
 static int input_fd = -1;
@@ -109,8 +111,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	xasprintf(&tmpl, "%s/dsync-fuzz-dump.XXXXXX", base && *base == '/' ?
-	    base : "/tmp");
+	xasprintf(&tmpl, "%s/dsync-fuzz-dump.XXXXXX",
+	    base && *base == '/' ? base : "/tmp");
 	CHECK(mkdtemp(tmpl) != NULL);
 	tmpdir = tmpl;
 	atexit(remove_tmpdir);
@@ -145,8 +147,9 @@ static void check_items(const struct json *items)
 		CHECK(it->type == JSON_OBJECT && sid != NULL && *sid != '\0');
 		/* quadratic, but inputs are small */
 		for (j = 0; j < i && j < 64; j++)
-			CHECK(strcmp(sid, json_str(json_get(
-			    items->u.arr.items[j], "_syncId"))) != 0);
+			CHECK(strcmp(sid,
+				  json_str(json_get(items->u.arr.items[j],
+				      "_syncId"))) != 0);
 	}
 }
 
@@ -163,8 +166,9 @@ static void check_text(char *text)
 		return;
 	}
 	if (v == NULL)
-		fprintf(stderr, "fuzz_dump: snapshot text is not JSON: %s\n"
-		    "%.2000s\n", err, text);
+		fprintf(stderr,
+		    "fuzz_dump: snapshot text is not JSON: %s\n%.2000s\n", err,
+		    text);
 	CHECK(v != NULL && v->type == JSON_OBJECT);
 	json_free(v);
 	free(text);

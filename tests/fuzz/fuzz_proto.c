@@ -18,13 +18,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_proto: check failed at %s:%d: %s\n", \
-		    __FILE__, __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
+#define CHECK(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, \
+			    "fuzz_proto: check failed at %s:%d: %s\n", \
+			    __FILE__, __LINE__, #cond); \
+			abort(); \
+		} \
+	} while (0)
 
 /* json_write(v) read back and written again: the same bytes. */
 static void check_writer(const struct json *v)
@@ -37,8 +39,10 @@ static void check_writer(const struct json *v)
 		struct json *back = json_parse(s1, n1, &err);
 
 		if (back == NULL)
-			fprintf(stderr, "fuzz_proto: written JSON does not "
-			    "parse: %s\n%.2000s\n", err, s1);
+			fprintf(stderr,
+			    "fuzz_proto: written JSON does not "
+			    "parse: %s\n%.2000s\n",
+			    err, s1);
 		CHECK(back != NULL);
 		s2 = json_write(back, indent, &n2);
 		CHECK(n1 == n2 && memcmp(s1, s2, n1) == 0);
@@ -86,9 +90,10 @@ static void fuzz_request(const char *line, size_t len)
 	    memchr(out, '\n', olen - 1) == NULL);
 	if (olen - 1 < PROTO_MAX_LINE) {
 		if (proto_parse_request(out, olen - 1, &again, &id2, &code,
-		    &err) < 0)
-			fprintf(stderr, "fuzz_proto: written request refused: "
-			    "%s: %s\n", code, err);
+			&err) < 0)
+			fprintf(stderr,
+			    "fuzz_proto: written request refused: %s: %s\n",
+			    code, err);
 		CHECK(err == NULL);
 		CHECK(again.id == req.id && id2 == req.id);
 		CHECK(strcmp(again.cmd, req.cmd) == 0);
@@ -131,8 +136,8 @@ static void fuzz_reply(const char *line, size_t len)
 	CHECK(olen > 0 && out[olen - 1] == '\n');
 	if (olen < PROTO_MAX_REPLY) {
 		if (proto_parse_reply(out, olen, &id2, &ok2, &again, &err) < 0)
-			fprintf(stderr, "fuzz_proto: written reply refused: "
-			    "%s\n", err);
+			fprintf(stderr,
+			    "fuzz_proto: written reply refused: %s\n", err);
 		CHECK(err == NULL);
 		CHECK(id2 == id && ok2 == ok);
 		if (ok) {
@@ -143,7 +148,7 @@ static void fuzz_reply(const char *line, size_t len)
 			free(r2);
 		} else {
 			CHECK(strcmp(json_str(json_get(again, "code")),
-			    json_str(json_get(result, "code"))) == 0);
+				  json_str(json_get(result, "code"))) == 0);
 		}
 		json_free(again);
 	}

@@ -22,23 +22,17 @@
  * "P <i> <j>" lines the pairs. Prints the stable localeCompare order as
  * indices, then one of "<=>" per pair. */
 static const char node_script[] =
-	"const fs = require('fs');\n"
-	"const strs = [], pairs = [];\n"
-	"for (const l of fs.readFileSync(process.argv[2], 'latin1')"
-	".split('\\n')) {\n"
-	"  const f = l.split(' ');\n"
-	"  if (f[0] === 'S')\n"
-	"    strs.push(Buffer.from(f[1], 'hex').toString('utf8'));\n"
-	"  else if (f[0] === 'P')\n"
-	"    pairs.push([+f[1], +f[2]]);\n"
-	"}\n"
-	"const idx = strs.map((s, i) => i);\n"
-	"idx.sort((a, b) => strs[a].localeCompare(strs[b]));\n"
-	"const sg = pairs.map(([i, j]) => {\n"
-	"  const c = strs[i].localeCompare(strs[j]);\n"
-	"  return c < 0 ? '<' : c > 0 ? '>' : '=';\n"
-	"}).join('');\n"
-	"process.stdout.write(idx.join(' ') + '\\n' + sg + '\\n');\n";
+    "const fs = require('fs');\nconst strs = [], pairs = [];\n"
+    "for (const l of fs.readFileSync(process.argv[2], 'latin1')"
+    ".split('\\n')) {\n  const f = l.split(' ');\n  if (f[0] === 'S')\n"
+    "    strs.push(Buffer.from(f[1], 'hex').toString('utf8'));\n"
+    "  else if (f[0] === 'P')\n    pairs.push([+f[1], +f[2]]);\n}\n"
+    "const idx = strs.map((s, i) => i);\n"
+    "idx.sort((a, b) => strs[a].localeCompare(strs[b]));\n"
+    "const sg = pairs.map(([i, j]) => {\n"
+    "  const c = strs[i].localeCompare(strs[j]);\n"
+    "  return c < 0 ? '<' : c > 0 ? '>' : '=';\n}).join('');\n"
+    "process.stdout.write(idx.join(' ') + '\\n' + sg + '\\n');\n";
 
 struct corpus {
 	char **strs;
@@ -116,7 +110,7 @@ static char *find_node(void)
 	if (access("/usr/bin/node", X_OK) == 0)
 		return xstrdup("/usr/bin/node");
 	fail_msg("node not found (not in $NODE, on PATH or /usr/bin/node): "
-	    "the collation tests need it as the reference");
+		 "the collation tests need it as the reference");
 	return NULL;
 }
 
@@ -261,8 +255,8 @@ static void check_corpus(const struct corpus *c)
 			show("  b:", c->strs[c->pairs[i][1]]);
 		}
 	}
-	print_message("collate: %zu strings sorted, %zu pairs checked\n",
-	    c->n, c->npairs);
+	print_message("collate: %zu strings sorted, %zu pairs checked\n", c->n,
+	    c->npairs);
 	free(order);
 	free(tmp);
 	buf_clear(&out);
@@ -288,12 +282,61 @@ static void add_pairs(struct corpus *c, struct rng *r, size_t n)
 static void test_known_order(void **state)
 {
 	static const char *const order[] = {
-		"", "\t", " ", "_", "_sync_default_admin_role", "-", ",", ";",
-		":", "!", "?", ".", "'", "\"", "(", ")", "[", "]", "{", "}",
-		"@", "*", "/", "\\", "&", "#", "%", "`", "^", "+", "<", "=",
-		">", "|", "~", "$", "0", "1", "10", "9", "a_b", "a-b", "A-c",
-		"ab", "b", "B", "log_1", "Log_1", "log-1", "log1", "trigger",
-		"trigger-flow", "triggerflow", "z", "Z",
+		"",
+		"\t",
+		" ",
+		"_",
+		"_sync_default_admin_role",
+		"-",
+		",",
+		";",
+		":",
+		"!",
+		"?",
+		".",
+		"'",
+		"\"",
+		"(",
+		")",
+		"[",
+		"]",
+		"{",
+		"}",
+		"@",
+		"*",
+		"/",
+		"\\",
+		"&",
+		"#",
+		"%",
+		"`",
+		"^",
+		"+",
+		"<",
+		"=",
+		">",
+		"|",
+		"~",
+		"$",
+		"0",
+		"1",
+		"10",
+		"9",
+		"a_b",
+		"a-b",
+		"A-c",
+		"ab",
+		"b",
+		"B",
+		"log_1",
+		"Log_1",
+		"log-1",
+		"log1",
+		"trigger",
+		"trigger-flow",
+		"triggerflow",
+		"z",
+		"Z",
 	};
 	size_t i;
 
@@ -337,17 +380,22 @@ static void test_ascii_all(void **state)
 }
 
 static const char *const biased =
-	"_-0123456789abcdefABCDEF._-0123456789abcdefABCDEF.";
+    "_-0123456789abcdefABCDEF._-0123456789abcdefABCDEF.";
 
 /* Random strings like SyncIDs, operation and permission keys, with long
  * shared prefixes so that late and case-only differences are exercised. */
 static void test_ascii_random(void **state)
 {
 	static const char *const stems[] = {
-		"", "_sync_default_admin_role", "log_1", "trigger-flow",
+		"",
+		"_sync_default_admin_role",
+		"log_1",
+		"trigger-flow",
 		"3f2504e0-4f89-41d3-9a0c-0305e82c3301",
 		"3f2504e0-4f89-41d3-9a0c-0305e82c3301-articles-read",
-		"3F2504E0-4F89-41D3-9A0C-0305E82C3301", "Item", "item",
+		"3F2504E0-4F89-41D3-9A0C-0305E82C3301",
+		"Item",
+		"item",
 	};
 	struct corpus c = { 0 };
 	struct rng r = { 0x5eed1234abcdULL };
@@ -411,11 +459,40 @@ static size_t put_utf8(char *s, uint32_t cp)
 static int approximate(uint32_t cp)
 {
 	static const uint32_t list[] = {
-		0xb7, 0xbc, 0xbd, 0xbe, 0xc6, 0xdf, 0xe6, 0x132, 0x133,
-		0x152, 0x153, 0x18d, 0x1be, 0x1e2, 0x1e3, 0x1f1, 0x1f2,
-		0x1f3, 0x1fc, 0x1fd, 0x238, 0x239, 0x387, 0x2025, 0x2026,
+		0xb7,
+		0xbc,
+		0xbd,
+		0xbe,
+		0xc6,
+		0xdf,
+		0xe6,
+		0x132,
+		0x133,
+		0x152,
+		0x153,
+		0x18d,
+		0x1be,
+		0x1e2,
+		0x1e3,
+		0x1f1,
+		0x1f2,
+		0x1f3,
+		0x1fc,
+		0x1fd,
+		0x238,
+		0x239,
+		0x387,
+		0x2025,
+		0x2026,
 		/* unassigned */
-		0x378, 0x379, 0x380, 0x381, 0x382, 0x383, 0x38b, 0x38d,
+		0x378,
+		0x379,
+		0x380,
+		0x381,
+		0x382,
+		0x383,
+		0x38b,
+		0x38d,
 		0x3a2,
 	};
 	size_t i;
@@ -434,8 +511,12 @@ static int approximate(uint32_t cp)
 static void test_non_ascii(void **state)
 {
 	static const uint32_t ranges[][2] = {
-		{ 0xa0, 0x24f }, { 0x386, 0x3ce }, { 0x400, 0x4ff },
-		{ 0x2010, 0x2027 }, { 0x20ac, 0x20ac }, { 0x4e00, 0x4e13 },
+		{ 0xa0, 0x24f },
+		{ 0x386, 0x3ce },
+		{ 0x400, 0x4ff },
+		{ 0x2010, 0x2027 },
+		{ 0x20ac, 0x20ac },
+		{ 0x4e00, 0x4e13 },
 	};
 	struct corpus c = { 0 };
 	struct rng r = { 0xc0ffeeULL };

@@ -20,7 +20,8 @@ static void test_every_command(void **state)
 	for (i = 0; i < PROTO_NCMDS; i++) {
 		if (!control_handles(&proto_cmds[i]))
 			fail_msg("no handler for '%s'", proto_cmds[i].name);
-		assert_ptr_equal(proto_find(proto_cmds[i].name), &proto_cmds[i]);
+		assert_ptr_equal(proto_find(proto_cmds[i].name),
+		    &proto_cmds[i]);
 	}
 	assert_false(control_handles(NULL));
 	assert_false(control_handles(proto_cmds + PROTO_NCMDS));

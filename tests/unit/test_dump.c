@@ -31,9 +31,9 @@ int __wrap_rename(const char *from, const char *to);
 int __real_syncfs(int fd);
 int __wrap_syncfs(int fd);
 
-static int die_at_rename;	/* 0: never; n: SIGKILL at the nth rename */
+static int die_at_rename; /* 0: never; n: SIGKILL at the nth rename */
 static int renames;
-static int syncfs_errno;	/* 0: the real syncfs */
+static int syncfs_errno; /* 0: the real syncfs */
 
 int __wrap_rename(const char *from, const char *to)
 {
@@ -142,13 +142,17 @@ static void stage_update(struct dump_stage *s)
 	char *err = NULL;
 
 	assert_int_equal(dump_stage_write(s, "snapshot/info.json", "info2", 5,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_int_equal(dump_stage_write(s, "snapshot/fields/a/x.json", "ax1",
-	    3, &err), 0);
-	assert_int_equal(dump_stage_write(s, "collections/flows.json",
-	    "flows2", 6, &err), 0);
-	assert_int_equal(dump_stage_write(s, "collections/roles.json",
-	    "roles1", 6, &err), 0);
+			     3, &err),
+	    0);
+	assert_int_equal(dump_stage_write(s, "collections/flows.json", "flows2",
+			     6, &err),
+	    0);
+	assert_int_equal(dump_stage_write(s, "collections/roles.json", "roles1",
+			     6, &err),
+	    0);
 }
 
 static void assert_old(void)
@@ -190,15 +194,20 @@ static void test_unchanged_touches_nothing(void **state)
 	stat_of("collections/roles.json", &before);
 	stat_of("", &dbefore);
 	assert_int_equal(dump_stage_write(s, "snapshot/info.json", "info1", 5,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_int_equal(dump_stage_write(s, "snapshot/fields/a/x.json", "ax1",
-	    3, &err), 0);
+			     3, &err),
+	    0);
 	assert_int_equal(dump_stage_write(s, "snapshot/fields/b/y.json", "by1",
-	    3, &err), 0);
-	assert_int_equal(dump_stage_write(s, "collections/flows.json",
-	    "flows1", 6, &err), 0);
-	assert_int_equal(dump_stage_write(s, "collections/roles.json",
-	    "roles1", 6, &err), 0);
+			     3, &err),
+	    0);
+	assert_int_equal(dump_stage_write(s, "collections/flows.json", "flows1",
+			     6, &err),
+	    0);
+	assert_int_equal(dump_stage_write(s, "collections/roles.json", "roles1",
+			     6, &err),
+	    0);
 	assert_int_equal(dump_stage_write_dir(s, "collections", &err), 0);
 	assert_int_equal(dump_stage_commit(s, &changed, &err), 0);
 	assert_false(changed);
@@ -243,12 +252,10 @@ static void test_paths_refused(void **state)
 	    SYNC_EDUMP);
 	free(err);
 	err = NULL;
-	assert_int_equal(dump_stage_write(s, "a//b", "x", 1, &err),
-	    SYNC_EDUMP);
+	assert_int_equal(dump_stage_write(s, "a//b", "x", 1, &err), SYNC_EDUMP);
 	free(err);
 	err = NULL;
-	assert_int_equal(dump_check_name("name", "../../x", &err),
-	    SYNC_EPROTO);
+	assert_int_equal(dump_check_name("name", "../../x", &err), SYNC_EPROTO);
 	assert_non_null(strstr(err, "../../x"));
 	free(err);
 	err = NULL;
@@ -276,7 +283,7 @@ static void crash_at(int n)
 		die_at_rename = n;
 		stage_update(s);
 		dump_stage_commit(s, NULL, &err);
-		_exit(3);	/* the rename was never reached */
+		_exit(3); /* the rename was never reached */
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status));
@@ -422,8 +429,9 @@ static void test_links_refused(void **state)
 	fs_rmtree(link);
 	assert_int_equal(symlink(outside, link), 0);
 	s = begin();
-	assert_int_equal(dump_stage_write(s, "snapshot/fields/a/x.json", "x",
-	    1, &err), 0);
+	assert_int_equal(dump_stage_write(s, "snapshot/fields/a/x.json", "x", 1,
+			     &err),
+	    0);
 	assert_int_equal(dump_stage_commit(s, NULL, &err), SYNC_EDUMP);
 	assert_non_null(strstr(err, "is a symbolic link"));
 	assert_non_null(strstr(err, "snapshot/fields"));
@@ -437,11 +445,12 @@ static void test_links_refused(void **state)
 	unlink(link);
 	assert_int_equal(symlink(victim, link), 0);
 	s = begin();
-	assert_int_equal(dump_stage_write(s, "collections/flows.json", "new",
-	    3, &err), 0);
+	assert_int_equal(dump_stage_write(s, "collections/flows.json", "new", 3,
+			     &err),
+	    0);
 	assert_int_equal(dump_stage_commit(s, NULL, &err), SYNC_EDUMP);
-	assert_non_null(strstr(err, "collections/flows.json: it is a "
-	    "symbolic link"));
+	assert_non_null(
+	    strstr(err, "collections/flows.json: it is a symbolic link"));
 	free(err);
 	assert_int_equal(fs_read_file(victim, &data, &len), 0);
 	assert_int_equal(len, 11);

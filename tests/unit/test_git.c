@@ -94,10 +94,10 @@ static int setup(void **state)
 		return -1;
 	snprintf(dump, sizeof(dump), "%s/dump", repo);
 	sh_ok("git init -q -b main . && git config user.name Person && "
-	    "git config user.email person@example.org && mkdir dump && "
-	    "printf 'a1\\n' > dump/a.json && printf 'b1\\n' > dump/b.json && "
-	    "printf 'readme\\n' > README && git add -A && "
-	    "git commit -qm initial");
+	      "git config user.email person@example.org && mkdir dump && "
+	      "printf 'a1\\n' > dump/a.json && printf 'b1\\n' > dump/b.json && "
+	      "printf 'readme\\n' > README && git add -A && "
+	      "git commit -qm initial");
 	return 0;
 }
 
@@ -116,8 +116,9 @@ static int commit(const struct git_change *ch, size_t n, const char *branch,
 	*sha = NULL;
 	*err = NULL;
 	return git_commit_changes(dump, ch, n, "dsync on staging",
-	    "dsync@staging.example.org", "dsync: pull from staging\n\n"
-	    "collections/a.json: 1 changed", branch, sha, err);
+	    "dsync@staging.example.org",
+	    "dsync: pull from staging\n\ncollections/a.json: 1 changed", branch,
+	    sha, err);
 }
 
 /* The change is committed, with the author, the message and the parent,
@@ -156,8 +157,8 @@ static void test_person_edits_stay(void **state)
 
 	(void)state;
 	sh_ok("printf 'b-staged\\n' > dump/b.json && git add dump/b.json && "
-	    "printf 'b-worktree\\n' > dump/b.json && "
-	    "printf 'edited\\n' > README && printf 'a2\\n' > dump/a.json");
+	      "printf 'b-worktree\\n' > dump/b.json && "
+	      "printf 'edited\\n' > README && printf 'a2\\n' > dump/a.json");
 	assert_int_equal(commit(ch, 1, "main", &sha, &err), 0);
 	assert_non_null(sha);
 	expect("git show --format= --name-only HEAD", "dump/a.json");
@@ -254,12 +255,13 @@ static void test_show(void **state)
 	size_t len = 0;
 
 	(void)state;
-	assert_int_equal(git_show(dump, "HEAD", "a.json", &data, &len, &err), 0);
+	assert_int_equal(git_show(dump, "HEAD", "a.json", &data, &len, &err),
+	    0);
 	assert_int_equal(len, 3);
 	assert_memory_equal(data, "a1\n", 3);
 	free(data);
-	assert_int_equal(git_show(dump, "HEAD", "none.json", &data, &len,
-	    &err), 1);
+	assert_int_equal(git_show(dump, "HEAD", "none.json", &data, &len, &err),
+	    1);
 	assert_null(data);
 }
 
@@ -272,7 +274,7 @@ static void test_push(void **state)
 
 	(void)state;
 	sh_ok("git init -q --bare remote.git && "
-	    "git remote add origin \"$PWD/remote.git\"");
+	      "git remote add origin \"$PWD/remote.git\"");
 	assert_int_equal(commit(ch, 1, "main", &sha, &err), 0);
 	if (git_push_to(dump, "origin", "main", &err) != 0)
 		fail_msg("push: %s", err);

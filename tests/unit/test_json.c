@@ -24,37 +24,20 @@
  * of JSON.stringify(v, null, 2), a space and the hex of JSON.stringify(v),
  * after the keys were sorted with localeCompare if argv[3] is "sort". */
 static const char node_script[] =
-	"const fs = require('fs');\n"
-	"const sort = process.argv[3] === 'sort';\n"
-	"const hex = (s) => Buffer.from(s, 'utf8').toString('hex');\n"
-	"function sortKeys(v) {\n"
-	"  if (Array.isArray(v))\n"
-	"    return v.map(sortKeys);\n"
-	"  if (v === null || typeof v !== 'object')\n"
-	"    return v;\n"
-	"  const o = {};\n"
-	"  for (const k of Object.keys(v).sort((a, b) => a.localeCompare(b)))\n"
-	"    o[k] = sortKeys(v[k]);\n"
-	"  return o;\n"
-	"}\n"
-	"const out = [];\n"
-	"for (const l of fs.readFileSync(process.argv[2], 'latin1')"
-	".split('\\n')) {\n"
-	"  if (l === '')\n"
-	"    continue;\n"
-	"  let v;\n"
-	"  try {\n"
-	"    v = JSON.parse(Buffer.from(l.slice(1), 'hex').toString('utf8'));\n"
-	"  } catch (e) {\n"
-	"    out.push('ERR');\n"
-	"    continue;\n"
-	"  }\n"
-	"  if (sort)\n"
-	"    v = sortKeys(v);\n"
-	"  out.push(hex(JSON.stringify(v, null, 2)) + ' ' +\n"
-	"      hex(JSON.stringify(v)));\n"
-	"}\n"
-	"process.stdout.write(out.join('\\n') + '\\n');\n";
+    "const fs = require('fs');\nconst sort = process.argv[3] === 'sort';\n"
+    "const hex = (s) => Buffer.from(s, 'utf8').toString('hex');\n"
+    "function sortKeys(v) {\n  if (Array.isArray(v))\n"
+    "    return v.map(sortKeys);\n  if (v === null || typeof v !== 'object')\n"
+    "    return v;\n  const o = {};\n"
+    "  for (const k of Object.keys(v).sort((a, b) => a.localeCompare(b)))\n"
+    "    o[k] = sortKeys(v[k]);\n  return o;\n}\nconst out = [];\n"
+    "for (const l of fs.readFileSync(process.argv[2], 'latin1')"
+    ".split('\\n')) {\n  if (l === '')\n    continue;\n  let v;\n  try {\n"
+    "    v = JSON.parse(Buffer.from(l.slice(1), 'hex').toString('utf8'));\n"
+    "  } catch (e) {\n    out.push('ERR');\n    continue;\n  }\n  if (sort)\n"
+    "    v = sortKeys(v);\n  out.push(hex(JSON.stringify(v, null, 2)) + ' ' +\n"
+    "      hex(JSON.stringify(v)));\n}\n"
+    "process.stdout.write(out.join('\\n') + '\\n');\n";
 
 struct rng {
 	uint64_t s;
@@ -127,7 +110,7 @@ static char *find_node(void)
 	if (access("/usr/bin/node", X_OK) == 0)
 		return xstrdup("/usr/bin/node");
 	fail_msg("node not found (not in $NODE, on PATH or /usr/bin/node): "
-	    "the JSON tests need it as the reference");
+		 "the JSON tests need it as the reference");
 	return NULL;
 }
 
@@ -257,8 +240,10 @@ static size_t check_texts(const struct texts *t, bool sort)
 			}
 			line = sp + 1;
 			got = json_write(v, k == 0, &glen);
-			if ((glen != want.len || (glen > 0 &&
-			    memcmp(got, want.data, glen) != 0)) && bad++ < 10) {
+			if ((glen != want.len ||
+				(glen > 0 &&
+				    memcmp(got, want.data, glen) != 0)) &&
+			    bad++ < 10) {
 				show("input:", t->v[i], t->len[i]);
 				show("  node:", want.data ? want.data : "",
 				    want.len);
@@ -278,8 +263,16 @@ static size_t check_texts(const struct texts *t, bool sort)
 static const char *const corpus[] = {
 	"{\"a\":{\"b\":[1,2,{\"c\":[]}],\"d\":{}},\"e\":[[],[{}]],\"f\":null}",
 	"[true,false,null,[[[[]]]],{\"x\":{\"y\":{\"z\":{}}}}]",
-	"{}", "[]", "[{}]", "{\"\":\"\"}", "\"\"", "null", "true", "42",
-	"\"just a string\"", " \n\t [ 1 , 2 ] \r\n ",
+	"{}",
+	"[]",
+	"[{}]",
+	"{\"\":\"\"}",
+	"\"\"",
+	"null",
+	"true",
+	"42",
+	"\"just a string\"",
+	" \n\t [ 1 , 2 ] \r\n ",
 	"\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\"",
 	"[\"\\u0000\",\"\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\"]",
 	"[\"\\u000b\\u000e\\u000f\\u0010\\u0011\\u0012\\u0013\\u0014\"]",
@@ -295,7 +288,7 @@ static const char *const corpus[] = {
 	"[0, -0, 1e21, 1e-7, 0.1, 1.7976931348623157e308, 5e-324]",
 	"[123456789012345678901234567890, 1.0, 2.50, -1.5e-10]",
 	"[9007199254740991, 9007199254740992, 9007199254740993, "
-	    "9007199254740994, -9007199254740993, 18014398509481985]",
+	"9007199254740994, -9007199254740993, 18014398509481985]",
 	"[1e400, -1e400, 1e-400, -1e-400, 2.4703282292062328e-324]",
 	"[1e20, 1e21, 1.5e21, 123e-20, 0.000001, 0.0000001, 1.5e300]",
 	"[4.35, 100, 1.5, 0.5, -0.0, 2e-7, 1.2345678901234567e-7, 1E2]",
@@ -303,18 +296,35 @@ static const char *const corpus[] = {
 	"[5e-7, 5e-6, 123456.789e3, 1e+2, 1E-2, 0e5, -0e-5, 100e-2]",
 	"[2.2250738585072014e-308, 2.225073858507201e-308, 4.9e-324]",
 	"[1.7976931348623157e+308, 1.7976931348623158e+308, "
-	    "1.7976931348623159e+308]",
+	"1.7976931348623159e+308]",
 	"[12345678901234567890, 98765432109876543210, 1e16, 1.2e16]",
 	"[0.1e1, 0.01e2, 10e-1, 3.14159265358979323846264338327950288]",
 	"{\"a\":1,\"b\":2,\"a\":3}",
 	"{\"a\":1,\"a\":2,\"a\":{\"x\":1,\"x\":[1]}}",
 	"{\"b\":1,\"10\":2,\"2\":3,\"01\":4,\"4294967295\":5,\"0\":6,"
-	    "\"4294967294\":7,\"-1\":8,\"1.5\":9,\"a\":10,\"2\":11}",
+	"\"4294967294\":7,\"-1\":8,\"1.5\":9,\"a\":10,\"2\":11}",
 	"{\"__proto__\":1,\"constructor\":2,\"toString\":3}",
 	/* rejected by both */
-	"", "   ", "[1,]", "{\"a\":1,}", "[1] 2", "{\"a\" 1}", "[01]",
-	"[1.]", "nul", "\"abc", "[\"a\x01\"]", "[.5]", "[+1]", "[NaN]",
-	"{'a':1}", "[1 2]", "\"\\x\"", "{1:2}", "[1}", "{\"a\":1]",
+	"",
+	"   ",
+	"[1,]",
+	"{\"a\":1,}",
+	"[1] 2",
+	"{\"a\" 1}",
+	"[01]",
+	"[1.]",
+	"nul",
+	"\"abc",
+	"[\"a\x01\"]",
+	"[.5]",
+	"[+1]",
+	"[NaN]",
+	"{'a':1}",
+	"[1 2]",
+	"\"\\x\"",
+	"{1:2}",
+	"[1}",
+	"{\"a\":1]",
 };
 
 static void test_corpus(void **state)
@@ -427,8 +437,14 @@ static void random_key(struct rng *r, struct buf *b)
 static void random_value(struct rng *r, struct buf *b, int depth)
 {
 	static const char *const strs[] = {
-		"\"\"", "\"x\"", "\"a\\nb\"", "\"\\u0001\"", "\"\\u2028\"",
-		"\"日本\"", "\"\\\"q\\\"\"", "\"😀\"",
+		"\"\"",
+		"\"x\"",
+		"\"a\\nb\"",
+		"\"\\u0001\"",
+		"\"\\u2028\"",
+		"\"日本\"",
+		"\"\\\"q\\\"\"",
+		"\"😀\"",
 	};
 	size_t i, n;
 
@@ -505,9 +521,11 @@ static void test_sort_keys(void **state)
 {
 	struct texts t = { 0 };
 
-	texts_add(&t, "{\"b\":1,\"B\":2,\"a\":{\"z\":1,\"_y\":2,\"-x\":3},"
+	texts_add(&t,
+	    "{\"b\":1,\"B\":2,\"a\":{\"z\":1,\"_y\":2,\"-x\":3},"
 	    "\"A\":[{\"d\":1,\"c\":2}],\"10\":0,\"9\":0,\"a-b\":0,\"a_b\":0}");
-	texts_add(&t, "{\"_sync_default_admin_role\":1,"
+	texts_add(&t,
+	    "{\"_sync_default_admin_role\":1,"
 	    "\"3f2504e0-4f89-41d3-9a0c-0305e82c3301-articles-read\":2,"
 	    "\"3F2504E0-4f89-41d3-9a0c-0305e82c3301-articles-read\":3,"
 	    "\"log_1\":4,\"trigger-flow\":5,\"Log_1\":6,\"log1\":7}");
@@ -540,13 +558,13 @@ static void assert_writes(const struct json *v, const char *want)
 static void test_equal(void **state)
 {
 	struct json *a = parse_ok("{\"a\":1,\"b\":[1,{\"c\":null,"
-	    "\"d\":\"x\"}]}");
+				  "\"d\":\"x\"}]}");
 	struct json *b = parse_ok("{\"b\":[1,{\"d\":\"x\",\"c\":null}],"
-	    "\"a\":1.0}");
+				  "\"a\":1.0}");
 	struct json *c = parse_ok("{\"b\":[{\"d\":\"x\",\"c\":null},1],"
-	    "\"a\":1}");
+				  "\"a\":1}");
 	struct json *d = parse_ok("{\"a\":1,\"b\":[1,{\"c\":null,"
-	    "\"d\":\"y\"}]}");
+				  "\"d\":\"y\"}]}");
 	struct json *e = parse_ok("{\"a\":1,\"b\":[1,{\"c\":null}]}");
 	struct json *s1 = json_new_stringn("a\0b", 3);
 	struct json *s2 = json_new_stringn("a\0c", 3);
@@ -627,8 +645,7 @@ static void test_edit_order(void **state)
 	json_free(o);
 }
 
-static void assert_parse_error(const char *text, size_t len,
-    const char *where)
+static void assert_parse_error(const char *text, size_t len, const char *where)
 {
 	char *err = NULL;
 	struct json *v = json_parse(text, len, &err);
@@ -691,8 +708,10 @@ static void test_errors(void **state)
 static void test_surrogate_halves(void **state)
 {
 	static const char *const in[] = {
-		"\"\xed\xa0\x80\\udc00\"", "\"\xed\xa0\x80\xed\xb0\x80\"",
-		"\"\\ud800\xed\xb0\x80\"", "\"\\ud800\\udc00\"",
+		"\"\xed\xa0\x80\\udc00\"",
+		"\"\xed\xa0\x80\xed\xb0\x80\"",
+		"\"\\ud800\xed\xb0\x80\"",
+		"\"\\ud800\\udc00\"",
 	};
 	size_t i, len;
 	char *out, *again;
@@ -728,12 +747,20 @@ static void test_scalar_string(void **state)
 		double d;
 		const char *s;
 	} nums[] = {
-		{ 0, "0" }, { -0.0, "0" }, { 12, "12" }, { 1.5, "1.5" },
-		{ 0.1, "0.1" }, { 1e21, "1e+21" }, { 1e-7, "1e-7" },
+		{ 0, "0" },
+		{ -0.0, "0" },
+		{ 12, "12" },
+		{ 1.5, "1.5" },
+		{ 0.1, "0.1" },
+		{ 1e21, "1e+21" },
+		{ 1e-7, "1e-7" },
 		{ 123456789012345678901.0, "123456789012345680000" },
-		{ 5e-324, "5e-324" }, { 100, "100" }, { -1.5e-10, "-1.5e-10" },
+		{ 5e-324, "5e-324" },
+		{ 100, "100" },
+		{ -1.5e-10, "-1.5e-10" },
 		{ 1.7976931348623157e308, "1.7976931348623157e+308" },
-		{ 0.000001, "0.000001" }, { 1e20, "100000000000000000000" },
+		{ 0.000001, "0.000001" },
+		{ 1e20, "100000000000000000000" },
 	};
 	struct json *v;
 	char buf[32], *s;

@@ -59,21 +59,25 @@ static void test_lists(void **state)
 	char *err = NULL;
 
 	assert_int_equal(sync_opts_parse_collections("-o", "flows, operations",
-	    false, &set, &err), 0);
+			     false, &set, &err),
+	    0);
 	assert_int_equal(set, bit("flows") | bit("operations"));
-	assert_int_equal(sync_opts_parse_collections("-o", "flows,nope",
-	    false, &set, &err), -1);
+	assert_int_equal(sync_opts_parse_collections("-o", "flows,nope", false,
+			     &set, &err),
+	    -1);
 	assert_non_null(strstr(err, "unknown collection 'nope'"));
 	free(err);
 	set = 0;
 	assert_int_equal(sync_opts_parse_collections("--preserve-ids", "all",
-	    true, &set, &err), 0);
-	assert_int_equal(set, bit("dashboards") | bit("operations") |
-	    bit("panels") | bit("policies") | bit("roles") |
-	    bit("translations"));
+			     true, &set, &err),
+	    0);
+	assert_int_equal(set,
+	    bit("dashboards") | bit("operations") | bit("panels") |
+		bit("policies") | bit("roles") | bit("translations"));
 	/* Integer ids can never be preserved. */
 	assert_int_equal(sync_opts_parse_collections("--preserve-ids",
-	    "permissions", true, &set, &err), -1);
+			     "permissions", true, &set, &err),
+	    -1);
 	free(err);
 }
 
@@ -97,9 +101,11 @@ static void test_config_file(void **state)
 {
 	struct sync_opts o;
 	char *err = NULL;
-	char *base = write_tmp("base.json", "{\"directusUrl\":\"http://a\","
+	char *base = write_tmp("base.json",
+	    "{\"directusUrl\":\"http://a\","
 	    "\"excludeCollections\":[\"presets\"],\"split\":false}");
-	char *child = write_tmp("child.json", "{\"extends\":[\"./base.json\"],"
+	char *child = write_tmp("child.json",
+	    "{\"extends\":[\"./base.json\"],"
 	    "\"directusUrl\":\"http://b\",\"excludeCollections\":[\"panels\"],"
 	    "\"dumpPath\":\"./cfg\",\"unknownKey\":1}");
 	char *js = write_tmp("directus-sync.config.js", "module.exports={}");
@@ -154,8 +160,8 @@ static void test_ca_file(void **state)
 	char *err = NULL, *pem, *junk;
 
 	(void)state;
-	pem = write_tmp("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"
-	    "-----END CERTIFICATE-----\n");
+	pem = write_tmp("ca.pem",
+	    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
 	junk = write_tmp("junk.pem", "-----BEGIN PRIVATE KEY-----\n");
 	sync_opts_init(&o);
 	o.url = xstrdup("https://h");
@@ -166,7 +172,8 @@ static void test_ca_file(void **state)
 	free(o.ca_file);
 	o.ca_file = xstrdup("/nonexistent/ca.pem");
 	assert_int_equal(sync_opts_validate_url(&o, &err), -1);
-	assert_string_equal(err, "the CA file (--ca-file, DSYNC_CA_FILE) "
+	assert_string_equal(err,
+	    "the CA file (--ca-file, DSYNC_CA_FILE) "
 	    "/nonexistent/ca.pem: No such file or directory");
 	free(err);
 	free(o.ca_file);

@@ -40,8 +40,8 @@ static void make_plan(struct plan *p)
 	memset(p, 0, sizeof(*p));
 	for (i = 0; i < COLL_COUNT; i++)
 		p->c[i].rule = &coll_rules[i];
-	p->c[3].selected = true;	/* flows */
-	p->c[7].selected = true;	/* permissions */
+	p->c[3].selected = true; /* flows */
+	p->c[7].selected = true; /* permissions */
 	for (i = 0; i < 7; i++) {
 		snprintf(sid, sizeof(sid), "flow-%d", i);
 		snprintf(item, sizeof(item), "{\"name\":\"Flow %d\"}", i);
@@ -56,7 +56,8 @@ static void make_plan(struct plan *p)
 	p->c[7].dangling[0] = xstrdup("gone");
 	p->c[7].ndangling = 1;
 	p->schema = true;
-	p->schema_diff = parse("{\"collections\":[{\"collection\":\"news\","
+	p->schema_diff = parse(
+	    "{\"collections\":[{\"collection\":\"news\","
 	    "\"diff\":[{\"kind\":\"N\",\"rhs\":{}}]}],\"fields\":[{"
 	    "\"collection\":\"news\",\"field\":\"title\",\"diff\":[{\"kind\":"
 	    "\"N\",\"rhs\":{}}]},{\"collection\":\"articles\",\"field\":"
@@ -74,7 +75,7 @@ static void test_summary(void **state)
 	(void)state;
 	make_plan(&p);
 	plan_summarize(&p, &s);
-	plan_free(&p);		/* the summary needs nothing of the plan */
+	plan_free(&p); /* the summary needs nothing of the plan */
 	assert_int_equal(s.changes, 12);
 	assert_true(s.schema);
 	assert_int_equal(s.schema_changes, 3);
@@ -117,7 +118,8 @@ static void test_summary_json(void **state)
 	j = plan_summary_json(&s);
 	text = json_write(j, false, NULL);
 	assert_non_null(strstr(text, "\"changes\":12"));
-	assert_non_null(strstr(text, "\"permissions\":{\"create\":0,"
+	assert_non_null(strstr(text,
+	    "\"permissions\":{\"create\":0,"
 	    "\"update\":1,\"delete\":1,\"unchanged\":0,\"dangling\":1,"
 	    "\"first\":[{\"kind\":\"~\",\"_syncId\":\"perm-1\",\"name\":"
 	    "\"articles read\"}"));

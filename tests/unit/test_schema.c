@@ -66,8 +66,7 @@ static void test_split_names_and_suffixes(void **state)
 	    "{\"collection\":\"profile\",\"field\":\"CONTENT\"},"
 	    "{\"collection\":\"articles\",\"field\":\"id\"}],"
 	    "\"relations\":[{\"collection\":\"articles\",\"field\":\"author\","
-	    "\"related_collection\":\"authors\"}],"
-	    "\"systemFields\":[]}");
+	    "\"related_collection\":\"authors\"}],\"systemFields\":[]}");
 	struct files f = { 0 };
 	static const char *const want[] = {
 		"info.json",
@@ -87,7 +86,8 @@ static void test_split_names_and_suffixes(void **state)
 	for (i = 0; i < f.n; i++)
 		assert_string_equal(f.names[i], want[i]);
 	/* info.json: everything but the three arrays, in API order. */
-	assert_string_equal(f.bodies[0], "{\"version\":1,\"directus\":\"11.11.0\","
+	assert_string_equal(f.bodies[0],
+	    "{\"version\":1,\"directus\":\"11.11.0\","
 	    "\"vendor\":\"sqlite\",\"systemFields\":[]}");
 	assert_string_equal(f.bodies[2], "{\"collection\":\"Profile\"}");
 	files_free(&f);
@@ -105,7 +105,8 @@ static void test_filter_map_collections(void **state)
 
 	schema_filter(snap);
 	out = json_write(snap, false, NULL);
-	assert_string_equal(out, "{\"collections\":[{\"collection\":\"a\"}],"
+	assert_string_equal(out,
+	    "{\"collections\":[{\"collection\":\"a\"}],"
 	    "\"fields\":[{\"collection\":\"a\",\"field\":\"id\"}],"
 	    "\"relations\":[]}");
 	free(out);
@@ -119,7 +120,8 @@ static void test_check_snapshot(void **state)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-		{ "{}", "GET /x: the snapshot's \"collections\" is missing, "
+		{ "{}",
+		    "GET /x: the snapshot's \"collections\" is missing, "
 		    "not an array" },
 		{ "{\"collections\":[],\"fields\":{},\"relations\":[]}",
 		    "GET /x: the snapshot's \"fields\" is an object, not an "
@@ -147,7 +149,7 @@ static void test_check_snapshot(void **state)
 	free(err);
 	err = NULL;
 	snap = parse("{\"version\":1,\"collections\":[],\"fields\":[],"
-	    "\"relations\":[]}");
+		     "\"relations\":[]}");
 	assert_int_equal(schema_check_snapshot("GET /x", snap, &err), 0);
 	assert_null(err);
 	json_free(snap);

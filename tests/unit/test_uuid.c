@@ -25,10 +25,10 @@
 #include "uuid.h"
 
 enum mode {
-	REAL,		/* __real_getrandom */
-	ENOSYS_ALWAYS,	/* -1 ENOSYS, as on a kernel without the call */
-	EINTR_FIRST,	/* -1 EINTR for the first 3 calls, then real */
-	ONE_BYTE,	/* real, but at most 1 byte per call */
+	REAL,	       /* __real_getrandom */
+	ENOSYS_ALWAYS, /* -1 ENOSYS, as on a kernel without the call */
+	EINTR_FIRST,   /* -1 EINTR for the first 3 calls, then real */
+	ONE_BYTE,      /* real, but at most 1 byte per call */
 };
 
 static enum mode mode = REAL;
@@ -60,7 +60,7 @@ ssize_t __wrap_getrandom(void *buf, size_t len, unsigned int flags)
 	return __real_getrandom(buf, len, flags);
 }
 
-static int no_files;	/* open64 fails with EMFILE */
+static int no_files; /* open64 fails with EMFILE */
 
 int __real_open64(const char *path, int flags, ...);
 int __wrap_open64(const char *path, int flags, ...);
