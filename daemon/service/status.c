@@ -32,8 +32,9 @@ static const char *held(const struct daemon *d, int i)
 		return "paused";
 	if (i < 0)
 		return d->diffs.schema_deletes == d->diffs.schema_changes &&
-		    !c->allow_schema_deletes ? "schema deletes need "
-		    "allow_schema_deletes" : NULL;
+			!c->allow_schema_deletes ?
+		    "schema deletes need allow_schema_deletes" :
+		    NULL;
 	if (d->diffs.c[i].del && !c->allow_deletes &&
 	    diff_count(&d->diffs.c[i]) == d->diffs.c[i].del)
 		return "deletes need allow_deletes";
@@ -69,26 +70,26 @@ static void count_three(const struct daemon *d, const struct json *e,
 	}
 	if (strcmp(cls, "dump-changed") == 0) {
 		if (p == CONF_POLICY_PULL) {
-			k->held++;	/* pending: never pushed */
+			k->held++; /* pending: never pushed */
 			return;
 		}
 		to_tree = false;
 	} else
 		to_tree = p != CONF_POLICY_PUSH;
 	if (!to_tree && coll && json_is_null(json_get(e, "_syncId"))) {
-		k->report++;	/* not tracked: nothing to correct */
+		k->report++; /* not tracked: nothing to correct */
 		return;
 	}
 	del = json_is_null(json_get(e, to_tree ? "instance" : "dump"));
-	if (d->paused || (del && !c->allow_deletes) || (!to_tree && del &&
-	    coll == NULL && !c->allow_schema_deletes))
+	if (d->paused || (del && !c->allow_deletes) ||
+	    (!to_tree && del && coll == NULL && !c->allow_schema_deletes))
 		k->held++;
 	else
 		k->apply++;
 }
 
-static void count_pending(const struct daemon *d, size_t *push,
-    size_t *report, struct counts *k)
+static void count_pending(const struct daemon *d, size_t *push, size_t *report,
+    struct counts *k)
 {
 	const struct conf *c = &d->conf->conf;
 	size_t i, n;
@@ -134,14 +135,31 @@ static void counts_text(const struct counts *k, char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (k->apply)
-		off += (size_t)snprintf(buf + off, len - off, "%zu difference(s) "
-		    "to apply", k->apply);
+		off += (size_t)snprintf(buf + off, len - off,
+		    "%zu difference(s) to apply", k->apply);
 	if (k->held && off < len)
-		off += (size_t)snprintf(buf + off, len - off, "%s%zu held "
-		    "(see below)", off ? ", " : "", k->held);
+		off += (size_t)snprintf(buf + off, len - off,
+		    "%s%zu held (see below)", off ? ", " : "", k->held);
 	if (k->report && off < len)
-		snprintf(buf + off, len - off, "%s%zu reported (not applied by "
-		    "the policy)", off ? ", " : "", k->report);
+		snprintf(buf + off, len - off,
+		    "%s%zu reported (not applied by the policy)",
+		    off ? ", " : "", k->report);
+}
+
+/* Why the daemon is degraded: the error and when it is tried again. */
+static void retry_text(const struct daemon *d, char *why, size_t len)
+{
+	const char *error = d->last_error.error ? d->last_error.error :
+						  "failed";
+	double left = d->next_at > times_mono() ? d->next_at - times_mono() : 0;
+
+	if (d->retry && d->retry_after > 0)
+		snprintf(why, len,
+		    "%s; retrying in %.0f s, as Directus asked (Retry-After: "
+		    "%.0f s)",
+		    error, left, d->retry_after);
+	else
+		snprintf(why, len, "%s; retrying in %.0f s", error, left);
 }
 
 const char *daemon_state(const struct daemon *d, const char **reason)
@@ -166,49 +184,41 @@ const char *daemon_state(const struct daemon *d, const char **reason)
 		return "syncing";
 	}
 	if (d->last_error.set && daemon_retryable(d->last_error.rc)) {
-		double left = d->next_at > times_mono() ? d->next_at - times_mono() :
-		    0;
-
-		if (d->retry && d->retry_after > 0)
-			snprintf(why, sizeof(why), "%s; retrying in %.0f s, as "
-			    "Directus asked (Retry-After: %.0f s)",
-			    d->last_error.error ? d->last_error.error :
-			    "failed", left, d->retry_after);
-		else
-			snprintf(why, sizeof(why), "%s; retrying in %.0f s",
-			    d->last_error.error ? d->last_error.error :
-			    "failed", left);
+		retry_text(d, why, sizeof(why));
 		*reason = why;
 		return "degraded";
 	}
 	if (d->last_error.set) {
-		snprintf(why, sizeof(why), "%s", d->last_error.error ?
-		    d->last_error.error : "failed");
+		snprintf(why, sizeof(why), "%s",
+		    d->last_error.error ? d->last_error.error : "failed");
 		*reason = why;
 		return "error";
 	}
 	if ((n = sides_count(d, "conflict")) > 0) {
-		snprintf(why, sizeof(why), "%zu conflict(s): both sides changed "
+		snprintf(why, sizeof(why),
+		    "%zu conflict(s): both sides changed "
 		    "(dsyncctl resolve COLLECTION SYNCID --keep dump|instance)",
 		    n);
 		*reason = why;
 		return "conflict";
 	}
 	if (d->have_three && !d->have_base && report) {
-		snprintf(why, sizeof(why), "%zu difference(s) and no base yet "
+		snprintf(why, sizeof(why),
+		    "%zu difference(s) and no base yet "
 		    "(initial = %s): dsyncctl adopt --keep dump|instance",
 		    report + push, conf_initial_name(d->conf->conf.initial));
 		*reason = why;
 		return "drifted";
 	}
 	if (d->git_wait) {
-		snprintf(why, sizeof(why), "the instance's changes wait for git: "
-		    "%s", d->git_wait);
+		snprintf(why, sizeof(why),
+		    "the instance's changes wait for git: %s", d->git_wait);
 		*reason = why;
 		return "pending";
 	}
 	if (d->nuncommitted) {
-		snprintf(why, sizeof(why), "%zu uncommitted edit(s) in the dump "
+		snprintf(why, sizeof(why),
+		    "%zu uncommitted edit(s) in the dump "
 		    "(watch = commits: only commits are pushed)",
 		    d->nuncommitted);
 		*reason = why;
@@ -220,7 +230,7 @@ const char *daemon_state(const struct daemon *d, const char **reason)
 		return push ? "pending" : "drifted";
 	}
 	*reason = d->have_diffs ? "the instance matches the dump" :
-	    "not compared yet";
+				  "not compared yet";
 	return d->have_diffs ? "in-sync" : "pending";
 }
 
@@ -265,8 +275,8 @@ static struct json *differences_json(const struct daemon *d)
 		json_set(e, "update", num((double)sc->update));
 		json_set(e, "delete", num((double)sc->del));
 		json_set(e, "dangling", num((double)sc->dangling));
-		json_set(e, "policy", json_new_string(conf_policy_name(
-		    c->policy[i])));
+		json_set(e, "policy",
+		    json_new_string(conf_policy_name(c->policy[i])));
 		json_set(e, "held", str_or_null(held(d, (int)i)));
 		first = json_new_array();
 		for (k = 0; k < sc->nfirst; k++) {
@@ -274,8 +284,8 @@ static struct json *differences_json(const struct daemon *d)
 			char kind[2] = { sc->first[k].kind, '\0' };
 
 			json_set(it, "kind", json_new_string(kind));
-			json_set(it, "_syncId", json_new_string(
-			    sc->first[k].sync_id));
+			json_set(it, "_syncId",
+			    json_new_string(sc->first[k].sync_id));
 			json_set(it, "name", str_or_null(sc->first[k].label));
 			json_array_append(first, it);
 		}
@@ -286,12 +296,12 @@ static struct json *differences_json(const struct daemon *d)
 		struct json *e = json_new_object(), *first = json_new_array();
 
 		json_set(e, "changes", num((double)d->diffs.schema_changes));
-		json_set(e, "policy", json_new_string(conf_policy_name(
-		    c->policy_schema)));
+		json_set(e, "policy",
+		    json_new_string(conf_policy_name(c->policy_schema)));
 		json_set(e, "held", str_or_null(held(d, -1)));
 		for (k = 0; k < d->diffs.nschema_first; k++)
-			json_array_append(first, json_new_string(
-			    d->diffs.schema_first[k]));
+			json_array_append(first,
+			    json_new_string(d->diffs.schema_first[k]));
 		json_set(e, "first", first);
 		json_set(o, "schema", e);
 	}
@@ -305,8 +315,8 @@ static struct json *pending_json(const struct daemon *d)
 
 	for (i = 0; d->have_diffs && i < COLL_COUNT; i++)
 		if (d->diffs.c[i].selected && diff_count(&d->diffs.c[i]))
-			json_set(o, d->diffs.c[i].name, num((double)diff_count(
-			    &d->diffs.c[i])));
+			json_set(o, d->diffs.c[i].name,
+			    num((double)diff_count(&d->diffs.c[i])));
 	if (d->have_diffs && d->diffs.schema && d->diffs.schema_changes)
 		json_set(o, "schema", num((double)d->diffs.schema_changes));
 	return o;
@@ -319,10 +329,13 @@ static struct json *dump_json(const struct daemon *d)
 	size_t i;
 
 	json_set(o, "path", json_new_string(c->sync.dump_path));
-	json_set(o, "watch", json_new_string(c->watch == CONF_WATCH_COMMITS ?
-	    "commits" : "tree"));
-	json_set(o, "head", d->head ? json_new_stringn(d->head,
-	    strlen(d->head) > 12 ? 12 : strlen(d->head)) : json_new_null());
+	json_set(o, "watch",
+	    json_new_string(
+		c->watch == CONF_WATCH_COMMITS ? "commits" : "tree"));
+	json_set(o, "head",
+	    d->head ? json_new_stringn(d->head,
+			  strlen(d->head) > 12 ? 12 : strlen(d->head)) :
+		      json_new_null());
 	for (i = 0; i < d->nuncommitted; i++)
 		json_array_append(u, json_new_string(d->uncommitted[i]));
 	json_set(o, "uncommitted", u);
@@ -334,14 +347,14 @@ static struct json *policy_json(const struct conf *c)
 	struct json *o = json_new_object(), *colls = json_new_object();
 	size_t i;
 
-	json_set(o, "default", json_new_string(conf_policy_name(
-	    c->policy_default)));
-	json_set(o, "schema", json_new_string(conf_policy_name(
-	    c->policy_schema)));
+	json_set(o, "default",
+	    json_new_string(conf_policy_name(c->policy_default)));
+	json_set(o, "schema",
+	    json_new_string(conf_policy_name(c->policy_schema)));
 	for (i = 0; i < COLL_COUNT; i++)
 		if (c->policy[i] != c->policy_default)
-			json_set(colls, coll_rules[i].name, json_new_string(
-			    conf_policy_name(c->policy[i])));
+			json_set(colls, coll_rules[i].name,
+			    json_new_string(conf_policy_name(c->policy[i])));
 	json_set(o, "collections", colls);
 	return o;
 }
@@ -355,12 +368,13 @@ static struct json *job_json(const struct daemon *d)
 		return json_new_null();
 	o = json_new_object();
 	json_set(o, "kind", json_new_string(job_kind_name(d->job->kind)));
-	json_set(o, "trigger", json_new_string(job_trigger_name(
-	    d->job->trigger)));
-	json_set(o, "started", json_new_string(times_iso(d->job->start_wall ?
-	    d->job->start_wall : time(NULL))));
-	json_set(o, "elapsed", num(d->job->started ? times_mono() -
-	    d->job->started : 0));
+	json_set(o, "trigger",
+	    json_new_string(job_trigger_name(d->job->trigger)));
+	json_set(o, "started",
+	    json_new_string(times_iso(
+		d->job->start_wall ? d->job->start_wall : time(NULL))));
+	json_set(o, "elapsed",
+	    num(d->job->started ? times_mono() - d->job->started : 0));
 	json_set(o, "requests", num((double)worker_requests(d->worker)));
 	return o;
 }
@@ -373,10 +387,10 @@ static void put_times(const struct daemon *d, struct json *o, time_t now)
 	json_set(o, "polls", num((double)d->polls));
 	json_set(o, "last_poll", last_json(&d->last_poll, now));
 	if (d->last_poll.set)
-		json_set(json_get(o, "last_poll"), "moved", json_new_bool(
-		    d->last_poll_moved));
-	json_set(o, "next_poll", d->retry || d->stopping ? json_new_null() :
-	    json_new_object());
+		json_set(json_get(o, "last_poll"), "moved",
+		    json_new_bool(d->last_poll_moved));
+	json_set(o, "next_poll",
+	    d->retry || d->stopping ? json_new_null() : json_new_object());
 	if ((v = json_get(o, "next_poll")) && v->type == JSON_OBJECT)
 		json_set(v, "in", num(left > 0 ? left : 0));
 	v = last_json(&d->last_full, now);
@@ -401,11 +415,12 @@ static void put_times(const struct daemon *d, struct json *o, time_t now)
 	if (d->retry && !d->stopping) {
 		v = json_new_object();
 		json_set(v, "in", num(left > 0 ? left : 0));
-		json_set(v, "at", json_new_string(times_iso(now +
-		    (time_t)(left > 0 ? left + 0.5 : 0))));
+		json_set(v, "at",
+		    json_new_string(
+			times_iso(now + (time_t)(left > 0 ? left + 0.5 : 0))));
 		json_set(v, "attempt", num((double)d->attempt));
-		json_set(v, "retry_after", d->retry_after > 0 ?
-		    num(d->retry_after) : json_new_null());
+		json_set(v, "retry_after",
+		    d->retry_after > 0 ? num(d->retry_after) : json_new_null());
 		json_set(o, "next_retry", v);
 	} else
 		json_set(o, "next_retry", json_new_null());
@@ -426,8 +441,8 @@ struct json *daemon_status_json(const struct daemon *d)
 	json_set(o, "config", json_new_string(d->conf_path));
 	dx = json_new_object();
 	json_set(dx, "url", json_new_string(c->url));
-	json_set(dx, "version", d->version[0] ? json_new_string(d->version) :
-	    json_new_null());
+	json_set(dx, "version",
+	    d->version[0] ? json_new_string(d->version) : json_new_null());
 	json_set(dx, "tls_verify", json_new_bool(c->tls_verify));
 	json_set(o, "directus", dx);
 	json_set(o, "dump", dump_json(d));
@@ -436,15 +451,17 @@ struct json *daemon_status_json(const struct daemon *d)
 	json_set(o, "differences", differences_json(d));
 	sides_put(d, o);
 	json_set(o, "job", job_json(d));
-	json_set(o, "queued", d->nqueue ? json_new_string(job_kind_name(
-	    d->queue[0].kind)) : json_new_null());
+	json_set(o, "queued",
+	    d->nqueue ? json_new_string(job_kind_name(d->queue[0].kind)) :
+			json_new_null());
 	put_times(d, o, now);
 	if (d->paused) {
 		struct json *p = json_new_object();
 
-		json_set(p, "since", json_new_string(times_iso(d->pause_since)));
-		json_set(p, "reason", json_new_string(d->pause_reason ?
-		    d->pause_reason : ""));
+		json_set(p, "since",
+		    json_new_string(times_iso(d->pause_since)));
+		json_set(p, "reason",
+		    json_new_string(d->pause_reason ? d->pause_reason : ""));
 		json_set(o, "paused", p);
 	} else
 		json_set(o, "paused", json_new_null());
@@ -460,8 +477,7 @@ struct json *job_history_json(const struct daemon *d, const struct job *j)
 	json_set(o, "kind", json_new_string(job_kind_name(j->kind)));
 	json_set(o, "trigger", json_new_string(job_trigger_name(j->trigger)));
 	json_set(o, "start", json_new_string(times_iso(j->start_wall)));
-	json_set(o, "duration", num((double)(long)(j->duration * 1000) /
-	    1000));
+	json_set(o, "duration", num((double)(long)(j->duration * 1000) / 1000));
 	json_set(o, "requests", num((double)j->requests));
 	if (j->have_summary)
 		changes = j->summary.changes;
@@ -478,16 +494,16 @@ struct json *job_history_json(const struct daemon *d, const struct job *j)
 		json_set(o, "to_instance", p);
 		json_set(o, "to_tree", num((double)j->pulled));
 		json_set(o, "held_tree", num((double)j->held_tree));
-		json_set(o, "conflicts", num((double)j->three_counts[
-		    THREE_CONFLICT]));
+		json_set(o, "conflicts",
+		    num((double)j->three_counts[THREE_CONFLICT]));
 		json_set(o, "commit", str_or_null(j->commit));
 		json_set(o, "git_wait", str_or_null(j->git_wait));
 		json_set(o, "git_push_error", str_or_null(j->git_push_error));
 	}
 	for (i = 0; i < COLL_COUNT; i++)
 		if (j->collections & coll_bit(&coll_rules[i]))
-			json_array_append(colls, json_new_string(
-			    coll_rules[i].name));
+			json_array_append(colls,
+			    json_new_string(coll_rules[i].name));
 	json_set(o, "collections", colls);
 	json_set(o, "schema", json_new_bool(j->schema));
 	json_set(o, "result", json_new_string(sync_result_name(j->rc)));

@@ -189,6 +189,86 @@ static void usage(void)
 	exit(2);
 }
 
+/* The flags before the steps, into o; returns the first step's index. */
+static int parse_flags(int argc, char **argv, struct sync_opts *o, bool *early)
+{
+	int i;
+
+	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--no-early-renewal") == 0) {
+			*early = false;
+			continue;
+		}
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(a, "--url") == 0)
+			o->url = xstrdup(argv[++i]);
+		else if (strcmp(a, "--token") == 0)
+			o->token = xstrdup(argv[++i]);
+		else if (strcmp(a, "--email") == 0)
+			o->email = xstrdup(argv[++i]);
+		else if (strcmp(a, "--password") == 0)
+			o->password = xstrdup(argv[++i]);
+		else if (strcmp(a, "--dump") == 0) {
+			free(o->dump_path);
+			o->dump_path = xstrdup(argv[++i]);
+		} else
+			usage();
+	}
+	if (o->url == NULL || i == argc)
+		usage();
+	return i;
+}
+
+/* "plan:ROOT:COLLECTIONS|none:schema|noschema": a plan of that scope. */
+static void plan_step(struct drive *d, const char *arg)
+{
+	char *copy = xstrdup(arg), *root, *colls, *schema, *err = NULL;
+
+	root = strtok(copy, ":");
+	colls = strtok(NULL, ":");
+	schema = strtok(NULL, ":");
+	if (root == NULL || colls == NULL || schema == NULL)
+		usage();
+	memset(&d->req, 0, sizeof(d->req));
+	d->req.dump_root = root;
+	d->req.schema = strcmp(schema, "schema") == 0;
+	if (strcmp(colls, "none") != 0 &&
+	    sync_opts_parse_collections("plan", colls, false,
+		&d->req.collections, &err) < 0) {
+		fprintf(stderr, "drive: %s\n", err);
+		exit(2);
+	}
+	run_step(d, "plan", "plan", 0);
+	free(copy);
+}
+
+/* One step of the command line (see usage()). */
+static void step(struct drive *d, const char *s)
+{
+	if (strncmp(s, "sleep:", 6) == 0) {
+		struct timespec ts;
+		double sec = atof(s + 6);
+
+		ts.tv_sec = (time_t)sec;
+		ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	} else if (strncmp(s, "cancel-", 7) == 0 && strchr(s, ':')) {
+		char *what = xstrndup(s + 7, (size_t)(strchr(s, ':') - s - 7));
+
+		run_step(d, s, what, strtoul(strchr(s, ':') + 1, NULL, 10));
+		free(what);
+	} else if (strncmp(s, "plan:", 5) == 0)
+		plan_step(d, s + 5);
+	else if (strcmp(s, "pull") == 0 || strcmp(s, "diff") == 0 ||
+	    strcmp(s, "push") == 0)
+		run_step(d, s, s, 0);
+	else
+		usage();
+}
+
 int main(int argc, char **argv)
 {
 	struct sync_opts o;
@@ -198,31 +278,7 @@ int main(int argc, char **argv)
 	int i;
 
 	sync_opts_init(&o);
-	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--no-early-renewal") == 0) {
-			early = false;
-			continue;
-		}
-		if (i + 1 >= argc)
-			usage();
-		if (strcmp(a, "--url") == 0)
-			o.url = xstrdup(argv[++i]);
-		else if (strcmp(a, "--token") == 0)
-			o.token = xstrdup(argv[++i]);
-		else if (strcmp(a, "--email") == 0)
-			o.email = xstrdup(argv[++i]);
-		else if (strcmp(a, "--password") == 0)
-			o.password = xstrdup(argv[++i]);
-		else if (strcmp(a, "--dump") == 0) {
-			free(o.dump_path);
-			o.dump_path = xstrdup(argv[++i]);
-		} else
-			usage();
-	}
-	if (o.url == NULL || i == argc)
-		usage();
+	i = parse_flags(argc, argv, &o, &early);
 	if (http_global_init() < 0)
 		return 1;
 	memset(&d, 0, sizeof(d));
@@ -238,48 +294,8 @@ int main(int argc, char **argv)
 	}
 	dx_set_early_renewal(d.ctx.dx, early);
 	http_set_trace(dx_http(d.ctx.dx), trace_cb, &d);
-	for (; i < argc; i++) {
-		const char *s = argv[i];
-
-		if (strncmp(s, "sleep:", 6) == 0) {
-			struct timespec ts;
-			double sec = atof(s + 6);
-
-			ts.tv_sec = (time_t)sec;
-			ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
-			nanosleep(&ts, NULL);
-		} else if (strncmp(s, "cancel-", 7) == 0 && strchr(s, ':')) {
-			char *what = xstrndup(s + 7,
-			    (size_t)(strchr(s, ':') - s - 7));
-
-			run_step(&d, s, what,
-			    strtoul(strchr(s, ':') + 1, NULL, 10));
-			free(what);
-		} else if (strncmp(s, "plan:", 5) == 0) {
-			char *copy = xstrdup(s + 5), *root, *colls, *schema;
-
-			root = strtok(copy, ":");
-			colls = strtok(NULL, ":");
-			schema = strtok(NULL, ":");
-			if (root == NULL || colls == NULL || schema == NULL)
-				usage();
-			memset(&d.req, 0, sizeof(d.req));
-			d.req.dump_root = root;
-			d.req.schema = strcmp(schema, "schema") == 0;
-			if (strcmp(colls, "none") != 0 &&
-			    sync_opts_parse_collections("plan", colls, false,
-				&d.req.collections, &err) < 0) {
-				fprintf(stderr, "drive: %s\n", err);
-				return 2;
-			}
-			run_step(&d, "plan", "plan", 0);
-			free(copy);
-		} else if (strcmp(s, "pull") == 0 || strcmp(s, "diff") == 0 ||
-		    strcmp(s, "push") == 0)
-			run_step(&d, s, s, 0);
-		else
-			usage();
-	}
+	for (; i < argc; i++)
+		step(&d, argv[i]);
 	dx_free(d.ctx.dx);
 	sync_opts_clear(&o);
 	http_global_cleanup();

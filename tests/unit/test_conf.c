@@ -26,12 +26,14 @@
 static char tmpdir[] = "/tmp/dsync-test-conf.XXXXXX";
 
 /* Enough of a CA file for the checks at load (curl reads it later). */
-#define PEM "# a CA\n-----BEGIN CERTIFICATE-----\nMIIBdTCCARugAwIBAgIU\n" \
+#define PEM \
+	"# a CA\n-----BEGIN CERTIFICATE-----\nMIIBdTCCARugAwIBAgIU\n" \
 	"-----END CERTIFICATE-----\n"
 
 /* "directus = {...}; dump_path" with a good token file, for the tests of
  * everything else. */
-#define BASE "directus = { url = \"http://127.0.0.1:8055\"; " \
+#define BASE \
+	"directus = { url = \"http://127.0.0.1:8055\"; " \
 	"token_file = \"token\"; };\ndump_path = \"dump\";\n"
 
 static char *tmp_path(const char *name)
@@ -254,18 +256,18 @@ static void example_text(char **out)
 static void test_example(void **state)
 {
 	static const char *const names[] = { "directus", "url", "token_file",
-	    "token_env", "token", "email", "password_file", "headers",
-	    "timeout", "max_response_mb", "dump_path", "collections_path",
-	    "snapshot_path", "specs_path", "collections", "snapshot", "split",
-	    "specs", "only_collections", "exclude_collections",
-	    "preserve_ids", "sort_json", "id_map", "sync_policy_roles",
-	    "force", "max_push_retries", "lock_wait", "state_dir", "watch",
-	    "debounce", "poll", "interval", "full_every", "backoff_max",
-	    "policy", "default", "schema", "control", "socket", "mode",
-	    "group", "allow_deletes", "max_deletes", "allow_schema_deletes",
-	    "log_level", "initial", "git", "commit", "author_name",
-	    "author_email", "branch", "push", "ca_file", "tls_verify",
-	    "dumpable" };
+		"token_env", "token", "email", "password_file", "headers",
+		"timeout", "max_response_mb", "dump_path", "collections_path",
+		"snapshot_path", "specs_path", "collections", "snapshot",
+		"split", "specs", "only_collections", "exclude_collections",
+		"preserve_ids", "sort_json", "id_map", "sync_policy_roles",
+		"force", "max_push_retries", "lock_wait", "state_dir", "watch",
+		"debounce", "poll", "interval", "full_every", "backoff_max",
+		"policy", "default", "schema", "control", "socket", "mode",
+		"group", "allow_deletes", "max_deletes", "allow_schema_deletes",
+		"log_level", "initial", "git", "commit", "author_name",
+		"author_email", "branch", "push", "ca_file", "tls_verify",
+		"dumpable" };
 	struct conf c, d;
 	char *text = NULL, *t, *p1, *p2, *tok;
 	size_t i;
@@ -294,7 +296,8 @@ static void test_example(void **state)
 	assert_non_null(strstr(c.token_source, tok));
 
 	/* The same as a file that gives nothing but the required. */
-	load_ok(&d, "directus = { url = \"http://127.0.0.1:8055\"; "
+	load_ok(&d,
+	    "directus = { url = \"http://127.0.0.1:8055\"; "
 	    "token_file = \"token\"; };\ndump_path = \"/srv/directus-config\";\n");
 	p1 = printed(&c);
 	p2 = printed(&d);
@@ -339,25 +342,31 @@ static void test_defaults(void **state)
 static void test_unknown(void **state)
 {
 	(void)state;
-	expect_error(BASE "\nmax_delete = 5;\n", "dsyncd.conf:4: unknown "
-	    "setting 'max_delete' (did you mean 'max_deletes'?)", NULL);
+	expect_error(BASE "\nmax_delete = 5;\n",
+	    "dsyncd.conf:4: unknown "
+	    "setting 'max_delete' (did you mean 'max_deletes'?)",
+	    NULL);
 	expect_error("directus = {\n url = \"http://h\";\n token_file = "
-	    "\"token\";\n tokn_env = \"X\";\n};\ndump_path = \"d\";\n",
+		     "\"token\";\n tokn_env = \"X\";\n};\ndump_path = \"d\";\n",
 	    "dsyncd.conf:4: unknown setting 'directus.tokn_env' (did you "
-	    "mean 'directus.token_env'?)", NULL);
+	    "mean 'directus.token_env'?)",
+	    NULL);
 	expect_error(BASE "poll = {\n  intervall = 5;\n};\n",
 	    "dsyncd.conf:4: unknown setting 'poll.intervall' (did you mean "
-	    "'poll.interval'?)", NULL);
+	    "'poll.interval'?)",
+	    NULL);
 	expect_error(BASE "control = { sokcet = \"/run/x\"; };\n",
 	    ":3: unknown setting 'control.sokcet' (did you mean "
-	    "'control.socket'?)", NULL);
+	    "'control.socket'?)",
+	    NULL);
 	/* Known in another group. */
-	expect_error(BASE "timeout = 5;\n", ":3: unknown setting 'timeout' "
-	    "(did you mean 'directus.timeout'?)", NULL);
-	expect_error(BASE "frobnicate = true;\n", ":3: unknown setting "
-	    "'frobnicate'", NULL);
-	expect_error(BASE "allow_delete = true;\n", "'allow_delete' (did you "
-	    "mean 'allow_deletes'?)", NULL);
+	expect_error(BASE "timeout = 5;\n",
+	    ":3: unknown setting 'timeout' (did you mean 'directus.timeout'?)",
+	    NULL);
+	expect_error(BASE "frobnicate = true;\n",
+	    ":3: unknown setting 'frobnicate'", NULL);
+	expect_error(BASE "allow_delete = true;\n",
+	    "'allow_delete' (did you mean 'allow_deletes'?)", NULL);
 }
 
 static void test_types(void **state)
@@ -367,25 +376,26 @@ static void test_types(void **state)
 	(void)state;
 	expect_error(BASE "allow_deletes = 1;\n",
 	    "dsyncd.conf:3: allow_deletes must be true or false", NULL);
-	expect_error(BASE "force = \"yes\";\n", ":3: force must be true or "
-	    "false", NULL);
-	expect_error(BASE "max_deletes = 5.0;\n", ":3: max_deletes must be "
-	    "an integer from -1 to 1000000", NULL);
+	expect_error(BASE "force = \"yes\";\n",
+	    ":3: force must be true or false", NULL);
+	expect_error(BASE "max_deletes = 5.0;\n",
+	    ":3: max_deletes must be an integer from -1 to 1000000", NULL);
 	expect_error(BASE "poll = { full_every = \"3\"; };\n",
 	    ":3: poll.full_every must be an integer", NULL);
-	expect_error(BASE "debounce = \"2\";\n", ":3: debounce must be a "
-	    "number of seconds from 0.05 to 3600", NULL);
-	expect_error(BASE "state_dir = \"\";\n", ":3: state_dir must not be "
-	    "empty", NULL);
-	expect_error(BASE "specs_path = 5;\n", ":3: specs_path must be a "
-	    "string", NULL);
-	expect_error(BASE "watch = \"commit\";\n", ":3: watch: unknown value "
+	expect_error(BASE "debounce = \"2\";\n",
+	    ":3: debounce must be a number of seconds from 0.05 to 3600", NULL);
+	expect_error(BASE "state_dir = \"\";\n",
+	    ":3: state_dir must not be empty", NULL);
+	expect_error(BASE "specs_path = 5;\n",
+	    ":3: specs_path must be a string", NULL);
+	expect_error(BASE "watch = \"commit\";\n",
+	    ":3: watch: unknown value "
 	    "'commit' (did you mean 'commits'?; expected tree or commits)",
 	    NULL);
-	expect_error(BASE "id_map = 1;\n", ":3: id_map must be one of auto, "
-	    "extension or collection", NULL);
-	expect_error(BASE "log_level = \"trace\";\n", ":3: log_level: "
-	    "unknown value 'trace'", NULL);
+	expect_error(BASE "id_map = 1;\n",
+	    ":3: id_map must be one of auto, extension or collection", NULL);
+	expect_error(BASE "log_level = \"trace\";\n",
+	    ":3: log_level: unknown value 'trace'", NULL);
 	expect_error(BASE "poll = 5;\n", ":3: poll must be a group", NULL);
 	expect_error(BASE "policy = { collections = [ \"flows\" ]; };\n",
 	    ":3: policy.collections must be a group", NULL);
@@ -394,20 +404,24 @@ static void test_types(void **state)
 	expect_error(BASE "only_collections = [ 1 ];\n",
 	    ":3: only_collections[0] must be a collection name", NULL);
 	expect_error("directus = { url = \"ftp://h\"; token_file = \"token\"; "
-	    "};\ndump_path = \"d\";\n", "dsyncd.conf:1: directus.url must be "
-	    "an http:// or https:// URL", NULL);
-	expect_error("directus = { url = \"http://h\"; token_file = \"token\";"
-	    "\n headers = [ \"X-Ok: 1\", \"no colon " SECRET "\" ]; };\n"
-	    "dump_path = \"d\";\n", "dsyncd.conf:2: directus.headers[1] must "
-	    "be a string \"Name: value\"", NULL);
-	expect_error("directus = { url = \"http://h\"; token_file = \"token\";"
-	    "\n headers = ( \"X-A: b\\r\\nX-B: " SECRET "\" ); };\n"
-	    "dump_path = \"d\";\n", "dsyncd.conf:2: directus.headers[0]",
+		     "};\ndump_path = \"d\";\n",
+	    "dsyncd.conf:1: directus.url must be an http:// or https:// URL",
 	    NULL);
+	expect_error("directus = { url = \"http://h\"; token_file = \"token\";"
+		     "\n headers = [ \"X-Ok: 1\", \"no colon " SECRET
+		     "\" ]; };\ndump_path = \"d\";\n",
+	    "dsyncd.conf:2: directus.headers[1] must "
+	    "be a string \"Name: value\"",
+	    NULL);
+	expect_error("directus = { url = \"http://h\"; token_file = \"token\";"
+		     "\n headers = ( \"X-A: b\\r\\nX-B: " SECRET "\" ); };\n"
+		     "dump_path = \"d\";\n",
+	    "dsyncd.conf:2: directus.headers[0]", NULL);
 	expect_error("directus = 1;\n", ":1: directus must be a group", NULL);
 
 	/* Integers where numbers are expected; lists as well as arrays. */
-	load_ok(&c, "directus = { url = \"http://h\"; token_file = \"token\"; "
+	load_ok(&c,
+	    "directus = { url = \"http://h\"; token_file = \"token\"; "
 	    "timeout = 10; };\ndump_path = \"d\";\ndebounce = 2;\nlock_wait = "
 	    "0;\npoll = { interval = 120; backoff_max = 600; };\n");
 	assert_true(c.debounce == 2.0);
@@ -422,15 +436,15 @@ static void test_duplicate_group(void **state)
 {
 	(void)state;
 	/* libconfig refuses a second "directus" itself. */
-	expect_error(BASE "directus = { timeout = 10; };\n", "dsyncd.conf:3:",
-	    "duplicate", NULL);
+	expect_error(BASE "directus = { timeout = 10; };\n",
+	    "dsyncd.conf:3:", "duplicate", NULL);
 }
 
 static void test_ranges(void **state)
 {
 	(void)state;
-	expect_error(BASE "debounce = 0.01;\n", ":3: debounce must be a "
-	    "number of seconds from 0.05 to 3600", NULL);
+	expect_error(BASE "debounce = 0.01;\n",
+	    ":3: debounce must be a number of seconds from 0.05 to 3600", NULL);
 	expect_error(BASE "debounce = 1e300;\n", ":3: debounce", NULL);
 	expect_error(BASE "debounce = 1e400;\n", ":3: debounce", NULL);
 	expect_error(BASE "poll = { interval = 0.5; };\n",
@@ -440,48 +454,48 @@ static void test_ranges(void **state)
 	    ":3: poll.full_every must be an integer from 0 to 100000", NULL);
 	expect_error(BASE "poll = { full_every = -1; };\n",
 	    ":3: poll.full_every", NULL);
-	expect_error(BASE "poll = {\n interval = 60;\n backoff_max = 30;\n"
-	    "};\n", ":5: poll.backoff_max must not be less than "
-	    "poll.interval", NULL);
+	expect_error(BASE "poll = {\n interval = 60;\n backoff_max = 30;\n};\n",
+	    ":5: poll.backoff_max must not be less than poll.interval", NULL);
 	expect_error(BASE "poll = { backoff_max = 86401; };\n",
 	    ":3: poll.backoff_max", NULL);
-	expect_error(BASE "max_deletes = -2;\n", ":3: max_deletes must be "
-	    "an integer from -1 to 1000000", NULL);
+	expect_error(BASE "max_deletes = -2;\n",
+	    ":3: max_deletes must be an integer from -1 to 1000000", NULL);
 	expect_error(BASE "max_deletes = 1000001;\n", ":3: max_deletes", NULL);
 	expect_error("directus = { url = \"http://h\"; token_file = \"token\";"
-	    " timeout = 3601; };\ndump_path = \"d\";\n",
+		     " timeout = 3601; };\ndump_path = \"d\";\n",
 	    ":1: directus.timeout must be a number of seconds from 1 to 3600",
 	    NULL);
 	expect_error("directus = { url = \"http://h\"; token_file = \"token\";"
-	    " max_response_mb = 0; };\ndump_path = \"d\";\n",
+		     " max_response_mb = 0; };\ndump_path = \"d\";\n",
 	    ":1: directus.max_response_mb must be a number of MiB from 0.001 "
-	    "to 65536", NULL);
+	    "to 65536",
+	    NULL);
 	expect_error(BASE "lock_wait = 3601;\n", ":3: lock_wait", NULL);
 	expect_error(BASE "lock_wait = -1;\n", ":3: lock_wait", NULL);
-	expect_error(BASE "max_push_retries = 1001;\n", ":3: max_push_retries "
-	    "must be an integer from 0 to 1000", NULL);
+	expect_error(BASE "max_push_retries = 1001;\n",
+	    ":3: max_push_retries must be an integer from 0 to 1000", NULL);
 
 	/* Values libconfig 1.5 would wrap into range: never accepted. */
-	expect_error(BASE "max_deletes = 4294967306;\n", "dsyncd.conf:3: "
-	    "max_deletes: integer out of range", NULL);
-	expect_error(BASE "max_deletes = 4294967295;\n", ":3: max_deletes: "
-	    "integer out of range", NULL);
-	expect_error(BASE "max_deletes = 0xFFFFFFFF;\n", ":3: max_deletes: "
-	    "integer out of range", NULL);
+	expect_error(BASE "max_deletes = 4294967306;\n",
+	    "dsyncd.conf:3: max_deletes: integer out of range", NULL);
+	expect_error(BASE "max_deletes = 4294967295;\n",
+	    ":3: max_deletes: integer out of range", NULL);
+	expect_error(BASE "max_deletes = 0xFFFFFFFF;\n",
+	    ":3: max_deletes: integer out of range", NULL);
 	expect_error(BASE "max_deletes = 0xFFFFFFFFFFFFFFFFL;\n",
 	    ":3: max_deletes: integer out of range", NULL);
 	expect_error(BASE "max_deletes = 99999999999999999999;\n",
 	    ":3: max_deletes: integer out of range", NULL);
 	expect_error(BASE "max_deletes = -99999999999999999999L;\n",
 	    ":3: max_deletes: integer out of range", NULL);
-	expect_error(BASE "max_deletes = 2147483648L;\n", ":3: max_deletes "
-	    "must be an integer from -1 to 1000000", NULL);
+	expect_error(BASE "max_deletes = 2147483648L;\n",
+	    ":3: max_deletes must be an integer from -1 to 1000000", NULL);
 	expect_error(BASE "poll = {\n full_every = 4294967297;\n};\n",
 	    ":4: poll.full_every: integer out of range", NULL);
-	expect_error(BASE "debounce = 4294967297;\n", ":3: debounce: "
-	    "integer out of range", NULL);
-	expect_error(BASE "headers_x = [ 1, 2, 3000000000 ];\n", ":3: "
-	    "headers_x: integer out of range", NULL);
+	expect_error(BASE "debounce = 4294967297;\n",
+	    ":3: debounce: integer out of range", NULL);
+	expect_error(BASE "headers_x = [ 1, 2, 3000000000 ];\n",
+	    ":3: headers_x: integer out of range", NULL);
 }
 
 static void test_range_edges(void **state)
@@ -489,9 +503,10 @@ static void test_range_edges(void **state)
 	struct conf c;
 
 	(void)state;
-	load_ok(&c, BASE "max_deletes = -1;\ndebounce = 0.05;\nlock_wait = "
-	    "3600;\nmax_push_retries = 0;\npoll = { interval = 86400; "
-	    "full_every = 0; };\nallow_deletes = true;\n");
+	load_ok(&c,
+	    BASE "max_deletes = -1;\ndebounce = 0.05;\nlock_wait = "
+		 "3600;\nmax_push_retries = 0;\npoll = { interval = 86400; "
+		 "full_every = 0; };\nallow_deletes = true;\n");
 	assert_int_equal(c.max_deletes, -1);
 	assert_int_equal(c.sync.max_deletes, -1);
 	assert_true(c.debounce == 0.05);
@@ -504,7 +519,8 @@ static void test_range_edges(void **state)
 	assert_true(c.allow_deletes);
 	conf_clear(&c);
 
-	load_ok(&c, "directus = { url = \"https://h.example/\"; token_file = "
+	load_ok(&c,
+	    "directus = { url = \"https://h.example/\"; token_file = "
 	    "\"token\"; max_response_mb = 0.5; timeout = 1; };\n"
 	    "dump_path = \"/abs/dump\";\nmax_deletes = 0x10;\n");
 	assert_int_equal(c.sync.max_body, (size_t)512 << 10);
@@ -528,8 +544,8 @@ static void test_mode(void **state)
 	    ":3: control.mode must be an octal mode in a string", NULL);
 	expect_error(BASE "control = { mode = \"01777\"; };\n",
 	    ":3: control.mode", NULL);
-	expect_error(BASE "control = { mode = \"rw\"; };\n",
-	    ":3: control.mode", NULL);
+	expect_error(BASE "control = { mode = \"rw\"; };\n", ":3: control.mode",
+	    NULL);
 	expect_error(BASE "control = { mode = 0660; };\n",
 	    ":3: control.mode must be an octal mode in a string",
 	    "read as decimal", NULL);
@@ -543,8 +559,9 @@ static void test_group(void **state)
 
 	(void)state;
 	expect_error(BASE "control = {\n  group = \"dsync-no-such-group\";\n"
-	    "};\n", "dsyncd.conf:4: control.group: unknown group "
-	    "'dsync-no-such-group'", NULL);
+			  "};\n",
+	    "dsyncd.conf:4: control.group: unknown group 'dsync-no-such-group'",
+	    NULL);
 	if (g == NULL)
 		return;
 	xasprintf(&text, BASE "control = { group = \"%s\"; };\n", g->gr_name);
@@ -560,27 +577,31 @@ static void test_collections(void **state)
 	struct conf c;
 
 	(void)state;
-	load_ok(&c, BASE "only_collections = [ \"flows\", \"operations\" ];\n"
+	load_ok(&c,
+	    BASE
+	    "only_collections = [ \"flows\", \"operations\" ];\n"
 	    "exclude_collections = ( \"presets\" );\npreserve_ids = \"all\";\n");
 	assert_int_equal(c.sync.only, bit("flows") | bit("operations"));
 	assert_int_equal(c.sync.exclude, bit("presets"));
-	assert_int_equal(c.sync.preserve, bit("translations") |
-	    bit("operations") | bit("roles") | bit("policies") |
-	    bit("dashboards") | bit("panels"));
+	assert_int_equal(c.sync.preserve,
+	    bit("translations") | bit("operations") | bit("roles") |
+		bit("policies") | bit("dashboards") | bit("panels"));
 	conf_clear(&c);
 	load_ok(&c, BASE "preserve_ids = [ \"roles\" ];\n");
 	assert_int_equal(c.sync.preserve, bit("roles"));
 	conf_clear(&c);
 
-	expect_error(BASE "only_collections = [\n  \"flows\",\n  \"flowz\" ];\n",
+	expect_error(BASE
+	    "only_collections = [\n  \"flows\",\n  \"flowz\" ];\n",
 	    "dsyncd.conf:5: only_collections: unknown collection 'flowz'",
 	    NULL);
 	expect_error(BASE "exclude_collections = [ \"\" ];\n",
 	    ":3: exclude_collections[0] must be a collection name", NULL);
 	expect_error(BASE "preserve_ids = [ \"settings\" ];\n",
 	    ":3: preserve_ids: unknown collection 'settings'", NULL);
-	expect_error(BASE "preserve_ids = \"some\";\n", ":3: preserve_ids must "
-	    "be a list of collection names, or \"all\"", NULL);
+	expect_error(BASE "preserve_ids = \"some\";\n",
+	    ":3: preserve_ids must be a list of collection names, or \"all\"",
+	    NULL);
 }
 
 static void test_policies(void **state)
@@ -589,7 +610,9 @@ static void test_policies(void **state)
 	size_t i;
 
 	(void)state;
-	load_ok(&c, BASE "policy = {\n  collections = { flows = \"push\"; "
+	load_ok(&c,
+	    BASE
+	    "policy = {\n  collections = { flows = \"push\"; "
 	    "presets = \"ignore\"; };\n  default = \"report\";\n  schema = "
 	    "\"ignore\";\n};\n");
 	assert_int_equal(c.policy_default, CONF_POLICY_REPORT);
@@ -597,32 +620,41 @@ static void test_policies(void **state)
 	for (i = 0; i < COLL_COUNT; i++) {
 		const char *n = colls_names[i];
 
-		assert_int_equal(c.policy[i], strcmp(n, "flows") == 0 ?
-		    CONF_POLICY_PUSH : strcmp(n, "presets") == 0 ?
-		    CONF_POLICY_IGNORE : CONF_POLICY_REPORT);
+		assert_int_equal(c.policy[i],
+		    strcmp(n, "flows") == 0	  ? CONF_POLICY_PUSH :
+			strcmp(n, "presets") == 0 ? CONF_POLICY_IGNORE :
+						    CONF_POLICY_REPORT);
 	}
 	conf_clear(&c);
 
 	expect_error(BASE "policy = {\n  collections = {\n    flow = "
-	    "\"report\";\n  };\n};\n", "dsyncd.conf:5: policy.collections: "
-	    "unknown collection 'flow' (did you mean 'flows'?)", NULL);
-	expect_error(BASE "policy = { collections = { gizmos = \"report\"; "
-	    "}; };\n", ":3: policy.collections: unknown collection 'gizmos'",
+			  "\"report\";\n  };\n};\n",
+	    "dsyncd.conf:5: policy.collections: "
+	    "unknown collection 'flow' (did you mean 'flows'?)",
 	    NULL);
+	expect_error(BASE "policy = { collections = { gizmos = \"report\"; "
+			  "}; };\n",
+	    ":3: policy.collections: unknown collection 'gizmos'", NULL);
 	expect_error(BASE "policy = { collections = { flows = \"reprot\"; "
-	    "}; };\n", ":3: policy.collections.flows: unknown value 'reprot' "
+			  "}; };\n",
+	    ":3: policy.collections.flows: unknown value 'reprot' "
 	    "(did you mean 'report'?; expected push, report, ignore, pull or "
-	    "sync)", NULL);
+	    "sync)",
+	    NULL);
 	expect_error(BASE "policy = {\n  default = \"mirror\";\n};\n",
 	    "dsyncd.conf:4: policy.default: unknown value 'mirror' (expected "
-	    "push, report, ignore, pull or sync)", NULL);
+	    "push, report, ignore, pull or sync)",
+	    NULL);
 	expect_error(BASE "policy = { schema = \"pul\"; };\n",
 	    ":3: policy.schema: unknown value 'pul' (did you mean 'pull'?",
 	    NULL);
 	expect_error(BASE "policy = { collections = { roles = \"synch\"; "
-	    "}; };\n", ":3: policy.collections.roles: unknown value 'synch' "
-	    "(did you mean 'sync'?", NULL);
-	expect_error(BASE "policy = { default = 1; };\n", ":3: policy.default "
+			  "}; };\n",
+	    ":3: policy.collections.roles: unknown value 'synch' "
+	    "(did you mean 'sync'?",
+	    NULL);
+	expect_error(BASE "policy = { default = 1; };\n",
+	    ":3: policy.default "
 	    "must be one of push, report, ignore, pull or sync (a string)",
 	    NULL);
 	assert_string_equal(conf_policy_name(CONF_POLICY_PUSH), "push");
@@ -639,28 +671,32 @@ static void test_policies_pull_sync(void **state)
 	size_t i;
 
 	(void)state;
-	load_ok(&c, BASE "policy = {\n  schema = \"sync\";\n  collections = "
-	    "{ flows = \"pull\"; operations = \"sync\"; roles = "
-	    "\"report\"; };\n};\n");
+	load_ok(&c,
+	    BASE "policy = {\n  schema = \"sync\";\n  collections = "
+		 "{ flows = \"pull\"; operations = \"sync\"; roles = "
+		 "\"report\"; };\n};\n");
 	assert_int_equal(c.policy_default, CONF_POLICY_PUSH);
 	assert_int_equal(c.policy_schema, CONF_POLICY_SYNC);
 	for (i = 0; i < COLL_COUNT; i++) {
 		const char *n = colls_names[i];
 
-		assert_int_equal(c.policy[i], strcmp(n, "flows") == 0 ?
-		    CONF_POLICY_PULL : strcmp(n, "operations") == 0 ?
-		    CONF_POLICY_SYNC : strcmp(n, "roles") == 0 ?
-		    CONF_POLICY_REPORT : CONF_POLICY_PUSH);
+		assert_int_equal(c.policy[i],
+		    strcmp(n, "flows") == 0	     ? CONF_POLICY_PULL :
+			strcmp(n, "operations") == 0 ? CONF_POLICY_SYNC :
+			strcmp(n, "roles") == 0	     ? CONF_POLICY_REPORT :
+						       CONF_POLICY_PUSH);
 	}
 	conf_clear(&c);
 
-	load_ok(&c, BASE "policy = { default = \"pull\"; schema = \"pull\"; "
-	    "collections = { presets = \"push\"; }; };\n");
+	load_ok(&c,
+	    BASE "policy = { default = \"pull\"; schema = \"pull\"; "
+		 "collections = { presets = \"push\"; }; };\n");
 	assert_int_equal(c.policy_default, CONF_POLICY_PULL);
 	assert_int_equal(c.policy_schema, CONF_POLICY_PULL);
 	for (i = 0; i < COLL_COUNT; i++)
-		assert_int_equal(c.policy[i], strcmp(colls_names[i],
-		    "presets") == 0 ? CONF_POLICY_PUSH : CONF_POLICY_PULL);
+		assert_int_equal(c.policy[i],
+		    strcmp(colls_names[i], "presets") == 0 ? CONF_POLICY_PUSH :
+							     CONF_POLICY_PULL);
 	conf_clear(&c);
 
 	load_ok(&c, BASE "policy = { default = \"sync\"; };\n");
@@ -699,16 +735,18 @@ static void test_initial(void **state)
 		conf_clear(&c);
 		free(text);
 	}
-	expect_error(BASE "\ninitial = \"sync\";\n", "dsyncd.conf:4: "
+	expect_error(BASE "\ninitial = \"sync\";\n",
+	    "dsyncd.conf:4: "
 	    "initial: unknown value 'sync' (expected report, push or pull)",
 	    NULL);
-	expect_error(BASE "initial = \"pul\";\n", ":3: initial: unknown "
-	    "value 'pul' (did you mean 'pull'?; expected report, push or "
-	    "pull)", NULL);
-	expect_error(BASE "initial = true;\n", ":3: initial must be one of "
-	    "report, push or pull (a string)", NULL);
-	expect_error(BASE "inital = \"push\";\n", ":3: unknown setting "
-	    "'inital' (did you mean 'initial'?)", NULL);
+	expect_error(BASE "initial = \"pul\";\n",
+	    ":3: initial: unknown "
+	    "value 'pul' (did you mean 'pull'?; expected report, push or pull)",
+	    NULL);
+	expect_error(BASE "initial = true;\n",
+	    ":3: initial must be one of report, push or pull (a string)", NULL);
+	expect_error(BASE "inital = \"push\";\n",
+	    ":3: unknown setting 'inital' (did you mean 'initial'?)", NULL);
 	assert_string_equal(conf_initial_name(CONF_INITIAL_REPORT), "report");
 	assert_string_equal(conf_initial_name(CONF_INITIAL_PUSH), "push");
 	assert_string_equal(conf_initial_name(CONF_INITIAL_PULL), "pull");
@@ -752,7 +790,9 @@ static void test_git(void **state)
 	struct conf c;
 
 	(void)state;
-	load_ok(&c, BASE "git = {\n  commit = true;\n  author_name = "
+	load_ok(&c,
+	    BASE
+	    "git = {\n  commit = true;\n  author_name = "
 	    "\"dsync staging\";\n  author_email = "
 	    "\"dsync@staging.example.org\";\n  branch = \"main\";\n  push = "
 	    "\"origin main\";\n};\n");
@@ -765,8 +805,9 @@ static void test_git(void **state)
 	conf_clear(&c);
 
 	/* Blanks around and between the two words. */
-	load_ok(&c, BASE "git = { commit = true; push = \"  upstream\t "
-	    "release/2.x \"; };\n");
+	load_ok(&c,
+	    BASE "git = { commit = true; push = \"  upstream\t "
+		 "release/2.x \"; };\n");
 	assert_string_equal(c.git.push_remote, "upstream");
 	assert_string_equal(c.git.push_branch, "release/2.x");
 	assert_null(c.git.branch);
@@ -777,27 +818,38 @@ static void test_git_errors(void **state)
 {
 	(void)state;
 	expect_error(BASE "git = {\n  commit = true;\n  push = \"origin\";\n"
-	    "};\n", "dsyncd.conf:5: git.push must be two words, \"REMOTE "
-	    "BRANCH\" (such as \"origin main\"), not one", NULL);
+			  "};\n",
+	    "dsyncd.conf:5: git.push must be two words, \"REMOTE "
+	    "BRANCH\" (such as \"origin main\"), not one",
+	    NULL);
 	expect_error(BASE "git = {\n  commit = true;\n  push = \"origin main "
-	    "extra\";\n};\n", "dsyncd.conf:5: git.push must be two words",
-	    "not three or more", NULL);
+			  "extra\";\n};\n",
+	    "dsyncd.conf:5: git.push must be two words", "not three or more",
+	    NULL);
 	expect_error(BASE "git = {\n  push = \"origin main\";\n};\n",
 	    "dsyncd.conf:4: git.push needs git.commit = true", NULL);
 	expect_error(BASE "git = {\n  commit = false;\n  push = \"origin "
-	    "main\";\n};\n", "dsyncd.conf:5: git.push needs git.commit = "
-	    "true", NULL);
+			  "main\";\n};\n",
+	    "dsyncd.conf:5: git.push needs git.commit = true", NULL);
 	expect_error(BASE "git = {\n  author_email = \"dsync.localhost\";\n"
-	    "};\n", "dsyncd.conf:4: git.author_email must be an email address "
-	    "(with an '@')", NULL);
+			  "};\n",
+	    "dsyncd.conf:4: git.author_email must be an email address "
+	    "(with an '@')",
+	    NULL);
 	expect_error(BASE "git = {\n  author_name = \"dsync <x@y>\";\n};\n",
 	    "dsyncd.conf:4: git.author_name must not hold '<', '>', a line "
-	    "break", NULL);
+	    "break",
+	    NULL);
 	expect_error(BASE "git = {\n\n  comit = true;\n};\n",
 	    "dsyncd.conf:5: unknown setting 'git.comit' (did you mean "
-	    "'git.commit'?)", NULL);
+	    "'git.commit'?)",
+	    NULL);
+}
 
-	/* The same rules, each way they can be broken. */
+/* The git settings' rules, each way they can be broken. */
+static void test_git_rules(void **state)
+{
+	(void)state;
 	expect_error(BASE "git = { commit = true; push = \"\"; };\n",
 	    ":3: git.push must not be empty", NULL);
 	expect_error(BASE "git = { commit = true; push = \" \"; };\n",
@@ -805,12 +857,14 @@ static void test_git_errors(void **state)
 	expect_error(BASE "git = { commit = true; push = \"-f main\"; };\n",
 	    ":3: git.push: the remote must not start with '-'", NULL);
 	expect_error(BASE "git = { commit = true; push = \"origin --all\"; "
-	    "};\n", ":3: git.push: the branch must not start with '-'", NULL);
+			  "};\n",
+	    ":3: git.push: the branch must not start with '-'", NULL);
 	expect_error(BASE "git = { commit = true; push = \"origin\\nmain\"; "
-	    "};\n", ":3: git.push must not hold a line break", NULL);
+			  "};\n",
+	    ":3: git.push must not hold a line break", NULL);
 	expect_error(BASE "git = { commit = true; push = [ \"origin\", "
-	    "\"main\" ]; };\n", ":3: git.push must be a string: \"REMOTE "
-	    "BRANCH\"", NULL);
+			  "\"main\" ]; };\n",
+	    ":3: git.push must be a string: \"REMOTE BRANCH\"", NULL);
 	expect_error(BASE "git = { author_name = \"\"; };\n",
 	    ":3: git.author_name must not be empty", NULL);
 	expect_error(BASE "git = { author_name = \"a>b\"; };\n",
@@ -836,50 +890,67 @@ static void test_git_errors(void **state)
 	expect_error(BASE "git = { author_name = 5; };\n",
 	    ":3: git.author_name must be a string", NULL);
 	expect_error(BASE "git = true;\n", ":3: git must be a group", NULL);
+}
 
-	/* Names near the right one, or in another group. */
-	expect_error(BASE "git = { email = \"a@b\"; };\n", ":3: unknown "
-	    "setting 'git.email' (did you mean 'git.author_email'?)", NULL);
-	expect_error(BASE "git = { name = \"a\"; };\n", ":3: unknown "
-	    "setting 'git.name' (did you mean 'git.author_name'?)", NULL);
-	expect_error(BASE "git = { brnach = \"main\"; };\n", ":3: unknown "
-	    "setting 'git.brnach' (did you mean 'git.branch'?)", NULL);
-	expect_error(BASE "commit = true;\n", ":3: unknown setting 'commit' "
-	    "(did you mean 'git.commit'?)", NULL);
-	expect_error(BASE "git = { url = \"http://h\"; };\n", ":3: unknown "
-	    "setting 'git.url' (did you mean 'directus.url'?)", NULL);
+/* Unknown git settings: names near the right one, or in another group. */
+static void test_git_names(void **state)
+{
+	(void)state;
+	expect_error(BASE "git = { email = \"a@b\"; };\n",
+	    ":3: unknown "
+	    "setting 'git.email' (did you mean 'git.author_email'?)",
+	    NULL);
+	expect_error(BASE "git = { name = \"a\"; };\n",
+	    ":3: unknown setting 'git.name' (did you mean 'git.author_name'?)",
+	    NULL);
+	expect_error(BASE "git = { brnach = \"main\"; };\n",
+	    ":3: unknown setting 'git.brnach' (did you mean 'git.branch'?)",
+	    NULL);
+	expect_error(BASE "commit = true;\n",
+	    ":3: unknown setting 'commit' (did you mean 'git.commit'?)", NULL);
+	expect_error(BASE "git = { url = \"http://h\"; };\n",
+	    ":3: unknown setting 'git.url' (did you mean 'directus.url'?)",
+	    NULL);
 }
 
 static void test_required(void **state)
 {
 	(void)state;
 	expect_error("directus = { token_file = \"token\"; };\ndump_path = "
-	    "\"d\";\n", "dsyncd.conf: directus.url is required", NULL);
+		     "\"d\";\n",
+	    "dsyncd.conf: directus.url is required", NULL);
 	expect_error("dump_path = \"d\";\n", "directus.url is required", NULL);
 	expect_error("directus = { url = \"http://h\"; token_file = "
-	    "\"token\"; };\n", "dsyncd.conf: dump_path is required", NULL);
+		     "\"token\"; };\n",
+	    "dsyncd.conf: dump_path is required", NULL);
 	expect_error("directus = { url = \"http://h\"; };\ndump_path = "
-	    "\"d\";\n", "dsyncd.conf: no Directus credential",
-	    "directus.token_file", "directus.token_env", "directus.token,",
+		     "\"d\";\n",
+	    "dsyncd.conf: no Directus credential", "directus.token_file",
+	    "directus.token_env", "directus.token,",
 	    "directus.email with directus.password_file",
 	    "$CREDENTIALS_DIRECTORY/token", NULL);
-	expect_error("directus = {\n url = \"http://h\";\n token_file = "
+	expect_error(
+	    "directus = {\n url = \"http://h\";\n token_file = "
 	    "\"token\";\n token_env = \"HOME\";\n};\ndump_path = \"d\";\n",
 	    "dsyncd.conf:4: directus.token_file and directus.token_env: give "
-	    "one credential, not two", NULL);
-	expect_error("directus = {\n url = \"http://h\";\n token = \"" SECRET
+	    "one credential, not two",
+	    NULL);
+	expect_error(
+	    "directus = {\n url = \"http://h\";\n token = \"" SECRET
 	    "\";\n email = \"a@b.c\";\n password_file = \"token\";\n};\n"
-	    "dump_path = \"d\";\n", "dsyncd.conf:4: directus.token and "
-	    "directus.email: give one credential", NULL);
+	    "dump_path = \"d\";\n",
+	    "dsyncd.conf:4: directus.token and "
+	    "directus.email: give one credential",
+	    NULL);
 	expect_error("directus = {\n url = \"http://h\";\n email = \"a@b.c\";"
-	    "\n};\ndump_path = \"d\";\n", "dsyncd.conf:3: directus.email "
-	    "needs directus.password_file", NULL);
+		     "\n};\ndump_path = \"d\";\n",
+	    "dsyncd.conf:3: directus.email needs directus.password_file", NULL);
 	expect_error("directus = {\n url = \"http://h\";\n password_file = "
-	    "\"token\";\n};\ndump_path = \"d\";\n", "dsyncd.conf:3: "
-	    "directus.password_file needs directus.email", NULL);
+		     "\"token\";\n};\ndump_path = \"d\";\n",
+	    "dsyncd.conf:3: directus.password_file needs directus.email", NULL);
 	expect_error("directus = { url = \"http://h\"; token_file = \"\"; };\n"
-	    "dump_path = \"d\";\n", ":1: directus.token_file must not be "
-	    "empty", NULL);
+		     "dump_path = \"d\";\n",
+	    ":1: directus.token_file must not be empty", NULL);
 }
 
 static void test_syntax(void **state)
@@ -892,12 +963,12 @@ static void test_syntax(void **state)
 	expect_error("a = 1;\nb = = 2;\n", "dsyncd.conf:2: syntax error", NULL);
 	expect_error("directus = { token = \"" SECRET "\" x; };\n",
 	    "dsyncd.conf:1: syntax error", NULL);
-	expect_error("directus = { token = \"" SECRET "\n", "dsyncd.conf:",
-	    NULL);
+	expect_error("directus = { token = \"" SECRET "\n",
+	    "dsyncd.conf:", NULL);
 	p = write_tmp("bad.conf", "x = 1;\ny = [ ;\n", 0600);
 	free(p);
-	expect_error(BASE "@include \"bad.conf\"\n", "bad.conf:2: syntax "
-	    "error", NULL);
+	expect_error(BASE "@include \"bad.conf\"\n", "bad.conf:2: syntax error",
+	    NULL);
 	expect_error("", "directus.url is required", NULL);
 }
 
@@ -927,14 +998,17 @@ static void test_include(void **state)
 	struct conf c;
 
 	(void)state;
-	p = write_tmp("etc/conf.d/extra.conf", "# shared\nmax_deletes = 3;\n"
-	    "@include \"conf.d/more.conf\"\n", 0600);
+	p = write_tmp("etc/conf.d/extra.conf",
+	    "# shared\nmax_deletes = 3;\n@include \"conf.d/more.conf\"\n",
+	    0600);
 	free(p);
 	p = write_tmp("etc/conf.d/more.conf", "sort_json = true;\n", 0600);
 	free(p);
-	main_path = write_tmp("etc/dsyncd.conf", "directus = {\n  url = "
+	main_path = write_tmp("etc/dsyncd.conf",
+	    "directus = {\n  url = "
 	    "\"http://h\";\n  token_file = \"../token\";\n};\ndump_path = "
-	    "\"dump\";\n@include \"conf.d/extra.conf\"\n", 0600);
+	    "\"dump\";\n@include \"conf.d/extra.conf\"\n",
+	    0600);
 	/* From another directory: relative to the file's. */
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir("/"), 0);
@@ -957,25 +1031,32 @@ static void test_include(void **state)
 	p = write_tmp("inc-bad.conf", "sort_json = true;\nmax_delets = 3;\n",
 	    0600);
 	free(p);
-	expect_error(BASE "@include \"inc-bad.conf\"\n", "inc-bad.conf:2: "
+	expect_error(BASE "@include \"inc-bad.conf\"\n",
+	    "inc-bad.conf:2: "
 	    "unknown setting 'max_delets' (did you mean 'max_deletes'?)",
 	    NULL);
 	p = write_tmp("inc-grp.conf", "  timeout = \"x\";\n", 0600);
 	free(p);
-	expect_error("directus = {\n url = \"http://h\"; token_file = \"token\";"
+	expect_error(
+	    "directus = {\n url = \"http://h\"; token_file = \"token\";"
 	    "\n@include \"inc-grp.conf\"\n};\ndump_path = \"d\";\n",
 	    "inc-grp.conf:1: directus.timeout must be a number", NULL);
-	expect_error(BASE "@include \"missing.conf\"\n", "dsyncd.conf:3: "
-	    "@include \"missing.conf\"", "No such file or directory", NULL);
-	expect_error(BASE "@include \"etc\"\n", "dsyncd.conf:3: @include "
-	    "\"etc\"", "not a regular file", NULL);
-	expect_error(BASE "@include \"/etc/passwd\"\n", "dsyncd.conf:3: "
-	    "@include \"/etc/passwd\": give the path relative to", NULL);
+	expect_error(BASE "@include \"missing.conf\"\n",
+	    "dsyncd.conf:3: @include \"missing.conf\"",
+	    "No such file or directory", NULL);
+	expect_error(BASE "@include \"etc\"\n",
+	    "dsyncd.conf:3: @include \"etc\"", "not a regular file", NULL);
+	expect_error(BASE "@include \"/etc/passwd\"\n",
+	    "dsyncd.conf:3: "
+	    "@include \"/etc/passwd\": give the path relative to",
+	    NULL);
 	/* An @include in a comment or a string is none. */
 	{
 		struct conf d;
 
-		load_ok(&d, BASE "# @include \"missing.conf\"\n/*\n@include "
+		load_ok(&d,
+		    BASE
+		    "# @include \"missing.conf\"\n/*\n@include "
 		    "\"missing.conf\"\n*/\nstate_dir = \"@include \\\"x\\\"\";\n");
 		conf_clear(&d);
 	}
@@ -989,16 +1070,17 @@ static void test_include_loop(void **state)
 	(void)state;
 	p = write_tmp("self.conf", "@include \"self.conf\"\n", 0600);
 	free(p);
-	expect_error(BASE "@include \"self.conf\"\n", "self.conf:1: @include "
-	    "\"self.conf\": an include loop: ", "self.conf -> ", NULL);
-	p = write_tmp("loop-a.conf", "force = true;\n@include \"loop-b.conf\"\n",
-	    0600);
+	expect_error(BASE "@include \"self.conf\"\n",
+	    "self.conf:1: @include \"self.conf\": an include loop: ",
+	    "self.conf -> ", NULL);
+	p = write_tmp("loop-a.conf",
+	    "force = true;\n@include \"loop-b.conf\"\n", 0600);
 	free(p);
 	p = write_tmp("loop-b.conf", "@include \"loop-a.conf\"\n", 0600);
 	free(p);
-	expect_error(BASE "@include \"loop-a.conf\"\n", "loop-b.conf:1: "
-	    "@include \"loop-a.conf\": an include loop: ", "loop-a.conf -> ",
-	    "loop-b.conf -> ", NULL);
+	expect_error(BASE "@include \"loop-a.conf\"\n",
+	    "loop-b.conf:1: @include \"loop-a.conf\": an include loop: ",
+	    "loop-a.conf -> ", "loop-b.conf -> ", NULL);
 	/* The main file itself, included again. */
 	p = write_tmp("main-loop.conf", BASE "@include \"main-loop.conf\"\n",
 	    0600);
@@ -1008,7 +1090,8 @@ static void test_include_loop(void **state)
 
 		conf_init(&c);
 		assert_int_equal(conf_load(&c, p, &err), -1);
-		assert_non_null(strstr(err, "main-loop.conf:3: @include "
+		assert_non_null(strstr(err,
+		    "main-loop.conf:3: @include "
 		    "\"main-loop.conf\": an include loop"));
 		free(err);
 		conf_clear(&c);
@@ -1020,8 +1103,10 @@ static void test_include_loop(void **state)
 		char name[32], text[64];
 
 		snprintf(name, sizeof(name), "chain%d.conf", i);
-		snprintf(text, sizeof(text), i == 10 || i == 11 ?
-		    "force = true;\n" : "@include \"chain%d.conf\"\n", i + 1);
+		snprintf(text, sizeof(text),
+		    i == 10 || i == 11 ? "force = true;\n" :
+					 "@include \"chain%d.conf\"\n",
+		    i + 1);
 		p = write_tmp(name, text, 0600);
 		free(p);
 	}
@@ -1034,8 +1119,9 @@ static void test_include_loop(void **state)
 	}
 	p = write_tmp("chain10.conf", "@include \"chain11.conf\"\n", 0600);
 	free(p);
-	expect_error(BASE "@include \"chain1.conf\"\n", "chain10.conf:1: "
-	    "@include \"chain11.conf\": includes nest deeper", NULL);
+	expect_error(BASE "@include \"chain1.conf\"\n",
+	    "chain10.conf:1: @include \"chain11.conf\": includes nest deeper",
+	    NULL);
 }
 
 /* Values far out of any range: refused with the setting and line, not
@@ -1048,31 +1134,39 @@ static void test_huge_values(void **state)
 	(void)state;
 	memset(big, 'x', n);
 	big[n] = '\0';
-	expect_error(BASE "poll = { interval = 1e308; };\n", "dsyncd.conf:3: "
-	    "poll.interval must be a number of seconds from 1 to 86400", NULL);
+	expect_error(BASE "poll = { interval = 1e308; };\n",
+	    "dsyncd.conf:3: "
+	    "poll.interval must be a number of seconds from 1 to 86400",
+	    NULL);
 	expect_error(BASE "max_deletes = 123456789012345678901234567890;\n",
 	    "dsyncd.conf:3: max_deletes: integer out of range", NULL);
-	expect_error(BASE "max_deletes = 9000000000L;\n", "dsyncd.conf:3: "
-	    "max_deletes must be an integer from -1 to 1000000", NULL);
+	expect_error(BASE "max_deletes = 9000000000L;\n",
+	    "dsyncd.conf:3: max_deletes must be an integer from -1 to 1000000",
+	    NULL);
 	xasprintf(&text, BASE "state_dir = \"/%s\";\n", big);
-	expect_error(text, "dsyncd.conf:3: state_dir is too long (10485761 "
-	    "bytes; at most 8192)", NULL);
+	expect_error(text,
+	    "dsyncd.conf:3: state_dir is too long (10485761 "
+	    "bytes; at most 8192)",
+	    NULL);
 	free(text);
 	xasprintf(&text, BASE "state_dir = \"/%.5000s\";\n", big);
 	expect_error(text, "dsyncd.conf:3: state_dir is too long for a path",
 	    NULL);
 	free(text);
-	xasprintf(&text, "directus = { url = \"http://h/%s\"; token_file = "
-	    "\"token\"; };\ndump_path = \"d\";\n", big);
+	xasprintf(&text,
+	    "directus = { url = \"http://h/%s\"; token_file = "
+	    "\"token\"; };\ndump_path = \"d\";\n",
+	    big);
 	expect_error(text, "dsyncd.conf:1: directus.url is too long", NULL);
 	free(text);
-	xasprintf(&text, "directus = { url = \"http://h\"; token_file = "
+	xasprintf(&text,
+	    "directus = { url = \"http://h\"; token_file = "
 	    "\"token\"; headers = [ \"X-A: %s\" ]; };\ndump_path = \"d\";\n",
 	    big);
 	expect_error(text, "directus.headers[0] is too long", NULL);
 	free(text);
-	xasprintf(&text, BASE "git = { commit = true; push = \"origin %s\"; "
-	    "};\n", big);
+	xasprintf(&text,
+	    BASE "git = { commit = true; push = \"origin %s\"; };\n", big);
 	expect_error(text, "dsyncd.conf:3: git.push is too long", NULL);
 	free(text);
 	free(big);
@@ -1085,26 +1179,27 @@ static void test_token_file(void **state)
 
 	(void)state;
 	p = write_tmp("token644", SECRET "\n", 0644);
-	xasprintf(&msg, "%s: readable by other users (mode 0644); chmod 600 "
-	    "it", p);
+	xasprintf(&msg, "%s: readable by other users (mode 0644); chmod 600 it",
+	    p);
 	expect_error("directus = {\n url = \"http://h\";\n token_file = "
-	    "\"token644\";\n};\ndump_path = \"d\";\n", "dsyncd.conf:3: ", msg,
-	    NULL);
+		     "\"token644\";\n};\ndump_path = \"d\";\n",
+	    "dsyncd.conf:3: ", msg, NULL);
 	free(msg);
 	free(p);
 	p = write_tmp("token640", SECRET "\n", 0640);
 	free(p);
 	expect_error("directus = { url = \"http://h\"; token_file = "
-	    "\"token640\"; };\ndump_path = \"d\";\n", "token640: readable by "
-	    "other users (mode 0640)", NULL);
+		     "\"token640\"; };\ndump_path = \"d\";\n",
+	    "token640: readable by other users (mode 0640)", NULL);
 	p = write_tmp("token602", SECRET "\n", 0602);
 	free(p);
 	expect_error("directus = { url = \"http://h\"; token_file = "
-	    "\"token602\"; };\ndump_path = \"d\";\n", "token602: accessible by "
-	    "other users (mode 0602)", NULL);
+		     "\"token602\"; };\ndump_path = \"d\";\n",
+	    "token602: accessible by other users (mode 0602)", NULL);
 
 	p = write_tmp("token-crlf", SECRET "\r\n", 0400);
-	load_ok(&c, "directus = { url = \"http://h\"; token_file = "
+	load_ok(&c,
+	    "directus = { url = \"http://h\"; token_file = "
 	    "\"token-crlf\"; };\ndump_path = \"d\";\n");
 	assert_string_equal(c.token, SECRET);
 	assert_string_equal(c.sync.token, SECRET);
@@ -1114,7 +1209,8 @@ static void test_token_file(void **state)
 	free(p);
 	p = write_tmp("token-bare", SECRET, 0600);
 	free(p);
-	load_ok(&c, "directus = { url = \"http://h\"; token_file = "
+	load_ok(&c,
+	    "directus = { url = \"http://h\"; token_file = "
 	    "\"token-bare\"; };\ndump_path = \"d\";\n");
 	assert_string_equal(c.token, SECRET);
 	conf_clear(&c);
@@ -1122,16 +1218,16 @@ static void test_token_file(void **state)
 	p = write_tmp("token-empty", "\n", 0600);
 	free(p);
 	expect_error("directus = { url = \"http://h\"; token_file = "
-	    "\"token-empty\"; };\ndump_path = \"d\";\n", "token-empty: empty",
-	    NULL);
+		     "\"token-empty\"; };\ndump_path = \"d\";\n",
+	    "token-empty: empty", NULL);
 	p = write_tmp("token-2lines", SECRET "\n\n", 0600);
 	free(p);
 	expect_error("directus = { url = \"http://h\"; token_file = "
-	    "\"token-2lines\"; };\ndump_path = \"d\";\n", "token-2lines: the "
-	    "token holds a line break", NULL);
+		     "\"token-2lines\"; };\ndump_path = \"d\";\n",
+	    "token-2lines: the token holds a line break", NULL);
 	expect_error("directus = { url = \"http://h\"; token_file = "
-	    "\"no-such-token\"; };\ndump_path = \"d\";\n", "no-such-token: No "
-	    "such file or directory", NULL);
+		     "\"no-such-token\"; };\ndump_path = \"d\";\n",
+	    "no-such-token: No such file or directory", NULL);
 	{
 		char *big = xmalloc(70000);
 
@@ -1142,23 +1238,25 @@ static void test_token_file(void **state)
 		free(big);
 	}
 	expect_error("directus = { url = \"http://h\"; token_file = "
-	    "\"token-big\"; };\ndump_path = \"d\";\n", "token-big: larger "
-	    "than 64 KiB", NULL);
+		     "\"token-big\"; };\ndump_path = \"d\";\n",
+	    "token-big: larger than 64 KiB", NULL);
 	expect_error("directus = { url = \"http://h\"; token_file = \"etc\"; "
-	    "};\ndump_path = \"d\";\n", "etc: not a regular file", NULL);
+		     "};\ndump_path = \"d\";\n",
+	    "etc: not a regular file", NULL);
 	/* A FIFO is refused at once, not waited on. */
 	p = tmp_path("token-fifo");
 	assert_int_equal(mkfifo(p, 0600), 0);
 	free(p);
 	expect_error("directus = { url = \"http://h\"; token_file = "
-	    "\"token-fifo\"; };\ndump_path = \"d\";\n", "token-fifo: not a "
-	    "regular file", NULL);
+		     "\"token-fifo\"; };\ndump_path = \"d\";\n",
+	    "token-fifo: not a regular file", NULL);
 }
 
 static void test_inline_token(void **state)
 {
 	static const char text[] = "directus = {\n url = \"http://h\";\n"
-	    " token = \"" SECRET "\";\n};\ndump_path = \"d\";\n";
+				   " token = \"" SECRET
+				   "\";\n};\ndump_path = \"d\";\n";
 	struct conf c;
 	char *p, *err = NULL;
 
@@ -1167,7 +1265,8 @@ static void test_inline_token(void **state)
 	conf_init(&c);
 	assert_int_equal(conf_load(&c, p, &err), -1);
 	assert_non_null(strstr(err, "inline644.conf:3: "));
-	assert_non_null(strstr(err, "inline644.conf holds directus.token and "
+	assert_non_null(strstr(err,
+	    "inline644.conf holds directus.token and "
 	    "is readable by other users (mode 0644); chmod 600 it"));
 	assert_null(strstr(err, SECRET));
 	free(err);
@@ -1184,21 +1283,23 @@ static void test_inline_token(void **state)
 	p = write_tmp("inline-inc.conf", "token = \"" SECRET "\";\n", 0604);
 	free(p);
 	expect_error("directus = {\n url = \"http://h\";\n@include "
-	    "\"inline-inc.conf\"\n};\ndump_path = \"d\";\n",
+		     "\"inline-inc.conf\"\n};\ndump_path = \"d\";\n",
 	    "inline-inc.conf holds directus.token and is readable by other "
-	    "users (mode 0604)", NULL);
+	    "users (mode 0604)",
+	    NULL);
 
 	expect_error("directus = { url = \"http://h\"; token = \"(set)\"; };\n"
-	    "dump_path = \"d\";\n", ":1: directus.token is \"(set)\", the "
-	    "placeholder", NULL);
+		     "dump_path = \"d\";\n",
+	    ":1: directus.token is \"(set)\", the placeholder", NULL);
 	expect_error("directus = { url = \"http://h\"; token = \"" SECRET
-	    "\\n\"; };\ndump_path = \"d\";\n", ":1: directus.token holds a "
-	    "line break", NULL);
+		     "\\n\"; };\ndump_path = \"d\";\n",
+	    ":1: directus.token holds a line break", NULL);
 }
 
 static void test_token_env(void **state)
 {
-	static const char text[] = "directus = {\n url = \"http://h\";\n"
+	static const char text[] =
+	    "directus = {\n url = \"http://h\";\n"
 	    " token_env = \"DSYNC_TEST_TOKEN\";\n};\ndump_path = \"d\";\n";
 	struct conf c;
 
@@ -1210,20 +1311,26 @@ static void test_token_env(void **state)
 	assert_string_equal(c.token_source, "environment DSYNC_TEST_TOKEN");
 	conf_clear(&c);
 	setenv("DSYNC_TEST_TOKEN", "", 1);
-	expect_error(text, "dsyncd.conf:3: directus.token_env: the "
-	    "environment variable DSYNC_TEST_TOKEN is empty", NULL);
+	expect_error(text,
+	    "dsyncd.conf:3: directus.token_env: the "
+	    "environment variable DSYNC_TEST_TOKEN is empty",
+	    NULL);
 	setenv("DSYNC_TEST_TOKEN", SECRET "\n", 1);
-	expect_error(text, ":3: directus.token_env: the token in "
-	    "DSYNC_TEST_TOKEN holds a line break", NULL);
+	expect_error(text,
+	    ":3: directus.token_env: the token in "
+	    "DSYNC_TEST_TOKEN holds a line break",
+	    NULL);
 	unsetenv("DSYNC_TEST_TOKEN");
-	expect_error(text, "dsyncd.conf:3: directus.token_env: the "
-	    "environment variable DSYNC_TEST_TOKEN is not set", NULL);
+	expect_error(text,
+	    "dsyncd.conf:3: directus.token_env: the "
+	    "environment variable DSYNC_TEST_TOKEN is not set",
+	    NULL);
 }
 
 static void test_credentials_directory(void **state)
 {
 	static const char text[] = "directus = { url = \"http://h\"; };\n"
-	    "dump_path = \"d\";\n";
+				   "dump_path = \"d\";\n";
 	struct conf c;
 	char *dir = tmp_path("creds"), *p;
 
@@ -1256,7 +1363,8 @@ static void test_credentials_directory(void **state)
 
 static void test_login(void **state)
 {
-	static const char text[] = "directus = {\n url = \"http://h\";\n"
+	static const char text[] =
+	    "directus = {\n url = \"http://h\";\n"
 	    " email = \"admin@example.com\";\n password_file = \"pw\";\n};\n"
 	    "dump_path = \"d\";\n";
 	struct conf c;
@@ -1279,8 +1387,8 @@ static void test_login(void **state)
 	free(out);
 	conf_clear(&c);
 	assert_int_equal(chmod(p, 0660), 0);
-	expect_error(text, "dsyncd.conf:4: ", "pw: readable by other users "
-	    "(mode 0660); chmod 600 it", NULL);
+	expect_error(text, "dsyncd.conf:4: ",
+	    "pw: readable by other users (mode 0660); chmod 600 it", NULL);
 	free(p);
 }
 
@@ -1292,7 +1400,8 @@ static void test_tls(void **state)
 	char *p, *q, *text;
 
 	(void)state;
-	load_ok(&c, "directus = { url = \"https://h\"; token_file = \"token\";"
+	load_ok(&c,
+	    "directus = { url = \"https://h\"; token_file = \"token\";"
 	    " ca_file = \"ca.pem\"; };\ndump_path = \"d\";\n");
 	p = tmp_path("ca.pem");
 	assert_string_equal(c.ca_file, p);
@@ -1302,9 +1411,11 @@ static void test_tls(void **state)
 	conf_clear(&c);
 
 	/* Absolute, and with verification off. */
-	xasprintf(&text, "directus = { url = \"https://h\"; token_file = "
+	xasprintf(&text,
+	    "directus = { url = \"https://h\"; token_file = "
 	    "\"token\"; ca_file = \"%s\"; tls_verify = false; };\n"
-	    "dump_path = \"d\";\n", p);
+	    "dump_path = \"d\";\n",
+	    p);
 	load_ok(&c, text);
 	assert_string_equal(c.sync.ca_file, p);
 	assert_false(c.tls_verify);
@@ -1315,44 +1426,51 @@ static void test_tls(void **state)
 
 	/* Missing, a directory, not PEM, empty: the file and line named. */
 	q = tmp_path("nope.pem");
-	xasprintf(&text, "dsyncd.conf:3: directus.ca_file: %s: No such file "
-	    "or directory", q);
-	expect_error("directus = {\n url = \"https://h\"; token_file = "
+	xasprintf(&text,
+	    "dsyncd.conf:3: directus.ca_file: %s: No such file or directory",
+	    q);
+	expect_error(
+	    "directus = {\n url = \"https://h\"; token_file = "
 	    "\"token\";\n ca_file = \"nope.pem\";\n};\ndump_path = \"d\";\n",
 	    text, NULL);
 	free(text);
 	free(q);
 	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
-	    "\n ca_file = \".\"; };\ndump_path = \"d\";\n", "dsyncd.conf:2: "
-	    "directus.ca_file: ", ": not a regular file", NULL);
+		     "\n ca_file = \".\"; };\ndump_path = \"d\";\n",
+	    "dsyncd.conf:2: directus.ca_file: ", ": not a regular file", NULL);
 	p = write_tmp("token.pem", "not a certificate\n", 0644);
 	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
-	    "\n ca_file = \"token.pem\"; };\ndump_path = \"d\";\n",
-	    "dsyncd.conf:2: directus.ca_file: ", "token.pem: holds no PEM "
-	    "certificate", NULL);
+		     "\n ca_file = \"token.pem\"; };\ndump_path = \"d\";\n",
+	    "dsyncd.conf:2: directus.ca_file: ",
+	    "token.pem: holds no PEM certificate", NULL);
 	free(p);
 	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
-	    " ca_file = \"\"; };\ndump_path = \"d\";\n", ":1: directus.ca_file "
-	    "must not be empty", NULL);
+		     " ca_file = \"\"; };\ndump_path = \"d\";\n",
+	    ":1: directus.ca_file must not be empty", NULL);
 	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
-	    " ca_file = true; };\ndump_path = \"d\";\n", ":1: directus.ca_file "
-	    "must be a string", NULL);
+		     " ca_file = true; };\ndump_path = \"d\";\n",
+	    ":1: directus.ca_file must be a string", NULL);
 	/* Unreadable: root reads it anyway. */
 	if (geteuid() != 0) {
 		p = write_tmp("locked.pem", PEM, 0);
-		expect_error("directus = { url = \"https://h\"; token_file = "
+		expect_error(
+		    "directus = { url = \"https://h\"; token_file = "
 		    "\"token\"; ca_file = \"locked.pem\"; };\ndump_path = "
-		    "\"d\";\n", ":1: directus.ca_file: ", "locked.pem: "
-		    "Permission denied", NULL);
+		    "\"d\";\n",
+		    ":1: directus.ca_file: ", "locked.pem: Permission denied",
+		    NULL);
 		free(p);
 	}
 	expect_error("directus = { url = \"https://h\"; token_file = \"token\";"
-	    " tls_verify = \"no\"; };\ndump_path = \"d\";\n", ":1: "
-	    "directus.tls_verify must be true or false", NULL);
-	expect_error(BASE "tls_verify = false;\n", ":3: unknown setting "
-	    "'tls_verify' (did you mean 'directus.tls_verify'?)", NULL);
-	expect_error(BASE "ca_file = \"ca.pem\";\n", ":3: unknown setting "
-	    "'ca_file' (did you mean 'directus.ca_file'?)", NULL);
+		     " tls_verify = \"no\"; };\ndump_path = \"d\";\n",
+	    ":1: directus.tls_verify must be true or false", NULL);
+	expect_error(BASE "tls_verify = false;\n",
+	    ":3: unknown setting "
+	    "'tls_verify' (did you mean 'directus.tls_verify'?)",
+	    NULL);
+	expect_error(BASE "ca_file = \"ca.pem\";\n",
+	    ":3: unknown setting 'ca_file' (did you mean 'directus.ca_file'?)",
+	    NULL);
 }
 
 static void test_dumpable(void **state)
@@ -1364,10 +1482,10 @@ static void test_dumpable(void **state)
 	load_ok(&c, BASE "dumpable = true;\n");
 	assert_true(c.dumpable);
 	conf_clear(&c);
-	expect_error(BASE "dumpable = 1;\n", ":3: dumpable must be true or "
-	    "false", NULL);
-	expect_error(BASE "dumpabel = true;\n", ":3: unknown setting "
-	    "'dumpabel' (did you mean 'dumpable'?)", NULL);
+	expect_error(BASE "dumpable = 1;\n",
+	    ":3: dumpable must be true or false", NULL);
+	expect_error(BASE "dumpabel = true;\n",
+	    ":3: unknown setting 'dumpabel' (did you mean 'dumpable'?)", NULL);
 
 	/* What the daemon reads before the whole file. */
 	p = write_tmp("peek.conf", BASE "dumpable = true;\n", 0600);
@@ -1399,7 +1517,8 @@ static void load_every_setting(struct conf *c)
 	struct group *g = getgrgid(getgid());
 	char *text;
 
-	xasprintf(&text, "directus = { url = \"https://h.example:8443/x\"; "
+	xasprintf(&text,
+	    "directus = { url = \"https://h.example:8443/x\"; "
 	    "token_file = \"token\";\n  headers = [ \"X-Quote: a \\\"b\\\" "
 	    "\\\\ c\", \"X-Two: 2\" ]; timeout = 12.5; max_response_mb = 0.25; "
 	    "ca_file = \"ca.pem\"; tls_verify = false; };\ndump_path = "
@@ -1439,7 +1558,8 @@ static void check_printed(const char *out)
 	assert_non_null(strstr(out, "    presets = \"pull\";\n"));
 	assert_non_null(strstr(out, "    panels = \"sync\";\n"));
 	assert_non_null(strstr(out, "\ninitial = \"pull\";\n"));
-	assert_non_null(strstr(out, "\ngit = {\n  commit = true;\n  "
+	assert_non_null(strstr(out,
+	    "\ngit = {\n  commit = true;\n  "
 	    "author_name = \"Dsync \\\"Bot\\\"\";\n  author_email = "
 	    "\"bot@example.org\";\n  branch = \"main\";\n  push = \"origin "
 	    "release\";\n};\n"));
@@ -1450,7 +1570,6 @@ static void check_printed(const char *out)
 	free(back);
 	free(p);
 	assert_non_null(strstr(out, "\ndumpable = true;\n"));
-
 }
 
 /* The placeholder handled, what was printed reads back the same. */
@@ -1460,7 +1579,8 @@ static void check_reads_back(const struct conf *cp, const char *out)
 	struct conf d;
 	char *back, *again, *p;
 
-	back = replace_line(out, "token = \"(set)\"", "token_file = \"token\";");
+	back = replace_line(out, "token = \"(set)\"",
+	    "token_file = \"token\";");
 	p = write_tmp("printed.conf", back, 0600);
 	conf_init(&d);
 	{
@@ -1488,8 +1608,7 @@ static void check_reads_back(const struct conf *cp, const char *out)
 	assert_string_equal(d.git.branch, "main");
 	assert_string_equal(d.git.push_remote, "origin");
 	assert_string_equal(d.git.push_branch, "release");
-	assert_int_equal(d.policy[colls_index("panels")],
-	    CONF_POLICY_SYNC);
+	assert_int_equal(d.policy[colls_index("panels")], CONF_POLICY_SYNC);
 	assert_string_equal(d.ca_file, c->ca_file);
 	assert_false(d.tls_verify);
 	assert_true(d.sync.insecure);
@@ -1498,7 +1617,6 @@ static void check_reads_back(const struct conf *cp, const char *out)
 	conf_clear(&d);
 	free(p);
 	free(back);
-
 }
 
 /* As printed, the placeholder is refused, not taken for a token. */
@@ -1549,16 +1667,19 @@ static void test_print_defaults(void **state)
 	assert_non_null(strstr(out, "  # group: none (the daemon's own)\n"));
 	assert_non_null(strstr(out, "headers = [];\n"));
 	assert_non_null(strstr(out, "timeout = 300.0;\n"));
-	assert_non_null(strstr(out, "  max_response_mb = 256.0;\n  # ca_file: "
+	assert_non_null(strstr(out,
+	    "  max_response_mb = 256.0;\n  # ca_file: "
 	    "not set (libcurl's default CAs)\n  tls_verify = true;\n};\n"));
-	assert_non_null(strstr(out, "\nlog_level = \"info\";\ndumpable = "
-	    "false;\n"));
+	assert_non_null(
+	    strstr(out, "\nlog_level = \"info\";\ndumpable = false;\n"));
 	assert_non_null(strstr(out, "\ninitial = \"report\";\n"));
-	assert_non_null(strstr(out, "\ngit = {\n  commit = false;\n  "
+	assert_non_null(strstr(out,
+	    "\ngit = {\n  commit = false;\n  "
 	    "author_name = \"dsync\";\n  author_email = \"dsync@localhost\";\n"
 	    "  # branch: not set (any branch)\n"
 	    "  # push: not set (no git push)\n};\n"));
-	back = replace_line(out, "token = \"(set)\"", "token_file = \"token\";");
+	back = replace_line(out, "token = \"(set)\"",
+	    "token_file = \"token\";");
 	conf_clear(&c);
 	load_ok(&c, back);
 	again = printed(&c);
@@ -1574,22 +1695,26 @@ static void test_secret_never_in_errors(void **state)
 {
 	(void)state;
 	expect_error("directus = { url = \"http://h\"; token = \"" SECRET
-	    "\"; tokn = 1; };\ndump_path = \"d\";\n", "unknown setting "
-	    "'directus.tokn'", NULL);
+		     "\"; tokn = 1; };\ndump_path = \"d\";\n",
+	    "unknown setting 'directus.tokn'", NULL);
 	expect_error("directus = { url = \"http://h\"; token = \"" SECRET
-	    "\"; token_file = \"token\"; };\ndump_path = \"d\";\n",
+		     "\"; token_file = \"token\"; };\ndump_path = \"d\";\n",
 	    "give one credential", NULL);
 	expect_error("directus = { url = \"http://h\"; token = [ \"" SECRET
-	    "\" ]; };\ndump_path = \"d\";\n", "directus.token must be a string",
-	    NULL);
+		     "\" ]; };\ndump_path = \"d\";\n",
+	    "directus.token must be a string", NULL);
 	expect_error("directus = { url = \"http://u:" SECRET "@h\"; token = "
-	    "\"" SECRET "\"; };\n", "dump_path is required", NULL);
+		     "\"" SECRET "\"; };\n",
+	    "dump_path is required", NULL);
 	expect_error("directus = { url = \"http://u:" SECRET "@h x\"; };\n",
 	    "directus.url must be", NULL);
 	expect_error("directus = { url = \"http://h\"; token = \"" SECRET
-	    "\"; }\n;;\n", "syntax error", NULL);
-	expect_error("directus = { url = \"http://h\"; password_file = \"token\";"
-	    " };\ndump_path = \"d\";\n", "needs directus.email", NULL);
+		     "\"; }\n;;\n",
+	    "syntax error", NULL);
+	expect_error(
+	    "directus = { url = \"http://h\"; password_file = \"token\";"
+	    " };\ndump_path = \"d\";\n",
+	    "needs directus.email", NULL);
 }
 
 int main(void)
@@ -1611,6 +1736,8 @@ int main(void)
 		cmocka_unit_test(test_git_defaults),
 		cmocka_unit_test(test_git),
 		cmocka_unit_test(test_git_errors),
+		cmocka_unit_test(test_git_rules),
+		cmocka_unit_test(test_git_names),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_missing_file),

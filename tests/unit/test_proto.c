@@ -46,11 +46,12 @@ static void test_request_round_trip(void **state)
 
 	(void)state;
 	line = proto_request_line(7, "status", NULL, &len);
-	assert_string_equal(line, "{\"v\":1,\"id\":7,\"cmd\":\"status\","
-	    "\"args\":{}}\n");
+	assert_string_equal(line,
+	    "{\"v\":1,\"id\":7,\"cmd\":\"status\",\"args\":{}}\n");
 	assert_one_line(line, len);
 	assert_int_equal(proto_parse_request(line, len - 1, &req, &id, &code,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_null(err);
 	assert_int_equal(id, 7);
 	assert_int_equal(req.id, 7);
@@ -60,13 +61,14 @@ static void test_request_round_trip(void **state)
 	proto_request_clear(&req);
 	assert_null(req.cmd);
 	assert_null(req.args);
-	proto_request_clear(&req);	/* twice is harmless */
+	proto_request_clear(&req); /* twice is harmless */
 	free(line);
 }
 
 static void test_request_args_round_trip(void **state)
 {
-	struct json *args = parse("{\"reason\":\"deploy \\\"v2\\\"\\nline two"
+	struct json *args = parse(
+	    "{\"reason\":\"deploy \\\"v2\\\"\\nline two"
 	    " \\u00e9\\u2028\",\"n\":20,\"deep\":{\"a\":[1,null,true]}}");
 	struct json *copy = json_copy(args);
 	struct proto_request req;
@@ -79,7 +81,8 @@ static void test_request_args_round_trip(void **state)
 	line = proto_request_line(-42, "pause", args, &len);
 	assert_one_line(line, len);
 	assert_int_equal(proto_parse_request(line, len - 1, &req, &id, &code,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_int_equal(req.id, -42);
 	assert_string_equal(req.cmd, "pause");
 	assert_true(json_equal(req.args, copy));
@@ -90,7 +93,8 @@ static void test_request_args_round_trip(void **state)
 	/* the largest id every JSON reader holds exactly */
 	line = proto_request_line(9007199254740991L, "diff", NULL, &len);
 	assert_int_equal(proto_parse_request(line, len - 1, &req, &id, &code,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_int_equal(req.id, 9007199254740991L);
 	proto_request_clear(&req);
 	free(line);
@@ -98,7 +102,8 @@ static void test_request_args_round_trip(void **state)
 
 static void test_reply_round_trip(void **state)
 {
-	struct json *res = parse("{\"state\":\"in-sync\",\"pending\":{},"
+	struct json *res = parse(
+	    "{\"state\":\"in-sync\",\"pending\":{},"
 	    "\"uptime\":3600.5,\"job\":null,\"name\":\"a\\nb\"}");
 	struct json *copy = json_copy(res), *got;
 	char *err, *line;
@@ -108,29 +113,28 @@ static void test_reply_round_trip(void **state)
 
 	(void)state;
 	line = proto_reply_ok(12, res, &len);
-	assert_string_equal(line, "{\"v\":1,\"id\":12,\"ok\":true,\"result\":"
+	assert_string_equal(line,
+	    "{\"v\":1,\"id\":12,\"ok\":true,\"result\":"
 	    "{\"state\":\"in-sync\",\"pending\":{},\"uptime\":3600.5,"
 	    "\"job\":null,\"name\":\"a\\nb\"}}\n");
 	assert_one_line(line, len);
-	assert_int_equal(proto_parse_reply(line, len, &id, &ok, &got, &err),
-	    0);
+	assert_int_equal(proto_parse_reply(line, len, &id, &ok, &got, &err), 0);
 	assert_null(err);
 	assert_int_equal(id, 12);
 	assert_true(ok);
 	assert_true(json_equal(got, copy));
 	json_free(got);
 	/* without its newline too */
-	assert_int_equal(proto_parse_reply(line, len - 1, &id, &ok, &got,
-	    &err), 0);
+	assert_int_equal(proto_parse_reply(line, len - 1, &id, &ok, &got, &err),
+	    0);
 	json_free(got);
 	json_free(copy);
 	free(line);
 
 	line = proto_reply_ok(3, NULL, &len);
-	assert_string_equal(line, "{\"v\":1,\"id\":3,\"ok\":true,"
-	    "\"result\":null}\n");
-	assert_int_equal(proto_parse_reply(line, len, &id, &ok, &got, &err),
-	    0);
+	assert_string_equal(line,
+	    "{\"v\":1,\"id\":3,\"ok\":true,\"result\":null}\n");
+	assert_int_equal(proto_parse_reply(line, len, &id, &ok, &got, &err), 0);
 	assert_true(ok);
 	assert_int_equal(got->type, JSON_NULL);
 	json_free(got);
@@ -146,14 +150,14 @@ static void test_reply_error_round_trip(void **state)
 	bool ok = true;
 
 	(void)state;
-	line = proto_reply_error(5, PROTO_E_DENIED, "push needs root or the "
-	    "daemon's user\n(uid 1000)", &len);
-	assert_string_equal(line, "{\"v\":1,\"id\":5,\"ok\":false,\"error\":"
+	line = proto_reply_error(5, PROTO_E_DENIED,
+	    "push needs root or the daemon's user\n(uid 1000)", &len);
+	assert_string_equal(line,
+	    "{\"v\":1,\"id\":5,\"ok\":false,\"error\":"
 	    "{\"code\":\"denied\",\"message\":\"push needs root or the "
 	    "daemon's user\\n(uid 1000)\"}}\n");
 	assert_one_line(line, len);
-	assert_int_equal(proto_parse_reply(line, len, &id, &ok, &got, &err),
-	    0);
+	assert_int_equal(proto_parse_reply(line, len, &id, &ok, &got, &err), 0);
 	assert_false(ok);
 	assert_int_equal(id, 5);
 	assert_string_equal(json_str(json_get(got, "code")), "denied");
@@ -164,7 +168,8 @@ static void test_reply_error_round_trip(void **state)
 
 	/* NULL code and message still give a reply a client can read */
 	line = proto_reply_error(0, NULL, NULL, &len);
-	assert_string_equal(line, "{\"v\":1,\"id\":0,\"ok\":false,\"error\":"
+	assert_string_equal(line,
+	    "{\"v\":1,\"id\":0,\"ok\":false,\"error\":"
 	    "{\"code\":\"failed\",\"message\":\"\"}}\n");
 	free(line);
 }
@@ -172,8 +177,8 @@ static void test_reply_error_round_trip(void **state)
 struct bad_request {
 	const char *line;
 	const char *code;
-	long id;		/* what *id must hold */
-	const char *msg;	/* a part of the message */
+	long id;	 /* what *id must hold */
+	const char *msg; /* a part of the message */
 };
 
 static void check_bad(const char *line, size_t len, const char *want_code,
@@ -202,87 +207,88 @@ static void check_bad(const char *line, size_t len, const char *want_code,
 	free(err);
 }
 
+/* Requests the protocol refuses: the error, the id answered, the message. */
+static const struct bad_request request_errors[] = {
+	{ "not json", PROTO_E_BAD_REQUEST, 0, "not JSON: line 1" },
+	{ "{\"v\":1,\"id\":1,", PROTO_E_BAD_REQUEST, 0, "not JSON" },
+	{ "{\"v\":1,\"id\":1,\"cmd\":\"status\"} x", PROTO_E_BAD_REQUEST, 0,
+	    "not JSON" },
+	{ "[1,2]", PROTO_E_BAD_REQUEST, 0, "an array, not an object" },
+	{ "\"status\"", PROTO_E_BAD_REQUEST, 0, "a string" },
+	{ "null", PROTO_E_BAD_REQUEST, 0, "null, not an object" },
+	{ "7", PROTO_E_BAD_REQUEST, 0, "a number" },
+	{ "true", PROTO_E_BAD_REQUEST, 0, "true" },
+	{ "   ", PROTO_E_BAD_REQUEST, 0, "not JSON" },
+	/* v */
+	{ "{\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 3, "no \"v\"" },
+	{ "{\"v\":2,\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 3,
+	    "protocol 2; the daemon speaks protocol 1" },
+	{ "{\"v\":\"1\",\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 3,
+	    "protocol \"1\"" },
+	{ "{\"v\":1.5,\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 3,
+	    "1.5" },
+	{ "{\"v\":true,\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 3,
+	    NULL },
+	{ "{\"v\":null,\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 3,
+	    NULL },
+	{ "{\"v\":[1],\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 3,
+	    NULL },
+	{ "{\"v\":0,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 0, NULL },
+	/* a bad version with a bad id: the id is not guessed */
+	{ "{\"v\":2,\"id\":1.5,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 0,
+	    NULL },
+	/* id */
+	{ "{\"v\":1,\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    "\"id\" must be an integer, not missing" },
+	{ "{\"v\":1,\"id\":\"7\",\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    "not a string" },
+	{ "{\"v\":1,\"id\":null,\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    "not null" },
+	{ "{\"v\":1,\"id\":[7],\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    "not an array" },
+	{ "{\"v\":1,\"id\":1.5,\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    "integer" },
+	{ "{\"v\":1,\"id\":-0.25,\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    "integer" },
+	{ "{\"v\":1,\"id\":1e300,\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    "2^53" },
+	{ "{\"v\":1,\"id\":-1e300,\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    "2^53" },
+	{ "{\"v\":1,\"id\":9007199254740992,\"cmd\":\"status\"}",
+	    PROTO_E_BAD_REQUEST, 0, "2^53" },
+	{ "{\"v\":1,\"id\":1e400,\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
+	    NULL },
+	/* cmd */
+	{ "{\"v\":1,\"id\":4}", PROTO_E_BAD_REQUEST, 4,
+	    "\"cmd\" must be a string, not missing" },
+	{ "{\"v\":1,\"id\":4,\"cmd\":5}", PROTO_E_BAD_REQUEST, 4,
+	    "not a number" },
+	{ "{\"v\":1,\"id\":4,\"cmd\":null}", PROTO_E_BAD_REQUEST, 4,
+	    "not null" },
+	{ "{\"v\":1,\"id\":4,\"cmd\":[\"status\"]}", PROTO_E_BAD_REQUEST, 4,
+	    "not an array" },
+	{ "{\"v\":1,\"id\":4,\"cmd\":\"status\\u0000x\"}", PROTO_E_BAD_REQUEST,
+	    4, "NUL" },
+	/* args */
+	{ "{\"v\":1,\"id\":6,\"cmd\":\"pause\",\"args\":[]}", PROTO_E_BAD_ARGS,
+	    6, "\"args\" must be an object, not an array" },
+	{ "{\"v\":1,\"id\":6,\"cmd\":\"pause\",\"args\":\"why\"}",
+	    PROTO_E_BAD_ARGS, 6, "a string" },
+	{ "{\"v\":1,\"id\":6,\"cmd\":\"pause\",\"args\":null}",
+	    PROTO_E_BAD_ARGS, 6, "null" },
+	{ "{\"v\":1,\"id\":6,\"cmd\":\"pause\",\"args\":0}", PROTO_E_BAD_ARGS,
+	    6, "a number" },
+};
+
 static void test_request_errors(void **state)
 {
-	static const struct bad_request cases[] = {
-		{ "not json", PROTO_E_BAD_REQUEST, 0, "not JSON: line 1" },
-		{ "{\"v\":1,\"id\":1,", PROTO_E_BAD_REQUEST, 0, "not JSON" },
-		{ "{\"v\":1,\"id\":1,\"cmd\":\"status\"} x", PROTO_E_BAD_REQUEST,
-		  0, "not JSON" },
-		{ "[1,2]", PROTO_E_BAD_REQUEST, 0, "an array, not an object" },
-		{ "\"status\"", PROTO_E_BAD_REQUEST, 0, "a string" },
-		{ "null", PROTO_E_BAD_REQUEST, 0, "null, not an object" },
-		{ "7", PROTO_E_BAD_REQUEST, 0, "a number" },
-		{ "true", PROTO_E_BAD_REQUEST, 0, "true" },
-		{ "   ", PROTO_E_BAD_REQUEST, 0, "not JSON" },
-		/* v */
-		{ "{\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 3,
-		  "no \"v\"" },
-		{ "{\"v\":2,\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION,
-		  3, "protocol 2; the daemon speaks protocol 1" },
-		{ "{\"v\":\"1\",\"id\":3,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_VERSION, 3, "protocol \"1\"" },
-		{ "{\"v\":1.5,\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION,
-		  3, "1.5" },
-		{ "{\"v\":true,\"id\":3,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_VERSION, 3, NULL },
-		{ "{\"v\":null,\"id\":3,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_VERSION, 3, NULL },
-		{ "{\"v\":[1],\"id\":3,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION,
-		  3, NULL },
-		{ "{\"v\":0,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION, 0, NULL },
-		/* a bad version with a bad id: the id is not guessed */
-		{ "{\"v\":2,\"id\":1.5,\"cmd\":\"status\"}", PROTO_E_BAD_VERSION,
-		  0, NULL },
-		/* id */
-		{ "{\"v\":1,\"cmd\":\"status\"}", PROTO_E_BAD_REQUEST, 0,
-		  "\"id\" must be an integer, not missing" },
-		{ "{\"v\":1,\"id\":\"7\",\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, "not a string" },
-		{ "{\"v\":1,\"id\":null,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, "not null" },
-		{ "{\"v\":1,\"id\":[7],\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, "not an array" },
-		{ "{\"v\":1,\"id\":1.5,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, "integer" },
-		{ "{\"v\":1,\"id\":-0.25,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, "integer" },
-		{ "{\"v\":1,\"id\":1e300,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, "2^53" },
-		{ "{\"v\":1,\"id\":-1e300,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, "2^53" },
-		{ "{\"v\":1,\"id\":9007199254740992,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, "2^53" },
-		{ "{\"v\":1,\"id\":1e400,\"cmd\":\"status\"}",
-		  PROTO_E_BAD_REQUEST, 0, NULL },
-		/* cmd */
-		{ "{\"v\":1,\"id\":4}", PROTO_E_BAD_REQUEST, 4,
-		  "\"cmd\" must be a string, not missing" },
-		{ "{\"v\":1,\"id\":4,\"cmd\":5}", PROTO_E_BAD_REQUEST, 4,
-		  "not a number" },
-		{ "{\"v\":1,\"id\":4,\"cmd\":null}", PROTO_E_BAD_REQUEST, 4,
-		  "not null" },
-		{ "{\"v\":1,\"id\":4,\"cmd\":[\"status\"]}", PROTO_E_BAD_REQUEST,
-		  4, "not an array" },
-		{ "{\"v\":1,\"id\":4,\"cmd\":\"status\\u0000x\"}",
-		  PROTO_E_BAD_REQUEST, 4, "NUL" },
-		/* args */
-		{ "{\"v\":1,\"id\":6,\"cmd\":\"pause\",\"args\":[]}",
-		  PROTO_E_BAD_ARGS, 6, "\"args\" must be an object, not an "
-		  "array" },
-		{ "{\"v\":1,\"id\":6,\"cmd\":\"pause\",\"args\":\"why\"}",
-		  PROTO_E_BAD_ARGS, 6, "a string" },
-		{ "{\"v\":1,\"id\":6,\"cmd\":\"pause\",\"args\":null}",
-		  PROTO_E_BAD_ARGS, 6, "null" },
-		{ "{\"v\":1,\"id\":6,\"cmd\":\"pause\",\"args\":0}",
-		  PROTO_E_BAD_ARGS, 6, "a number" },
-	};
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		check_bad(cases[i].line, strlen(cases[i].line), cases[i].code,
-		    cases[i].id, cases[i].msg);
+	for (i = 0; i < sizeof(request_errors) / sizeof(request_errors[0]); i++)
+		check_bad(request_errors[i].line,
+		    strlen(request_errors[i].line), request_errors[i].code,
+		    request_errors[i].id, request_errors[i].msg);
 }
 
 static void test_request_empty(void **state)
@@ -297,7 +303,7 @@ static void test_request_empty(void **state)
 static char *padded_request(size_t len)
 {
 	static const char pre[] = "{\"v\":1,\"id\":9,\"cmd\":\"pause\","
-	    "\"args\":{\"reason\":\"";
+				  "\"args\":{\"reason\":\"";
 	static const char post[] = "\"}}";
 	struct buf b;
 
@@ -320,8 +326,8 @@ static void test_request_too_long(void **state)
 	(void)state;
 	/* 70,000 bytes of valid JSON: the cap comes first */
 	s = padded_request(70000);
-	check_bad(s, 70000, PROTO_E_TOO_LONG, 0, "70001 bytes is over the "
-	    "limit of 65536");
+	check_bad(s, 70000, PROTO_E_TOO_LONG, 0,
+	    "70001 bytes is over the limit of 65536");
 	free(s);
 	/* 70,000 bytes of junk */
 	s = xmalloc(70000);
@@ -332,11 +338,13 @@ static void test_request_too_long(void **state)
 	 * accepted; one byte more is not */
 	s = padded_request(PROTO_MAX_LINE - 1);
 	assert_int_equal(proto_parse_request(s, PROTO_MAX_LINE - 1, &req, &id,
-	    &code, &err), 0);
+			     &code, &err),
+	    0);
 	assert_int_equal(id, 9);
 	assert_int_equal(strlen(json_str(json_get(req.args, "reason"))),
-	    PROTO_MAX_LINE - 1 - strlen("{\"v\":1,\"id\":9,\"cmd\":\"pause\","
-	    "\"args\":{\"reason\":\"\"}}"));
+	    PROTO_MAX_LINE - 1 -
+		strlen("{\"v\":1,\"id\":9,\"cmd\":\"pause\","
+		       "\"args\":{\"reason\":\"\"}}"));
 	proto_request_clear(&req);
 	free(s);
 	s = padded_request(PROTO_MAX_LINE);
@@ -349,15 +357,15 @@ static void test_request_bad_utf8(void **state)
 	static const char *const lines[] = {
 		"{\"v\":1,\"id\":1,\"cmd\":\"st\xff\"}",
 		"{\"v\":1,\"id\":1,\"cmd\":\"\xc3\"}",
-		"{\"v\":1,\"id\":1,\"cmd\":\"\xed\xa0\x80\"}",	/* surrogate */
-		"{\"v\":1,\"id\":1,\"cmd\":\"\xc0\xaf\"}",	/* overlong */
+		"{\"v\":1,\"id\":1,\"cmd\":\"\xed\xa0\x80\"}", /* surrogate */
+		"{\"v\":1,\"id\":1,\"cmd\":\"\xc0\xaf\"}",     /* overlong */
 		"{\"v\":1,\"id\":1,\"cmd\":\"\xe0\x80\xaf\"}",
 		"{\"v\":1,\"id\":1,\"cmd\":\"\xf0\x80\x80\xaf\"}",
-		"{\"v\":1,\"id\":1,\"cmd\":\"\xf4\x90\x80\x80\"}",	/* > U+10FFFF */
-		"{\"v\":1,\"id\":1,\"cmd\":\"\xe2\x82\"}",	/* cut short */
+		"{\"v\":1,\"id\":1,\"cmd\":\"\xf4\x90\x80\x80\"}", /* > U+10FFFF */
+		"{\"v\":1,\"id\":1,\"cmd\":\"\xe2\x82\"}", /* cut short */
 		"{\"v\":1,\"id\":1,\"cmd\":\"x\"}\xe2\x82",
 		"{\"v\":1,\"id\":1,\"cmd\":\"status\",\"args\":{\"\xfe\":1}}",
-		"\xef\xbb\xbf{\"v\":1,\"id\":1,\"cmd\":\"status\"}",	/* BOM */
+		"\xef\xbb\xbf{\"v\":1,\"id\":1,\"cmd\":\"status\"}", /* BOM */
 		"\x80",
 	};
 	size_t i;
@@ -385,8 +393,8 @@ static void test_request_deep(void **state)
 	/* closed: as deep as the parser takes, and not an object */
 	for (i = 0; i < 10000; i++)
 		buf_addc(&b, ']');
-	check_bad(b.data, b.len, PROTO_E_BAD_REQUEST, 0, "an array, not an "
-	    "object");
+	check_bad(b.data, b.len, PROTO_E_BAD_REQUEST, 0,
+	    "an array, not an object");
 	/* one deeper than it takes */
 	buf_reset(&b);
 	for (i = 0; i < 10001; i++)
@@ -442,7 +450,8 @@ static void test_request_lenient_parts(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		assert_int_equal(proto_parse_request(lines[i], strlen(lines[i]),
-		    &req, &id, &code, &err), 0);
+				     &req, &id, &code, &err),
+		    0);
 		assert_int_equal(req.id, 1);
 		assert_string_equal(req.cmd, "status");
 		assert_int_equal(req.args->type, JSON_OBJECT);
@@ -451,7 +460,8 @@ static void test_request_lenient_parts(void **state)
 	/* an unknown command is the caller's to refuse */
 	line = "{\"v\":1,\"id\":2,\"cmd\":\"frobnicate\"}";
 	assert_int_equal(proto_parse_request(line, strlen(line), &req, &id,
-	    &code, &err), 0);
+			     &code, &err),
+	    0);
 	assert_string_equal(req.cmd, "frobnicate");
 	assert_null(proto_find(req.cmd));
 	proto_request_clear(&req);
@@ -462,9 +472,9 @@ static void test_request_lenient_parts(void **state)
 static void test_request_junk(void **state)
 {
 	static const char alphabet[] = "{}[]\":,0123456789.eE-+ \\/untrlfasvid"
-	    "cmd\x80\xff\n\t";
-	static const char *const base = "{\"v\":1,\"id\":77,\"cmd\":\"history\","
-	    "\"args\":{\"n\":5}}";
+				       "cmd\x80\xff\n\t";
+	static const char *const base =
+	    "{\"v\":1,\"id\":77,\"cmd\":\"history\",\"args\":{\"n\":5}}";
 	uint64_t r = 0x9e3779b97f4a7c15ull;
 	char line[256];
 	size_t i, k, n;
@@ -493,7 +503,7 @@ static void test_request_junk(void **state)
 			for (k = 0; k < 1 + r % 3; k++)
 				line[(r >> (8 * (k + 1))) % n] =
 				    alphabet[(r >> (4 * k)) %
-				    (sizeof(alphabet) - 1)];
+					(sizeof(alphabet) - 1)];
 		}
 		if (proto_parse_request(line, n, &req, &id, &code, &err) == 0) {
 			assert_null(err);
@@ -554,13 +564,16 @@ static void test_reply_errors(void **state)
 	    "\"error\"");
 	check_bad_reply("{\"v\":1,\"id\":1,\"ok\":false,\"error\":{}}",
 	    "\"code\"");
-	check_bad_reply("{\"v\":1,\"id\":1,\"ok\":false,\"error\":{\"code\":3}}",
+	check_bad_reply(
+	    "{\"v\":1,\"id\":1,\"ok\":false,\"error\":{\"code\":3}}",
 	    "\"code\"");
 
 	/* an error without a message is still an error reply */
-	line = "{\"v\":1,\"id\":1,\"ok\":false,\"error\":{\"code\":\"denied\"}}";
+	line =
+	    "{\"v\":1,\"id\":1,\"ok\":false,\"error\":{\"code\":\"denied\"}}";
 	assert_int_equal(proto_parse_reply(line, strlen(line), &id, &ok, &res,
-	    &err), 0);
+			     &err),
+	    0);
 	assert_false(ok);
 	assert_string_equal(json_str(json_get(res, "code")), "denied");
 	json_free(res);
@@ -571,8 +584,8 @@ static void test_reply_errors(void **state)
 	while (b.len < PROTO_MAX_LINE * 4)
 		buf_adds(&b, "0123456789abcdef");
 	buf_adds(&b, "\"}}\n");
-	assert_int_equal(proto_parse_reply(b.data, b.len, &id, &ok, &res,
-	    &err), 0);
+	assert_int_equal(proto_parse_reply(b.data, b.len, &id, &ok, &res, &err),
+	    0);
 	assert_true(ok);
 	json_free(res);
 	/* and one over PROTO_MAX_REPLY is not */
@@ -591,7 +604,8 @@ static void test_find(void **state)
 
 	(void)state;
 	for (i = 0; i < proto_ncmds; i++)
-		assert_ptr_equal(proto_find(proto_cmds[i].name), &proto_cmds[i]);
+		assert_ptr_equal(proto_find(proto_cmds[i].name),
+		    &proto_cmds[i]);
 	assert_null(proto_find(NULL));
 	assert_null(proto_find(""));
 	assert_null(proto_find("STATUS"));
@@ -609,12 +623,18 @@ static void test_table(void **state)
 		const char *name;
 		enum proto_access access;
 	} want[] = {
-		{ "status", PROTO_READ }, { "diff", PROTO_READ },
-		{ "history", PROTO_READ }, { "version", PROTO_READ },
-		{ "push", PROTO_WRITE }, { "pull", PROTO_WRITE },
-		{ "sync", PROTO_WRITE }, { "pause", PROTO_WRITE },
-		{ "resume", PROTO_WRITE }, { "reload", PROTO_WRITE },
-		{ "resolve", PROTO_WRITE }, { "adopt", PROTO_WRITE },
+		{ "status", PROTO_READ },
+		{ "diff", PROTO_READ },
+		{ "history", PROTO_READ },
+		{ "version", PROTO_READ },
+		{ "push", PROTO_WRITE },
+		{ "pull", PROTO_WRITE },
+		{ "sync", PROTO_WRITE },
+		{ "pause", PROTO_WRITE },
+		{ "resume", PROTO_WRITE },
+		{ "reload", PROTO_WRITE },
+		{ "resolve", PROTO_WRITE },
+		{ "adopt", PROTO_WRITE },
 	};
 	size_t i, k;
 
@@ -639,7 +659,8 @@ static void test_table(void **state)
 	assert_string_equal(proto_find("status")->help,
 	    "show where things stand");
 	/* What dsyncctl's messages say takes an option. */
-	assert_string_equal(proto_takers(PROTO_TAKES_KEEP), "resolve and adopt");
+	assert_string_equal(proto_takers(PROTO_TAKES_KEEP),
+	    "resolve and adopt");
 	assert_string_equal(proto_takers(PROTO_TAKES_COUNT), "history");
 	assert_string_equal(proto_takers(PROTO_WAITS),
 	    "push, pull, sync, resolve and adopt");
