@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "collate.h"
 #include "xmalloc.h"
+#include "node_ref.h"
 
 /* Reads the data file named by argv[2]: "S <hex>" lines are the strings,
  * "P <i> <j>" lines the pairs. Prints the stable localeCompare order as
@@ -88,41 +89,6 @@ static void corpus_free(struct corpus *c)
 	free(c->pairs);
 }
 
-/* $NODE, else node on PATH, else /usr/bin/node. Node must be there: a
- * missing reference is a failure, not a skip. */
-static char *find_node(void)
-{
-	const char *path = getenv("PATH"), *env = getenv("NODE");
-	const char *p, *e;
-	char *cand;
-
-	if (env != NULL && *env != '\0')
-		return xstrdup(env);
-	for (p = path; p && *p; p = *e ? e + 1 : e) {
-		e = strchr(p, ':');
-		if (e == NULL)
-			e = p + strlen(p);
-		xasprintf(&cand, "%.*s/node", (int)(e - p), p);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	if (access("/usr/bin/node", X_OK) == 0)
-		return xstrdup("/usr/bin/node");
-	fail_msg("node not found (not in $NODE, on PATH or /usr/bin/node): "
-		 "the collation tests need it as the reference");
-	return NULL;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* Runs node on the corpus; returns its output (two lines) in out. */
 static void run_node(const struct corpus *c, struct buf *out)
 {
@@ -135,7 +101,7 @@ static void run_node(const struct corpus *c, struct buf *out)
 	FILE *p;
 	int st;
 
-	node = find_node();
+	node = node_find("the collation tests");
 	assert_non_null(mkdtemp(dir));
 	xasprintf(&script, "%s/sort.js", dir);
 	xasprintf(&data, "%s/data", dir);

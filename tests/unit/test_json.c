@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "json.h"
 #include "xmalloc.h"
+#include "node_ref.h"
 
 /* Each input line is "x" and a hex-encoded JSON text; each output line is
  * "ERR" if JSON.parse threw, or the hex
@@ -88,41 +89,6 @@ static void texts_free(struct texts *t)
 	free(t->len);
 }
 
-/* $NODE, else node on PATH, else /usr/bin/node. Node must be there: a
- * missing reference is a failure, not a skip. */
-static char *find_node(void)
-{
-	const char *path = getenv("PATH"), *env = getenv("NODE");
-	const char *p, *e;
-	char *cand;
-
-	if (env != NULL && *env != '\0')
-		return xstrdup(env);
-	for (p = path; p && *p; p = *e ? e + 1 : e) {
-		e = strchr(p, ':');
-		if (e == NULL)
-			e = p + strlen(p);
-		xasprintf(&cand, "%.*s/node", (int)(e - p), p);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	if (access("/usr/bin/node", X_OK) == 0)
-		return xstrdup("/usr/bin/node");
-	fail_msg("node not found (not in $NODE, on PATH or /usr/bin/node): "
-		 "the JSON tests need it as the reference");
-	return NULL;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void add_hex(struct buf *b, const char *s, size_t len)
 {
 	size_t i;
@@ -142,7 +108,7 @@ static void run_node(const struct texts *t, bool sort, struct buf *out)
 	FILE *p;
 	int st;
 
-	node = find_node();
+	node = node_find("the JSON tests");
 	assert_non_null(mkdtemp(dir));
 	xasprintf(&script, "%s/json.js", dir);
 	xasprintf(&data, "%s/data", dir);
