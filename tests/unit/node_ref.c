@@ -1,6 +1,5 @@
 /*
- * node_ref: finding node, and the files its scripts read (see
- * node_ref.h).
+ * node_ref: node run on a script and its input (see node_ref.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "node_ref.h"
 #include "xmalloc.h"
 
-char *node_find(const char *who)
+static char *node_find(const char *who)
 {
 	const char *path = getenv("PATH"), *env = getenv("NODE");
 	const char *p, *e;
@@ -39,11 +39,44 @@ char *node_find(const char *who)
 	return NULL;
 }
 
-void write_file(const char *path, const char *data, size_t len)
+static void write_file(const char *path, const char *data, size_t len)
 {
 	FILE *f = fopen(path, "w");
 
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+}
+
+void node_run(const char *who, const char *script, size_t slen,
+    const char *input, size_t ilen, const char *arg, struct buf *out)
+{
+	char dir[] = "/tmp/dsync-node.XXXXXX";
+	char *node, *spath, *dpath, *cmd, chunk[4096];
+	size_t n;
+	FILE *p;
+	int st;
+
+	node = node_find(who);
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&spath, "%s/script.js", dir);
+	xasprintf(&dpath, "%s/data", dir);
+	write_file(spath, script, slen);
+	write_file(dpath, input ? input : "", ilen);
+	xasprintf(&cmd, "'%s' '%s' '%s' %s", node, spath, dpath,
+	    arg ? arg : "");
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		buf_add(out, chunk, n);
+	st = pclose(p);
+	unlink(spath);
+	unlink(dpath);
+	rmdir(dir);
+	free(cmd);
+	free(spath);
+	free(dpath);
+	free(node);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("node failed (status %d)", st);
 }

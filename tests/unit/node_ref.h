@@ -7,14 +7,17 @@
 
 #include <stddef.h>
 
-/*
- * The node program: $NODE, else node on PATH, else /usr/bin/node. A
- * missing node fails the test that needs it (named by who): the reference
- * is required, never skipped.
- */
-char *node_find(const char *who);
+#include "buf.h"
 
-/* Writes len bytes of data to path, failing the test on any error. */
-void write_file(const char *path, const char *data, size_t len);
+/*
+ * Runs node on script (slen bytes) with the path of a file holding input
+ * (ilen bytes) and arg (NULL: none) as its arguments, both files in a
+ * temporary directory removed afterwards; node's standard output lands in
+ * out. Node is $NODE, else node on PATH, else /usr/bin/node: a missing
+ * node, or one that fails, fails the test (who names the tests that need
+ * it); the reference is required, never skipped.
+ */
+void node_run(const char *who, const char *script, size_t slen,
+    const char *input, size_t ilen, const char *arg, struct buf *out);
 
 #endif

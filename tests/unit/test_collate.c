@@ -92,19 +92,10 @@ static void corpus_free(struct corpus *c)
 /* Runs node on the corpus; returns its output (two lines) in out. */
 static void run_node(const struct corpus *c, struct buf *out)
 {
-	char dir[] = "/tmp/test_collate.XXXXXX";
-	char *node, *script, *data, *cmd;
 	struct buf in;
 	const unsigned char *s;
-	char chunk[4096];
-	size_t i, n;
-	FILE *p;
-	int st;
+	size_t i;
 
-	node = node_find("the collation tests");
-	assert_non_null(mkdtemp(dir));
-	xasprintf(&script, "%s/sort.js", dir);
-	xasprintf(&data, "%s/data", dir);
 	buf_init(&in);
 	for (i = 0; i < c->n; i++) {
 		buf_adds(&in, "S ");
@@ -114,25 +105,9 @@ static void run_node(const struct corpus *c, struct buf *out)
 	}
 	for (i = 0; i < c->npairs; i++)
 		buf_addf(&in, "P %u %u\n", c->pairs[i][0], c->pairs[i][1]);
-	write_file(script, node_script, sizeof(node_script) - 1);
-	write_file(data, in.data, in.len);
+	node_run("the collation tests", node_script, sizeof(node_script) - 1,
+	    in.data, in.len, NULL, out);
 	buf_clear(&in);
-
-	xasprintf(&cmd, "'%s' '%s' '%s'", node, script, data);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		buf_add(out, chunk, n);
-	st = pclose(p);
-	unlink(script);
-	unlink(data);
-	rmdir(dir);
-	free(cmd);
-	free(script);
-	free(data);
-	free(node);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("node failed (status %d)", st);
 }
 
 static void show(const char *what, const char *s)

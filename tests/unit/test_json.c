@@ -100,43 +100,18 @@ static void add_hex(struct buf *b, const char *s, size_t len)
 /* Runs the node script on the texts; its output lands in out. */
 static void run_node(const struct texts *t, bool sort, struct buf *out)
 {
-	char dir[] = "/tmp/test_json.XXXXXX";
-	char *node, *script, *data, *cmd;
 	struct buf in;
-	char chunk[4096];
-	size_t i, n;
-	FILE *p;
-	int st;
+	size_t i;
 
-	node = node_find("the JSON tests");
-	assert_non_null(mkdtemp(dir));
-	xasprintf(&script, "%s/json.js", dir);
-	xasprintf(&data, "%s/data", dir);
 	buf_init(&in);
 	for (i = 0; i < t->n; i++) {
 		buf_addc(&in, 'x');
 		add_hex(&in, t->v[i], t->len[i]);
 		buf_addc(&in, '\n');
 	}
-	write_file(script, node_script, sizeof(node_script) - 1);
-	write_file(data, in.data ? in.data : "", in.len);
+	node_run("the JSON tests", node_script, sizeof(node_script) - 1,
+	    in.data, in.len, sort ? "sort" : "plain", out);
 	buf_clear(&in);
-	xasprintf(&cmd, "'%s' '%s' '%s' %s", node, script, data,
-	    sort ? "sort" : "plain");
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		buf_add(out, chunk, n);
-	st = pclose(p);
-	unlink(script);
-	unlink(data);
-	rmdir(dir);
-	free(cmd);
-	free(script);
-	free(data);
-	free(node);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("node failed (status %d)", st);
 }
 
 static void show(const char *what, const char *s, size_t len)
