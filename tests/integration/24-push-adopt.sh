@@ -36,7 +36,7 @@ for id in "${hand[@]}"; do
 	check "... hand-made permission $id is still there" test "$(DX_URL=$ADO_URL dx_api GET "/permissions/$id?fields=id" | json_of 'd.data.id')" = "$id"
 done
 dups=$(DX_URL=$ADO_URL dx_api GET '/permissions?limit=-1&fields=policy,collection,action' |
-	json 'const n = {}; for (const p of d.data) if (p.policy) { const k = p.policy + "/" + p.collection + "/" + p.action; n[k] = (n[k] || 0) + 1 } Object.keys(n).filter(k => n[k] > 1).join(" ")')
+	json_of 'const n = {}; for (const p of d.data) if (p.policy) { const k = p.policy + "/" + p.collection + "/" + p.action; n[k] = (n[k] || 0) + 1 } Object.keys(n).filter(k => n[k] > 1).join(" ")')
 check "... no (policy, collection, action) appears twice (${dups:-none})" test -z "$dups"
 dsyncd -u "$ADO_URL" -t "$DX_TOKEN" diff --dump-path "$D" >"$T/ado-diff.out" 2>&1
 check "... diff exits 0" test $? = 0

@@ -50,7 +50,7 @@ anon() {
 # publics URL: the ids of the policies holding a public access row.
 publics() {
 	DX_URL=$1 dx_api GET '/access?limit=-1&fields=policy&filter[role][_null]=true&filter[user][_null]=true' |
-		json '[...new Set(d.data.map(a => a.policy))].sort().join(",")'
+		json_of '[...new Set(d.data.map(a => a.policy))].sort().join(",")'
 }
 # grants URL: what the public may do, as sorted lines (collection,
 # action, fields, filter, of every public policy), to compare instances.
@@ -59,7 +59,7 @@ grants() {
 	ids=$(publics "$1")
 	[ -n "$ids" ] || { echo none; return; }
 	DX_URL=$1 dx_api GET "/permissions?limit=-1&fields=collection,action,fields,permissions&filter[policy][_in]=$ids" |
-		json 'd.data.filter(p => p.collection).map(p => JSON.stringify([p.collection, p.action, p.fields, p.permissions])).sort().join("\n")'
+		json_of 'd.data.filter(p => p.collection).map(p => JSON.stringify([p.collection, p.action, p.fields, p.permissions])).sort().join("\n")'
 }
 # access_state URL: every access row and permission, to show nothing
 # changed.
