@@ -220,6 +220,16 @@ int dx_status_result(long status)
 	return SYNC_EPROTO;
 }
 
+/* Directus 12's refusals of what its license does not allow (custom
+ * permission rules; more flows or collections than it counts): no retry
+ * changes them. */
+static bool license_refusal(const char *code)
+{
+	return code &&
+	    (strcmp(code, "RESOURCE_RESTRICTED") == 0 ||
+		strcmp(code, "LIMIT_EXCEEDED") == 0);
+}
+
 /* Strip the query from a path for messages, keeping them short. */
 static void path_for_message(struct buf *b, const char *path)
 {
@@ -268,6 +278,8 @@ static char *call_error(struct dx_call *c, const struct http_req *r)
 		buf_addf(&b, ": %s", msg);
 	else if (r->status == 404)
 		buf_adds(&b, ": not found");
+	if (license_refusal(code))
+		buf_adds(&b, " (refused by the instance's Directus license)");
 	if (r->retry_after > DX_RETRY_AFTER_MAX)
 		buf_addf(&b, " (Retry-After: %.0f s, taken as %.0f s)",
 		    r->retry_after, DX_RETRY_AFTER_MAX);
@@ -334,7 +346,8 @@ static void call_done(struct http_req *r, void *arg)
 	if (r->error || !status_ok(c, r->status)) {
 		c->error = call_error(c, r);
 		c->fail = r->error ? (r->fail ? r->fail : SYNC_EUNREACH) :
-				     dx_status_result(r->status);
+		    license_refusal(c->code) ? SYNC_EGUARD :
+					       dx_status_result(r->status);
 		if (r->error == NULL && r->retry_after > 0)
 			c->retry_after = r->retry_after > DX_RETRY_AFTER_MAX ?
 			    DX_RETRY_AFTER_MAX :

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "plan.h"
 #include "plan_text.h"
+#include "license.h"
 #include "public.h"
 #include "strmap.h"
 #include "transform.h"
@@ -978,6 +979,7 @@ static int ready_updates(struct push *ps, size_t ci, struct plan_list *l,
 {
 	struct coll_plan *c = &ps->plan->c[ci];
 	bool policies = strcmp(c->rule->name, "policies") == 0;
+	bool permissions = strcmp(c->rule->name, "permissions") == 0;
 	size_t i;
 	int m;
 
@@ -989,6 +991,13 @@ static int ready_updates(struct push *ps, size_t ci, struct plan_list *l,
 		if (done[i])
 			continue;
 		body = json_copy(ch->diff);
+		/* Directus 12 takes a permission's change without its
+		 * fields for a field list, which its Core license refuses:
+		 * the fields go along, unchanged. */
+		if (permissions && !json_get(body, "fields") &&
+		    json_get(ch->item, "fields"))
+			json_set(body, "fields",
+			    json_copy(json_get(ch->item, "fields")));
 		m = to_local(ps, c->rule, ch->sync_id, body, errstr);
 		if (m != 0) {
 			json_free(body);
@@ -1588,6 +1597,19 @@ static int run_passes(struct push *ps, char **errstr)
 	}
 }
 
+/* The instance's license and what the plan would write beyond it. */
+static int check_license(struct push *ps, char **errstr)
+{
+	struct license l;
+	int rc;
+
+	license_init(&l);
+	if ((rc = license_read(ps->ctx, &l, errstr)) == 0)
+		rc = license_check_push(ps->plan, &l, errstr);
+	license_clear(&l);
+	return rc;
+}
+
 /* Everything is read and checked before the first write. The cache is
  * cleared first, so that the plan sees what the database holds. */
 static int push_prepare(struct push *ps, const char *root,
@@ -1601,6 +1623,7 @@ static int push_prepare(struct push *ps, const char *root,
 		 NULL, errstr)) < 0 ||
 	    (rc = plan_build(ps->ctx, root, req, ps->plan, errstr)) < 0 ||
 	    (rc = public_check_push(ps->plan, errstr)) < 0 ||
+	    (rc = check_license(ps, errstr)) < 0 ||
 	    (rc = check_deletes(ps, errstr)) < 0 ||
 	    (rc = check_refs(ps, errstr)) < 0)
 		return rc;

@@ -3,6 +3,7 @@
 # trees must be identical, but for the two documented normalisations
 # (3.4.1's policies roles form, openapi info.version). Then: two pulls in
 # a row are identical, and stale snapshot files are gone after a pull.
+# versions: all
 source "$(dirname "$0")/common.sh"
 
 dx_install || exit 1

@@ -3,6 +3,7 @@
 # killed mid-pull, a 5xx, a truncated or non-JSON answer. Each must give
 # a clear error and a non-zero exit, leave the previous dump byte for byte
 # as it was, and never print the token.
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 
 seeded_dump

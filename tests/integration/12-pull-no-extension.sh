@@ -2,6 +2,7 @@
 # An instance without directus-extension-sync: dsyncd keeps the SyncID
 # map in a hidden collection of its own, left out of the dumped snapshot,
 # and a second pull keeps every SyncID.
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 
 dx_install || exit 1

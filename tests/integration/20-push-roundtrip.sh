@@ -5,6 +5,7 @@
 # diff names what changed on either side; hand-made items survive; the
 # 3.4.1 form of a user link, which reads the same as the public access,
 # refuses the dump.
+# versions: all
 source "$(dirname "$0")/common.sh"
 
 dx_install || exit 1

@@ -2,6 +2,7 @@
 # diff and push with the collection map backend (instances without
 # directus-extension-sync): the same round trip, a no-op second push, and
 # a pull from the target that gives the source dump back.
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 
 seeded_dump --no-extension --as SRC

@@ -3,6 +3,7 @@
 # their resolve targets (unique on the instance); a translation changing
 # key and language; --preserve-ids; --no-sync-policy-roles and user
 # attachments.
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 
 seeded_dump --as SRC

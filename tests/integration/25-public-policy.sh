@@ -10,6 +10,8 @@
 # with a second public policy is repaired by one push. Permissions and
 # public access rows that the dump does not grant stop a push before its
 # first write. Then the daemon, under the policies push and sync.
+# versions: base 12
+# needs: custom-permission-rules
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # dsyncd helpers: wait-server-ready, untrack (both map backends),
 # remove-permission-duplicates (keep first, keep last, none).
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 
 dx_install || exit 1
@@ -8,6 +9,7 @@ dx_start --as EXT || exit 1
 dx_start --no-extension --as COL || exit 1
 
 check "wait-server-ready: a running instance" dsyncd -u "$EXT_URL" helpers wait-server-ready --interval 0.2
+check "wait-server-ready: with a token given" dsyncd -u "$EXT_URL" -t "$EXT_TOKEN" helpers wait-server-ready --interval 0.2 --timeout 5
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dsyncd -u "http://127.0.0.1:$port" helpers wait-server-ready --interval 0.2 --timeout 1 >"$T/wait.log" 2>&1
 check "wait-server-ready: nothing listening: exit 1" test $? = 1
@@ -37,7 +39,14 @@ untrack_case untrack-collection "$COL_URL" "$COL_TOKEN"
 # Duplicates: three rows for one (policy, collection, action), one for
 # another action.
 pol=$(DX_URL=$EXT_URL dx_api POST '/policies?fields=id' '{"name":"Dup policy","app_access":true}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id')
-mk() { DX_URL=$EXT_URL dx_api POST '/permissions?fields=id' "{\"policy\":\"$pol\",\"collection\":\"directus_files\",\"action\":\"$1\",\"fields\":[\"$2\"]}" | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id'; }
+# mk ACTION FIELD: a permission of that action, on FIELD (every field on
+# Directus 12, whose Core license takes no field lists).
+mk() {
+	local f="\"$2\""
+	[ "$DX_MAJOR" -ge 12 ] && f='"*"'
+	DX_URL=$EXT_URL dx_api POST '/permissions?fields=id' "{\"policy\":\"$pol\",\"collection\":\"directus_files\",\"action\":\"$1\",\"fields\":[$f]}" |
+		node -pe 'JSON.parse(require("fs").readFileSync(0)).data.id'
+}
 a=$(mk read id); b=$(mk read title); c=$(mk read type); u=$(mk update id)
 ids() { DX_URL=$EXT_URL dx_api GET "/permissions?filter[policy][_eq]=$pol&fields=id&sort=id" | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.map(p => p.id).join(",")'; }
 check "remove-permission-duplicates --keep first" dsyncd -u "$EXT_URL" -t "$EXT_TOKEN" helpers remove-permission-duplicates --keep first

@@ -5,6 +5,7 @@
 # included, per item and per schema unit; the base holds the same bytes
 # a pull writes, is written all or nothing, and a base of another
 # instance is not used.
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 
 seeded_dump

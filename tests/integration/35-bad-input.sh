@@ -149,7 +149,7 @@ bad_tree "a string for $col's meta" "$col: \"meta\" is a string; expected an obj
 # --- A dump of another Directus version: refused as the reference does
 # (Directus' own check), --force compares anyway.
 fresh; edit "$W/snapshot/info.json" 'a.directus = "11.10.0"'
-bad_tree "a dump of Directus 11.10.0" "snapshot's directus version 11.10.0 does not match the current instance's version 11.11.0"
+bad_tree "a dump of Directus 11.10.0" "snapshot's directus version 11.10.0 does not match the current instance's version $DX_VERSION"
 "$DSYNCD" -u "$URL" -t "$TOKEN" diff --force --dump-path "$W" >"$T/out" 2>&1
 rc=$?
 check "... diff --force compares it anyway (exit 0 or 2, got $rc)" test "$rc" = 0 -o "$rc" = 2

@@ -7,6 +7,7 @@
 # deleted from the dump wait for allow_schema_deletes and allow_deletes,
 # and max_deletes stops a job before its first write; systemd's
 # notifications; reload; pause across a restart; Directus gone and back.
+# versions: all
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 

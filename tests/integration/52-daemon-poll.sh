@@ -5,6 +5,7 @@
 # database by the next full diff; with policy report nothing is written,
 # status shows the drift per collection and exits 2, and dsyncctl diff
 # --json holds the plan.
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
@@ -54,7 +55,8 @@ check "no write went through the proxy" bash -c "! grep -Ev '^GET |^POST /schema
 dx_api PATCH "/flows/$fid" '{"name":"Publish article"}' >/dev/null
 wait_for 5 is 'state' in-sync
 tid=$(dx_api GET '/translations?limit=1&fields=id' | json_of 'd.data[0].id')
-node -e '
+# Directus' own sqlite3 module, on the node it was built for.
+"$DX_NODE" -e '
 const sqlite3 = require(process.argv[1]);
 const db = new sqlite3.Database(process.argv[2]);
 db.run("UPDATE directus_translations SET value = ? WHERE id = ?", ["changed in SQL", process.argv[3]], e => { if (e) { console.error(e); process.exit(1); } db.close(); });

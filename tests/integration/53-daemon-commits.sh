@@ -3,6 +3,7 @@
 # pushed; the commit is pushed. And SIGTERM during a push: the daemon
 # exits within a few seconds, the dump tree and the state directory are
 # intact, and the next start converges with no duplicates.
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 

@@ -7,6 +7,7 @@
 # resolve; a field made in Directus is committed under schema pull. The
 # first start without a base writes nothing until adopt. What the daemon
 # writes is what dsyncd pull writes.
+# versions: all
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 

