@@ -28,35 +28,43 @@ _DX_LIB_OWNER=$BASHPID
 # The registry here lacks @directus/app 18.0.1, which @directus/api pins
 # for 12.4.1: 18.0.0 (the admin app's bundle alone) stands in.
 DX_VERSIONS="11.11.0 11.17.4 12.4.1"
-DX_VERSION=${DSYNC_DIRECTUS:-11.11.0}
-case $DX_VERSION in
-11.11.0 | 11.17.4) DX_NODE_VERSION= DX_OVERRIDES='{}' ;;
-12.4.1) DX_NODE_VERSION=22.23.3 DX_OVERRIDES='{ "@directus/app": "18.0.0" }' ;;
-*)
-	printf 'directus.sh: DSYNC_DIRECTUS=%s is not a version this library installs (%s)\n' \
-		"$DX_VERSION" "$DX_VERSIONS" >&2
-	return 1 2>/dev/null || exit 1
-	;;
-esac
-DX_MAJOR=${DX_VERSION%%.*}
 DX_CACHE="${DSYNC_CACHE_DIR:-${HOME:-/root}/.cache/dsync}"
-# The node that runs this version's Directus and directus-sync: the
-# system's, or the cached Node 22 (installed by dx_install).
-if [[ -n $DX_NODE_VERSION ]]; then
-	DX_NODE_DIR="$DX_CACHE/node-$DX_NODE_VERSION"
-	DX_NODE="$DX_NODE_DIR/bin/node"
-	DX_PATH="$DX_NODE_DIR/bin:$PATH"
-else
-	DX_NODE_DIR=/usr
-	DX_NODE=node
-	DX_PATH=$PATH
-fi
-DX_INSTALL="$DX_CACHE/directus-$DX_VERSION"          # npm install (+ package folder WITH the extension)
-DX_TEMPLATE="$DX_CACHE/directus-$DX_VERSION.template" # data.db + credentials (0600)
-DX_NOEXT="$DX_CACHE/directus-$DX_VERSION.noext"       # package folder WITHOUT the extension
-DX_LOCK="$DX_CACHE/directus-$DX_VERSION.lock"
-DX_RUNJS="$DX_INSTALL/node_modules/@directus/api/dist/cli/run.js"
-DX_SYNC_BIN="$DX_INSTALL/node_modules/directus-sync/bin/index.js"
+
+# _dx_set_version VERSION: the DX_* names of a version (its install,
+# template, node); instances started afterwards run it. dx_version is the
+# same for callers that need two versions in one script.
+_dx_set_version() {
+	case $1 in
+	11.11.0 | 11.17.4) DX_NODE_VERSION= DX_OVERRIDES='{}' ;;
+	12.4.1) DX_NODE_VERSION=22.23.3 DX_OVERRIDES='{ "@directus/app": "18.0.0" }' ;;
+	*)
+		printf 'directus.sh: Directus %s is not a version this library installs (%s)\n' \
+			"$1" "$DX_VERSIONS" >&2
+		return 1
+		;;
+	esac
+	DX_VERSION=$1
+	DX_MAJOR=${DX_VERSION%%.*}
+	# The node that runs this version's Directus and directus-sync: the
+	# system's, or the cached Node 22 (installed by dx_install).
+	if [[ -n $DX_NODE_VERSION ]]; then
+		DX_NODE_DIR="$DX_CACHE/node-$DX_NODE_VERSION"
+		DX_NODE="$DX_NODE_DIR/bin/node"
+		DX_PATH="$DX_NODE_DIR/bin:$PATH"
+	else
+		DX_NODE_DIR=/usr
+		DX_NODE=node
+		DX_PATH=$PATH
+	fi
+	DX_INSTALL="$DX_CACHE/directus-$DX_VERSION"          # npm install (+ package folder WITH the extension)
+	DX_TEMPLATE="$DX_CACHE/directus-$DX_VERSION.template" # data.db + credentials (0600)
+	DX_NOEXT="$DX_CACHE/directus-$DX_VERSION.noext"       # package folder WITHOUT the extension
+	DX_LOCK="$DX_CACHE/directus-$DX_VERSION.lock"
+	DX_RUNJS="$DX_INSTALL/node_modules/@directus/api/dist/cli/run.js"
+	DX_SYNC_BIN="$DX_INSTALL/node_modules/directus-sync/bin/index.js"
+}
+dx_version() { _dx_set_version "$@"; }
+_dx_set_version "${DSYNC_DIRECTUS:-11.11.0}" || { return 1 2>/dev/null || exit 1; }
 : "${DX_START_TIMEOUT:=60}"
 
 # Instances started by this shell: instance dirs in start order.  The pid of a
@@ -197,6 +205,8 @@ dx_template() {
 	_dx_locked _dx_do_template
 }
 
+# _dx_load_credentials [FILE]: DX_EMAIL, DX_PASSWORD, DX_TOKEN from a
+# template's credentials (default: the current version's).
 _dx_load_credentials() {
 	local k v
 	while IFS='=' read -r k v; do
@@ -205,7 +215,7 @@ _dx_load_credentials() {
 		DX_PASSWORD) DX_PASSWORD=$v ;;
 		DX_TOKEN) DX_TOKEN=$v ;;
 		esac
-	done <"$DX_TEMPLATE/credentials" || return 1
+	done <"${1:-$DX_TEMPLATE/credentials}" || return 1
 	export DX_EMAIL DX_PASSWORD DX_TOKEN
 }
 
@@ -262,11 +272,17 @@ _dx_read_meta() { # dir key -> value from $dir/instance
 _dx_launch() {
 	local dir=$1 port pkg key secret k v i
 	port=$(_dx_read_meta "$dir" PORT) && pkg=$(_dx_read_meta "$dir" PKG) || { _dx_err "bad instance dir $dir"; return 1; }
+	# The version the instance was started with (dx_version may have
+	# changed the current one since).
+	local runjs node npath
+	runjs=$(_dx_read_meta "$dir" RUNJS) || runjs=$DX_RUNJS
+	node=$(_dx_read_meta "$dir" NODE) || node=$DX_NODE
+	npath=$(_dx_read_meta "$dir" NPATH) || npath=$DX_PATH
 	while IFS='=' read -r k v; do
 		case $k in KEY) key=$v ;; SECRET) secret=$v ;; esac
 	done <"$dir/secret.env"
 	rm -f "$dir/pid"
-	(cd "$dir" && exec env -i PATH="$DX_PATH" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}" LANG=C.UTF-8 \
+	(cd "$dir" && exec env -i PATH="$npath" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}" LANG=C.UTF-8 \
 		HOST=127.0.0.1 PORT="$port" PUBLIC_URL="http://127.0.0.1:$port" \
 		KEY="$key" SECRET="$secret" \
 		DB_CLIENT=sqlite3 DB_FILENAME="$dir/data.db" \
@@ -276,7 +292,7 @@ _dx_launch() {
 		CACHE_ENABLED=false CACHE_SCHEMA="${DX_SCHEMA_CACHE:-false}" RATE_LIMITER_ENABLED=false WEBSOCKETS_ENABLED=false \
 		${DX_EXTRA_ENV:-} \
 		setsid sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && shift && exec "$@"' sh "$dir/pid" \
-		"$DX_NODE" "$DX_RUNJS" start) >>"$dir/directus.log" 2>&1 </dev/null &
+		"$node" "$runjs" start) >>"$dir/directus.log" 2>&1 </dev/null &
 	disown $! 2>/dev/null || true
 	for ((i = 0; i < 100; i++)); do
 		if [[ -s "$dir/pid" ]]; then
@@ -339,7 +355,7 @@ _dx_wait_ready() {
 _dx_set_current() {
 	local dir=$1 as=${2:-} port v
 	port=$(_dx_read_meta "$dir" PORT) || return 1
-	_dx_load_credentials || return 1
+	_dx_load_credentials "$(_dx_read_meta "$dir" CRED)" || return 1
 	DX_DIR=$dir
 	DX_URL="http://127.0.0.1:$port"
 	DX_PID=$(_dx_pid_of "$dir")
@@ -443,7 +459,9 @@ dx_start() {
 	for attempt in 1 2 3; do
 		: "$attempt"
 		port=$(_dx_pick_port) || { dx_stop "$dir"; return 1; }
-		printf 'PORT=%s\nPKG=%s\nEXT=%s\n' "$port" "$pkg" "$ext" >"$dir/instance"
+		printf 'PORT=%s\nPKG=%s\nEXT=%s\nVERSION=%s\nRUNJS=%s\nNODE=%s\nNPATH=%s\nCRED=%s\n' \
+			"$port" "$pkg" "$ext" "$DX_VERSION" "$DX_RUNJS" "$DX_NODE" "$DX_PATH" \
+			"$DX_TEMPLATE/credentials" >"$dir/instance"
 		_dx_launch "$dir" || { dx_stop "$dir"; return 1; }
 		rc=0
 		_dx_wait_ready "$dir" "$_DX_NEWPID" "$port" || rc=$?
