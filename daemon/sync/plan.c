@@ -127,6 +127,14 @@ static bool same_value(const struct json *a, const struct json *b)
  * value differs on the instance, or NULL when none does. Keys that only
  * the instance has are not a difference: no push could remove them (see
  * the README). */
+/* Directus' stand-in for a concealed value (an API key in settings, say):
+ * a dump holds it, never the secret, and writing it back would replace
+ * the secret with ten asterisks. A key holding it is left as it is. */
+static bool is_mask(const struct json *v)
+{
+	return json_str(v) && strcmp(json_str(v), "**********") == 0;
+}
+
 struct json *plan_item_diff(const struct json *src, const struct json *tgt)
 {
 	struct json *d = NULL;
@@ -136,7 +144,8 @@ struct json *plan_item_diff(const struct json *src, const struct json *tgt)
 		const struct json_member *m = &src->u.obj.members[i];
 		const struct json *tv;
 
-		if (strcmp(m->key, "_syncId") == 0 || strcmp(m->key, "id") == 0)
+		if (strcmp(m->key, "_syncId") == 0 ||
+		    strcmp(m->key, "id") == 0 || is_mask(m->val))
 			continue;
 		tv = json_get(tgt, m->key);
 		if (tv && same_value(m->val, tv))
