@@ -2,21 +2,28 @@
 # Environment Sync side by side: Directus' own tool (@directus/cli 12.2.1,
 # "d6s") and dsyncd on Directus 12.4.1 under its Core license. A source
 # instance seeded within the Core limits (tests/lib/seed.mjs --scale N
-# --rules core, more than 1,000 items at the default 9), then RUNS rounds,
+# --rules core --translations M: 9 and 400 by default, about 1,100 items;
+# the Core license's 25 collections bound the scale), then RUNS rounds,
 # interleaved: each tool pulls the source, pushes its tree into a fresh
 # 12.4.1 of its own, then diffs its tree against that target. Prints the
 # median wall time and peak RSS of each step, and the HTTP requests of
-# one round of each, counted by a pass-through proxy. dsyncd leaves
-# presets out (-x presets), which Environment Sync does not sync either.
-#   bench/envsync.sh [--scale N] [--runs N]
+# one round of each, counted by a pass-through proxy. dsyncd leaves out
+# presets (-x presets) and the OpenAPI specs (--no-specs), which
+# Environment Sync does not sync either. Its instances run without
+# directus-extension-sync, so that dsyncd keeps its SyncID map in a
+# collection of the instance (a batch of rows per push); with --extension
+# they run with it, and each map row is one request, as directus-sync's.
+#   bench/envsync.sh [--scale N] [--translations M] [--runs N] [--extension]
 set -euo pipefail
 export DSYNC_DIRECTUS=12.4.1
 source "$(dirname "$0")/lib.sh"
-scale=9 runs=3
+scale=9 translations=400 runs=3 ext=--no-extension
 while [ $# -gt 0 ]; do
 	case $1 in
 	--scale) scale=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
+	--translations) translations=$2; shift 2 ;;
+	--extension) ext=; shift ;;
 	*) bench_usage ;;
 	esac
 done
@@ -33,9 +40,9 @@ D6S=("$DX_NODE" "$D6S_DIR/node_modules/@directus/cli/dist/bin.js")
 
 work=$(mktemp -d)
 trap 'dx_stop_all; rm -rf "$work"' EXIT
-dx_start --as SRC
+dx_start $ext --as SRC
 echo "Directus $DX_VERSION, SQLite, CACHE_SCHEMA=${DX_SCHEMA_CACHE:-false}; seeding (scale $scale, Core rules)..."
-node "$top/tests/lib/seed.mjs" --url "$SRC_URL" --token "$SRC_TOKEN" --scale "$scale" --rules core | tail -1
+node "$top/tests/lib/seed.mjs" --url "$SRC_URL" --token "$SRC_TOKEN" --scale "$scale" --rules core --translations "$translations" | tail -1
 
 # d6s reads its profiles from directus.config.json in its working
 # directory and each profile's token from DIRECTUS_<PROFILE>_TOKEN.
@@ -63,9 +70,9 @@ for i in $(seq "$runs"); do
 	(cd "$work/e" && measure "$work/e.diff" "${D6S[@]}" sync diff --to dst --mode merge)
 	dx_stop "$E_PID"
 	# dsyncd: the same steps.
-	dx_start --as S
+	dx_start $ext --as S
 	rm -rf "$work/s"
-	measure "$work/s.pull" "$build/dsyncd" -u "$SRC_URL" -t "$SRC_TOKEN" pull -x presets --dump-path "$work/s"
+	measure "$work/s.pull" "$build/dsyncd" -u "$SRC_URL" -t "$SRC_TOKEN" pull -x presets --no-specs --dump-path "$work/s"
 	measure "$work/s.push" "$build/dsyncd" -u "$S_URL" -t "$SRC_TOKEN" push -x presets --dump-path "$work/s"
 	"$build/dsync-measure" "$build/dsyncd" -u "$S_URL" -t "$SRC_TOKEN" diff -x presets --dump-path "$work/s" >>"$work/s.diff"
 	dx_stop "$S_PID"
@@ -94,9 +101,9 @@ SRC_URL=$SRCP d6s_conf "$work/e" "$PURL"
 : >"$work/srcp.log"; (cd "$work/e" && "${D6S[@]}" sync pull --from src >/dev/null 2>&1); sleep 0.3; epull=$(count srcp)
 : >"$work/ep.log"; (cd "$work/e" && "${D6S[@]}" sync push --to dst --mode merge --yes >/dev/null 2>&1); sleep 0.3; epush=$(count ep)
 : >"$work/ep.log"; (cd "$work/e" && "${D6S[@]}" sync diff --to dst --mode merge >/dev/null 2>&1); sleep 0.3; ediff=$(count ep)
-dx_start --as S; proxy "$S_URL" sp
+dx_start $ext --as S; proxy "$S_URL" sp
 rm -rf "$work/s"
-: >"$work/srcp.log"; "$build/dsyncd" -u "$SRCP" -t "$SRC_TOKEN" pull -x presets --dump-path "$work/s" >/dev/null 2>&1; sleep 0.3; spull=$(count srcp)
+: >"$work/srcp.log"; "$build/dsyncd" -u "$SRCP" -t "$SRC_TOKEN" pull -x presets --no-specs --dump-path "$work/s" >/dev/null 2>&1; sleep 0.3; spull=$(count srcp)
 : >"$work/sp.log"; "$build/dsyncd" -u "$PURL" -t "$SRC_TOKEN" push -x presets --dump-path "$work/s" >/dev/null 2>&1; sleep 0.3; spush=$(count sp)
 : >"$work/sp.log"; "$build/dsyncd" -u "$PURL" -t "$SRC_TOKEN" diff -x presets --dump-path "$work/s" >/dev/null 2>&1 || true; sleep 0.3; sdiff=$(count sp)
 
@@ -106,7 +113,9 @@ row() { # TOOL STEP LOG REQUESTS
 		"$(cut -d' ' -f2 "$3" | median | awk '{print $1 / 1024}')" "$4"
 }
 echo
-echo "Directus 12.4.1 (Core license), $items items in dsyncd's tree (presets left out), $records records in d6s' data; median of $runs rounds"
+map=directus-extension-sync
+[ -n "$ext" ] && map="a collection (no extension)"
+echo "Directus 12.4.1 (Core license, CACHE_SCHEMA=${DX_SCHEMA_CACHE:-false}), dsyncd's map: $map; $items items in dsyncd's tree (presets left out), $records records in d6s' data; median of $runs rounds"
 printf '%-8s %-5s %9s %14s %9s\n' tool step "wall (s)" "peak RSS (MB)" requests
 row d6s pull "$work/e.pull" "$epull"
 row dsyncd pull "$work/s.pull" "$spull"

@@ -3,12 +3,15 @@
 // touching all 11 collections synced by directus-sync, plus a schema with
 // relations.
 //
-//   node tests/lib/seed.mjs --url URL --token TOKEN [--scale N] [--rules full|core] [--quiet]
+//   node tests/lib/seed.mjs --url URL --token TOKEN [--scale N] [--rules full|core]
+//       [--translations N] [--quiet]
 //
 // --rules core seeds what Directus 12's Core license (no license key) allows:
 // permissions without custom rules (fields "*", no filter, validation or
 // presets), at most 5 active flows, at most 25 user collections. The default
 // is core on Directus 12 and later, full (the rules as written) before it.
+// --translations N adds N translations (half en-US, half de-DE): items that
+// need no collection, for a large configuration within the Core limits.
 //
 // Node >= 20 (built-in fetch), no dependencies. Names are deterministic; ids are
 // whatever the server generates, so two seeded instances hold the same
@@ -21,10 +24,10 @@ import { performance } from 'node:perf_hooks';
 // ------------------------------------------------------------------ arguments
 function usage(msg) {
   if (msg) process.stderr.write(`seed.mjs: ${msg}\n`);
-  process.stderr.write('usage: node seed.mjs --url URL --token TOKEN [--scale N] [--rules full|core] [--quiet]\n');
+  process.stderr.write('usage: node seed.mjs --url URL --token TOKEN [--scale N] [--rules full|core] [--translations N] [--quiet]\n');
   process.exit(2);
 }
-const opts = { url: process.env.DX_URL, token: process.env.DX_TOKEN, scale: 1, rules: null, quiet: false };
+const opts = { url: process.env.DX_URL, token: process.env.DX_TOKEN, scale: 1, rules: null, translations: 0, quiet: false };
 {
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i++) {
@@ -35,6 +38,7 @@ const opts = { url: process.env.DX_URL, token: process.env.DX_TOKEN, scale: 1, r
       case '--token': opts.token = val(); break;
       case '--scale': opts.scale = Number(val()); break;
       case '--rules': opts.rules = val(); break;
+      case '--translations': opts.translations = Number(val()); break;
       case '--quiet': opts.quiet = true; break;
       case '-h': case '--help': usage();
       default: usage(`unknown argument ${a[i]}`);
@@ -44,6 +48,7 @@ const opts = { url: process.env.DX_URL, token: process.env.DX_TOKEN, scale: 1, r
   if (!opts.token) usage('--token is required (or DX_TOKEN)');
   if (!Number.isInteger(opts.scale) || opts.scale < 1 || opts.scale > 1000) usage('--scale must be an integer >= 1');
   if (opts.rules !== null && opts.rules !== 'full' && opts.rules !== 'core') usage('--rules must be full or core');
+  if (!Number.isInteger(opts.translations) || opts.translations < 0) usage('--translations must be an integer >= 0');
   opts.url = opts.url.replace(/\/+$/, '');
 }
 const log = (...m) => { if (!opts.quiet) process.stderr.write(`seed: ${m.join(' ')}\n`); };
@@ -303,6 +308,8 @@ async function seedTranslations() {
       items.push({ language: 'de-DE', key: `bench.${pad(k)}.key${pad(i)}`, value: `Bank ${k} Text ${i} — äöü` });
     }
   }
+  for (let i = 1; i <= opts.translations; i++)
+    items.push({ language: i % 2 ? 'en-US' : 'de-DE', key: `extra.key${String(Math.ceil(i / 2)).padStart(5, '0')}`, value: `Extra text ${i} — äöü` });
   await createMany('/translations', items, 'translations');
 }
 
