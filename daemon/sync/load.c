@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include "buf.h"
-#include "directus.h"
 #include "fsutil.h"
 #include "load.h"
 #include "public.h"
@@ -713,21 +712,6 @@ static int add_part(const struct sync_opts *o, const char *dir, size_t i,
 	return rc;
 }
 
-/* Directus 11 refuses a snapshot that holds Directus 12's systemFields
- * (a dump of 12 pushed with -f): they are left out, and said. */
-static void drop_system_fields(const struct sync_ctx *ctx, const char *path,
-    struct json *info)
-{
-	const char *v = ctx->dx ? dx_memo_get(ctx->dx, "version") : NULL;
-
-	if (v == NULL || atoi(v) >= 12 || !json_del(info, "systemFields"))
-		return;
-	sync_logf(ctx, SYNC_WARN,
-	    "%s: the snapshot's systemFields (Directus 12's) are left out: "
-	    "Directus %s has none",
-	    path, v);
-}
-
 int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
     char **text, void (*field)(void *arg, const struct json *f), void *arg,
     char **errstr)
@@ -747,7 +731,6 @@ int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
 	/* info's members, then the three lists. */
 	for (i = 0; i < 3; i++)
 		lists[i] = json_take(info, snap_parts[i]);
-	drop_system_fields(ctx, path, info);
 	s = json_write(info, false, &len);
 	buf_add(&b, s, len - 1); /* without the closing brace */
 	free(s);

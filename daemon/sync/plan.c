@@ -613,6 +613,52 @@ static int load_dump(struct sync_ctx *ctx, const char *root,
 	return 0;
 }
 
+/* Whether the schema diff alone failed, refused because the snapshot
+ * holds systemFields, which Directus before 11.17 does not know (a dump
+ * of a later version pushed with -f). */
+static bool system_fields_refused(const struct dx_call *calls, size_t n,
+    int schema_idx)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((int)i != schema_idx && calls[i].error)
+			return false;
+	return calls[schema_idx].status == 400 && calls[schema_idx].error &&
+	    strstr(calls[schema_idx].error, "\"systemFields\" is not allowed");
+}
+
+/* The schema diff again, without the snapshot's systemFields: the
+ * instance has none to compare them with. Said as a warning. */
+static int diff_without_system_fields(struct sync_ctx *ctx, struct dx_call *c,
+    char **errstr)
+{
+	struct json *snap = json_parse(c->raw_body, strlen(c->raw_body), NULL);
+	struct dx_call again;
+	char *text;
+	int rc;
+
+	if (snap == NULL || !json_del(snap, "systemFields")) {
+		json_free(snap);
+		*errstr = xstrdup(c->error);
+		return SYNC_EPROTO;
+	}
+	sync_logf(ctx, SYNC_WARN,
+	    "the snapshot's systemFields are left out: Directus %s has none "
+	    "(%s)",
+	    dx_memo_get(ctx->dx, "version") ? dx_memo_get(ctx->dx, "version") :
+					      "here",
+	    c->error);
+	text = json_write(snap, false, NULL);
+	json_free(snap);
+	dx_call_init(&again, c->method, xstrdup(c->path), NULL, c->flags);
+	again.raw_body = text;
+	rc = dx_run(ctx->dx, &again, 1, errstr);
+	dx_call_clear(c);
+	*c = again;
+	return rc;
+}
+
 /* Every list and the schema diff in one parallel batch. The snapshot
  * text is taken over. */
 static int read_instance(struct sync_ctx *ctx, struct plan *p, char *snap,
@@ -640,7 +686,14 @@ static int read_instance(struct sync_ctx *ctx, struct plan *p, char *snap,
 		    NULL, 0);
 		calls[n++].raw_body = snap;
 	}
-	if (n && (rc = dx_run(ctx->dx, calls, n, errstr)) < 0) {
+	if (n && (rc = dx_run(ctx->dx, calls, n, errstr)) < 0 &&
+	    schema_idx >= 0 && system_fields_refused(calls, n, schema_idx)) {
+		free(*errstr);
+		*errstr = NULL;
+		rc = diff_without_system_fields(ctx, &calls[schema_idx],
+		    errstr);
+	}
+	if (rc < 0) {
 		if (schema_idx >= 0 && calls[schema_idx].error && *errstr &&
 		    strstr(*errstr, "/schema/diff"))
 			payload_hint(snaplen, errstr);

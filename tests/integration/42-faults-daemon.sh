@@ -44,9 +44,17 @@ degraded_with() {
 	[ "$(state)" = degraded ] && sj 'd.last_error && d.last_error.message || ""' | grep -Eq -- "$1"
 }
 # shows_failure NAME PRE: the status screen and JSON show the failure.
+# The screen is read between tries: while a retry job runs, the state is
+# syncing, so the read waits (with a deadline) for degraded.
+screen_degraded() {
+	SCREEN_RC=0
+	ctl status >"$T/$1.status" 2>&1 || SCREEN_RC=$?
+	[ "$SCREEN_RC" = 1 ] && grep -q "^degraded: " "$T/$1.status"
+}
 shows_failure() {
-	local name=$1 pre=$2 rc=0
-	ctl status >"$T/$name.status" 2>&1 || rc=$?
+	local name=$1 pre=$2 rc
+	wait_for 10 screen_degraded "$name"
+	rc=$SCREEN_RC
 	check "$name: dsyncctl status exits 1 while degraded (got $rc)" test "$rc" = 1
 	check "$name: the screen shows the error with its request, and the next retry" \
 		bash -c 'grep -q "^degraded: " "$1" && grep -Eq "last error: .*$2" "$1" && grep -q "next retry: in " "$1"' _ "$T/$name.status" "$pre"
