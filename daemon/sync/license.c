@@ -140,16 +140,11 @@ static bool checked(const struct json *perm)
 	    nonempty_object(json_get(perm, "presets"));
 }
 
-static const struct coll_plan *coll_of(const struct plan *p, const char *name)
-{
-	return &p->c[coll_find(name) - coll_rules];
-}
-
 /* The name of the dump's policy sid: from the dump's items the plan
  * writes, else the instance's policy its map row names. */
 static const char *policy_name(const struct plan *p, const char *sid)
 {
-	const struct coll_plan *c = coll_of(p, "policies");
+	const struct coll_plan *c = plan_coll(p, "policies");
 	const struct plan_list *lists[] = { &c->create, &c->update };
 	const struct idmap_row *row;
 	const struct json *raw;
@@ -208,7 +203,7 @@ static void rule_line(const struct plan *p, const struct plan_change *ch,
 /* The permissions the push writes with custom rules. */
 static size_t check_rules(const struct plan *p, struct buf *b)
 {
-	const struct coll_plan *c = coll_of(p, "permissions");
+	const struct coll_plan *c = plan_coll(p, "permissions");
 	const struct plan_list *lists[] = { &c->create, &c->update };
 	size_t i, k, n = 0;
 
@@ -229,6 +224,28 @@ static size_t check_rules(const struct plan *p, struct buf *b)
 	return n;
 }
 
+static bool is_active(const struct json *status)
+{
+	return json_str(status) && strcmp(json_str(status), "active") == 0;
+}
+
+/* When the n things the push makes active (named, one a line, in names,
+ * which this frees) pass the license's limit with the used ones: a line
+ * on b, and n; else 0. */
+static size_t over_limit(struct buf *b, struct buf *names, size_t n,
+    const char *what, long limit, long used)
+{
+	if (n > 0 && used + (long)n > limit)
+		buf_addf(b,
+		    "\n%zu more active %s(s), where the license allows %ld "
+		    "and %ld are active:%s",
+		    n, what, limit, used, names->data);
+	else
+		n = 0;
+	buf_clear(names);
+	return n;
+}
+
 static bool activates(const struct plan_change *ch, bool create)
 {
 	const struct json *st = json_get(create ? ch->item : ch->diff,
@@ -236,14 +253,14 @@ static bool activates(const struct plan_change *ch, bool create)
 
 	if (create && st == NULL)
 		return true;
-	return json_str(st) && strcmp(json_str(st), "active") == 0;
+	return is_active(st);
 }
 
 /* The flows the push makes active, beyond the license's limit. */
 static size_t check_flows(const struct plan *p, const struct license *l,
     struct buf *b)
 {
-	const struct coll_plan *c = coll_of(p, "flows");
+	const struct coll_plan *c = plan_coll(p, "flows");
 	const struct plan_list *lists[] = { &c->create, &c->update };
 	struct buf names;
 	size_t i, k, n = 0;
@@ -263,16 +280,7 @@ static size_t check_flows(const struct plan *p, const struct license *l,
 			    ch->sync_id ? ch->sync_id : "?", name ? name : "",
 			    k == 0 ? "created active" : "made active");
 		}
-	if (n == 0 || l->flows_used + (long)n <= l->flows) {
-		buf_clear(&names);
-		return 0;
-	}
-	buf_addf(b,
-	    "\n%zu more active flow(s), where the license allows %ld and "
-	    "%ld are active:%s",
-	    n, l->flows, l->flows_used, names.data);
-	buf_clear(&names);
-	return n;
+	return over_limit(b, &names, n, "flow", l->flows, l->flows_used);
 }
 
 /* The user collections the schema diff creates active, beyond the
@@ -301,8 +309,7 @@ static size_t check_collections(const struct plan *p, const struct license *l,
 		st = json_get(json_get(rhs, "meta"), "status");
 		if (json_is_null(json_get(rhs, "schema")) ||
 		    json_is_null(json_get(rhs, "meta")) ||
-		    (st &&
-			!(json_str(st) && strcmp(json_str(st), "active") == 0)))
+		    (st && !is_active(st)))
 			continue;
 		n++;
 		buf_addf(&names, "\n  collection %s",
@@ -310,16 +317,8 @@ static size_t check_collections(const struct plan *p, const struct license *l,
 			json_get_str(u, "collection") :
 			"?");
 	}
-	if (n == 0 || l->collections_used + (long)n <= l->collections) {
-		buf_clear(&names);
-		return 0;
-	}
-	buf_addf(b,
-	    "\n%zu more active collection(s), where the license allows %ld "
-	    "and %ld are active:%s",
-	    n, l->collections, l->collections_used, names.data);
-	buf_clear(&names);
-	return n;
+	return over_limit(b, &names, n, "collection", l->collections,
+	    l->collections_used);
 }
 
 int license_check_push(const struct plan *p, const struct license *l,

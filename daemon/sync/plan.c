@@ -910,6 +910,11 @@ int sync_diff(struct sync_ctx *ctx, const struct plan_req *req, struct plan *p,
 	return sync_run_end(&run, rc);
 }
 
+const struct coll_plan *plan_coll(const struct plan *p, const char *name)
+{
+	return &p->c[coll_find(name) - coll_rules];
+}
+
 char *plan_label(const struct coll_rule *r, const struct json *item)
 {
 	const char *name = json_str(json_get(item, "name"));

@@ -150,6 +150,9 @@ struct json *plan_summary_json(const struct plan_summary *s);
 
 /* A short name for an item in messages: its name, key, or
  * "collection action" for permissions. Caller frees. */
+/* The plan of the collection called name (one of coll_rules). */
+const struct coll_plan *plan_coll(const struct plan *p, const char *name);
+
 char *plan_label(const struct coll_rule *r, const struct json *item);
 
 /* {key: dump value} for each top-level key of the dump's item src that

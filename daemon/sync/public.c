@@ -138,11 +138,6 @@ int public_check_dump(const struct json *list, const char *path, char **errstr)
 
 /* --- the push --- */
 
-static const struct coll_plan *coll_of(const struct plan *p, const char *name)
-{
-	return &p->c[coll_find(name) - coll_rules];
-}
-
 static const struct plan_change *change_of(const struct plan_list *l,
     const char *local_id)
 {
@@ -171,7 +166,7 @@ static bool public_after(const struct coll_plan *c, const char *lid,
 
 bool public_now_or_after(const struct plan *p, const char *lid)
 {
-	const struct coll_plan *c = coll_of(p, "policies");
+	const struct coll_plan *c = plan_coll(p, "policies");
 	const struct json *raw = c->by_local ? strmap_get(c->by_local, lid) :
 					       NULL;
 
@@ -194,7 +189,7 @@ static bool governed(const struct plan *p, const struct coll_plan *c,
  * untracked permission perm: it adopts it, with the dump's content. */
 static bool adopted(const struct plan *p, const struct json *perm)
 {
-	const struct plan_list *l = &coll_of(p, "permissions")->create;
+	const struct plan_list *l = &plan_coll(p, "permissions")->create;
 	char *pol = json_scalar_string(json_get(perm, "policy"));
 	const char *coll = json_str(json_get(perm, "collection"));
 	const char *act = json_str(json_get(perm, "action"));
@@ -222,7 +217,7 @@ static bool adopted(const struct plan *p, const struct json *perm)
 static void stray_permissions(const struct plan *p, const char *lid, bool gov,
     struct buf *b, size_t *n)
 {
-	const struct coll_plan *c = coll_of(p, "permissions");
+	const struct coll_plan *c = plan_coll(p, "permissions");
 	size_t i, k = 0;
 
 	for (i = 0; c->target && i < c->target->u.arr.len; i++) {
@@ -278,7 +273,7 @@ static bool stray_grant(const struct plan *p, const struct json *raw,
 
 int public_check_push(const struct plan *p, char **errstr)
 {
-	const struct coll_plan *c = coll_of(p, "policies");
+	const struct coll_plan *c = plan_coll(p, "policies");
 	struct buf b;
 	size_t i, n = 0;
 
