@@ -347,3 +347,15 @@ int license_check_push(const struct plan *p, const struct license *l,
 	buf_clear(&b);
 	return SYNC_EGUARD;
 }
+
+int license_check(struct sync_ctx *ctx, const struct plan *p, char **errstr)
+{
+	struct license l;
+	int rc;
+
+	license_init(&l);
+	if ((rc = license_read(ctx, &l, errstr)) == 0)
+		rc = license_check_push(p, &l, errstr);
+	license_clear(&l);
+	return rc;
+}

@@ -45,4 +45,8 @@ bool license_custom_rule(const struct json *perm);
 int license_check_push(const struct plan *p, const struct license *l,
     char **errstr);
 
+/* license_read, then license_check_push: the instance's license against
+ * plan p (0, a read's failure, or SYNC_EGUARD). */
+int license_check(struct sync_ctx *ctx, const struct plan *p, char **errstr);
+
 #endif

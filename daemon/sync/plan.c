@@ -894,18 +894,14 @@ int sync_diff(struct sync_ctx *ctx, const struct plan_req *req, struct plan *p,
 	if (rc == 0) {
 		char *why = NULL;
 
-		struct license l;
-
 		if (public_check_push(p, &why) < 0)
 			sync_logf(ctx, SYNC_WARN, "%s", why);
 		free(why);
 		why = NULL;
-		license_init(&l);
-		if (license_read(ctx, &l, &why) == 0 &&
-		    license_check_push(p, &l, &why) < 0)
+		/* A failed read of the license is no warning. */
+		if (license_check(ctx, p, &why) == SYNC_EGUARD)
 			sync_logf(ctx, SYNC_WARN, "%s", why);
 		free(why);
-		license_clear(&l);
 	}
 	return sync_run_end(&run, rc);
 }

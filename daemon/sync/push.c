@@ -1597,19 +1597,6 @@ static int run_passes(struct push *ps, char **errstr)
 	}
 }
 
-/* The instance's license and what the plan would write beyond it. */
-static int check_license(struct push *ps, char **errstr)
-{
-	struct license l;
-	int rc;
-
-	license_init(&l);
-	if ((rc = license_read(ps->ctx, &l, errstr)) == 0)
-		rc = license_check_push(ps->plan, &l, errstr);
-	license_clear(&l);
-	return rc;
-}
-
 /* Everything is read and checked before the first write. The cache is
  * cleared first, so that the plan sees what the database holds. */
 static int push_prepare(struct push *ps, const char *root,
@@ -1623,7 +1610,7 @@ static int push_prepare(struct push *ps, const char *root,
 		 NULL, errstr)) < 0 ||
 	    (rc = plan_build(ps->ctx, root, req, ps->plan, errstr)) < 0 ||
 	    (rc = public_check_push(ps->plan, errstr)) < 0 ||
-	    (rc = check_license(ps, errstr)) < 0 ||
+	    (rc = license_check(ps->ctx, ps->plan, errstr)) < 0 ||
 	    (rc = check_deletes(ps, errstr)) < 0 ||
 	    (rc = check_refs(ps, errstr)) < 0)
 		return rc;
