@@ -194,8 +194,9 @@ static int token_from_credentials(struct load *l)
 		    "directus.token_file, directus.token_env, directus.token, "
 		    "or directus.email with directus.password_file (or give "
 		    "the token as the systemd credential \"token\", read from "
-		    "$CREDENTIALS_DIRECTORY/token)",
-		    l->c->path);
+		    "$CREDENTIALS_DIRECTORY/token%s)",
+		    l->c->path,
+		    path == NULL ? "; $CREDENTIALS_DIRECTORY is not set" : "");
 		goto fail;
 	}
 	if (read_secret(path, 007, &l->c->token, &e) < 0) {

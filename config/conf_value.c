@@ -257,6 +257,11 @@ static int get_string(const struct load *l, const config_setting_t *s,
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
 		return conf_at(l, s, "%s must be a string", path);
 	v = config_setting_get_string(s);
+	if (*v == '\0' && k->type == KEY_URL)
+		return conf_at(l, s,
+		    "%s is empty: set it to the address of the Directus "
+		    "instance (http:// or https://)",
+		    path);
 	if (*v == '\0')
 		return conf_at(l, s, "%s must not be empty", path);
 	if (strlen(v) > CONF_MAX_STRING)

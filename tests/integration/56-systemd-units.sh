@@ -88,6 +88,7 @@ for u in dsyncd.service dsyncd@.service; do
 	# shellcheck disable=SC2016 # $MAINPID is systemd's, not the shell's
 	for line in Type=notify NotifyAccess=main WatchdogSec=30s \
 	    'ExecReload=/bin/kill -HUP $MAINPID' Restart=on-failure \
+	    'RestartPreventExitStatus=78 243' \
 	    User=dsync Group=dsync ProtectSystem=strict ProtectHome=yes \
 	    NoNewPrivileges=yes CapabilityBoundingSet= AmbientCapabilities= \
 	    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' \
@@ -160,6 +161,10 @@ if [ "$(id -u)" -eq 0 ]; then
 		test "$(m /prod.token)" = "600 0 0"
 	check "... dsyncd.conf left as it was ($(m /dsyncd.conf))" \
 		test "$(m /dsyncd.conf)" = "640 0 $gid"
+	uid=$(cut -d: -f3 <<<"$user")
+	v() { stat -c '%a %u %g' "$R/var/lib/dsyncd"; }
+	check "... /var/lib/dsyncd, the home of dsync, 0700 dsync:dsync ($(v))" \
+		test "$(v)" = "700 $uid $gid"
 else
 	# The snippet's owners (root, dsync) need chown: not checked.
 	echo "SKIP: tmpfiles snippet (applying it, even to a scratch root, needs root)"

@@ -407,6 +407,11 @@ static void test_types(void **state)
 		     "};\ndump_path = \"d\";\n",
 	    "dsyncd.conf:1: directus.url must be an http:// or https:// URL",
 	    NULL);
+	expect_error("directus = { url = \"\"; token_file = \"token\"; "
+		     "};\ndump_path = \"d\";\n",
+	    "dsyncd.conf:1: directus.url is empty: set it to the address of "
+	    "the Directus instance (http:// or https://)",
+	    NULL);
 	expect_error("directus = { url = \"http://h\"; token_file = \"token\";"
 		     "\n headers = [ \"X-Ok: 1\", \"no colon " SECRET
 		     "\" ]; };\ndump_path = \"d\";\n",
