@@ -3,8 +3,11 @@
  * line per setting gives its type, range and field; conf_load reads the
  * file, has it parsed (conf_text.c) and walked (conf_value.c), then checks
  * what no single setting can, reads the credentials (conf_secret.c) and
- * resolves the control group. conf_print is in conf_print.c.
+ * resolves the control group. conf_print is in conf_print.c. Here too:
+ * the parser of metrics.listen, for the walk and for the daemon's bind.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -31,6 +34,7 @@ _Static_assert(sizeof(enum conf_policy) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_watch) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum conf_initial) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum idmap_backend) == sizeof(int), "enum size");
+_Static_assert(CONF_EV_COUNT <= 32, "an unsigned holds the events");
 
 #define GROUP(n, t) \
 	{ \
@@ -61,6 +65,14 @@ static const char *const watch_names[] = { "tree", "commits", NULL };
 static const char *const id_map_names[] = { "auto", "extension", "collection",
 	NULL };
 static const char *const log_names[] = { "info", "debug", NULL };
+const char *const conf_event_names[] = { "drift", "conflict",
+	"conflict_resolved", "held", "job_failed", "degraded", "recovered",
+	"commit", "git_push_failed", "paused", "resumed", "config_error",
+	NULL };
+_Static_assert(sizeof(conf_event_names) / sizeof(conf_event_names[0]) ==
+	CONF_EV_COUNT + 1,
+    "an event's name each");
+const char *const conf_notify_format_names[] = { "json", "slack", NULL };
 
 static const struct key directus_keys[] = {
 	PLAIN("url", KEY_URL, url),
@@ -109,6 +121,11 @@ static const struct key git_keys[] = {
 	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
 };
 
+static const struct key metrics_keys[] = {
+	PLAIN("listen", KEY_LISTEN, metrics_listen),
+	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
+};
+
 /* The file's settings, in the order conf_print shows them. */
 const struct key conf_keys[] = {
 	GROUP("directus", directus_keys),
@@ -141,6 +158,8 @@ const struct key conf_keys[] = {
 	PLAIN("allow_schema_deletes", KEY_BOOL, allow_schema_deletes),
 	GROUP("git", git_keys),
 	GROUP("control", control_keys),
+	GROUP("metrics", metrics_keys),
+	PLAIN("notify", KEY_NOTIFY, notify),
 	ONE_OF("log_level", KEY_WORD, log_level, log_names),
 	PLAIN("dumpable", KEY_BOOL, dumpable),
 	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
@@ -154,6 +173,7 @@ const struct conf_group conf_groups[] = {
 	{ "policy.", policy_keys },
 	{ "git.", git_keys },
 	{ "control.", control_keys },
+	{ "metrics.", metrics_keys },
 };
 const size_t conf_ngroups = sizeof(conf_groups) / sizeof(conf_groups[0]);
 
@@ -196,8 +216,25 @@ void conf_init(struct conf *c)
 	c->control_mode = 0660;
 	c->control_group = NULL;
 	c->control_gid = (gid_t)-1;
+	c->metrics_listen = NULL;
+	c->notify = NULL;
+	c->nnotify = 0;
 	c->log_level = xstrdup("info");
 	c->dumpable = false;
+}
+
+void conf_notify_clear(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nnotify; i++) {
+		xfree_secret(c->notify[i].url);
+		xfree_secret(c->notify[i].secret);
+		free(c->notify[i].secret_file);
+	}
+	free(c->notify);
+	c->notify = NULL;
+	c->nnotify = 0;
 }
 
 void conf_clear(struct conf *c)
@@ -224,6 +261,8 @@ void conf_clear(struct conf *c)
 	free(c->git.push_branch);
 	free(c->control_socket);
 	free(c->control_group);
+	free(c->metrics_listen);
+	conf_notify_clear(c);
 	free(c->log_level);
 	memset(c, 0, sizeof(*c));
 	c->control_gid = (gid_t)-1;
@@ -255,6 +294,135 @@ const char *conf_initial_name(enum conf_initial i)
 	default:
 		return "report";
 	}
+}
+
+/* ---- metrics.listen ---- */
+
+/* What is wrong with the port of a listen address, or NULL. */
+static const char *port_bad(const char *p, unsigned *port)
+{
+	unsigned long v = 0;
+
+	if (*p == '\0')
+		return "no port after the ':'";
+	if (strspn(p, "0123456789") != strlen(p))
+		return "a port that is not a decimal number";
+	for (; *p && v <= 65535; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (v < 1 || v > 65535)
+		return "a port out of 1..65535";
+	*port = (unsigned)v;
+	return NULL;
+}
+
+/* What is wrong with the host (n bytes at h) of "HOST:PORT", or NULL: an
+ * IPv4 address, or a host name of letters, digits, '-' and '.'. */
+static const char *host_bad(const char *h, size_t n)
+{
+	char buf[256];
+	struct in_addr a;
+	size_t i;
+
+	if (n == 0)
+		return "no host before the ':'";
+	if (memchr(h, ':', n) != NULL)
+		return "an IPv6 address without brackets: write [ADDRESS]:PORT";
+	if (n > 253)
+		return "a host name longer than 253 bytes";
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.')
+			return "a host that is neither an IPv4 address nor a "
+			       "host name (letters, digits, '-' and '.')";
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	if (strspn(buf, "0123456789.") == n)
+		return inet_pton(AF_INET, buf, &a) == 1 ?
+		    NULL :
+		    "a host that is not a valid IPv4 address";
+	if (buf[0] == '-' || buf[0] == '.' || strstr(buf, "..") != NULL)
+		return "a host name that is not valid";
+	return NULL;
+}
+
+/* "[IPV6]:PORT": the address into *host. */
+static const char *bracket_bad(const char *v, char **host, unsigned *port)
+{
+	const char *end = strchr(v, ']'), *why;
+	char buf[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+	size_t n;
+
+	if (end == NULL)
+		return "a '[' without its ']'";
+	n = (size_t)(end - v - 1);
+	if (n == 0 || n >= sizeof(buf))
+		return "no valid IPv6 address in the brackets";
+	memcpy(buf, v + 1, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET6, buf, &a) != 1)
+		return "no valid IPv6 address in the brackets";
+	if (end[1] != ':')
+		return "no ':PORT' after the ']'";
+	if ((why = port_bad(end + 2, port)) != NULL)
+		return why;
+	*host = xstrdup(buf);
+	return NULL;
+}
+
+/* What is wrong with listen, or NULL; its parts into *host and *port, or
+ * *path. */
+static const char *listen_bad(const char *v, char **host, unsigned *port,
+    char **path)
+{
+	const char *colon, *why, *p;
+
+	if (v[0] == '/') {
+		for (p = v; *p; p++)
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				return "a path with a control character";
+		if (strlen(v) > sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+			return "a path too long for a Unix socket (at most "
+			       "107 bytes)";
+		*path = xstrdup(v);
+		return NULL;
+	}
+	if (v[0] == '[')
+		return bracket_bad(v, host, port);
+	if ((colon = strrchr(v, ':')) == NULL)
+		return strchr(v, '/') != NULL ?
+		    "a relative path: a Unix socket's path must start with "
+		    "'/'" :
+		    "no ':PORT'; a Unix socket's path must start with '/'";
+	if ((why = host_bad(v, (size_t)(colon - v))) != NULL ||
+	    (why = port_bad(colon + 1, port)) != NULL)
+		return why;
+	*host = xstrndup(v, (size_t)(colon - v));
+	return NULL;
+}
+
+int conf_listen_split(const char *listen, char **host, unsigned *port,
+    char **path, const char **why)
+{
+	*host = NULL;
+	*path = NULL;
+	*port = 0;
+	*why = listen == NULL ? "nothing" :
+	    *listen == '\0'   ? "an empty string" :
+				listen_bad(listen, host, port, path);
+	if (*why == NULL)
+		return 0;
+	free(*host);
+	*host = NULL;
+	*port = 0;
+	return -1;
+}
+
+int conf_listen_parse(const char *listen, char **host, unsigned *port,
+    char **path)
+{
+	const char *why;
+
+	return conf_listen_split(listen, host, port, path, &why);
 }
 
 /* ---- messages and files ---- */
@@ -484,14 +652,26 @@ static char *dir_of(const char *path)
 	return out;
 }
 
-/* libconfig frees without wiping: an inline token is wiped here. */
+static void wipe_string(config_setting_t *s)
+{
+	if (s != NULL && config_setting_type(s) == CONFIG_TYPE_STRING)
+		explicit_bzero((char *)config_setting_get_string(s),
+		    strlen(config_setting_get_string(s)));
+}
+
+/* libconfig frees without wiping: an inline token, and the webhooks'
+ * URLs, are wiped here. */
 static void wipe_inline_token(config_t *cfg)
 {
-	config_setting_t *tok = config_lookup(cfg, "directus.token");
+	config_setting_t *notify = config_lookup(cfg, "notify"), *e;
+	int i;
 
-	if (tok != NULL && config_setting_type(tok) == CONFIG_TYPE_STRING)
-		explicit_bzero((char *)config_setting_get_string(tok),
-		    strlen(config_setting_get_string(tok)));
+	wipe_string(config_lookup(cfg, "directus.token"));
+	for (i = 0; notify != NULL &&
+	     (e = config_setting_get_elem(notify, (unsigned)i)) != NULL;
+	     i++)
+		if (config_setting_is_group(e))
+			wipe_string(config_setting_get_member(e, "url"));
 }
 
 bool conf_peek_dumpable(const char *path)

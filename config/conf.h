@@ -55,6 +55,51 @@ enum conf_watch {
 	CONF_WATCH_COMMITS, /* only when HEAD moves */
 };
 
+/* What a webhook (notify = ( { ... } );) is told of: bit (1u << event) of
+ * struct conf_notify's events. */
+enum conf_event {
+	CONF_EV_DRIFT,		   /* a change made in Directus */
+	CONF_EV_CONFLICT,	   /* both sides changed an item */
+	CONF_EV_CONFLICT_RESOLVED, /* dsyncctl resolve decided one */
+	CONF_EV_HELD,		   /* a delete or schema delete waits for
+				    * allow_deletes or allow_schema_deletes */
+	CONF_EV_JOB_FAILED,
+	CONF_EV_DEGRADED,  /* Directus unreachable or failing: retried */
+	CONF_EV_RECOVERED, /* it answers again */
+	CONF_EV_COMMIT,	   /* the daemon committed the instance's changes */
+	CONF_EV_GIT_PUSH_FAILED,
+	CONF_EV_PAUSED,
+	CONF_EV_RESUMED,
+	CONF_EV_CONFIG_ERROR, /* a reload refused */
+	CONF_EV_COUNT
+};
+#define CONF_EV_ALL ((1u << CONF_EV_COUNT) - 1)
+
+/* "drift", "conflict", ..., "config_error", NULL: by enum conf_event. */
+extern const char *const conf_event_names[];
+
+enum conf_notify_format {
+	CONF_NOTIFY_JSON,  /* dsync's own JSON body */
+	CONF_NOTIFY_SLACK, /* a message for a Slack incoming webhook */
+};
+
+#define CONF_NOTIFY_MAX 16 /* entries of notify */
+
+/* One webhook: notify = ( { url = "https://..."; ... }, ... ); */
+struct conf_notify {
+	char *url;	 /* http:// or https://; a secret (Slack's URLs
+			  * hold their key): never printed, never in an
+			  * error; wiped when freed */
+	unsigned events; /* bit (1u << enum conf_event); CONF_EV_ALL when
+			  * "events" is not given */
+	enum conf_notify_format format; /* default json */
+	char *secret;	   /* the HMAC-SHA256 key read from secret_file
+			    * (one trailing newline removed); NULL: none;
+			    * wiped when freed */
+	char *secret_file; /* its path, absolute, for conf_print; NULL:
+			    * none */
+};
+
 struct conf {
 	char *path; /* the file read */
 
@@ -109,6 +154,13 @@ struct conf {
 	char *control_group;  /* NULL: the daemon's own group */
 	gid_t control_gid;    /* resolved; (gid_t)-1 when none */
 
+	char *metrics_listen; /* metrics = { listen = ...; }: "HOST:PORT",
+			       * "[IPV6]:PORT" or the absolute path of a
+			       * Unix socket; NULL: off */
+
+	struct conf_notify *notify; /* notify = ( { ... }, ... ); */
+	size_t nnotify;		    /* at most CONF_NOTIFY_MAX */
+
 	char *log_level; /* "info" (default) or "debug" */
 	bool dumpable;	 /* default false: PR_SET_DUMPABLE
 					 * 0, no core dump, no ptrace by
@@ -139,6 +191,16 @@ bool conf_peek_dumpable(const char *path);
 /* The effective configuration, in the file's syntax, every setting with
  * its value (secrets as "(set)"), for dsyncd -n. */
 void conf_print(const struct conf *c, FILE *f);
+
+/*
+ * metrics.listen taken apart, for bind: 0 and either *host (an IPv6
+ * address without its brackets) and *port, *path NULL; or *path (a Unix
+ * socket), *host NULL and *port 0. The caller frees *host and *path. -1
+ * when listen is malformed (NULL, or not one of the forms conf_load
+ * accepts); then *host and *path are NULL.
+ */
+int conf_listen_parse(const char *listen, char **host, unsigned *port,
+    char **path);
 
 const char *conf_policy_name(enum conf_policy p);
 const char *conf_initial_name(enum conf_initial i);

@@ -46,6 +46,8 @@ enum key_type {
 	KEY_BRANCH,    /* the same, no space, not starting with '-' */
 	KEY_PUSH,      /* git.push: "REMOTE BRANCH", into git.push_remote and
 			 * git.push_branch */
+	KEY_LISTEN,    /* metrics.listen: checked by conf_listen_split */
+	KEY_NOTIFY,    /* notify: a list of webhook groups (notify_keys) */
 };
 
 struct key {
@@ -72,6 +74,8 @@ struct load {
 
 /* conf.c: the tables. */
 extern const char *const conf_policy_names[]; /* by enum conf_policy */
+/* By enum conf_notify_format: "json", "slack". */
+extern const char *const conf_notify_format_names[];
 extern const struct key conf_keys[];	      /* the file's, in print order */
 extern const struct conf_group conf_groups[]; /* every group's table */
 extern const size_t conf_ngroups;
@@ -86,6 +90,13 @@ char *conf_resolve(const struct load *l, const char *p);
 int conf_read_file(const char *path, size_t max, char **out, size_t *len,
     mode_t *mode, char **errstr);
 
+/* conf.c: conf_listen_parse, and *why says what is wrong when it fails
+ * ("a port out of 1..65535"). */
+int conf_listen_split(const char *listen, char **host, unsigned *port,
+    char **path, const char **why);
+/* conf.c: frees c->notify, wiping the secrets. */
+void conf_notify_clear(struct conf *c);
+
 /* conf_text.c: the text pass, then libconfig's parse of text. */
 int conf_text_parse(struct load *l, config_t *cfg, const char *text);
 
@@ -95,5 +106,9 @@ int conf_value_walk(struct load *l, const config_setting_t *g,
 
 /* conf_secret.c: exactly one credential, then read it. */
 int conf_secret_load(struct load *l, const config_t *cfg);
+/* conf_secret.c: a file holding a secret, the rules of a token file's
+ * (its owner's alone, not empty, one trailing newline removed). Messages
+ * start with the path. */
+int conf_secret_file(const char *path, char **out, char **errstr);
 
 #endif

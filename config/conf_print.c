@@ -73,6 +73,83 @@ static void put_colls(FILE *f, unsigned set)
 	fputs(n ? " ]" : "]", f);
 }
 
+/* A header may hold a secret (a proxy's key): its value is shown as
+ * "(set)", its name as it is. */
+static void put_headers(const struct conf *c, FILE *f)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; i < c->nheaders; i++) {
+		const char *colon = strchr(c->headers[i], ':');
+		char *shown = colon ?
+		    xstrndup(c->headers[i], (size_t)(colon - c->headers[i])) :
+		    xstrdup(c->headers[i]);
+		char *full;
+
+		xasprintf(&full, "%s: (set)", shown);
+		fputs(i ? ", " : " ", f);
+		put_string(f, full);
+		free(full);
+		free(shown);
+	}
+	fputs(c->nheaders ? " ]" : "]", f);
+}
+
+static void put_events(FILE *f, unsigned set)
+{
+	size_t i, n = 0;
+
+	fputc('[', f);
+	for (i = 0; i < CONF_EV_COUNT; i++)
+		if (set & (1u << i))
+			fprintf(f, "%s \"%s\"", n++ ? "," : "",
+			    conf_event_names[i]);
+	fputs(n ? " ]" : "]", f);
+}
+
+/* notify: each URL as "(set)" (it may hold a key), each secret_file as
+ * its path (the key it holds never). */
+static void put_notify(const struct conf *c, FILE *f, int depth)
+{
+	size_t i;
+
+	if (c->nnotify == 0) {
+		fputs("()", f);
+		return;
+	}
+	fputs("(\n", f);
+	for (i = 0; i < c->nnotify; i++) {
+		const struct conf_notify *n = &c->notify[i];
+
+		indent(f, depth + 1);
+		fputs("{\n", f);
+		indent(f, depth + 2);
+		fputs("url = \"" PLACEHOLDER "\";  # a secret\n", f);
+		indent(f, depth + 2);
+		fputs("events = ", f);
+		put_events(f, n->events);
+		fputs(";\n", f);
+		indent(f, depth + 2);
+		fprintf(f, "format = \"%s\";\n",
+		    n->format == CONF_NOTIFY_SLACK ?
+			conf_notify_format_names[CONF_NOTIFY_SLACK] :
+			conf_notify_format_names[CONF_NOTIFY_JSON]);
+		indent(f, depth + 2);
+		if (n->secret_file) {
+			fputs("secret_file = ", f);
+			put_string(f, n->secret_file);
+			fputs(";  # read: the key (set)\n", f);
+		} else {
+			fputs("# secret_file: not set (no signature)\n", f);
+		}
+		indent(f, depth + 1);
+		fputs(i + 1 < c->nnotify ? "},\n" : "}\n", f);
+	}
+	indent(f, depth);
+	fputc(')', f);
+}
+
 static void put_credentials(const struct conf *c, FILE *f, int depth)
 {
 	indent(f, depth);
@@ -129,24 +206,7 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 		put_colls(f, *(const unsigned *)p);
 		break;
 	case KEY_HEADERS:
-		fputc('[', f);
-		/* A header may hold a secret (a proxy's key): its value is
-		 * shown as "(set)", its name as it is. */
-		for (i = 0; i < c->nheaders; i++) {
-			const char *colon = strchr(c->headers[i], ':');
-			char *shown = colon ?
-			    xstrndup(c->headers[i],
-				(size_t)(colon - c->headers[i])) :
-			    xstrdup(c->headers[i]);
-			char *full;
-
-			xasprintf(&full, "%s: (set)", shown);
-			fputs(i ? ", " : " ", f);
-			put_string(f, full);
-			free(full);
-			free(shown);
-		}
-		fputs(c->nheaders ? " ]" : "]", f);
+		put_headers(c, f);
 		break;
 	case KEY_MODE:
 		fprintf(f, "\"%04o\"", (unsigned)*(const mode_t *)p);
@@ -160,6 +220,9 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 		free(both);
 		break;
 	}
+	case KEY_NOTIFY:
+		put_notify(c, f, depth);
+		break;
 	case KEY_POLICIES:
 		fputs("{\n", f);
 		for (i = 0; i < COLL_COUNT; i++) {
@@ -201,6 +264,11 @@ static void print_keys(const struct conf *c, FILE *f, const struct key *keys,
 		}
 		if (k->type == KEY_PUSH && c->git.push_remote == NULL) {
 			fprintf(f, "# %s: not set (no git push)\n", k->name);
+			continue;
+		}
+		if (k->type == KEY_LISTEN && c->metrics_listen == NULL) {
+			fprintf(f, "# %s: not set (no metrics listener)\n",
+			    k->name);
 			continue;
 		}
 		if (k->type == KEY_CAFILE && c->ca_file == NULL) {

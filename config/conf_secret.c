@@ -1,7 +1,8 @@
 /*
  * conf_secret: the Directus credential, exactly one of directus.token_file,
  * token_env, token (inline), email with password_file, or systemd's
- * $CREDENTIALS_DIRECTORY/token. A file that holds a secret must be its
+ * $CREDENTIALS_DIRECTORY/token; and the files of the other secrets (a
+ * webhook's notify[N].secret_file). A file that holds a secret must be its
  * owner's alone; every buffer that held one is wiped.
  */
 #include <errno.h>
@@ -52,6 +53,17 @@ fail:
 	explicit_bzero(buf, size);
 	free(buf);
 	return -1;
+}
+
+int conf_secret_file(const char *path, char **out, char **errstr)
+{
+	char *v = NULL;
+
+	if (read_secret(path, 077, &v, errstr) < 0)
+		return -1;
+	xfree_secret(*out);
+	*out = v;
+	return 0;
 }
 
 /* A token goes into an HTTP header: no control characters. */

@@ -2,7 +2,8 @@
  * conf_value: the walk of the parsed file. Each setting is checked against
  * its table line (type, range, the names it may take) and stored in struct
  * conf; a name the tables do not hold is refused, with the closest one
- * ("did you mean 'directus.timeout'?").
+ * ("did you mean 'directus.timeout'?"). The webhooks of notify, a list of
+ * groups, are walked entry by entry (notify_entry).
  */
 #include <limits.h>
 #include <math.h>
@@ -563,6 +564,205 @@ static int get_policies(struct load *l, const config_setting_t *s,
 	return 0;
 }
 
+/* metrics.listen: conf_listen_split's forms. Not a secret: quoted. */
+static int get_listen(const struct load *l, const config_setting_t *s,
+    const char *path, char **out)
+{
+	const char *v, *why;
+	char *host, *sock;
+	unsigned port;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_at(l, s,
+		    "%s must be a string: \"127.0.0.1:9464\", or the "
+		    "absolute path of a Unix socket",
+		    path);
+	v = config_setting_get_string(s);
+	if (*v == '\0')
+		return conf_at(l, s,
+		    "%s is empty: leave it out to turn the listener off", path);
+	if (strlen(v) > CONF_MAX_STRING)
+		return conf_at(l, s, "%s is too long (%zu bytes; at most %zu)",
+		    path, strlen(v), CONF_MAX_STRING);
+	if (conf_listen_split(v, &host, &port, &sock, &why) < 0)
+		return conf_at(l, s,
+		    "%s must be HOST:PORT, [IPV6]:PORT or an absolute path of "
+		    "a Unix socket (got %s)",
+		    path, why);
+	free(host);
+	free(sock);
+	set_owned(out, xstrdup(v));
+	return 0;
+}
+
+/* ---- notify: a list of webhooks ---- */
+
+/* An entry's settings, for the suggestions; notify_member reads them. */
+static const struct key notify_keys[] = {
+	{ "url", KEY_URL, NO_FIELD, 0, 0, NULL },
+	{ "events", KEY_ENUM, NO_FIELD, 0, 0, conf_event_names },
+	{ "format", KEY_ENUM, NO_FIELD, 0, 0, conf_notify_format_names },
+	{ "secret_file", KEY_PATH, NO_FIELD, 0, 0, NULL },
+	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
+};
+
+/* A webhook's URL is a secret (Slack's hold their key): never quoted. */
+static int notify_url(const struct load *l, const config_setting_t *s,
+    const char *path, char **out)
+{
+	const char *v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_at(l, s, "%s must be a string: \"https://...\"",
+		    path);
+	v = config_setting_get_string(s);
+	if (*v == '\0')
+		return conf_at(l, s, "%s must not be empty", path);
+	if (strcmp(v, PLACEHOLDER) == 0)
+		return conf_at(l, s,
+		    "%s is \"%s\", the placeholder that the printed "
+		    "configuration shows: give the URL itself",
+		    path, PLACEHOLDER);
+	if (strlen(v) > CONF_MAX_STRING)
+		return conf_at(l, s, "%s is too long (%zu bytes; at most %zu)",
+		    path, strlen(v), CONF_MAX_STRING);
+	if (!url_ok(v))
+		return conf_at(l, s,
+		    "%s must be an http:// or https:// URL (no spaces)", path);
+	xfree_secret(*out);
+	*out = xstrdup(v);
+	return 0;
+}
+
+static int notify_events(const struct load *l, const config_setting_t *s,
+    const char *path, unsigned *out)
+{
+	unsigned set = 0;
+	int i, n, idx, rc;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return conf_at(l, s,
+		    "%s must be a list of event names: [ \"drift\", "
+		    "\"conflict\" ]",
+		    path);
+	if ((n = config_setting_length(s)) == 0)
+		return conf_at(l, s, "%s is empty: leave it out for all events",
+		    path);
+	for (i = 0; i < n; i++) {
+		char *p;
+
+		xasprintf(&p, "%s[%d]", path, i);
+		rc = get_one_of(l, config_setting_get_elem(s, (unsigned)i),
+		    conf_event_names, p, &idx);
+		free(p);
+		if (rc < 0)
+			return -1;
+		set |= 1u << idx;
+	}
+	*out = set;
+	return 0;
+}
+
+/* secret_file: a path like the others, read now like a token file. */
+static int notify_secret(const struct load *l, const config_setting_t *s,
+    const char *path, struct conf_notify *n)
+{
+	char *file = NULL, *e = NULL;
+
+	if (get_string(l, s, &notify_keys[3], path, &file) < 0)
+		return -1;
+	if (conf_secret_file(file, &n->secret, &e) < 0) {
+		conf_at(l, s, "%s: %s", path, e);
+		free(e);
+		free(file);
+		return -1;
+	}
+	set_owned(&n->secret_file, file);
+	return 0;
+}
+
+static int notify_member(const struct load *l, const config_setting_t *s,
+    const char *prefix, struct conf_notify *n)
+{
+	const char *name = config_setting_name(s);
+	char *path;
+	int rc, idx;
+
+	xasprintf(&path, "%s%s", prefix, name);
+	if (strcmp(name, "url") == 0) {
+		rc = notify_url(l, s, path, &n->url);
+	} else if (strcmp(name, "events") == 0) {
+		rc = notify_events(l, s, path, &n->events);
+	} else if (strcmp(name, "format") == 0) {
+		rc = get_one_of(l, s, conf_notify_format_names, path, &idx);
+		if (rc == 0)
+			n->format = (enum conf_notify_format)idx;
+	} else if (strcmp(name, "secret_file") == 0) {
+		rc = notify_secret(l, s, path, n);
+	} else {
+		rc = unknown_setting(l, s, notify_keys, prefix, path);
+	}
+	free(path);
+	return rc;
+}
+
+/* notify[i], a group, into n. */
+static int notify_entry(const struct load *l, const config_setting_t *e, int i,
+    struct conf_notify *n)
+{
+	char *prefix;
+	int j, m, rc = 0;
+
+	if (!config_setting_is_group(e))
+		return conf_at(l, e,
+		    "notify[%d] must be a group: { url = \"https://...\"; }",
+		    i);
+	xasprintf(&prefix, "notify[%d].", i);
+	m = config_setting_length(e);
+	for (j = 0; rc == 0 && j < m; j++)
+		rc = notify_member(l, config_setting_get_elem(e, (unsigned)j),
+		    prefix, n);
+	free(prefix);
+	if (rc == 0 && n->url == NULL)
+		return conf_at(l, e,
+		    "notify[%d].url is required: the http:// or https:// "
+		    "address the events are posted to",
+		    i);
+	return rc;
+}
+
+static int get_notify(struct load *l, const config_setting_t *s,
+    const char *path)
+{
+	struct conf *c = l->c;
+	int i, n, rc = 0;
+
+	/* [] is an empty list too; an array cannot hold groups. */
+	if (!config_setting_is_list(s) &&
+	    !(config_setting_is_array(s) && config_setting_length(s) == 0))
+		return conf_at(l, s,
+		    "%s must be a list of groups: %s = ( { url = "
+		    "\"https://...\"; }, ... );",
+		    path, path);
+	n = config_setting_length(s);
+	if (n > CONF_NOTIFY_MAX)
+		return conf_at(l, s, "%s has %d entries: at most %d", path, n,
+		    CONF_NOTIFY_MAX);
+	conf_notify_clear(c);
+	if (n == 0)
+		return 0;
+	c->notify = xcalloc((size_t)n, sizeof(*c->notify));
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct conf_notify *e = &c->notify[c->nnotify++];
+
+		e->events = CONF_EV_ALL;
+		e->format = CONF_NOTIFY_JSON;
+		rc = notify_entry(l, config_setting_get_elem(s, (unsigned)i), i,
+		    e);
+	}
+	return rc;
+}
+
 /* ---- the walk ---- */
 
 static int apply(struct load *l, const config_setting_t *s, const struct key *k,
@@ -612,6 +812,10 @@ static int apply(struct load *l, const config_setting_t *s, const struct key *k,
 		return get_policies(l, s, path);
 	case KEY_PUSH:
 		return get_push(l, s, path);
+	case KEY_LISTEN:
+		return get_listen(l, s, path, p);
+	case KEY_NOTIFY:
+		return get_notify(l, s, path);
 	}
 	return 0;
 }

@@ -488,6 +488,7 @@ static void job_done(void *arg, struct job *j)
 	if (j->kind == JOB_PULL)
 		watch_mute(d->watch, false);
 	record(d, j);
+	metrics_job(d->metrics, j);
 	take_diffs(d, j);
 	if (j->kind == JOB_GIT)
 		take_git(d, j);
@@ -645,6 +646,31 @@ static int start_watch(struct daemon *d, char **errstr)
 	return d->watch ? 0 : -1;
 }
 
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The scrape on metrics.listen: a failure ends the start; at a reload it
+ * leaves the metrics off, with a warning. */
+static void start_metrics(struct daemon *d, bool at_start)
+{
+	char *err = NULL;
+
+	free(d->metrics_on);
+	d->metrics_on = NULL;
+	if (metrics_listen(d->metrics, d->base, cur(d)->metrics_listen, &err) <
+	    0) {
+		if (at_start)
+			fatalx("%s", err);
+		log_warnx("%s; metrics off", err);
+		free(err);
+		return;
+	}
+	if (cur(d)->metrics_listen)
+		d->metrics_on = xstrdup(cur(d)->metrics_listen);
+}
+
 /* Put r in use (a job holds its own reference to the old one). */
 static void apply_conf(struct daemon *d, struct conf_ref *r)
 {
@@ -669,6 +695,8 @@ static void apply_conf(struct daemon *d, struct conf_ref *r)
 			free(err);
 		}
 	}
+	if (!str_same(d->metrics_on, cur(d)->metrics_listen))
+		start_metrics(d, false);
 	log_info("configuration reloaded from %s", d->conf_path);
 	notify_ready();
 	schedule_poll(d);
@@ -776,6 +804,9 @@ static void setup(struct daemon *d)
 	evsignal_add(d->sig_int, NULL);
 	evsignal_add(d->sig_hup, NULL);
 	d->timer = evtimer_new(d->base, timer_cb, d);
+	d->metrics = metrics_new(d);
+	worker_set_counter(d->worker, metrics_request, d->metrics);
+	start_metrics(d, true);
 	notify_init(d->base);
 }
 
@@ -791,6 +822,8 @@ static void teardown(struct daemon *d)
 			control_client_put(d->queue[i].client);
 	free(d->queue);
 	control_close(d->control);
+	metrics_free(d->metrics);
+	free(d->metrics_on);
 	watch_free(d->watch);
 	event_free(d->sig_term);
 	event_free(d->sig_int);

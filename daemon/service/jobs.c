@@ -35,6 +35,8 @@ struct worker {
 	unsigned dx_gen;
 	atomic_ulong start_count;
 	struct dx *_Atomic session; /* for worker_requests */
+	void (*count)(void *arg, const char *method, long status);
+	void *count_arg; /* worker_set_counter */
 };
 
 const char *job_kind_name(enum job_kind k)
@@ -132,6 +134,7 @@ static int session(struct worker *w, struct job *j)
 	dx_set_client(w->dx, ua, (long)jconf(j)->timeout);
 	free(ua);
 	dx_set_trace(w->dx, trace_cb, NULL);
+	dx_set_counter(w->dx, w->count, w->count_arg);
 	w->dx_gen = j->conf->generation;
 	atomic_store(&w->session, w->dx);
 	return 0;
@@ -509,6 +512,13 @@ bool worker_busy(const struct worker *w)
 void worker_cancel(struct worker *w)
 {
 	atomic_store(&w->cancel, 1);
+}
+
+void worker_set_counter(struct worker *w,
+    void (*cb)(void *arg, const char *method, long status), void *arg)
+{
+	w->count = cb;
+	w->count_arg = arg;
 }
 
 unsigned long worker_requests(const struct worker *w)

@@ -308,6 +308,11 @@ static int to_tree(struct sync_ctx *ctx, struct job *j, struct three *t,
 	if ((rc = three_write_tree(ctx, t, take, &written, &j->error)) < 0)
 		return rc;
 	j->pulled += written;
+	for (i = 0; i < t->len; i++)
+		if (take[i] && !t->v[i].stale)
+			j->tree_counts[t->v[i].inst == NULL ? 2 :
+				t->v[i].dump == NULL	    ? 0 :
+							      1]++;
 	note_written(ctx, j, t, take);
 	return 0;
 }

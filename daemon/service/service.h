@@ -111,16 +111,18 @@ struct job {
 	/* out, two-way (reconcile.c) */
 	bool have_three;
 	bool have_base;
-	size_t three_counts[5];	 /* per enum three_class, after the job */
-	struct json *three;	 /* the differences after the job: three_json
+	size_t three_counts[5]; /* per enum three_class, after the job */
+	struct json *three;	/* the differences after the job: three_json
 				 * with values, who and when */
-	unsigned long pulled;	 /* items and units written into the tree */
-	unsigned long held_tree; /* deletes into the tree held back */
-	char *commit;		 /* the commit made, full hex */
-	char *git_wait;		 /* why the tree's changes wait for git */
-	char *git_push_error;	 /* a git push failed (the commit stays) */
-	bool git_pushed;	 /* a git push succeeded */
-	char **wrote;		 /* files written into the tree, and the hash */
+	unsigned long pulled;	/* items and units written into the tree */
+	unsigned long tree_counts[3]; /* ... of them created, updated and
+				       * deleted there */
+	unsigned long held_tree;      /* deletes into the tree held back */
+	char *commit;		      /* the commit made, full hex */
+	char *git_wait;		      /* why the tree's changes wait for git */
+	char *git_push_error;	      /* a git push failed (the commit stays) */
+	bool git_pushed;	      /* a git push succeeded */
+	char **wrote; /* files written into the tree, and the hash */
 	unsigned long long *wrote_hash; /* of what they hold now */
 	size_t nwrote;
 };
@@ -151,6 +153,10 @@ bool worker_busy(const struct worker *w);
 void worker_cancel(struct worker *w);
 /* Requests the running job has made so far. */
 unsigned long worker_requests(const struct worker *w);
+/* Each request of the worker's sessions to cb, on the worker's thread
+ * (dx_set_counter); set before the first job. */
+void worker_set_counter(struct worker *w,
+    void (*cb)(void *arg, const char *method, long status), void *arg);
 /* Stop the thread (after the running job ends) and free. */
 void worker_stop(struct worker *w);
 
@@ -266,6 +272,25 @@ void notify_stopping(void);
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void notify_done(void);
 
+/* --- the Prometheus scrape (metrics.c) --- */
+
+struct metrics;
+struct buf;
+
+struct metrics *metrics_new(const struct daemon *d);
+/* Listen on metrics.listen ("HOST:PORT", "[V6]:PORT" or a Unix socket's
+ * path; NULL: off), in place of what it listened on. */
+int metrics_listen(struct metrics *m, struct event_base *base,
+    const char *listen, char **errstr);
+void metrics_close(struct metrics *m);
+void metrics_free(struct metrics *m);
+/* A finished job's counts (the loop's thread). */
+void metrics_job(struct metrics *m, const struct job *j);
+/* One request to Directus (any thread): worker_set_counter's callback. */
+void metrics_request(void *arg, const char *method, long status);
+/* The exposition, appended to o. */
+void metrics_render(struct metrics *m, struct buf *o);
+
 /* --- the daemon (daemon.c, status.c) --- */
 
 /* A job asked for and not started yet. */
@@ -296,6 +321,8 @@ struct daemon {
 	struct worker *worker;
 	struct watch *watch;
 	struct control *control;
+	struct metrics *metrics;
+	char *metrics_on; /* the metrics.listen in use, or NULL */
 	struct event *sig_term, *sig_int, *sig_hup, *timer;
 	int state_lock;
 	char *git_top, *git_dir;

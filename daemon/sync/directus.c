@@ -25,6 +25,8 @@ struct dx {
 	double retry_after;		     /* the largest Retry-After seen */
 	void (*trace)(void *, const char *); /* dx_set_trace */
 	void *trace_arg;
+	void (*count)(void *, const char *, long); /* dx_set_counter */
+	void *count_arg;
 	struct memo {
 		char *key, *value;
 		double at;
@@ -115,12 +117,17 @@ void dx_set_client(struct dx *dx, const char *user_agent, long timeout)
 	http_set_timeout(dx->http, timeout);
 }
 
-/* A request as one line for dx_set_trace's callback. */
-static void trace_line(void *arg, const struct http_req *r)
+/* Each finished request: to dx_set_counter's callback, and as one line
+ * to dx_set_trace's. */
+static void on_request(void *arg, const struct http_req *r)
 {
 	struct dx *dx = arg;
 	char *line;
 
+	if (dx->count)
+		dx->count(dx->count_arg, r->method, r->error ? 0 : r->status);
+	if (dx->trace == NULL)
+		return;
 	if (r->error)
 		xasprintf(&line, "%s %s -> %s (%.0f ms)", r->method, r->path,
 		    r->error, r->seconds * 1000);
@@ -131,12 +138,27 @@ static void trace_line(void *arg, const struct http_req *r)
 	free(line);
 }
 
+static void hook(struct dx *dx)
+{
+	bool any = dx->trace != NULL || dx->count != NULL;
+
+	http_set_trace(dx->http, any ? on_request : NULL, any ? dx : NULL);
+}
+
 void dx_set_trace(struct dx *dx, void (*cb)(void *arg, const char *line),
     void *arg)
 {
 	dx->trace = cb;
 	dx->trace_arg = arg;
-	http_set_trace(dx->http, cb ? trace_line : NULL, cb ? dx : NULL);
+	hook(dx);
+}
+
+void dx_set_counter(struct dx *dx,
+    void (*cb)(void *arg, const char *method, long status), void *arg)
+{
+	dx->count = cb;
+	dx->count_arg = arg;
+	hook(dx);
 }
 
 unsigned long dx_requests(const struct dx *dx)

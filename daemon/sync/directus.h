@@ -61,6 +61,11 @@ void dx_set_client(struct dx *dx, const char *user_agent, long timeout);
  * headers or body); NULL: none. */
 void dx_set_trace(struct dx *dx, void (*cb)(void *arg, const char *line),
     void *arg);
+/* Each finished request to cb, from the thread that runs the session:
+ * its method and HTTP status (0: no answer, a transport failure); NULL:
+ * none. */
+void dx_set_counter(struct dx *dx,
+    void (*cb)(void *arg, const char *method, long status), void *arg);
 /* The requests this session has sent; may be read from another thread
  * while it runs. */
 unsigned long dx_requests(const struct dx *dx);

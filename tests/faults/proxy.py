@@ -54,6 +54,8 @@ Faults (at most one, except that --kill combines with any of them):
   --drop-after-send  forward (the upstream really handles the request), read
                      its whole answer, then close the client connection
                      without sending anything
+  --slow SECONDS     wait that long, then forward as usual (a slow answer to
+                     the matching requests only; --delay slows every one)
   --stall SECONDS    wait that long, then close the connection without an
                      answer and without forwarding (for client timeouts)
   --refuse           from the first faulted request on, refuse: the
@@ -156,6 +158,7 @@ def parse_args(argv=None):
     fault.add_argument("--refuse", action="store_true")
     fault.add_argument("--drop-after-send", action="store_true")
     fault.add_argument("--stall", type=float, metavar="SECONDS")
+    fault.add_argument("--slow", type=float, metavar="SECONDS")
     args = ap.parse_args(argv)
 
     host, sep, port = args.upstream.rpartition(":")
@@ -354,6 +357,8 @@ def make_handler(args, inj):
             if faulty and args.stall is not None:
                 time.sleep(args.stall)
                 return self.drop()
+            if faulty and args.slow is not None:
+                time.sleep(args.slow)
             if faulty and args.status is not None:
                 extra = []
                 if args.retry_after is not None:

@@ -83,6 +83,7 @@ expected='/etc/dsyncd/dsyncd.conf
 /usr/share/doc/dsync/changelog.gz
 /usr/share/doc/dsync/copyright
 /usr/share/doc/dsync/examples/directus-sync.config.json
+/usr/share/doc/dsync/examples/dsyncd.alerts.yml
 /usr/share/doc/dsync/examples/dsyncd.conf.example
 /usr/share/doc/dsync/examples/dsyncd.env
 /usr/share/man/man5/dsyncd.conf.5.gz

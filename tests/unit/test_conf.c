@@ -22,6 +22,7 @@
 #include "xmalloc.h"
 
 #define SECRET "tok-Secret-4711"
+#define HOOK_KEY "hook-Key-0815" /* a webhook's HMAC key */
 
 static char tmpdir[] = "/tmp/dsync-test-conf.XXXXXX";
 
@@ -227,6 +228,9 @@ static void check_defaults(const struct conf *c)
 	assert_null(c->sync.ca_file);
 	assert_false(c->sync.insecure);
 	assert_false(c->dumpable);
+	assert_null(c->metrics_listen);
+	assert_null(c->notify);
+	assert_int_equal(c->nnotify, 0);
 }
 
 /* Into *out: a pointer returned from a local makes gcc 12 warn. */
@@ -267,7 +271,8 @@ static void test_example(void **state)
 		"group", "allow_deletes", "max_deletes", "allow_schema_deletes",
 		"log_level", "initial", "git", "commit", "author_name",
 		"author_email", "branch", "push", "ca_file", "tls_verify",
-		"dumpable" };
+		"dumpable", "metrics", "listen", "notify", "events", "format",
+		"secret_file" };
 	struct conf c, d;
 	char *text = NULL, *t, *p1, *p2, *tok;
 	size_t i;
@@ -1542,7 +1547,8 @@ static void load_every_setting(struct conf *c)
 	    "= \"Dsync \\\"Bot\\\"\"; author_email = \"bot@example.org\"; "
 	    "branch = \"main\"; push = \"origin  release\"; };\ncontrol = { "
 	    "socket = \"ctl.sock\"; mode = \"0600\"; %s%s%s };\n"
-	    "log_level = \"debug\";\ndumpable = true;\n",
+	    "log_level = \"debug\";\ndumpable = true;\n"
+	    "metrics = { listen = \"/run/dsyncd/metrics.sock\"; };\n",
 	    g ? "group = \"" : "", g ? g->gr_name : "", g ? "\";" : "");
 	load_ok(c, text);
 	free(text);
@@ -1575,6 +1581,9 @@ static void check_printed(const char *out)
 	free(back);
 	free(p);
 	assert_non_null(strstr(out, "\ndumpable = true;\n"));
+	assert_non_null(strstr(out,
+	    "\nmetrics = {\n  listen = \"/run/dsyncd/metrics.sock\";\n};\n"
+	    "notify = ();\n"));
 }
 
 /* The placeholder handled, what was printed reads back the same. */
@@ -1618,6 +1627,7 @@ static void check_reads_back(const struct conf *cp, const char *out)
 	assert_false(d.tls_verify);
 	assert_true(d.sync.insecure);
 	assert_true(d.dumpable);
+	assert_string_equal(d.metrics_listen, "/run/dsyncd/metrics.sock");
 	free(again);
 	conf_clear(&d);
 	free(p);
@@ -1679,6 +1689,9 @@ static void test_print_defaults(void **state)
 	    strstr(out, "\nlog_level = \"info\";\ndumpable = false;\n"));
 	assert_non_null(strstr(out, "\ninitial = \"report\";\n"));
 	assert_non_null(strstr(out,
+	    "\nmetrics = {\n  # listen: not set (no metrics listener)\n};\n"
+	    "notify = ();\n"));
+	assert_non_null(strstr(out,
 	    "\ngit = {\n  commit = false;\n  "
 	    "author_name = \"dsync\";\n  author_email = \"dsync@localhost\";\n"
 	    "  # branch: not set (any branch)\n"
@@ -1693,6 +1706,449 @@ static void test_print_defaults(void **state)
 	free(again);
 	free(back);
 	free(out);
+}
+
+/* metrics.listen: "HOST:PORT", "[IPV6]:PORT" or an absolute path. */
+static void test_metrics_listen(void **state)
+{
+	static const char *const good[] = { "127.0.0.1:9464", "localhost:9464",
+		"metrics.example-1.org:1", "[::1]:9464", "[2001:db8::2]:65535",
+		"[::ffff:10.0.0.1]:80", "0.0.0.0:9464", "/run/x.sock",
+		"/run/dsyncd/metrics.sock" };
+	struct conf c;
+	size_t i;
+
+	(void)state;
+	load_ok(&c, BASE "metrics = { };\n");
+	assert_null(c.metrics_listen);
+	conf_clear(&c);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *text;
+
+		xasprintf(&text, BASE "metrics = { listen = \"%s\"; };\n",
+		    good[i]);
+		load_ok(&c, text);
+		assert_string_equal(c.metrics_listen, good[i]);
+		conf_clear(&c);
+		free(text);
+	}
+}
+
+static void test_metrics_listen_errors(void **state)
+{
+	static const struct {
+		const char *v, *why;
+	} bad[] = {
+		{ "run/x.sock",
+		    "(got a relative path: a Unix socket's path "
+		    "must start with '/')" },
+		{ "./x.sock", "(got a relative path" },
+		{ "x.sock",
+		    "(got no ':PORT'; a Unix socket's path must start "
+		    "with '/')" },
+		{ "localhost", "(got no ':PORT'" },
+		{ "localhost:", "(got no port after the ':')" },
+		{ "127.0.0.1:0", "(got a port out of 1..65535)" },
+		{ "127.0.0.1:65536", "(got a port out of 1..65535)" },
+		{ "127.0.0.1:99999999999999999999", "(got a port out of " },
+		{ "127.0.0.1:+80",
+		    "(got a port that is not a decimal number)" },
+		{ "127.0.0.1:-1", "(got a port that is not a decimal number)" },
+		{ "127.0.0.1:0x50", "(got a port that is not a decimal" },
+		{ ":9464", "(got no host before the ':')" },
+		{ "::1:9464", "(got an IPv6 address without brackets" },
+		{ "2001:db8::1:9464", "(got an IPv6 address without brackets" },
+		{ "[::1]", "(got no ':PORT' after the ']')" },
+		{ "[::1:9464", "(got a '[' without its ']')" },
+		{ "[]:9464", "(got no valid IPv6 address in the brackets)" },
+		{ "[127.0.0.1]:80", "(got no valid IPv6 address in the" },
+		{ "[::1]:0", "(got a port out of 1..65535)" },
+		{ "999.1.1.1:80", "(got a host that is not a valid IPv4" },
+		{ "ho st:80",
+		    "(got a host that is neither an IPv4 address nor "
+		    "a host name" },
+		{ "-h:80", "(got a host name that is not valid)" },
+		{ "a..b:80", "(got a host name that is not valid)" },
+		{ "/run/x\\n.sock", "(got a path with a control character)" },
+	};
+	char *text, *long_path;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		xasprintf(&text, BASE "metrics = {\n  listen = \"%s\";\n};\n",
+		    bad[i].v);
+		expect_error(text,
+		    "dsyncd.conf:4: metrics.listen must be HOST:PORT, "
+		    "[IPV6]:PORT or an absolute path of a Unix socket (got ",
+		    bad[i].why, NULL);
+		free(text);
+	}
+	/* sun_path: 107 bytes at most. */
+	long_path = xmalloc(109);
+	memset(long_path, 'x', 108);
+	long_path[0] = '/';
+	long_path[108] = '\0';
+	xasprintf(&text, BASE "metrics = { listen = \"%s\"; };\n", long_path);
+	expect_error(text, ":3: metrics.listen must be",
+	    "(got a path too long for a Unix socket (at most 107 bytes))",
+	    NULL);
+	free(text);
+	long_path[107] = '\0';
+	xasprintf(&text, BASE "metrics = { listen = \"%s\"; };\n", long_path);
+	{
+		struct conf c;
+
+		load_ok(&c, text);
+		assert_string_equal(c.metrics_listen, long_path);
+		conf_clear(&c);
+	}
+	free(text);
+	free(long_path);
+	expect_error(BASE "metrics = { listen = 9464; };\n",
+	    ":3: metrics.listen must be a string", NULL);
+	expect_error(BASE "metrics = { listen = \"\"; };\n",
+	    ":3: metrics.listen is empty: leave it out", NULL);
+	expect_error(BASE "metrics = \"127.0.0.1:9464\";\n",
+	    ":3: metrics must be a group", NULL);
+	expect_error(BASE "metrics = { lisen = \"127.0.0.1:9464\"; };\n",
+	    ":3: unknown setting 'metrics.lisen' (did you mean "
+	    "'metrics.listen'?)",
+	    NULL);
+	expect_error(BASE "listen = \"127.0.0.1:9464\";\n",
+	    ":3: unknown setting 'listen' (did you mean 'metrics.listen'?)",
+	    NULL);
+}
+
+/* One listen address through conf_listen_parse. */
+static void parsed(const char *v, const char *host, unsigned port,
+    const char *path)
+{
+	char *h = (char *)1, *p = (char *)1;
+	unsigned n = 1;
+
+	assert_int_equal(conf_listen_parse(v, &h, &n, &p), 0);
+	if (host)
+		assert_string_equal(h, host);
+	else
+		assert_null(h);
+	assert_int_equal(n, port);
+	if (path)
+		assert_string_equal(p, path);
+	else
+		assert_null(p);
+	free(h);
+	free(p);
+}
+
+static void test_listen_parse(void **state)
+{
+	static const char *const bad[] = { "", "x", "x.sock", "run/x.sock",
+		"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "::1:9464",
+		"::1", "[::1]", "[::1]:", "[x]:80", "h:80x", "1.2.3:80" };
+	char *h, *p;
+	unsigned n;
+	size_t i;
+
+	(void)state;
+	parsed("127.0.0.1:9464", "127.0.0.1", 9464, NULL);
+	parsed("localhost:1", "localhost", 1, NULL);
+	parsed("metrics.example.org:65535", "metrics.example.org", 65535, NULL);
+	parsed("[::1]:9464", "::1", 9464, NULL);
+	parsed("[2001:db8::1]:80", "2001:db8::1", 80, NULL);
+	parsed("/run/dsyncd/metrics.sock", NULL, 0, "/run/dsyncd/metrics.sock");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		h = p = (char *)1;
+		n = 1;
+		if (conf_listen_parse(bad[i], &h, &n, &p) != -1) {
+			print_error("'%s' parsed\n", bad[i]);
+			fail();
+		}
+		assert_null(h);
+		assert_null(p);
+		assert_int_equal(n, 0);
+	}
+	h = p = (char *)1;
+	assert_int_equal(conf_listen_parse(NULL, &h, &n, &p), -1);
+	assert_null(h);
+	assert_null(p);
+}
+
+/* Two webhooks: the first with its events, format and key. */
+static void test_notify(void **state)
+{
+	struct conf c;
+	char *p;
+
+	(void)state;
+	p = write_tmp("hook-secret", HOOK_KEY "\n", 0600);
+	load_ok(&c,
+	    BASE "notify = (\n  {\n    url = \"https://hooks.example.org/x\";\n"
+		 "    events = [ \"drift\", \"conflict\", \"config_error\" ];\n"
+		 "    format = \"json\";\n    secret_file = \"hook-secret\";\n"
+		 "  },\n  { url = \"http://127.0.0.1:8080/hook\"; format = "
+		 "\"slack\"; }\n);\n");
+	assert_int_equal(c.nnotify, 2);
+	assert_string_equal(c.notify[0].url, "https://hooks.example.org/x");
+	assert_int_equal(c.notify[0].events,
+	    (1u << CONF_EV_DRIFT) | (1u << CONF_EV_CONFLICT) |
+		(1u << CONF_EV_CONFIG_ERROR));
+	assert_int_equal(c.notify[0].format, CONF_NOTIFY_JSON);
+	assert_string_equal(c.notify[0].secret, HOOK_KEY);
+	assert_string_equal(c.notify[0].secret_file, p);
+	assert_string_equal(c.notify[1].url, "http://127.0.0.1:8080/hook");
+	assert_int_equal(c.notify[1].events, CONF_EV_ALL);
+	assert_int_equal(c.notify[1].events, 0xfff);
+	assert_int_equal(c.notify[1].format, CONF_NOTIFY_SLACK);
+	assert_null(c.notify[1].secret);
+	assert_null(c.notify[1].secret_file);
+	conf_clear(&c);
+	assert_null(c.notify);
+	assert_int_equal(c.nnotify, 0);
+	free(p);
+
+	/* An absolute secret_file; every event by name; none at all. */
+	xasprintf(&p,
+	    BASE "notify = ( { url = \"http://h\"; secret_file = \"%s/"
+		 "hook-secret\"; events = [ \"drift\", \"conflict\", "
+		 "\"conflict_resolved\", \"held\", \"job_failed\", "
+		 "\"degraded\", \"recovered\", \"commit\", \"git_push_failed\","
+		 " \"paused\", \"resumed\", \"config_error\" ]; } );\n",
+	    tmpdir);
+	load_ok(&c, p);
+	assert_int_equal(c.notify[0].events, CONF_EV_ALL);
+	assert_string_equal(c.notify[0].secret, HOOK_KEY);
+	conf_clear(&c);
+	free(p);
+	load_ok(&c, BASE "notify = ();\n");
+	assert_int_equal(c.nnotify, 0);
+	assert_null(c.notify);
+	conf_clear(&c);
+	load_ok(&c, BASE "notify = [];\n");
+	assert_int_equal(c.nnotify, 0);
+	assert_null(c.notify);
+	conf_clear(&c);
+
+	assert_string_equal(conf_event_names[CONF_EV_DRIFT], "drift");
+	assert_string_equal(conf_event_names[CONF_EV_CONFLICT_RESOLVED],
+	    "conflict_resolved");
+	assert_string_equal(conf_event_names[CONF_EV_GIT_PUSH_FAILED],
+	    "git_push_failed");
+	assert_string_equal(conf_event_names[CONF_EV_CONFIG_ERROR],
+	    "config_error");
+	assert_null(conf_event_names[CONF_EV_COUNT]);
+}
+
+/* A URL that holds a key (Slack's do): in no message. */
+#define HOOK_URL "https://hooks.slack.com/services/T0/B0/" SECRET
+
+static void test_notify_errors(void **state)
+{
+	char *p;
+
+	(void)state;
+	expect_error(BASE "notify = (\n  { events = [ \"drift\" ]; }\n);\n",
+	    "dsyncd.conf:4: notify[0].url is required", NULL);
+	expect_error(BASE "notify = (\n  { url = \"https://h/x\"; },\n"
+			  "  { format = \"json\"; }\n);\n",
+	    "dsyncd.conf:5: notify[1].url is required", NULL);
+	expect_error(BASE "notify = (\n  { url = \"ftp://" SECRET "@h\"; }\n"
+			  ");\n",
+	    "dsyncd.conf:4: notify[0].url must be an http:// or https:// URL",
+	    NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL " x\"; } );\n",
+	    ":3: notify[0].url must be an http:// or https:// URL", NULL);
+	expect_error(BASE "notify = ( { url = \"\"; } );\n",
+	    ":3: notify[0].url must not be empty", NULL);
+	expect_error(BASE "notify = ( { url = \"(set)\"; } );\n",
+	    ":3: notify[0].url is \"(set)\", the placeholder", NULL);
+	expect_error(BASE "notify = ( { url = [ \"" HOOK_URL "\" ]; } );\n",
+	    ":3: notify[0].url must be a string", NULL);
+	expect_error(BASE "notify = (\n  { url = \"" HOOK_URL "\";\n"
+			  "    events = [ \"drift\", \"drfit\" ]; }\n);\n",
+	    "dsyncd.conf:5: notify[0].events[1]: unknown value 'drfit' "
+	    "(did you mean 'drift'?; expected drift, conflict, "
+	    "conflict_resolved, held, job_failed, degraded, recovered, "
+	    "commit, git_push_failed, paused, resumed or config_error)",
+	    NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; events = [ "
+			  "\"push\" ]; } );\n",
+	    ":3: notify[0].events[0]: unknown value 'push' (expected drift",
+	    NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; events = "
+			  "[]; } );\n",
+	    ":3: notify[0].events is empty: leave it out for all events", NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; events = "
+			  "\"drift\"; } );\n",
+	    ":3: notify[0].events must be a list of event names", NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; events = "
+			  "[ 1 ]; } );\n",
+	    ":3: notify[0].events[0] must be one of drift, conflict", NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; format = "
+			  "\"xml\"; } );\n",
+	    ":3: notify[0].format: unknown value 'xml' (expected json or "
+	    "slack)",
+	    NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; format = "
+			  "\"slak\"; } );\n",
+	    ":3: notify[0].format: unknown value 'slak' (did you mean "
+	    "'slack'?",
+	    NULL);
+	expect_error(BASE "notify = (\n  { url = \"" HOOK_URL "\";\n"
+			  "    evnets = [ \"drift\" ]; }\n);\n",
+	    "dsyncd.conf:5: unknown setting 'notify[0].evnets' (did you mean "
+	    "'notify[0].events'?)",
+	    NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; enabled = "
+			  "false; } );\n",
+	    ":3: unknown setting 'notify[0].enabled'", NULL);
+	expect_error(BASE "notify = { url = \"" HOOK_URL "\"; };\n",
+	    ":3: notify must be a list of groups: notify = ( { url = ", NULL);
+	expect_error(BASE "notify = ( \"" HOOK_URL "\" );\n",
+	    ":3: notify[0] must be a group", NULL);
+	expect_error(BASE "notify = [ \"" HOOK_URL "\" ];\n",
+	    ":3: notify must be a list of groups", NULL);
+	expect_error(BASE "notfy = ();\n",
+	    ":3: unknown setting 'notfy' (did you mean 'notify'?)", NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; secret_file "
+			  "= \"\"; } );\n",
+	    ":3: notify[0].secret_file must not be empty", NULL);
+	p = write_tmp("hook-empty", "\n", 0600);
+	free(p);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; secret_file "
+			  "= \"hook-empty\"; } );\n",
+	    ":3: notify[0].secret_file: ", "hook-empty: empty", NULL);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; secret_file "
+			  "= \"no-such-hook-secret\"; } );\n",
+	    ":3: notify[0].secret_file: ",
+	    "no-such-hook-secret: No such file or directory", NULL);
+}
+
+/* secret_file: its owner's alone, like a token file. */
+static void test_notify_secret_mode(void **state)
+{
+	char *p, *msg;
+
+	(void)state;
+	p = write_tmp("hook-644", HOOK_KEY "\n", 0644);
+	xasprintf(&msg,
+	    "dsyncd.conf:5: notify[0].secret_file: %s: readable by other "
+	    "users (mode 0644); chmod 600 it",
+	    p);
+	expect_error(BASE "notify = (\n  { url = \"" HOOK_URL "\";\n"
+			  "    secret_file = \"hook-644\"; }\n);\n",
+	    msg, NULL);
+	free(msg);
+	free(p);
+	p = write_tmp("hook-640", HOOK_KEY "\n", 0640);
+	free(p);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; secret_file "
+			  "= \"hook-640\"; } );\n",
+	    "hook-640: readable by other users (mode 0640)", NULL);
+	p = write_tmp("hook-602", HOOK_KEY "\n", 0602);
+	free(p);
+	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; secret_file "
+			  "= \"hook-602\"; } );\n",
+	    "hook-602: accessible by other users (mode 0602)", NULL);
+}
+
+/* At most 16 webhooks. */
+static void test_notify_max(void **state)
+{
+	struct conf c;
+	char *text, *t;
+	int i;
+
+	(void)state;
+	text = xstrdup(BASE "notify = (\n");
+	for (i = 0; i < 16; i++) {
+		xasprintf(&t, "%s  { url = \"https://h/%d\"; }%s\n", text, i,
+		    i < 15 ? "," : "");
+		free(text);
+		text = t;
+	}
+	xasprintf(&t, "%s);\n", text);
+	load_ok(&c, t);
+	assert_int_equal(c.nnotify, 16);
+	assert_string_equal(c.notify[15].url, "https://h/15");
+	conf_clear(&c);
+	free(t);
+	xasprintf(&t, "%s,  { url = \"https://h/16\"; }\n);\n", text);
+	expect_error(t, "dsyncd.conf:3: notify has 17 entries: at most 16",
+	    NULL);
+	free(t);
+	free(text);
+}
+
+/* conf_print: the URL and the key never; the rest, reading back. */
+static void test_notify_print(void **state)
+{
+	struct conf c, d;
+	char *p, *out, *back, *t, *again, *want;
+
+	(void)state;
+	p = write_tmp("hook-secret", HOOK_KEY "\n", 0600);
+	load_ok(&c,
+	    BASE "notify = ( { url = \"" HOOK_URL "\"; events = [ "
+		 "\"held\", \"drift\" ]; format = \"slack\"; secret_file = "
+		 "\"hook-secret\"; }, { url = \"https://h/" SECRET "\"; } );\n"
+		 "metrics = { listen = \"[::1]:9464\"; };\n");
+	out = printed(&c);
+	assert_null(strstr(out, SECRET));
+	assert_null(strstr(out, HOOK_KEY));
+	assert_null(strstr(out, "hooks.slack.com"));
+	xasprintf(&want,
+	    "\nmetrics = {\n  listen = \"[::1]:9464\";\n};\nnotify = (\n"
+	    "  {\n    url = \"(set)\";  # a secret\n    events = [ \"drift\", "
+	    "\"held\" ];\n    format = \"slack\";\n    secret_file = \"%s\";"
+	    "  # read: the key (set)\n  },\n  {\n    url = \"(set)\";  # a "
+	    "secret\n    events = [ \"drift\", \"conflict\", "
+	    "\"conflict_resolved\", \"held\", \"job_failed\", \"degraded\", "
+	    "\"recovered\", \"commit\", \"git_push_failed\", \"paused\", "
+	    "\"resumed\", \"config_error\" ];\n    format = \"json\";\n"
+	    "    # secret_file: not set (no signature)\n  }\n);\n",
+	    p);
+	if (strstr(out, want) == NULL) {
+		print_error("printed:\n%s\nlacks:\n%s\n", out, want);
+		fail();
+	}
+	free(want);
+
+	/* As printed, the placeholder is refused; with the URLs given
+	 * back, it reads back the same. */
+	back = replace_line(out, "token = \"(set)\"",
+	    "token_file = \"token\";");
+	t = write_tmp("printed.conf", back, 0600);
+	conf_init(&d);
+	{
+		char *err = NULL;
+
+		assert_int_equal(conf_load(&d, t, &err), -1);
+		assert_non_null(strstr(err, "notify[0].url is \"(set)\""));
+		free(err);
+	}
+	conf_clear(&d);
+	free(t);
+	t = replace_line(back, "url = \"(set)\"", "url = \"https://a\";");
+	free(back);
+	back = replace_line(t, "url = \"(set)\"", "url = \"https://b\";");
+	free(t);
+	load_ok(&d, back);
+	assert_int_equal(d.nnotify, 2);
+	assert_string_equal(d.notify[0].secret, HOOK_KEY);
+	assert_int_equal(d.notify[0].events,
+	    (1u << CONF_EV_HELD) | (1u << CONF_EV_DRIFT));
+	assert_int_equal(d.notify[0].format, CONF_NOTIFY_SLACK);
+	assert_int_equal(d.notify[1].events, CONF_EV_ALL);
+	assert_string_equal(d.metrics_listen, "[::1]:9464");
+	again = printed(&d);
+	assert_string_equal(strchr(out, '\n'), strchr(again, '\n'));
+	free(again);
+	conf_clear(&d);
+	free(back);
+	free(out);
+	conf_clear(&c);
+	free(p);
 }
 
 /* Secrets in messages: none, whatever fails near them. */
@@ -1759,6 +2215,14 @@ int main(void)
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_print_defaults),
 		cmocka_unit_test(test_secret_never_in_errors),
+		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_metrics_listen_errors),
+		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_notify_errors),
+		cmocka_unit_test(test_notify_secret_mode),
+		cmocka_unit_test(test_notify_max),
+		cmocka_unit_test(test_notify_print),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
