@@ -171,6 +171,32 @@ void ctl_add_requests(struct buf *b, const struct json *o)
 
 /* ": 1 created, 2 updated", the counts that are not 0; ": nothing to
  * change" when the record has counts and all are 0. */
+bool ctl_add_notices(struct buf *b, const struct json *n, time_t now)
+{
+	const struct json *f = json_get_obj(n, "last_failure");
+	double sent = json_get_count(n, "sent"),
+	       failed = json_get_count(n, "failed");
+	double queued = json_get_count(n, "queued");
+	time_t t;
+
+	if (n == NULL || (sent == 0 && failed == 0 && queued == 0 && f == NULL))
+		return false;
+	buf_addf(b, "%.0f sent, %.0f failed", sent, failed);
+	if (queued)
+		buf_addf(b, ", %.0f to send", queued);
+	if (f) {
+		buf_adds(b, "; last failure");
+		if (ctl_parse_iso(json_get_str(f, "at"), &t)) {
+			buf_addc(b, ' ');
+			ctl_add_ago(b, difftime(now, t));
+		}
+		buf_adds(b, ": ");
+		text_add_safe(b,
+		    json_get_str(f, "error") ? json_get_str(f, "error") : "?");
+	}
+	return true;
+}
+
 void ctl_add_counts(struct buf *b, const struct json *o)
 {
 	static const char *const keys[] = { "created", "updated", "deleted" };

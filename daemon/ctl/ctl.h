@@ -56,6 +56,9 @@ void ctl_add_time(struct buf *b, const char *iso, bool year);
 
 void ctl_add_requests(struct buf *b, const struct json *o);
 void ctl_add_counts(struct buf *b, const struct json *o);
+/* The webhooks' notices ("3 sent, 1 failed; last failure 2 min ago:
+ * ..."); false when there is nothing to say (none sent or failed). */
+bool ctl_add_notices(struct buf *b, const struct json *n, time_t now);
 
 /* --- the printers: each prints one command's result and returns its
  * exit status; the _exit ones give that status without printing (for

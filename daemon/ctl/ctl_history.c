@@ -135,6 +135,19 @@ static void history_row(struct ctl *c, const struct col *cols,
 }
 
 /* The jobs, oldest first, in columns as wide as their widest cell. */
+/* Under the table: the webhooks' notices, when any went out. */
+static void history_notices(struct ctl *c, const struct json *r)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (ctl_add_notices(&b, json_get_obj(r, "notices"), c->now)) {
+		buf_addc(&b, '\0');
+		printf("\nnotices: %s\n", b.data);
+	}
+	buf_clear(&b);
+}
+
 int ctl_history_print(struct ctl *c, const struct json *r)
 {
 	const struct json *jobs = json_get_arr(r, "jobs"), **rows;
@@ -168,6 +181,7 @@ int ctl_history_print(struct ctl *c, const struct json *r)
 	history_row(c, cols, NULL, NULL);
 	for (i = 0; i < n; i++)
 		history_row(c, cols, rows[i], cells[i]);
+	history_notices(c, r);
 	for (i = 0; i < n; i++)
 		for (k = 0; k < H_N; k++)
 			buf_clear(&cells[i][k]);

@@ -635,6 +635,17 @@ static void status_git(struct ctl *c, const struct json *r)
 	buf_clear(&b);
 }
 
+/* notices: what the webhooks got, and the last failure. */
+static void status_notices(struct ctl *c, const struct json *r)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (ctl_add_notices(&b, json_get_obj(r, "notices"), c->now))
+		put_kv(c, "notices", &b);
+	buf_clear(&b);
+}
+
 /* A value in one line, cut to cols. */
 static void add_value(struct buf *b, const struct json *v, size_t cols)
 {
@@ -756,6 +767,7 @@ int ctl_status_print(struct ctl *c, const struct json *r)
 	status_now(c, r);
 	status_error(c, r);
 	status_git(c, r);
+	status_notices(c, r);
 	status_classes(c, r);
 	status_self(c, r);
 	status_differences(c, r);

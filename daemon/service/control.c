@@ -142,6 +142,9 @@ static int cmd_history(struct daemon *d, struct control_client *cl,
 	*result = json_new_object();
 	json_set(*result, "jobs",
 	    state_history_load(d->conf->conf.state_dir, want));
+	json_set(*result, "notices",
+	    notices_webhooks(d) ? webhooks_json(notices_webhooks(d)) :
+				  json_new_null());
 	return DONE;
 }
 

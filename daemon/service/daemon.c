@@ -495,6 +495,7 @@ static void job_done(void *arg, struct job *j)
 	if (j->kind == JOB_SYNC || j->kind == JOB_PUSH || j->kind == JOB_DIFF)
 		sides_take(d, j);
 	take_result(d, j);
+	notices_job(d, j);
 	answer(d, j);
 	if (j->moved && j->rc == 0) {
 		log_info("the instance changed: comparing");
@@ -621,6 +622,14 @@ int daemon_pause(struct daemon *d, const char *reason, char **errstr)
 	log_info("paused%s%s", reason && *reason ? ": " : "",
 	    reason ? reason : "");
 	daemon_notify_status(d);
+	{
+		char *msg;
+
+		xasprintf(&msg, "paused%s%s: no write until resume",
+		    reason && *reason ? ": " : "", reason ? reason : "");
+		notices_emit(d, CONF_EV_PAUSED, msg, NULL);
+		free(msg);
+	}
 	return 0;
 }
 
@@ -634,6 +643,7 @@ int daemon_resume(struct daemon *d, char **errstr)
 	free(d->pause_reason);
 	d->pause_reason = NULL;
 	log_info("resumed: catching up");
+	notices_emit(d, CONF_EV_RESUMED, "resumed: catching up", NULL);
 	daemon_trigger(d, JOB_SYNC, TRIG_RESUME, all_collections(), true, NULL);
 	return 0;
 }
@@ -715,6 +725,16 @@ int daemon_reload(struct daemon *d, char **errstr)
 	if (r == NULL) {
 		log_warnx("reload refused, the configuration in use stays: %s",
 		    *errstr);
+		{
+			char *msg;
+
+			xasprintf(&msg,
+			    "reload refused, the configuration in "
+			    "use stays: %s",
+			    *errstr);
+			notices_emit(d, CONF_EV_CONFIG_ERROR, msg, NULL);
+			free(msg);
+		}
 		notify_ready();
 		return -1;
 	}
@@ -804,6 +824,7 @@ static void setup(struct daemon *d)
 	evsignal_add(d->sig_int, NULL);
 	evsignal_add(d->sig_hup, NULL);
 	d->timer = evtimer_new(d->base, timer_cb, d);
+	notices_init(d);
 	d->metrics = metrics_new(d);
 	worker_set_counter(d->worker, metrics_request, d->metrics);
 	start_metrics(d, true);
@@ -823,6 +844,7 @@ static void teardown(struct daemon *d)
 	free(d->queue);
 	control_close(d->control);
 	metrics_free(d->metrics);
+	notices_free(d);
 	free(d->metrics_on);
 	watch_free(d->watch);
 	event_free(d->sig_term);

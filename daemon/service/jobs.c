@@ -80,6 +80,7 @@ void job_free(struct job *j)
 	json_free(j->plan);
 	strmap_free(j->keep);
 	json_free(j->three);
+	json_free(j->drift);
 	free(j->commit);
 	free(j->git_wait);
 	free(j->git_push_error);

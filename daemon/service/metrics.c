@@ -392,6 +392,8 @@ void metrics_render(struct metrics *m, struct buf *o)
 	put_jobs(o, m);
 	put_requests(o, m);
 	put_work(o, m->d, m);
+	if (notices_webhooks(m->d))
+		webhooks_metrics(notices_webhooks(m->d), o);
 	put_process(o, m);
 }
 

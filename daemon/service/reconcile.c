@@ -457,6 +457,36 @@ static int first_base(struct sync_ctx *ctx, struct job *j, const char *base,
 	return 0;
 }
 
+/* For the webhooks (notify set): the changes made in Directus that this
+ * job sees, with who made them, before it acts on them. */
+static void note_drift(struct sync_ctx *ctx, struct job *j, struct three *t)
+{
+	struct json *all, *list;
+	char *err = NULL;
+	size_t i;
+
+	if (rconf(j)->nnotify == 0 || !t->have_base ||
+	    t->counts[THREE_INSTANCE_CHANGED] == 0)
+		return;
+	if (three_who(ctx, t, &err) < 0) {
+		log_warnx("who changed what: %s", err);
+		free(err);
+	}
+	all = three_json(t, false);
+	list = json_get(all, "differences");
+	json_free(j->drift);
+	j->drift = json_new_array();
+	for (i = 0; list && i < list->u.arr.len; i++) {
+		const char *c = json_str(
+		    json_get(list->u.arr.items[i], "class"));
+
+		if (c && strcmp(c, "instance-changed") == 0)
+			json_array_append(j->drift,
+			    json_copy(list->u.arr.items[i]));
+	}
+	json_free(all);
+}
+
 int reconcile(struct sync_ctx *ctx, struct job *j, const struct plan_req *cmp)
 {
 	char *base = fs_join(rconf(j)->state_dir, "base");
@@ -470,6 +500,7 @@ int reconcile(struct sync_ctx *ctx, struct job *j, const struct plan_req *cmp)
 	if ((rc = compare(ctx, j, base, cmp, &t)) < 0 ||
 	    (rc = first_base(ctx, j, base, cmp, &t, &made)) < 0)
 		goto out;
+	note_drift(ctx, j, &t);
 	if (!j->write || !t.have_base)
 		goto done;
 	acts = xcalloc(t.len ? t.len : 1, sizeof(*acts));

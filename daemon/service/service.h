@@ -120,6 +120,8 @@ struct job {
 	unsigned long held_tree;      /* deletes into the tree held back */
 	char *commit;		      /* the commit made, full hex */
 	char *git_wait;		      /* why the tree's changes wait for git */
+	struct json *drift;	      /* the instance's changes the job saw
+			     * (three_json entries), with notify */
 	char *git_push_error;	      /* a git push failed (the commit stays) */
 	bool git_pushed;	      /* a git push succeeded */
 	char **wrote; /* files written into the tree, and the hash */
@@ -291,6 +293,34 @@ void metrics_request(void *arg, const char *method, long status);
 /* The exposition, appended to o. */
 void metrics_render(struct metrics *m, struct buf *o);
 
+/* --- notices to webhooks (notices.c decides, webhook.c delivers) --- */
+
+struct webhooks;
+struct notices;
+
+/* The delivery thread; stop cuts off a try under way and drops what
+ * waits. */
+struct webhooks *webhooks_start(void);
+void webhooks_stop(struct webhooks *w);
+/* Queue a notice for each webhook of c that wants ev, in its format. */
+void webhooks_send(struct webhooks *w, const struct conf *c, enum conf_event ev,
+    const char *json_body, const char *slack_body);
+/* {"sent", "failed", "queued", "last_failure"} for status and history. */
+struct json *webhooks_json(struct webhooks *w);
+/* dsync_notices_total{event,result}. */
+void webhooks_metrics(struct webhooks *w, struct buf *o);
+
+void notices_init(struct daemon *d);
+void notices_free(struct daemon *d);
+struct webhooks *notices_webhooks(const struct daemon *d);
+/* After a job's results are taken: drift, conflicts and their
+ * resolution, held deletes, failures, degraded and recovered, commits and
+ * git push failures, each told once. */
+void notices_job(struct daemon *d, const struct job *j);
+/* One notice (paused, resumed, config_error...); details taken. */
+void notices_emit(struct daemon *d, enum conf_event ev, const char *message,
+    struct json *details);
+
 /* --- the daemon (daemon.c, status.c) --- */
 
 /* A job asked for and not started yet. */
@@ -322,6 +352,7 @@ struct daemon {
 	struct watch *watch;
 	struct control *control;
 	struct metrics *metrics;
+	struct notices *notices;
 	char *metrics_on; /* the metrics.listen in use, or NULL */
 	struct event *sig_term, *sig_int, *sig_hup, *timer;
 	int state_lock;

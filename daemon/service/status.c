@@ -455,6 +455,9 @@ struct json *daemon_status_json(const struct daemon *d)
 	    d->nqueue ? json_new_string(job_kind_name(d->queue[0].kind)) :
 			json_new_null());
 	put_times(d, o, now);
+	json_set(o, "notices",
+	    notices_webhooks(d) ? webhooks_json(notices_webhooks(d)) :
+				  json_new_null());
 	if (d->paused) {
 		struct json *p = json_new_object();
 

@@ -1771,7 +1771,7 @@ static void test_metrics_listen_errors(void **state)
 		{ "a..b:80", "(got a host name that is not valid)" },
 		{ "/run/x\\n.sock", "(got a path with a control character)" },
 	};
-	char *text, *long_path;
+	char *text;
 	size_t i;
 
 	(void)state;
@@ -1784,6 +1784,14 @@ static void test_metrics_listen_errors(void **state)
 		    bad[i].why, NULL);
 		free(text);
 	}
+}
+
+/* metrics.listen: a Unix socket's length, and the setting's shape. */
+static void test_metrics_listen_shape(void **state)
+{
+	char *text, *long_path;
+
+	(void)state;
 	/* sun_path: 107 bytes at most. */
 	long_path = xmalloc(109);
 	memset(long_path, 'x', 108);
@@ -1944,8 +1952,6 @@ static void test_notify(void **state)
 
 static void test_notify_errors(void **state)
 {
-	char *p;
-
 	(void)state;
 	expect_error(BASE "notify = (\n  { events = [ \"drift\" ]; }\n);\n",
 	    "dsyncd.conf:4: notify[0].url is required", NULL);
@@ -1984,6 +1990,14 @@ static void test_notify_errors(void **state)
 	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; events = "
 			  "[ 1 ]; } );\n",
 	    ":3: notify[0].events[0] must be one of drift, conflict", NULL);
+}
+
+/* notify: the format, unknown keys, the list's shape, secret_file. */
+static void test_notify_shape(void **state)
+{
+	char *p;
+
+	(void)state;
 	expect_error(BASE "notify = ( { url = \"" HOOK_URL "\"; format = "
 			  "\"xml\"; } );\n",
 	    ":3: notify[0].format: unknown value 'xml' (expected json or "
@@ -2217,9 +2231,11 @@ int main(void)
 		cmocka_unit_test(test_secret_never_in_errors),
 		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_metrics_listen_errors),
+		cmocka_unit_test(test_metrics_listen_shape),
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_notify_errors),
+		cmocka_unit_test(test_notify_shape),
 		cmocka_unit_test(test_notify_secret_mode),
 		cmocka_unit_test(test_notify_max),
 		cmocka_unit_test(test_notify_print),
