@@ -21,9 +21,20 @@ git -C "$D" remote add origin "$T/remote.git" && git -C "$D" push -q origin main
 
 WRONG="wrongtoken-$RANDOM$RANDOM-not-valid"
 WRONGPW="wrong-password-$RANDOM$RANDOM"
+# A webhook (notify) whose URL holds its key, as Slack's do, and the key
+# of its HMAC signature; a local receiver takes the notices.
+HOOK_KEY="hookkey-$RANDOM$RANDOM$RANDOM"
+HMAC_KEY="hmackey-$RANDOM$RANDOM$RANDOM"
+(umask 077 && printf '%s\n' "$HMAC_KEY" >"$T/hook-secret")
+: >"$T/received"
+python3 "$top/tests/lib/webhook-receiver.py" "$T/received" "$T/hook-mode" >"$T/receiver.port" 2>/dev/null &
+RECV_PID=$!
+wait_for 5 test -s "$T/receiver.port" || { fail "the webhook receiver starts"; finish; }
+HOOK="http://127.0.0.1:$(head -1 "$T/receiver.port")/hook/$HOOK_KEY"
+NOTIFY="notify = ( { url = \"$HOOK\"; secret_file = \"$T/hook-secret\"; } );"
 # The secrets, whole and as their first 12 characters (a token cut short
 # in a message is still a leak).
-for s in "$DX_TOKEN" "$DX_PASSWORD" "$WRONG" "$WRONGPW"; do
+for s in "$DX_TOKEN" "$DX_PASSWORD" "$WRONG" "$WRONGPW" "$HOOK_KEY" "$HMAC_KEY"; do
 	printf '%s\n%s\n' "$s" "${s:0:12}"
 done >"$T/secrets"
 # found PATH...: the paths (files, or directories searched whole, binary
@@ -71,10 +82,11 @@ check "a broken directus-sync config is refused" test "$(cat "$O/json-config.rc"
 printf 'directus = { url = "%s"; token = "%s" oops; };\ndump_path = "%s";\n' "$URL" "$DX_TOKEN" "$P" >"$T/bad.conf"
 run bad-conf -n -f "$T/bad.conf"
 check "a broken dsyncd.conf is refused" test "$(cat "$O/bad-conf.rc")" != 0
-printf 'directus = { url = "%s"; token = "%s"; };\ndump_path = "%s";\nstate_dir = "%s";\n' "$URL" "$DX_TOKEN" "$P" "$T/state-n" >"$T/inline.conf"
+printf 'directus = { url = "%s"; token = "%s"; };\ndump_path = "%s";\nstate_dir = "%s";\n%s\n' "$URL" "$DX_TOKEN" "$P" "$T/state-n" "$NOTIFY" >"$T/inline.conf"
 chmod 600 "$T/inline.conf"
 run print-conf -n -f "$T/inline.conf"
 check "dsyncd -n prints the configuration, the token as (set)" grep -qF 'token = "(set)"' "$O/print-conf.log"
+check "... and the webhook's URL as (set)" grep -qF 'url = "(set)"' "$O/print-conf.log"
 # The token and password in the environment of a one-shot command are
 # wiped from /proc/PID/environ once read (it waits on a closed port).
 env -u DX_TOKEN -u DX_PASSWORD DIRECTUS_TOKEN="$DX_TOKEN" DIRECTUS_ADMIN_PASSWORD="$DX_PASSWORD" \
@@ -96,7 +108,7 @@ secret_free "the one-shot dump tree holds no secret" "$P"
 GIT_CONF='git = { commit = true; author_name = "dsync bot"; author_email = "bot@example.org"; branch = "main"; push = "origin main"; };'
 INITIAL=push write_conf "$T/d.conf" "$URL" "$D" 'log_level = "debug";' \
 	'policy = { default = "sync"; schema = "push"; };' "$GIT_CONF" \
-	'poll = { interval = 1.0; full_every = 0; };'
+	'poll = { interval = 1.0; full_every = 0; };' "$NOTIFY"
 # The daemon's environment: none of the test's own variables, but the
 # secrets under the names the one-shot commands read, which it must wipe.
 DSYNC_WRAP="env -u DX_TOKEN -u DX_PASSWORD DIRECTUS_TOKEN=$DX_TOKEN DIRECTUS_ADMIN_PASSWORD=$DX_PASSWORD"
@@ -166,4 +178,15 @@ check "the git history was read" test -s "$T/git-log.txt"
 secret_free "the git history of the tree and its remote, and its config, hold no secret" \
 	"$T/git-log.txt" "$T/remote-log.txt" "$T/git-config.txt"
 echo "files scanned for secrets: $nscanned"
+# The notices the webhook got during the daemon's work: their bodies (the
+# receiver's log also holds the path, whose key it was given).
+mkdir -p "$T/bodies"
+node -e '
+const fs = require("fs");
+const l = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map(JSON.parse);
+l.forEach((x, i) => fs.writeFileSync(process.argv[2] + "/" + i + ".json", x.body));' "$T/received" "$T/bodies"
+check "the webhook got the daemon's notices, a commit among them" grep -qlF '"event":"commit"' -r "$T/bodies"
+secret_free "the notices' bodies hold no secret" "$T/bodies"
+kill "$RECV_PID" 2>/dev/null
+
 finish
