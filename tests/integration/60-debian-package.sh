@@ -17,6 +17,11 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: the package test installs a package: it needs root"
 	finish
 fi
+# One package test at a time on a machine (two runs of the suite side by
+# side would install and purge the same package under each other).
+lockdir=/run/lock; [ -d "$lockdir" ] || lockdir=/tmp
+exec 9>"$lockdir/dsync-package-test.lock"
+flock -w 1200 9 || { fail "the package test's lock (another run holds it)"; finish; }
 if dpkg-query -W -f='${Status}' dsync 2>/dev/null | grep -qE ' (installed|config-files|half-installed|unpacked|half-configured)$'; then
 	echo "SKIP: package dsync is on this machine already; the test installs and purges it"
 	finish
