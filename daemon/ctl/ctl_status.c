@@ -396,6 +396,16 @@ static void status_self(struct ctl *c, const struct json *r)
 		text_add_safe(&b, json_get_str(r, "config"));
 		put_kv(c, "config", &b);
 	}
+	if (json_get_str(r, "metrics")) {
+		const char *m = json_get_str(r, "metrics");
+
+		buf_reset(&b);
+		if (*m != '/')
+			buf_adds(&b, "http://");
+		text_add_safe(&b, m);
+		buf_adds(&b, *m == '/' ? " (GET /metrics)" : "/metrics");
+		put_kv(c, "metrics", &b);
+	}
 	buf_clear(&b);
 }
 

@@ -439,6 +439,7 @@ struct json *daemon_status_json(const struct daemon *d)
 	json_set(o, "pid", num((double)getpid()));
 	json_set(o, "uptime", num(times_mono() - d->started));
 	json_set(o, "config", json_new_string(d->conf_path));
+	json_set(o, "metrics", str_or_null(d->metrics_on));
 	dx = json_new_object();
 	json_set(dx, "url", json_new_string(c->url));
 	json_set(dx, "version",

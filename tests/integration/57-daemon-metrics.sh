@@ -23,6 +23,7 @@ write_conf "$T/d.conf" "$PROXY_URL" "$D" \
 start_daemon "$T/d.conf" || { tail "$T/daemon.log"; fail "daemon starts (READY=1)"; finish; }
 check "the first job ends in-sync" wait_for 30 is 'state' in-sync
 check "the log says where the metrics are" grep -qF "metrics on http://127.0.0.1:$port" "$T/daemon.log"
+check "... and so does dsyncctl status" sh -c "'$DSYNCCTL' -s '$T/ctl.sock' status | grep -qF '   metrics: http://127.0.0.1:$port/metrics'"
 
 MJS="$top/tests/lib/metrics.mjs"
 : >"$T/all-scrapes"
