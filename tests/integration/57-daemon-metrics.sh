@@ -101,6 +101,8 @@ check "the file back: in-sync" wait_for 20 is 'state' in-sync
 fid=$(json_of 'd.find(f => f.name === "Publish article")._syncId' <"$flows")
 lid=$(dx_api GET "/flows?filter[name][_eq]=Publish%20article&fields=id" | json_of 'd.data[0].id')
 ctl pause "a conflict" >/dev/null
+# A job that started before the pause may still write: wait for it.
+check "paused, and no job left that started before" wait_for 20 idle
 edit_json "$flows" "a.find(f => f._syncId === '$fid').name = 'Renamed in git'"
 dx_api PATCH "/flows/$lid" '{"name":"Renamed in the Data Studio"}' >/dev/null
 polls=$(ctl status --json | json_of 'd.polls')

@@ -86,6 +86,8 @@ check "... not told again on later polls" test "$(got drift)" = 1
 
 # --- Pause, a conflict while paused, resume; then its resolution.
 ctl pause "notify test" >/dev/null
+# A job that started before the pause may still write: wait for it.
+check "paused, and no job left that started before" wait_for 20 idle
 check "pause: one notice" wait_for 10 is 'got paused' 1
 edit_json "$flows" "a.find(f => f._syncId === '$fid').name = 'Renamed in git'"
 dx_api PATCH "/flows/$lid" '{"name":"Renamed in the Data Studio"}' >/dev/null
