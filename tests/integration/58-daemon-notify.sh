@@ -8,7 +8,7 @@
 # or hangs delays no job (drift still corrected within a poll) and its
 # failure shows in status, history and the metrics; the webhook URLs and
 # the secret are in no log, status, history or scrape.
-# versions: base
+# versions: base 12
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
@@ -146,7 +146,7 @@ echo hang >"$MODE"
 dx_api PATCH "/flows/$lid" '{"name":"Drifted while the hook hangs"}' >/dev/null
 check "receiver hangs: the drift is still corrected within a poll" \
 	wait_for 15 is "flow_name $lid" "Renamed in git"
-check "... and the daemon answers at once" is 'state' in-sync
+check "... and the daemon is in-sync meanwhile" wait_for 15 is 'state' in-sync
 echo ok >"$MODE"
 ctl history >"$T/history.txt" 2>&1
 check "dsyncctl history counts the notices" grep -q '^notices: [0-9]* sent, [0-9]* failed' "$T/history.txt"
