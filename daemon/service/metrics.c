@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "options.h"
 #include "service.h"
 #include "xmalloc.h"
 
@@ -143,26 +144,11 @@ static void head(struct buf *o, const char *name, const char *type,
 	buf_addf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* The instance's URL as a label: without user and password. */
-static void url_label(struct buf *o, const char *url)
-{
-	const char *scheme = strstr(url, "://"), *at, *end;
-
-	if (scheme == NULL) {
-		label(o, url);
-		return;
-	}
-	scheme += 3;
-	end = scheme + strcspn(scheme, "/?#");
-	at = memchr(scheme, '@', (size_t)(end - scheme));
-	buf_add(o, url, (size_t)(scheme - url));
-	label(o, at ? at + 1 : scheme);
-}
-
 static void put_state(struct buf *o, const struct daemon *d)
 {
 	const struct conf *c = &d->conf->conf;
 	const char *why, *state = daemon_state(d, &why);
+	char *url;
 	size_t i;
 
 	head(o, "dsync_info", "gauge",
@@ -171,7 +157,9 @@ static void put_state(struct buf *o, const struct daemon *d)
 	    DSYNC_VERSION);
 	label(o, d->version);
 	buf_adds(o, "\",url=\"");
-	url_label(o, c->url);
+	url = sync_opts_url_shown(c->url); /* without user and password */
+	label(o, url);
+	free(url);
 	buf_adds(o, "\"} 1\n");
 	head(o, "dsync_state", "gauge",
 	    "1 for the daemon's state (dsyncctl status), 0 for the others.");
@@ -209,23 +197,17 @@ static void put_pending(struct buf *o, const struct daemon *d)
  * schema allow_schema_deletes) is false. */
 static void put_held(struct buf *o, const struct daemon *d)
 {
-	const struct conf *c = &d->conf->conf;
-	size_t i;
+	const char *name;
+	size_t i, n;
 
 	head(o, "dsync_held_deletes", "gauge",
 	    "Deletes held back: allow_deletes (schema: allow_schema_deletes) "
 	    "is false.");
-	for (i = 0; d->have_diffs && i < COLL_COUNT; i++)
-		if (d->diffs.c[i].selected &&
-		    c->policy[i] != CONF_POLICY_REPORT)
+	for (i = 0; i <= COLL_COUNT; i++)
+		if (daemon_held_deletes(d, i, &name, &n))
 			buf_addf(o,
-			    "dsync_held_deletes{collection=\"%s\"} %zu\n",
-			    d->diffs.c[i].name,
-			    c->allow_deletes ? 0 : d->diffs.c[i].del);
-	if (d->have_diffs && d->diffs.schema &&
-	    c->policy_schema != CONF_POLICY_REPORT)
-		buf_addf(o, "dsync_held_deletes{collection=\"schema\"} %zu\n",
-		    c->allow_schema_deletes ? 0 : d->diffs.schema_deletes);
+			    "dsync_held_deletes{collection=\"%s\"} %zu\n", name,
+			    n);
 }
 
 static void put_jobs(struct buf *o, const struct metrics *m)

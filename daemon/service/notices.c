@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "options.h"
 #include "service.h"
 #include "xmalloc.h"
 
@@ -55,22 +56,6 @@ void notices_free(struct daemon *d)
 struct webhooks *notices_webhooks(const struct daemon *d)
 {
 	return d->notices ? d->notices->w : NULL;
-}
-
-/* The instance as people see it: the URL without user and password. */
-static char *instance(const struct daemon *d)
-{
-	const char *url = d->conf->conf.url, *s = strstr(url, "://"), *at;
-	char *r;
-
-	if (s == NULL)
-		return xstrdup(url);
-	s += 3;
-	at = memchr(s, '@', strcspn(s, "/?#"));
-	if (at == NULL)
-		return xstrdup(url);
-	xasprintf(&r, "%.*s%s", (int)(s - url), url, at + 1);
-	return r;
 }
 
 /* The Slack body: {"text": "dsync, INSTANCE: MESSAGE"} and the items. */
@@ -125,7 +110,7 @@ void notices_emit(struct daemon *d, enum conf_event ev, const char *message,
 		return;
 	}
 	state = daemon_state(d, &why);
-	inst = instance(d);
+	inst = sync_opts_url_shown(d->conf->conf.url);
 	o = json_new_object();
 	json_set(o, "event", json_new_string(conf_event_names[ev]));
 	json_set(o, "time", json_new_string(times_iso(time(NULL))));
@@ -201,28 +186,6 @@ static struct json *new_items(const struct json *list, const char *cls,
 	return items;
 }
 
-/* seen := the keys of class cls in list. */
-static void remember(struct strmap **seen, const struct json *list,
-    const char *cls)
-{
-	size_t i;
-
-	strmap_free(*seen);
-	*seen = strmap_new();
-	for (i = 0; list && list->type == JSON_ARRAY && i < list->u.arr.len;
-	     i++) {
-		const struct json *e = list->u.arr.items[i];
-		const char *c = json_str(json_get(e, "class"));
-		char *key;
-
-		if (c == NULL || strcmp(c, cls) != 0)
-			continue;
-		key = item_key(e);
-		strmap_put(*seen, key, (void *)1);
-		free(key);
-	}
-}
-
 static void emit_items(struct daemon *d, enum conf_event ev, struct json *items,
     size_t n, const char *what)
 {
@@ -233,25 +196,6 @@ static void emit_items(struct daemon *d, enum conf_event ev, struct json *items,
 	json_set(det, "items", items);
 	notices_emit(d, ev, msg, det);
 	free(msg);
-}
-
-/* drift: changes made in Directus that the job saw, less those told and
- * still standing. */
-static void drift(struct daemon *d, const struct job *j)
-{
-	struct notices *n = d->notices;
-	struct json *items;
-	size_t k;
-
-	if (!j->have_three)
-		return;
-	items = new_items(j->drift, NULL, n->drift, &k);
-	if (k)
-		emit_items(d, CONF_EV_DRIFT, items, k,
-		    "change(s) made in Directus");
-	else
-		json_free(items);
-	remember(&n->drift, d->three, "instance-changed");
 }
 
 /* The keys of list's entries of class cls (all: NULL). */
@@ -273,6 +217,26 @@ static struct strmap *keys_of(const struct json *list, const char *cls)
 		free(key);
 	}
 	return m;
+}
+
+/* drift: changes made in Directus that the job saw, less those told and
+ * still standing. */
+static void drift(struct daemon *d, const struct job *j)
+{
+	struct notices *n = d->notices;
+	struct json *items;
+	size_t k;
+
+	if (!j->have_three)
+		return;
+	items = new_items(j->drift, NULL, n->drift, &k);
+	if (k)
+		emit_items(d, CONF_EV_DRIFT, items, k,
+		    "change(s) made in Directus");
+	else
+		json_free(items);
+	strmap_free(n->drift);
+	n->drift = keys_of(d->three, "instance-changed");
 }
 
 /* conflict for the new ones, conflict_resolved for those gone. */
@@ -330,34 +294,23 @@ static void conflicts(struct daemon *d, const struct job *j)
  * collection, told when a collection's count goes from none to some. */
 static void held(struct daemon *d)
 {
-	const struct conf *c = &d->conf->conf;
 	struct notices *n = d->notices;
 	struct json *items = json_new_array();
+	const char *name;
 	size_t i, k = 0, now;
 
-	for (i = 0; d->have_diffs && i < HELD_SLOTS; i++) {
-		bool schema = i == COLL_COUNT;
-
-		if (schema)
-			now = d->diffs.schema && !c->allow_schema_deletes &&
-				c->policy_schema != CONF_POLICY_REPORT ?
-			    d->diffs.schema_deletes :
-			    0;
-		else
-			now = d->diffs.c[i].selected && !c->allow_deletes &&
-				c->policy[i] != CONF_POLICY_REPORT ?
-			    d->diffs.c[i].del :
-			    0;
+	for (i = 0; i < HELD_SLOTS; i++) {
+		if (!daemon_held_deletes(d, i, &name, &now))
+			now = 0;
 		if (now && !n->held[i]) {
 			struct json *e = json_new_object();
 
-			json_set(e, "collection",
-			    json_new_string(
-				schema ? "schema" : d->diffs.c[i].name));
+			json_set(e, "collection", json_new_string(name));
 			json_set(e, "deletes", json_new_number((double)now));
 			json_set(e, "setting",
-			    json_new_string(schema ? "allow_schema_deletes" :
-						     "allow_deletes"));
+			    json_new_string(i == COLL_COUNT ?
+				    "allow_schema_deletes" :
+				    "allow_deletes"));
 			json_array_append(items, e);
 			k += now;
 		}

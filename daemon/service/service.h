@@ -453,6 +453,8 @@ bool daemon_retryable(int rc);
 
 /* status.c */
 const char *daemon_state(const struct daemon *d, const char **reason);
+bool daemon_held_deletes(const struct daemon *d, size_t i, const char **name,
+    size_t *n);
 struct json *daemon_status_json(const struct daemon *d);
 struct json *job_history_json(const struct daemon *d, const struct job *j);
 void daemon_notify_status(const struct daemon *d);

@@ -43,6 +43,30 @@ static const char *held(const struct daemon *d, int i)
 	return NULL;
 }
 
+/*
+ * Deletes the last compare found that a push holds back, for collection
+ * i (COLL_COUNT: the schema): allow_deletes (allow_schema_deletes) is
+ * false. Its name into *name; false when it was not compared or its
+ * policy is report (nothing pushed, so nothing held).
+ */
+bool daemon_held_deletes(const struct daemon *d, size_t i, const char **name,
+    size_t *n)
+{
+	const struct conf *c = &d->conf->conf;
+
+	if (!d->have_diffs)
+		return false;
+	if (i == COLL_COUNT) {
+		*name = "schema";
+		*n = c->allow_schema_deletes ? 0 : d->diffs.schema_deletes;
+		return d->diffs.schema &&
+		    c->policy_schema != CONF_POLICY_REPORT;
+	}
+	*name = d->diffs.c[i].name;
+	*n = c->allow_deletes ? 0 : d->diffs.c[i].del;
+	return d->diffs.c[i].selected && c->policy[i] != CONF_POLICY_REPORT;
+}
+
 /* The differences of the last compare: to apply (policy push), held
  * (policy push, waiting for a setting or a resume), reported (policy
  * report). */

@@ -53,18 +53,10 @@ struct webhooks {
 	enum conf_event last_error_ev;
 };
 
-static void wipe(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void notice_free(struct notice *n)
 {
-	wipe(n->url);
-	wipe(n->secret);
+	xfree_secret(n->url);
+	xfree_secret(n->secret);
 	free(n->body);
 	free(n);
 }
