@@ -42,6 +42,22 @@ void sync_opts_init(struct sync_opts *o)
 	o->max_push_retries = 20;
 	o->max_deletes = -1;
 	o->id_map = IDMAP_AUTO;
+	sync_opts_seed_path(o, "./directus-config/seed", false);
+}
+
+void sync_opts_seed_path(struct sync_opts *o, const char *path, bool list)
+{
+	size_t i;
+
+	if (!list || !o->seed_paths_list) {
+		for (i = 0; i < o->nseed_paths; i++)
+			free(o->seed_paths[i]);
+		o->nseed_paths = 0;
+	}
+	o->seed_paths = xreallocarray(o->seed_paths, o->nseed_paths + 1,
+	    sizeof(char *));
+	o->seed_paths[o->nseed_paths++] = xstrdup(path);
+	o->seed_paths_list = list;
 }
 
 void sync_opts_clear(struct sync_opts *o)
@@ -61,6 +77,9 @@ void sync_opts_clear(struct sync_opts *o)
 		free(o->headers[i]);
 	free(o->headers);
 	free(o->ca_file);
+	for (i = 0; i < o->nseed_paths; i++)
+		free(o->seed_paths[i]);
+	free(o->seed_paths);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -238,6 +257,30 @@ static int apply_scalars(struct sync_opts *o, const char *file,
 	return 0;
 }
 
+/* seedPath: a path, or an array of them (joined with the paths of the
+ * files it extends, as directus-sync's deepmerge joins arrays). */
+static int seed_paths_from_json(struct sync_opts *o, const char *file,
+    const struct json *v, char **errstr)
+{
+	size_t i;
+
+	if (v->type == JSON_STRING) {
+		sync_opts_seed_path(o, v->u.str.ptr, false);
+		return 0;
+	}
+	for (i = 0; v->type == JSON_ARRAY && i < v->u.arr.len; i++)
+		if (json_str(v->u.arr.items[i]) == NULL)
+			break;
+	if (v->type != JSON_ARRAY || i < v->u.arr.len) {
+		xasprintf(errstr,
+		    "%s: seedPath must be a path or an array of paths", file);
+		return -1;
+	}
+	for (i = 0; i < v->u.arr.len; i++)
+		sync_opts_seed_path(o, json_str(v->u.arr.items[i]), true);
+	return 0;
+}
+
 /* Apply one config object's known keys. */
 static int apply_object(struct sync_opts *o, const char *file,
     const struct json *cfg, char **errstr)
@@ -253,6 +296,9 @@ static int apply_object(struct sync_opts *o, const char *file,
 	if ((v = json_get(cfg, "onlyCollections")) != NULL &&
 	    list_from_json(file, "onlyCollections", v, false, &o->only,
 		errstr) < 0)
+		return -1;
+	if ((v = json_get(cfg, "seedPath")) != NULL &&
+	    seed_paths_from_json(o, file, v, errstr) < 0)
 		return -1;
 	if ((v = json_get(cfg, "preserveIds")) != NULL) {
 		if (v->type == JSON_STRING &&

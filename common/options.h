@@ -57,6 +57,12 @@ struct sync_opts {
 				 * collections, fields and relations */
 	size_t max_body;	  /* largest answer accepted, bytes (0:
 				 * HTTP_DEFAULT_MAX_BODY) */
+	char **seed_paths;	  /* seed push and diff: files or
+				 * directories, not under the dump */
+	size_t nseed_paths;
+	bool seed_paths_list; /* they came as a list (seedPath's
+				 * array, --seed-path): more are added,
+				 * where one string replaces them */
 };
 
 void sync_opts_init(struct sync_opts *o);
@@ -76,6 +82,10 @@ int sync_opts_parse_collections(const char *what, const char *list,
 /* Merge a directus-sync JSON config file (and the files it extends) into
  * o. A .js or .cjs file is refused with a clear message. */
 int sync_opts_load_file(struct sync_opts *o, const char *path, char **errstr);
+
+/* seedPath's merge: one path replaces the paths so far; a list is
+ * added to a list, and replaces a single path (the default). */
+void sync_opts_seed_path(struct sync_opts *o, const char *path, bool list);
 
 /* Check the merged result (URL present, paths relative...). */
 int sync_opts_validate(const struct sync_opts *o, char **errstr);

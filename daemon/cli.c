@@ -20,6 +20,7 @@
 #include "options.h"
 #include "plan.h"
 #include "plan_text.h"
+#include "seed.h"
 #include "service.h"
 #include "three.h"
 #include "sync.h"
@@ -55,6 +56,7 @@ enum {
 	OPT_WRITE_BASE,
 	OPT_CA_FILE,
 	OPT_INSECURE,
+	OPT_SEED_PATH,
 };
 
 static const struct option long_opts[] = {
@@ -97,6 +99,7 @@ static const struct option long_opts[] = {
 	{ "request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "base", required_argument, NULL, OPT_BASE },
 	{ "write-base", required_argument, NULL, OPT_WRITE_BASE },
+	{ "seed-path", required_argument, NULL, OPT_SEED_PATH },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -115,6 +118,8 @@ static const char usage_main[] =
     "  pull      write the instance's schema, specs and configuration to the dump\n"
     "  diff      show what a push would change (exit 0: none, 2: some)\n"
     "  push      make the instance match the dump\n"
+    "  seed      diff or push the seed data (items of one's own collections,\n"
+    "            users and files; see dsyncd seed --help)\n"
     "  helpers   untrack, remove-permission-duplicates, wait-server-ready\n\n"
     "Global options:\n  -d, --debug                     log debug messages\n"
     "  --sort-json                     sort object keys in collection and snapshot files\n"
@@ -200,6 +205,28 @@ static const char usage_helpers[] =
     "        poll /server/health until it answers \"ok\" --successes times\n"
     "        in a row, --interval seconds apart; fail after --timeout seconds.\n"
     "        Needs no credentials.\n";
+
+static const char usage_seed[] =
+    "Usage: dsyncd seed diff|push [options]\n\n"
+    "Seed data: items of one's own collections, directus_users and\n"
+    "directus_files, in JSON files under the seed paths (directus-sync's\n"
+    "format: {collection, meta, data}, each item with a \"_sync_id\"). It is\n"
+    "only pushed: never pulled, never written back to a file. Items are\n"
+    "tracked in the SyncID map (tables items::<collection>, users, files).\n\n"
+    "  diff    what a push would create, update and delete (exit 0: nothing,\n"
+    "          2: changes, 1: error)\n"
+    "  push    read everything, check every reference, then create in\n"
+    "          dependency order, update and delete, as each seed's meta allows\n\n"
+    "Options:\n"
+    "  --seed-path <path>              a seed file or directory (repeatable;\n"
+    "                                  default ./directus-config/seed, not\n"
+    "                                  under --dump-path)\n"
+    "  --json                          diff: print the plan as JSON\n"
+    "  --pretty-diff                   diff: show the values that would be written\n"
+    "  --max-deletes <n>               push: refuse to delete more than n items,\n"
+    "                                  before any write\n"
+    "  --id-map <auto|extension|collection>\n"
+    "                                  where SyncIDs live (see dsyncd pull --help)\n";
 
 static const char usage_pull[] =
     "Usage: dsyncd pull [options]\n\n"
@@ -442,6 +469,9 @@ static int apply_dump_flag(struct cli *c, int ch, const char *arg,
 	case OPT_PRESERVE_IDS:
 		return sync_opts_parse_collections("--preserve-ids", arg, true,
 		    &o->preserve, errstr);
+	case OPT_SEED_PATH:
+		sync_opts_seed_path(o, arg, true);
+		return 0;
 	}
 	return apply_cli_flag(c, ch, arg, errstr);
 }
@@ -945,10 +975,82 @@ static int run_helper(struct cli *c, const char *name)
 	return end_cmd(c, dx, rc, err, "helper failed");
 }
 
+/* seed diff: the plan, as diff prints one; 0 nothing to do, 2 changes. */
+static int seed_diff_cmd(struct cli *c, struct sync_ctx *ctx,
+    const struct seed_set *s, char **err)
+{
+	struct sync_stats st;
+	struct json *plan = NULL;
+	double n;
+	int rc;
+
+	if ((rc = seed_diff(ctx, s, &plan, &st, err)) < 0)
+		return rc;
+	if (c->json) {
+		char *text = json_write(plan, true, NULL);
+
+		printf("%s\n", text);
+		free(text);
+		n = json_get_count(plan, "changes");
+	} else
+		n = plan_text_print(stdout, plan, c->opts.pretty_diff, NULL);
+	json_free(plan);
+	if (fflush(stdout) != 0 && errno != EPIPE) {
+		xasprintf(err, "writing the diff to standard output: %s",
+		    strerror(errno));
+		return -1;
+	}
+	logf_cli(c, SYNC_DEBUG, "seed diff: %lu requests, %.2f s", st.requests,
+	    elapsed(c));
+	return n > 0 ? 2 : 0;
+}
+
+static int run_seed(struct cli *c, const char *what)
+{
+	struct sync_ctx ctx;
+	struct sync_stats st;
+	struct seed_set s;
+	struct dx *dx = NULL;
+	char *err = NULL;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	if (strcmp(what, "diff") != 0 && strcmp(what, "push") != 0) {
+		fprintf(stderr,
+		    "dsyncd: unknown seed command '%s' (diff or push; see "
+		    "'dsyncd seed --help')\n",
+		    what);
+		return 1;
+	}
+	if ((rc = open_ctx(c, &ctx, &dx, &err)) < 0 ||
+	    (rc = seed_load(&ctx, c->opts.seed_paths, c->opts.nseed_paths, &s,
+		 &err)) < 0)
+		return end_cmd(c, dx, rc, err, "seed failed");
+	if (strcmp(what, "diff") == 0) {
+		rc = seed_diff_cmd(c, &ctx, &s, &err);
+		seed_set_free(&s);
+		if (rc < 0)
+			return end_cmd(c, dx, rc, err, "seed diff failed");
+		end_cmd(c, dx, 0, NULL, NULL);
+		return rc;
+	}
+	rc = seed_push(&ctx, &s, &st, &err);
+	seed_set_free(&s);
+	if (rc < 0)
+		return end_cmd(c, dx, rc, err, "seed push failed");
+	logf_cli(c, SYNC_INFO,
+	    "Seeded: %lu created, %lu updated, %lu deleted (%lu requests, "
+	    "%.2f s)",
+	    st.created, st.updated, st.deleted, st.requests, elapsed(c));
+	logf_cli(c, SYNC_INFO, "Done!");
+	return end_cmd(c, dx, 0, NULL, NULL);
+}
+
 static bool is_command(const char *w)
 {
 	return strcmp(w, "pull") == 0 || strcmp(w, "diff") == 0 ||
-	    strcmp(w, "push") == 0 || strcmp(w, "helpers") == 0;
+	    strcmp(w, "push") == 0 || strcmp(w, "helpers") == 0 ||
+	    strcmp(w, "seed") == 0;
 }
 
 /* Whether argv holds a one-shot command: a word that is not an option
@@ -964,7 +1066,7 @@ static bool has_command(int argc, char **argv)
 		"--id-map", "--collection", "--id", "--keep", "--interval",
 		"--timeout", "--successes", "--max-deletes", "--lock-wait",
 		"--max-response-mb", "--base", "--write-base", "--ca-file",
-		"--request-timeout" };
+		"--request-timeout", "--seed-path" };
 	int i;
 	size_t k;
 
@@ -1109,6 +1211,7 @@ static const struct cli_cmd {
 	{ "pull", usage_pull, 0, cmd_pull },
 	{ "diff", usage_diff, 0, cmd_diff },
 	{ "push", usage_push, 0, cmd_push },
+	{ "seed", usage_seed, 1, run_seed },
 	{ "helpers", usage_helpers, 1, run_helper },
 };
 
@@ -1206,8 +1309,11 @@ static const struct cli_cmd *check_command(const struct cli_args *a)
 	}
 	if (cmd->words == 1 && a->nwords != 2) {
 		fprintf(stderr,
-		    "dsyncd: helpers needs one helper name (see "
-		    "'dsyncd helpers --help')\n");
+		    "dsyncd: %s needs one %s (see 'dsyncd %s --help')\n",
+		    cmd->name,
+		    strcmp(cmd->name, "seed") == 0 ? "of diff or push" :
+						     "helper name",
+		    cmd->name);
 		return NULL;
 	}
 	if (cmd->words == 0 && a->nwords > 1) {

@@ -430,6 +430,8 @@ static int exec_calls(struct dx *dx, struct dx_call *calls, const size_t *idx,
 		else if (c->body)
 			body = json_write(c->body, false, NULL);
 		http_req_init(&reqs[i], c->method, c->path, body);
+		reqs[i].parts = c->parts;
+		reqs[i].nparts = c->nparts;
 		reqs[i].secret = (c->flags & DX_SECRET) != 0;
 		reqs[i].no_auth = (c->flags & DX_NO_AUTH) != 0;
 		reqs[i].done = call_done;

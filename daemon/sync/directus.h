@@ -30,10 +30,13 @@ enum {
 struct dx_call {
 	/* in */
 	const char *method;
-	char *path;	   /* owned */
-	struct json *body; /* owned, may be NULL */
-	char *raw_body;	   /* owned: a body already in JSON text,
+	char *path;		       /* owned */
+	struct json *body;	       /* owned, may be NULL */
+	char *raw_body;		       /* owned: a body already in JSON text,
 				 * used instead of body (set after init) */
+	const struct http_part *parts; /* borrowed: a multipart body
+					* (set after init) */
+	size_t nparts;
 	unsigned flags;
 	/* Called when this call has its answer, while the others of the
 	 * batch may still run; a failure fails the batch with *errstr. */

@@ -38,6 +38,7 @@ struct http {
 struct slot {
 	CURL *easy;
 	struct curl_slist *hdrs;
+	curl_mime *mime;
 	struct http_req *req;
 	size_t max_body;
 	bool too_large;
@@ -191,6 +192,49 @@ void http_req_clear(struct http_req *r)
 	r->path = r->body = r->error = NULL;
 }
 
+static void set_headers(struct http *h, struct slot *s,
+    const struct http_req *req)
+{
+	size_t i;
+
+	s->hdrs = curl_slist_append(NULL, "Accept: application/json");
+	if (req->body && req->parts == NULL)
+		s->hdrs = curl_slist_append(s->hdrs,
+		    "Content-Type: application/json");
+	if (h->auth && !req->no_auth)
+		s->hdrs = curl_slist_append(s->hdrs, h->auth);
+	for (i = 0; i < h->nheaders; i++)
+		s->hdrs = curl_slist_append(s->hdrs, h->headers[i]);
+	/* Without this curl sends "Expect: 100-continue" on large bodies. */
+	s->hdrs = curl_slist_append(s->hdrs, "Expect:");
+	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdrs);
+}
+
+/* A multipart/form-data body: the fields, then the file, read by
+ * libcurl as it sends (an unreadable file fails the request). */
+static void set_mime(struct slot *s, const struct http_req *req)
+{
+	size_t i;
+
+	s->mime = curl_mime_init(s->easy);
+	for (i = 0; i < req->nparts; i++) {
+		const struct http_part *p = &req->parts[i];
+		curl_mimepart *part = curl_mime_addpart(s->mime);
+
+		curl_mime_name(part, p->name);
+		if (p->file) {
+			curl_mime_filedata(part, p->file);
+			if (p->filename)
+				curl_mime_filename(part, p->filename);
+			if (p->type)
+				curl_mime_type(part, p->type);
+		} else
+			curl_mime_data(part, p->value ? p->value : "",
+			    CURL_ZERO_TERMINATED);
+	}
+	curl_easy_setopt(s->easy, CURLOPT_MIMEPOST, s->mime);
+}
+
 /* Returning less than given aborts the transfer: past the body limit. */
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -223,7 +267,6 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
     struct http_req *req)
 {
 	char *url;
-	size_t i;
 
 	if (*pooled == NULL)
 		*pooled = curl_easy_init();
@@ -239,17 +282,7 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 	xasprintf(&url, "%s%s", h->base, req->path);
 	curl_easy_setopt(s->easy, CURLOPT_URL, url);
 	free(url);
-	s->hdrs = curl_slist_append(NULL, "Accept: application/json");
-	if (req->body)
-		s->hdrs = curl_slist_append(s->hdrs,
-		    "Content-Type: application/json");
-	if (h->auth && !req->no_auth)
-		s->hdrs = curl_slist_append(s->hdrs, h->auth);
-	for (i = 0; i < h->nheaders; i++)
-		s->hdrs = curl_slist_append(s->hdrs, h->headers[i]);
-	/* Without this curl sends "Expect: 100-continue" on large bodies. */
-	s->hdrs = curl_slist_append(s->hdrs, "Expect:");
-	curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdrs);
+	set_headers(h, s, req);
 	curl_easy_setopt(s->easy, CURLOPT_CUSTOMREQUEST, req->method);
 	if (strcmp(req->method, "GET") == 0)
 		curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
@@ -264,7 +297,9 @@ static void slot_setup(struct http *h, struct slot *s, CURL **pooled,
 		curl_easy_setopt(s->easy, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(s->easy, CURLOPT_FORBID_REUSE, 1L);
 	}
-	if (req->body) {
+	if (req->parts)
+		set_mime(s, req);
+	else if (req->body) {
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)req->bodylen);
@@ -362,6 +397,8 @@ static void slot_done(struct http *h, struct slot *s, CURLcode rc)
 	curl_multi_remove_handle(h->multi, s->easy);
 	curl_slist_free_all(s->hdrs);
 	s->hdrs = NULL;
+	curl_mime_free(s->mime);
+	s->mime = NULL;
 	s->req = NULL;
 	if (h->trace)
 		h->trace(h->trace_arg, req);

@@ -19,12 +19,25 @@
 
 struct http;
 
+/* One part of a multipart/form-data body (an upload): a field, or with
+ * file, the file's content read from that path. Borrowed. */
+struct http_part {
+	const char *name;
+	const char *value;    /* a field's value */
+	const char *file;     /* or: the path of the file sent */
+	const char *filename; /* the file's name as sent */
+	const char *type;     /* the file's media type */
+};
+
 struct http_req {
 	/* in */
 	const char *method; /* "GET", "POST", "PATCH", "DELETE" */
 	char *path;	    /* owned: path and query after the base URL */
 	char *body;	    /* owned, may be NULL */
 	size_t bodylen;
+	const struct http_part *parts; /* borrowed: a multipart body,
+					* instead of body */
+	size_t nparts;
 	bool secret;  /* body and answer hold credentials: both
 				 * are wiped when the request is cleared */
 	bool no_auth; /* sent without the bearer token */

@@ -135,6 +135,49 @@ static void test_config_file(void **state)
 	free(bad);
 }
 
+/* seedPath merges as directus-sync's deepmerge: an array joins an array
+ * and replaces a single path (the default); a path replaces all. */
+static void test_seed_paths(void **state)
+{
+	struct sync_opts o;
+	char *err = NULL;
+	char *arr = write_tmp("seed-arr.json",
+	    "{\"seedPath\": [\"a\", \"b\"]}");
+	char *one = write_tmp("seed-one.json", "{\"seedPath\": \"c\"}");
+	char *ext = write_tmp("seed-ext.json",
+	    "{\"extends\": [\"seed-arr.json\"], \"seedPath\": [\"d\"]}");
+	char *bad = write_tmp("seed-bad.json", "{\"seedPath\": [1]}");
+
+	(void)state;
+	sync_opts_init(&o);
+	assert_int_equal(o.nseed_paths, 1);
+	assert_string_equal(o.seed_paths[0], "./directus-config/seed");
+	assert_int_equal(sync_opts_load_file(&o, arr, &err), 0);
+	assert_int_equal(o.nseed_paths, 2);
+	assert_string_equal(o.seed_paths[1], "b");
+	sync_opts_seed_path(&o, "flag", true); /* --seed-path: joined */
+	assert_int_equal(o.nseed_paths, 3);
+	assert_string_equal(o.seed_paths[2], "flag");
+	assert_int_equal(sync_opts_load_file(&o, one, &err), 0);
+	assert_int_equal(o.nseed_paths, 1);
+	assert_string_equal(o.seed_paths[0], "c");
+	sync_opts_clear(&o);
+
+	sync_opts_init(&o);
+	assert_int_equal(sync_opts_load_file(&o, ext, &err), 0);
+	assert_int_equal(o.nseed_paths, 3); /* a, b from the parent, then d */
+	assert_string_equal(o.seed_paths[0], "a");
+	assert_string_equal(o.seed_paths[2], "d");
+	assert_int_equal(sync_opts_load_file(&o, bad, &err), -1);
+	assert_non_null(strstr(err, "seedPath must be a path or an array"));
+	free(err);
+	sync_opts_clear(&o);
+	free(arr);
+	free(one);
+	free(ext);
+	free(bad);
+}
+
 static void test_validate(void **state)
 {
 	struct sync_opts o;
@@ -222,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_selected),
 		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_seed_paths),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_ca_file),
 		cmocka_unit_test(test_url_shown),
