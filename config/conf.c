@@ -126,6 +126,12 @@ static const struct key metrics_keys[] = {
 	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
 };
 
+static const struct key seed_keys[] = {
+	PLAIN("enabled", KEY_BOOL, seed_enabled),
+	PLAIN("paths", KEY_SEEDPATHS, seed_paths),
+	{ NULL, KEY_GROUP, 0, 0, 0, NULL },
+};
+
 /* The file's settings, in the order conf_print shows them. */
 const struct key conf_keys[] = {
 	GROUP("directus", directus_keys),
@@ -157,6 +163,7 @@ const struct key conf_keys[] = {
 	RANGE("max_deletes", KEY_LONG, max_deletes, -1, 1000000, NULL),
 	PLAIN("allow_schema_deletes", KEY_BOOL, allow_schema_deletes),
 	GROUP("git", git_keys),
+	GROUP("seed", seed_keys),
 	GROUP("control", control_keys),
 	GROUP("metrics", metrics_keys),
 	PLAIN("notify", KEY_NOTIFY, notify),
@@ -174,6 +181,7 @@ const struct conf_group conf_groups[] = {
 	{ "git.", git_keys },
 	{ "control.", control_keys },
 	{ "metrics.", metrics_keys },
+	{ "seed.", seed_keys },
 };
 const size_t conf_ngroups = sizeof(conf_groups) / sizeof(conf_groups[0]);
 
@@ -217,6 +225,10 @@ void conf_init(struct conf *c)
 	c->control_group = NULL;
 	c->control_gid = (gid_t)-1;
 	c->metrics_listen = NULL;
+	c->seed_enabled = false;
+	c->seed_paths = xcalloc(2, sizeof(char *));
+	c->seed_paths[0] = xstrdup("seed");
+	c->nseed_paths = 1;
 	c->notify = NULL;
 	c->nnotify = 0;
 	c->log_level = xstrdup("info");
@@ -262,6 +274,9 @@ void conf_clear(struct conf *c)
 	free(c->control_socket);
 	free(c->control_group);
 	free(c->metrics_listen);
+	for (i = 0; i < c->nseed_paths; i++)
+		free(c->seed_paths[i]);
+	free(c->seed_paths);
 	conf_notify_clear(c);
 	free(c->log_level);
 	memset(c, 0, sizeof(*c));

@@ -158,6 +158,11 @@ struct conf {
 			       * "[IPV6]:PORT" or the absolute path of a
 			       * Unix socket; NULL: off */
 
+	bool seed_enabled; /* seed = { enabled = false; */
+	char **seed_paths; /*         paths = [ "seed" ]; }: seed files
+			     * or directories, relative to the dump tree */
+	size_t nseed_paths;
+
 	struct conf_notify *notify; /* notify = ( { ... }, ... ); */
 	size_t nnotify;		    /* at most CONF_NOTIFY_MAX */
 

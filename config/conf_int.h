@@ -48,6 +48,7 @@ enum key_type {
 			 * git.push_branch */
 	KEY_LISTEN,    /* metrics.listen: checked by conf_listen_split */
 	KEY_NOTIFY,    /* notify: a list of webhook groups (notify_keys) */
+	KEY_SEEDPATHS, /* seed.paths: relative paths inside the dump tree */
 };
 
 struct key {

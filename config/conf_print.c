@@ -223,6 +223,14 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 	case KEY_NOTIFY:
 		put_notify(c, f, depth);
 		break;
+	case KEY_SEEDPATHS:
+		fputc('[', f);
+		for (i = 0; i < c->nseed_paths; i++) {
+			fputs(i ? ", " : " ", f);
+			put_string(f, c->seed_paths[i]);
+		}
+		fputs(c->nseed_paths ? " ]" : "]", f);
+		break;
 	case KEY_POLICIES:
 		fputs("{\n", f);
 		for (i = 0; i < COLL_COUNT; i++) {

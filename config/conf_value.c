@@ -763,6 +763,58 @@ static int get_notify(struct load *l, const config_setting_t *s,
 	return rc;
 }
 
+/* seed.paths: a list of paths inside the dump tree (relative, no ".."
+ * part), which the watch sees. */
+static bool inside(const char *p)
+{
+	const char *s = p;
+
+	if (*p == '\0' || *p == '/')
+		return false;
+	for (;;) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && strncmp(s, "..", 2) == 0)
+			return false;
+		if (s[n] == '\0')
+			return true;
+		s += n + 1;
+	}
+}
+
+static int get_seed_paths(const struct load *l, const config_setting_t *s,
+    const char *path)
+{
+	struct conf *c = l->c;
+	int i, n;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return conf_at(l, s, "%s must be a list of paths: [ \"seed\" ]",
+		    path);
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(e) :
+		    NULL;
+
+		if (v == NULL || !inside(v) || strlen(v) > CONF_MAX_STRING)
+			return conf_at(l, e,
+			    "%s[%d] must be a path inside the dump tree, "
+			    "relative to it (no leading / and no ..)",
+			    path, i);
+	}
+	for (i = 0; i < (int)c->nseed_paths; i++)
+		free(c->seed_paths[i]);
+	free(c->seed_paths);
+	c->seed_paths = xcalloc((size_t)n + 1, sizeof(char *));
+	for (i = 0; i < n; i++)
+		c->seed_paths[i] = xstrdup(
+		    config_setting_get_string(config_setting_get_elem(s, i)));
+	c->nseed_paths = (size_t)n;
+	return 0;
+}
+
 /* ---- the walk ---- */
 
 static int apply(struct load *l, const config_setting_t *s, const struct key *k,
@@ -816,6 +868,8 @@ static int apply(struct load *l, const config_setting_t *s, const struct key *k,
 		return get_listen(l, s, path, p);
 	case KEY_NOTIFY:
 		return get_notify(l, s, path);
+	case KEY_SEEDPATHS:
+		return get_seed_paths(l, s, path);
 	}
 	return 0;
 }

@@ -77,5 +77,12 @@ int ctl_diff_print(struct ctl *c, const struct json *r)
 	    EXIT_OK :
 	    EXIT_DIFF;
 	print_two_way(json_get_obj(r, "two_way"));
+	/* The seeds (seed.enabled), apart: what a push of them would do. */
+	if (json_get_obj(r, "seed")) {
+		fputs("seed:\n", stdout);
+		if (plan_text_print(stdout, json_get_obj(r, "seed"),
+			c->pretty_diff, NULL) != 0)
+			rc = EXIT_DIFF;
+	}
 	return rc;
 }

@@ -645,6 +645,73 @@ static void status_git(struct ctl *c, const struct json *r)
 	buf_clear(&b);
 }
 
+/* One collection's seed differences: "authors 1 to update". */
+static void add_seed_coll(struct buf *b, const char *name, const struct json *o)
+{
+	static const char *const keys[] = { "create", "update", "delete" };
+	const char *sep = " ";
+	size_t k;
+
+	text_add_safe(b, name);
+	for (k = 0; k < 3; k++)
+		if (json_get_count(o, keys[k]) != 0) {
+			buf_addf(b, "%s%.0f to %s", sep,
+			    json_get_count(o, keys[k]), keys[k]);
+			sep = ", ";
+		}
+}
+
+/* seed: what differs from the seed files (push only: never written back),
+ * and their last push. */
+static void status_seed(struct ctl *c, const struct json *r)
+{
+	const struct json *s = json_get_obj(r, "seed"), *p, *colls, *lp;
+	const char *sep = " (";
+	struct buf b;
+	double n;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	buf_init(&b);
+	p = json_get_obj(s, "pending");
+	colls = json_get_obj(p, "collections");
+	if (p == NULL)
+		buf_adds(&b, "not compared yet");
+	else if ((n = json_get_count(p, "changes")) == 0)
+		add_coloured(c, &b, C_GREEN, "the instance holds the seeds");
+	else {
+		char t[64];
+
+		snprintf(t, sizeof(t), "%.0f difference%s", n,
+		    n == 1 ? "" : "s");
+		add_coloured(c, &b, C_YELLOW, t);
+		for (i = 0; colls && i < colls->u.obj.len; i++) {
+			const struct json *o = colls->u.obj.members[i].val;
+
+			if (json_get_count(o, "create") +
+				json_get_count(o, "update") +
+				json_get_count(o, "delete") ==
+			    0)
+				continue;
+			buf_adds(&b, sep);
+			add_seed_coll(&b, colls->u.obj.members[i].key, o);
+			sep = "; ";
+		}
+		if (sep[0] == ';')
+			buf_addc(&b, ')');
+	}
+	if ((lp = json_get_obj(s, "last_push")) != NULL) {
+		buf_adds(&b, "; pushed ");
+		add_record_age(c, &b, lp);
+		buf_adds(&b, ", ");
+		add_result(c, &b, json_get_str(lp, "result"));
+		ctl_add_counts(&b, lp);
+	}
+	put_kv(c, "seed", &b);
+	buf_clear(&b);
+}
+
 /* notices: what the webhooks got, and the last failure. */
 static void status_notices(struct ctl *c, const struct json *r)
 {
@@ -777,6 +844,7 @@ int ctl_status_print(struct ctl *c, const struct json *r)
 	status_now(c, r);
 	status_error(c, r);
 	status_git(c, r);
+	status_seed(c, r);
 	status_notices(c, r);
 	status_classes(c, r);
 	status_self(c, r);

@@ -186,6 +186,19 @@ static void start(struct daemon *d, const struct request *rq)
 	j->keep_all = rq->keep_all;
 	j->adopt = rq->adopt;
 	j->git_push_retry = d->git_push_pending && !d->paused;
+	/* The seeds: pushed when they changed (and at start, after a
+	 * resume or a reload, or when asked), by a job that may write;
+	 * compared with every full comparison. */
+	if (c->seed_enabled && kind != JOB_PULL && kind != JOB_GIT &&
+	    kind != JOB_PROBE) {
+		if (rq->trigger == TRIG_CONTROL && kind == JOB_PUSH)
+			d->seed_due = true;
+		j->seed_push = d->seed_due && !d->paused && kind != JOB_DIFF;
+		if (j->seed_push)
+			d->seed_due = false;
+		j->seed_diff = j->seed_push || kind == JOB_DIFF ||
+		    rq->trigger == TRIG_FULL || rq->trigger == TRIG_START;
+	}
 	j->write = !d->paused;
 	j->want_plan = rq->kind == JOB_DIFF && rq->client != NULL;
 	/* With watch = commits, what is in git at HEAD is the dump. */
@@ -351,9 +364,28 @@ static void take_git(struct daemon *d, struct job *j)
 	if (cur(d)->watch == CONF_WATCH_COMMITS && j->head_moved && d->head) {
 		free(d->commit_pushed);
 		d->commit_pushed = xstrdup(d->head);
+		d->seed_due |= !j->old_head || j->changed_seed;
 		daemon_trigger(d, JOB_SYNC, TRIG_COMMIT,
 		    j->old_head ? j->changed_collections : all_collections(),
 		    j->old_head ? j->changed_schema : true, NULL);
+	}
+}
+
+/* What the job did with the seeds, and what still differs. */
+static void take_seed(struct daemon *d, struct job *j)
+{
+	if (j->seed_push && (j->rc < 0 || !j->write))
+		d->seed_due = true; /* tried again by the next one */
+	if (j->seed_push && j->rc == 0 && j->write) {
+		set_last(&d->last_seed_push, j);
+		memcpy(d->last_seed_counts, j->seed_counts,
+		    sizeof(d->last_seed_counts));
+	}
+	if (j->seed_ran) {
+		json_free(d->seed_pending);
+		d->seed_pending = j->seed_pending;
+		j->seed_pending = NULL;
+		d->seed_pending_at = j->start_wall;
 	}
 }
 
@@ -467,6 +499,9 @@ static void answer(struct daemon *d, struct job *j)
 		j->plan = NULL;
 		json_set(r, "two_way",
 		    j->three ? json_copy(j->three) : json_new_null());
+		json_set(r, "seed",
+		    j->seed_plan ? j->seed_plan : json_new_null());
+		j->seed_plan = NULL;
 		control_reply(d->waiting, r, NULL, NULL);
 	} else if (j->kind == JOB_DIFF)
 		control_reply(d->waiting, NULL, "failed", j->error);
@@ -492,6 +527,7 @@ static void job_done(void *arg, struct job *j)
 	take_diffs(d, j);
 	if (j->kind == JOB_GIT)
 		take_git(d, j);
+	take_seed(d, j);
 	if (j->kind == JOB_SYNC || j->kind == JOB_PUSH || j->kind == JOB_DIFF)
 		sides_take(d, j);
 	take_result(d, j);
@@ -560,7 +596,7 @@ static void tree_changed(void *arg, char **paths, size_t n)
 {
 	struct daemon *d = arg;
 	unsigned colls = 0;
-	bool schema = false;
+	bool schema = false, seed = false;
 	size_t i, theirs = 0;
 	char **mine;
 
@@ -588,14 +624,19 @@ static void tree_changed(void *arg, char **paths, size_t n)
 	if (paths == NULL) { /* too many events: everything */
 		colls = all_collections();
 		schema = true;
+		seed = cur(d)->seed_enabled;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		job_mark_path(cur(d), paths[i], &colls, &schema);
+		seed |= job_seed_path(cur(d), paths[i]);
+	}
 	if (d->git_dir)
 		daemon_trigger(d, JOB_GIT, TRIG_WATCH, 0, false, NULL);
 	free(mine);
-	if (cur(d)->watch == CONF_WATCH_COMMITS || (colls == 0 && !schema))
+	if (cur(d)->watch == CONF_WATCH_COMMITS ||
+	    (colls == 0 && !schema && !seed))
 		return;
+	d->seed_due |= seed;
 	log_info("the dump changed (%zu file(s)): comparing", n);
 	daemon_trigger(d, JOB_SYNC, TRIG_WATCH, colls, schema, NULL);
 }
@@ -644,6 +685,7 @@ int daemon_resume(struct daemon *d, char **errstr)
 	d->pause_reason = NULL;
 	log_info("resumed: catching up");
 	notices_emit(d, CONF_EV_RESUMED, "resumed: catching up", NULL);
+	d->seed_due = true;
 	daemon_trigger(d, JOB_SYNC, TRIG_RESUME, all_collections(), true, NULL);
 	return 0;
 }
@@ -710,6 +752,7 @@ static void apply_conf(struct daemon *d, struct conf_ref *r)
 	log_info("configuration reloaded from %s", d->conf_path);
 	notify_ready();
 	schedule_poll(d);
+	d->seed_due = true;
 	daemon_trigger(d, JOB_SYNC, TRIG_RELOAD, all_collections(), true, NULL);
 }
 
@@ -860,6 +903,8 @@ static void teardown(struct daemon *d)
 	free(d->last_full.error);
 	free(d->last_push.error);
 	free(d->last_error.error);
+	free(d->last_seed_push.error);
+	json_free(d->seed_pending);
 	free(d->head);
 	free(d->commit_pushed);
 	git_free_paths(d->uncommitted, d->nuncommitted);
@@ -894,6 +939,7 @@ int daemon_main(const char *conf_path)
 	log_info("dsyncd %s: %s <-> %s, control socket %s", DSYNC_VERSION,
 	    cur(&d)->sync.dump_path, cur(&d)->url, cur(&d)->control_socket);
 	notify_ready();
+	d.seed_due = true;
 	if (d.git_dir)
 		daemon_trigger(&d, JOB_GIT, TRIG_START, 0, false, NULL);
 	if (cur(&d)->watch == CONF_WATCH_TREE || d.git_dir == NULL)

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "log.h"
+#include "seed.h"
 #include "service.h"
 #include "xmalloc.h"
 
@@ -78,6 +79,8 @@ void job_free(struct job *j)
 	if (j->have_summary)
 		plan_summary_clear(&j->summary);
 	json_free(j->plan);
+	json_free(j->seed_pending);
+	json_free(j->seed_plan);
 	strmap_free(j->keep);
 	json_free(j->three);
 	json_free(j->drift);
@@ -286,6 +289,24 @@ void job_mark_path(const struct conf *c, const char *rel, unsigned *colls,
 	free(coll);
 }
 
+bool job_seed_path(const struct conf *c, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; c->seed_enabled && i < c->nseed_paths; i++) {
+		char *p = dump_norm_rel(c->seed_paths[i]);
+		size_t n = strlen(p);
+		bool under = n == 0 ||
+		    (strncmp(rel, p, n) == 0 &&
+			(rel[n] == '/' || rel[n] == '\0'));
+
+		free(p);
+		if (under)
+			return true;
+	}
+	return false;
+}
+
 static int do_git(struct job *j)
 {
 	const struct conf *c = jconf(j);
@@ -309,12 +330,15 @@ static int do_git(struct job *j)
 			/* Unknown: everything. */
 			j->changed_collections = ~0u;
 			j->changed_schema = true;
+			j->changed_seed = true;
 			log_warnx("%s", err);
 			free(err);
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			job_mark_path(c, paths[i], &j->changed_collections,
 			    &j->changed_schema);
+			j->changed_seed |= job_seed_path(c, paths[i]);
+		}
 		git_free_paths(paths, n);
 	} else if (j->head && j->old_head == NULL)
 		j->head_moved = true;
@@ -342,6 +366,82 @@ static int dump_root(struct job *j, char **root)
 	return 0;
 }
 
+/* What differs after the job, per collection, from a seed plan. */
+static struct json *seed_pending(const struct json *plan)
+{
+	const struct json *colls = json_get_obj(plan, "collections");
+	struct json *o = json_new_object(), *by = json_new_object();
+	size_t i;
+
+	for (i = 0; colls && i < colls->u.obj.len; i++) {
+		const struct json *c = colls->u.obj.members[i].val;
+		struct json *e = json_new_object();
+
+		json_set(e, "create",
+		    json_new_number(json_get_count(c, "create")));
+		json_set(e, "update",
+		    json_new_number(json_get_count(c, "update")));
+		json_set(e, "delete",
+		    json_new_number(json_get_count(c, "delete")));
+		json_set(by, colls->u.obj.members[i].key, e);
+	}
+	json_set(o, "changes",
+	    json_new_number(json_get_count(plan, "changes")));
+	json_set(o, "collections", by);
+	return o;
+}
+
+/* The seeds: pushed (seed_push, when the job may write), then compared.
+ * Push only: nothing of the instance is ever written back to a seed. */
+static int run_seed(struct worker *w, struct job *j, const char *root)
+{
+	const struct conf *c = jconf(j);
+	struct sync_ctx ctx;
+	struct sync_opts o;
+	struct sync_stats st;
+	struct seed_set s;
+	struct json *plan = NULL;
+	char **paths = xcalloc(c->nseed_paths + 1, sizeof(char *));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < c->nseed_paths; i++)
+		paths[i] = fs_join(root ? root : c->sync.dump_path,
+		    c->seed_paths[i]);
+	ctx_init(w, j, &ctx, &o);
+	rc = seed_load(&ctx, paths, c->nseed_paths, &s, &j->error);
+	if (rc == 0 && j->seed_push && j->write) {
+		rc = seed_push(&ctx, &s, &st, &j->error);
+		take_stats(j, &st);
+		j->seed_counts[0] = st.created;
+		j->seed_counts[1] = st.updated;
+		j->seed_counts[2] = st.deleted;
+		j->seed_counts[3] = st.held_deletes;
+		j->pushed |= st.created || st.updated || st.deleted;
+	}
+	if (rc == 0 && (rc = seed_diff(&ctx, &s, &plan, &st, &j->error)) == 0) {
+		take_stats(j, &st);
+		j->seed_ran = true;
+		j->seed_pending = seed_pending(plan);
+		if (j->want_plan)
+			j->seed_plan = plan;
+		else
+			json_free(plan);
+	}
+	seed_set_free(&s);
+	if (rc < 0 && j->error && strncmp(j->error, "seed", 4) != 0) {
+		char *e;
+
+		xasprintf(&e, "seed: %s", j->error);
+		free(j->error);
+		j->error = e;
+	}
+	for (i = 0; i < c->nseed_paths; i++)
+		free(paths[i]);
+	free(paths);
+	return rc;
+}
+
 static int run_sync(struct worker *w, struct job *j)
 {
 	struct sync_ctx ctx;
@@ -359,10 +459,14 @@ static int run_sync(struct worker *w, struct job *j)
 	ctx_init(w, j, &ctx, &o);
 	if (j->kind == JOB_DIFF)
 		j->write = false;
-	rc = reconcile(&ctx, j, &cmp);
-	j->write = write;
+	/* A change of the seeds alone compares nothing else. */
+	if (cmp.collections || cmp.schema || !(j->seed_push || j->seed_diff))
+		rc = reconcile(&ctx, j, &cmp);
 	if (rc == 0 && j->kind == JOB_DIFF && j->want_plan)
 		rc = do_diff(w, j, &cmp, false);
+	if (rc == 0 && (j->seed_push || j->seed_diff))
+		rc = run_seed(w, j, root);
+	j->write = write;
 	reconcile_git_push(j);
 	free(root);
 	return rc;

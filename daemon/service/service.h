@@ -82,6 +82,10 @@ struct job {
 	bool adopt;	       /* adopt: the base from the current state,
 				 * every difference decided by keep_all */
 	bool git_push_retry;   /* push the commits a git push left */
+	bool seed_push;	       /* seed.enabled: push the seeds after the
+				* configuration (they changed, or at start,
+				* or asked) */
+	bool seed_diff;	       /* compare the seeds (after any push) */
 	/* out: set by the worker */
 	int rc;
 	char *error;
@@ -107,6 +111,7 @@ struct job {
 	size_t nuncommitted;
 	unsigned changed_collections; /* JOB_GIT: HEAD moved, these changed */
 	bool changed_schema;
+	bool changed_seed; /* JOB_GIT: ... and seed files */
 	bool head_moved;
 	/* out, two-way (reconcile.c) */
 	bool have_three;
@@ -124,6 +129,14 @@ struct job {
 			     * (three_json entries), with notify */
 	char *git_push_error;	      /* a git push failed (the commit stays) */
 	bool git_pushed;	      /* a git push succeeded */
+	/* out, the seeds (with seed_push or seed_diff) */
+	bool seed_ran;		      /* they were read and compared */
+	unsigned long seed_counts[4]; /* created, updated, deleted, held
+				       * deletes by the push */
+	struct json *seed_pending;    /* what differs after the job:
+				      * {collection: {create, update,
+				      * delete}}, and "changes" */
+	struct json *seed_plan;	      /* want_plan: seed_diff's plan */
 	char **wrote; /* files written into the tree, and the hash */
 	unsigned long long *wrote_hash; /* of what they hold now */
 	size_t nwrote;
@@ -140,6 +153,8 @@ const char *job_kind_name(enum job_kind k);
  * dump tree stands for; other paths (specs, seed) stand for nothing. */
 void job_mark_path(const struct conf *c, const char *rel, unsigned *colls,
     bool *schema);
+/* Whether a path of the dump tree is under one of seed.paths. */
+bool job_seed_path(const struct conf *c, const char *rel);
 const char *job_trigger_name(enum job_trigger t);
 
 struct worker;
@@ -422,6 +437,14 @@ struct daemon {
 					 * ours wrote into it */
 	size_t ndeferred;
 	bool deferred_all;
+
+	/* the seeds (seed.enabled) */
+	bool seed_due;		   /* a writing job pushes them */
+	struct json *seed_pending; /* the last comparison's (see struct
+				     * job), or NULL */
+	time_t seed_pending_at;
+	struct last last_seed_push; /* the last job that pushed them */
+	unsigned long last_seed_counts[4];
 };
 
 /* sides.c */

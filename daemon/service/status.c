@@ -253,6 +253,14 @@ const char *daemon_state(const struct daemon *d, const char **reason)
 		*reason = why;
 		return push ? "pending" : "drifted";
 	}
+	if ((n = (size_t)json_get_count(d->seed_pending, "changes")) > 0) {
+		snprintf(why, sizeof(why),
+		    "%zu seed difference(s): seeded items differ from the seed "
+		    "files (pushed when they change, or by dsyncctl push)",
+		    n);
+		*reason = why;
+		return "drifted";
+	}
 	*reason = d->have_diffs ? "the instance matches the dump" :
 				  "not compared yet";
 	return d->have_diffs ? "in-sync" : "pending";
@@ -450,6 +458,38 @@ static void put_times(const struct daemon *d, struct json *o, time_t now)
 		json_set(o, "next_retry", json_new_null());
 }
 
+/* The seeds: where, what differs, the last push of them. */
+static struct json *seed_json(const struct daemon *d, time_t now)
+{
+	const struct conf *c = &d->conf->conf;
+	struct json *o, *a, *p;
+	size_t i;
+
+	if (!c->seed_enabled)
+		return json_new_null();
+	o = json_new_object();
+	a = json_new_array();
+	for (i = 0; i < c->nseed_paths; i++)
+		json_array_append(a, json_new_string(c->seed_paths[i]));
+	json_set(o, "paths", a);
+	json_set(o, "pending",
+	    d->seed_pending ? json_copy(d->seed_pending) : json_new_null());
+	json_set(o, "compared_at",
+	    d->seed_pending ? json_new_string(times_iso(d->seed_pending_at)) :
+			      json_new_null());
+	json_set(o, "due", json_new_bool(d->seed_due));
+	p = last_json(&d->last_seed_push, now);
+	if (p->type == JSON_OBJECT) {
+		json_set(p, "created", num((double)d->last_seed_counts[0]));
+		json_set(p, "updated", num((double)d->last_seed_counts[1]));
+		json_set(p, "deleted", num((double)d->last_seed_counts[2]));
+		json_set(p, "held_deletes",
+		    num((double)d->last_seed_counts[3]));
+	}
+	json_set(o, "last_push", p);
+	return o;
+}
+
 struct json *daemon_status_json(const struct daemon *d)
 {
 	const struct conf *c = &d->conf->conf;
@@ -474,6 +514,7 @@ struct json *daemon_status_json(const struct daemon *d)
 	json_set(o, "policy", policy_json(c));
 	json_set(o, "pending", pending_json(d));
 	json_set(o, "differences", differences_json(d));
+	json_set(o, "seed", seed_json(d, now));
 	sides_put(d, o);
 	json_set(o, "job", job_json(d));
 	json_set(o, "queued",
@@ -534,6 +575,19 @@ struct json *job_history_json(const struct daemon *d, const struct job *j)
 			    json_new_string(coll_rules[i].name));
 	json_set(o, "collections", colls);
 	json_set(o, "schema", json_new_bool(j->schema));
+	if (j->seed_push || j->seed_ran) {
+		struct json *s = json_new_object();
+
+		json_set(s, "pushed", json_new_bool(j->seed_push && j->write));
+		json_set(s, "created", num((double)j->seed_counts[0]));
+		json_set(s, "updated", num((double)j->seed_counts[1]));
+		json_set(s, "deleted", num((double)j->seed_counts[2]));
+		json_set(s, "held_deletes", num((double)j->seed_counts[3]));
+		json_set(s, "pending",
+		    num(json_get_count(j->seed_pending, "changes")));
+		json_set(o, "seed", s);
+	} else
+		json_set(o, "seed", json_new_null());
 	json_set(o, "result", json_new_string(sync_result_name(j->rc)));
 	json_set(o, "error", str_or_null(j->rc < 0 ? j->error : NULL));
 	return o;

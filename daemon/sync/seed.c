@@ -1374,7 +1374,9 @@ static int delete_all(struct seed_run *R, char **errstr)
 
 /* --- the entry points --- */
 
-static int prepare(struct seed_run *R, char **errstr)
+/* The reads (a push clears Directus' cache first, so that it sees what
+ * the database holds; a diff writes nothing at all). */
+static int prepare(struct seed_run *R, bool push, char **errstr)
 {
 	size_t i;
 	int rc;
@@ -1386,8 +1388,9 @@ static int prepare(struct seed_run *R, char **errstr)
 		    sizeof(struct item_plan));
 	}
 	if ((rc = sync_check_instance(R->ctx, R->st, errstr)) < 0 ||
-	    (rc = dx_request(R->ctx->dx, "POST", "/utils/cache/clear", NULL,
-		 NULL, errstr)) < 0)
+	    (push &&
+		(rc = dx_request(R->ctx->dx, "POST", "/utils/cache/clear", NULL,
+		     NULL, errstr)) < 0))
 		return rc;
 	if (R->s->len == 0) {
 		sync_logf(R->ctx, SYNC_WARN, "No seeds found");
@@ -1453,7 +1456,7 @@ int seed_diff(struct sync_ctx *ctx, const struct seed_set *s,
 	R.ctx = ctx;
 	R.s = s;
 	R.st = run.st;
-	if ((rc = prepare(&R, errstr)) == 0) {
+	if ((rc = prepare(&R, false, errstr)) == 0) {
 		char *why = NULL;
 
 		/* What a push would refuse, said by the diff too. */
@@ -1479,7 +1482,7 @@ int seed_push(struct sync_ctx *ctx, const struct seed_set *s,
 	R.ctx = ctx;
 	R.s = s;
 	R.st = run.st;
-	if ((rc = prepare(&R, errstr)) < 0 || s->len == 0)
+	if ((rc = prepare(&R, true, errstr)) < 0 || s->len == 0)
 		goto out;
 	if ((rc = check_refs(&R, errstr)) < 0 ||
 	    (rc = check_deletes(&R, errstr)) < 0 ||
