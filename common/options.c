@@ -43,6 +43,33 @@ void sync_opts_init(struct sync_opts *o)
 	o->max_deletes = -1;
 	o->id_map = IDMAP_AUTO;
 	sync_opts_seed_path(o, "./directus-config/seed", false);
+	o->hook_timeout = 60.0;
+}
+
+const char *sync_hook_point_name(enum hook_point p)
+{
+	static const char *const names[] = { "onQuery", "onDump", "onSave",
+		"onLoad" };
+
+	return (unsigned)p < HOOK_POINTS ? names[p] : "?";
+}
+
+const char *sync_hook_row_name(int row)
+{
+	if (row == HOOK_SNAPSHOT)
+		return "snapshot";
+	return row >= 0 && row < COLL_COUNT ? colls_names[row] : "?";
+}
+
+void sync_opts_set_hook(struct sync_opts *o, int row, enum hook_point p,
+    const char *cmd, const char *js_file)
+{
+	struct sync_hook *h = &o->hooks[row][p];
+
+	free(h->cmd);
+	free(h->js_file);
+	h->cmd = cmd ? xstrdup(cmd) : NULL;
+	h->js_file = js_file ? xstrdup(js_file) : NULL;
 }
 
 void sync_opts_seed_path(struct sync_opts *o, const char *path, bool list)
@@ -62,7 +89,7 @@ void sync_opts_seed_path(struct sync_opts *o, const char *path, bool list)
 
 void sync_opts_clear(struct sync_opts *o)
 {
-	size_t i;
+	size_t i, k;
 
 	free(o->url);
 	xfree_secret(o->token);
@@ -80,6 +107,11 @@ void sync_opts_clear(struct sync_opts *o)
 	for (i = 0; i < o->nseed_paths; i++)
 		free(o->seed_paths[i]);
 	free(o->seed_paths);
+	for (i = 0; i <= COLL_COUNT; i++)
+		for (k = 0; k < HOOK_POINTS; k++) {
+			free(o->hooks[i][k].cmd);
+			free(o->hooks[i][k].js_file);
+		}
 	memset(o, 0, sizeof(*o));
 }
 
@@ -281,9 +313,120 @@ static int seed_paths_from_json(struct sync_opts *o, const char *file,
 	return 0;
 }
 
+static sync_js_reader js_reader;
+
+void sync_opts_set_js_reader(sync_js_reader reader)
+{
+	js_reader = reader;
+}
+
+struct json *sync_js_read(const char *path, char **errstr)
+{
+	if (js_reader == NULL) {
+		xasprintf(errstr, "%s: no reader of JavaScript configs", path);
+		return NULL;
+	}
+	return js_reader(path, errstr);
+}
+
+static int hook_point_of(const char *name, int row)
+{
+	int p;
+
+	for (p = 0; p < HOOK_POINTS; p++)
+		if (strcmp(name, sync_hook_point_name((enum hook_point)p)) == 0)
+			break;
+	if (p == HOOK_POINTS ||
+	    (row == HOOK_SNAPSHOT && p != HOOK_LOAD && p != HOOK_SAVE))
+		return -1;
+	return p;
+}
+
+static int hook_row_of(const char *name)
+{
+	return strcmp(name, "snapshot") == 0 ? HOOK_SNAPSHOT :
+					       colls_index(name);
+}
+
+static int hooks_row(struct sync_opts *o, const char *what, const char *js,
+    int row, const struct json_member *m, char **errstr)
+{
+	size_t i;
+
+	if (m->val->type != JSON_OBJECT) {
+		xasprintf(errstr, "%s.%s must be an object of hooks", what,
+		    m->key);
+		return -1;
+	}
+	for (i = 0; i < m->val->u.obj.len; i++) {
+		const struct json_member *h = &m->val->u.obj.members[i];
+		int p = hook_point_of(h->key, row);
+		bool fn = js && json_get_true(h->val, "$function");
+
+		if (p < 0) {
+			xasprintf(errstr, "%s.%s.%s: not a hook (%s)", what,
+			    m->key, h->key,
+			    row == HOOK_SNAPSHOT ? "onLoad or onSave" :
+						   "onQuery, onDump, onSave "
+						   "or onLoad");
+			return -1;
+		}
+		if (!fn &&
+		    (h->val->type != JSON_STRING || h->val->u.str.len == 0)) {
+			xasprintf(errstr,
+			    "%s.%s.%s must be a command (a string)%s", what,
+			    m->key, h->key, js ? " or a function" : "");
+			return -1;
+		}
+		sync_opts_set_hook(o, row, (enum hook_point)p,
+		    fn ? NULL : h->val->u.str.ptr, fn ? js : NULL);
+	}
+	return 0;
+}
+
+int sync_opts_hooks_from_json(struct sync_opts *o, const char *what,
+    const char *js_file, const struct json *v, char **errstr)
+{
+	size_t i;
+
+	if (v->type != JSON_OBJECT) {
+		xasprintf(errstr, "%s must be an object", what);
+		return -1;
+	}
+	for (i = 0; i < v->u.obj.len; i++) {
+		const struct json_member *m = &v->u.obj.members[i];
+		int row = hook_row_of(m->key);
+
+		if (strcmp(m->key, "timeout") == 0) {
+			if (m->val->type != JSON_NUMBER || m->val->u.num <= 0 ||
+			    m->val->u.num > 86400) {
+				xasprintf(errstr,
+				    "%s.timeout must be a number of seconds "
+				    "from 0 to 86400",
+				    what);
+				return -1;
+			}
+			o->hook_timeout = m->val->u.num;
+			continue;
+		}
+		if (row < 0 && js_file)
+			continue; /* directus-sync ignores it too */
+		if (row < 0) {
+			xasprintf(errstr,
+			    "%s.%s: not a collection dsync syncs nor "
+			    "\"snapshot\"",
+			    what, m->key);
+			return -1;
+		}
+		if (hooks_row(o, what, js_file, row, m, errstr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Apply one config object's known keys. */
 static int apply_object(struct sync_opts *o, const char *file,
-    const struct json *cfg, char **errstr)
+    const char *js_file, const struct json *cfg, char **errstr)
 {
 	const struct json *v;
 
@@ -297,6 +440,16 @@ static int apply_object(struct sync_opts *o, const char *file,
 	    list_from_json(file, "onlyCollections", v, false, &o->only,
 		errstr) < 0)
 		return -1;
+	if ((v = json_get(cfg, "hooks")) != NULL) {
+		char *what;
+		int rc;
+
+		xasprintf(&what, "%s: hooks", file);
+		rc = sync_opts_hooks_from_json(o, what, js_file, v, errstr);
+		free(what);
+		if (rc < 0)
+			return -1;
+	}
 	if ((v = json_get(cfg, "seedPath")) != NULL &&
 	    seed_paths_from_json(o, file, v, errstr) < 0)
 		return -1;
@@ -313,82 +466,117 @@ static int apply_object(struct sync_opts *o, const char *file,
 	return 0;
 }
 
-static int load_file(struct sync_opts *o, const char *path, int depth,
-    char **errstr)
+static bool is_js(const char *path)
 {
-	char *data = NULL, *perr = NULL, *dir = NULL;
-	size_t len, plen = strlen(path), i;
-	struct json *cfg = NULL, *ext;
-	int rc = -1;
+	size_t n = strlen(path);
 
-	if ((plen > 3 && strcmp(path + plen - 3, ".js") == 0) ||
-	    (plen > 4 && strcmp(path + plen - 4, ".cjs") == 0) ||
-	    (plen > 4 && strcmp(path + plen - 4, ".mjs") == 0)) {
+	return (n > 3 && strcmp(path + n - 3, ".js") == 0) ||
+	    (n > 4 && strcmp(path + n - 4, ".cjs") == 0);
+}
+
+/* A config file's object: JSON as it is, JavaScript through the reader. */
+static struct json *read_config(const char *path, char **errstr)
+{
+	char *data = NULL, *perr = NULL;
+	struct json *cfg;
+	size_t len, n = strlen(path);
+	int rc;
+
+	if (n > 4 && strcmp(path + n - 4, ".mjs") == 0) {
 		xasprintf(errstr,
-		    "%s: dsync reads JSON config files only "
+		    "%s: an ES module config cannot be loaded (directus-sync "
+		    "loads its config with require: use .js or .cjs)",
+		    path);
+		return NULL;
+	}
+	if (is_js(path) && js_reader == NULL) {
+		xasprintf(errstr,
+		    "%s: dsync reads JSON config files only here "
 		    "(directus-sync.config.json); a JavaScript config cannot "
 		    "be loaded",
 		    path);
-		return -1;
+		return NULL;
 	}
+	if (is_js(path))
+		return js_reader(path, errstr);
+	if ((rc = fs_read_file(path, &data, &len)) < 0) {
+		xasprintf(errstr, "cannot read config file %s: %s", path,
+		    strerror(-rc));
+		return NULL;
+	}
+	if ((cfg = json_parse(data, len, &perr)) == NULL) {
+		xasprintf(errstr, "config file %s: %s", path, perr);
+		free(perr);
+	}
+	explicit_bzero(data, len);
+	free(data);
+	return cfg;
+}
+
+static int load_file(struct sync_opts *o, const char *path, int depth,
+    char **errstr);
+
+/* The files a config extends, first (the child wins). */
+static int load_extends(struct sync_opts *o, const char *path, int depth,
+    const struct json *ext, char **errstr)
+{
+	char *copy = xstrdup(path), *dir = xstrdup(dirname(copy));
+	size_t i;
+	int rc = 0;
+
+	free(copy);
+	if (ext->type != JSON_ARRAY) {
+		xasprintf(errstr,
+		    "config file %s: extends must be an array of paths", path);
+		rc = -1;
+	}
+	for (i = 0; rc == 0 && i < ext->u.arr.len; i++) {
+		const char *p = json_str(ext->u.arr.items[i]);
+		char *full;
+
+		if (p == NULL) {
+			xasprintf(errstr,
+			    "config file %s: extends[%zu] must be a string",
+			    path, i);
+			rc = -1;
+			break;
+		}
+		full = p[0] == '/' ? xstrdup(p) : fs_join(dir, p);
+		rc = load_file(o, full, depth + 1, errstr);
+		free(full);
+	}
+	free(dir);
+	return rc;
+}
+
+static int load_file(struct sync_opts *o, const char *path, int depth,
+    char **errstr)
+{
+	struct json *cfg, *ext;
+	char *abs = NULL;
+	int rc = -1;
+
 	if (depth > MAX_EXTENDS_DEPTH) {
 		xasprintf(errstr, "%s: \"extends\" nests too deep", path);
 		return -1;
 	}
-	if ((rc = fs_read_file(path, &data, &len)) < 0) {
-		xasprintf(errstr, "cannot read config file %s: %s", path,
-		    strerror(-rc));
+	if ((cfg = read_config(path, errstr)) == NULL)
 		return -1;
-	}
-	rc = -1;
-	cfg = json_parse(data, len, &perr);
-	if (cfg == NULL) {
-		xasprintf(errstr, "config file %s: %s", path, perr);
-		goto fail;
-	}
 	if (cfg->type != JSON_OBJECT) {
 		xasprintf(errstr, "config file %s: expected a JSON object",
 		    path);
 		goto fail;
 	}
-	if ((ext = json_get(cfg, "extends")) != NULL) {
-		char *copy = xstrdup(path);
-
-		dir = xstrdup(dirname(copy));
-		free(copy);
-		if (ext->type != JSON_ARRAY) {
-			xasprintf(errstr,
-			    "config file %s: extends must be an array of paths",
-			    path);
-			goto fail;
-		}
-		for (i = 0; i < ext->u.arr.len; i++) {
-			const char *p = json_str(ext->u.arr.items[i]);
-			char *full;
-			int r;
-
-			if (p == NULL) {
-				xasprintf(errstr,
-				    "config file %s: extends[%zu] "
-				    "must be a string",
-				    path, i);
-				goto fail;
-			}
-			full = p[0] == '/' ? xstrdup(p) : fs_join(dir, p);
-			r = load_file(o, full, depth + 1, errstr);
-			free(full);
-			if (r < 0)
-				goto fail;
-		}
-	}
-	rc = apply_object(o, path, cfg, errstr);
+	if ((ext = json_get(cfg, "extends")) != NULL &&
+	    load_extends(o, path, depth, ext, errstr) < 0)
+		goto fail;
+	/* The bridge finds a JavaScript hook by its file's full path. */
+	if (is_js(path) && (abs = realpath(path, NULL)) == NULL)
+		abs = xstrdup(path);
+	rc = apply_object(o, path, abs, cfg, errstr);
 fail:
-	free(dir);
-	free(perr);
-	json_free(cfg);
-	if (data)
-		explicit_bzero(data, len);
-	free(data);
+	free(abs);
+	json_free_wipe(cfg);
 	return rc;
 }
 

@@ -164,6 +164,7 @@ const struct key conf_keys[] = {
 	PLAIN("allow_schema_deletes", KEY_BOOL, allow_schema_deletes),
 	GROUP("git", git_keys),
 	GROUP("seed", seed_keys),
+	PLAIN("hooks", KEY_HOOKS, sync.hooks),
 	GROUP("control", control_keys),
 	GROUP("metrics", metrics_keys),
 	PLAIN("notify", KEY_NOTIFY, notify),
@@ -274,6 +275,7 @@ void conf_clear(struct conf *c)
 	free(c->control_socket);
 	free(c->control_group);
 	free(c->metrics_listen);
+	free(c->hooks_js_config);
 	for (i = 0; i < c->nseed_paths; i++)
 		free(c->seed_paths[i]);
 	free(c->seed_paths);

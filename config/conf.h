@@ -158,8 +158,11 @@ struct conf {
 			       * "[IPV6]:PORT" or the absolute path of a
 			       * Unix socket; NULL: off */
 
-	bool seed_enabled; /* seed = { enabled = false; */
-	char **seed_paths; /*         paths = [ "seed" ]; }: seed files
+	char *hooks_js_config; /* hooks.js_config: a directus-sync.config.js
+				* whose hook functions run (the commands
+				* themselves are in sync.hooks) */
+	bool seed_enabled;     /* seed = { enabled = false; */
+	char **seed_paths;     /*         paths = [ "seed" ]; }: seed files
 			     * or directories, relative to the dump tree */
 	size_t nseed_paths;
 

@@ -49,6 +49,7 @@ enum key_type {
 	KEY_LISTEN,    /* metrics.listen: checked by conf_listen_split */
 	KEY_NOTIFY,    /* notify: a list of webhook groups (notify_keys) */
 	KEY_SEEDPATHS, /* seed.paths: relative paths inside the dump tree */
+	KEY_HOOKS,     /* hooks: { timeout; js_config; ROW = { on_...; }; } */
 };
 
 struct key {

@@ -96,6 +96,49 @@ static void put_headers(const struct conf *c, FILE *f)
 	fputs(c->nheaders ? " ]" : "]", f);
 }
 
+/* hooks: the timeout, the JavaScript config, then each row's commands
+ * (a function of the JavaScript config shows as "(js_config)"). */
+static void put_hooks(const struct conf *c, FILE *f, int depth)
+{
+	static const char *const names[] = { "on_query", "on_dump", "on_save",
+		"on_load" };
+	int row, p;
+
+	fputs("{\n", f);
+	indent(f, depth + 1);
+	fputs("timeout = ", f);
+	put_double(f, c->sync.hook_timeout);
+	fputs(";\n", f);
+	if (c->hooks_js_config) {
+		indent(f, depth + 1);
+		fputs("js_config = ", f);
+		put_string(f, c->hooks_js_config);
+		fputs(";\n", f);
+	}
+	for (row = 0; row <= COLL_COUNT; row++) {
+		bool any = false;
+
+		for (p = 0; p < HOOK_POINTS; p++) {
+			const struct sync_hook *h = &c->sync.hooks[row][p];
+
+			if (!h->cmd && !h->js_file)
+				continue;
+			if (!any) {
+				indent(f, depth + 1);
+				fprintf(f, "%s = { ", sync_hook_row_name(row));
+			}
+			any = true;
+			fprintf(f, "%s = ", names[p]);
+			put_string(f, h->cmd ? h->cmd : "(js_config)");
+			fputs("; ", f);
+		}
+		if (any)
+			fputs("};\n", f);
+	}
+	indent(f, depth);
+	fputc('}', f);
+}
+
 static void put_events(FILE *f, unsigned set)
 {
 	size_t i, n = 0;
@@ -222,6 +265,9 @@ static void print_value(const struct conf *c, FILE *f, const struct key *k,
 	}
 	case KEY_NOTIFY:
 		put_notify(c, f, depth);
+		break;
+	case KEY_HOOKS:
+		put_hooks(c, f, depth);
 		break;
 	case KEY_SEEDPATHS:
 		fputc('[', f);

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "conf_int.h"
+#include "json.h"
 #include "xmalloc.h"
 
 /* ---- suggestions ---- */
@@ -815,6 +816,118 @@ static int get_seed_paths(const struct load *l, const config_setting_t *s,
 	return 0;
 }
 
+/* hooks.js_config: the hook functions of a JavaScript config, through the
+ * bridge (node), read now so that a config that does not load is said at
+ * start; the file's other settings are not the daemon's. */
+static int hooks_js(const struct load *l, const config_setting_t *s,
+    const char *path)
+{
+	struct conf *c = l->c;
+	char *file, *err = NULL, *abs;
+	struct json *cfg;
+	int rc = 0;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+	    *config_setting_get_string(s) == '\0')
+		return conf_at(l, s,
+		    "%s must be the path of a .js or .cjs file", path);
+	file = conf_resolve(l, config_setting_get_string(s));
+	if ((cfg = sync_js_read(file, &err)) == NULL)
+		rc = conf_at(l, s, "%s: %s", path, err);
+	else if (json_get(cfg, "hooks")) {
+		abs = realpath(file, NULL);
+		if (sync_opts_hooks_from_json(&c->sync, path, abs ? abs : file,
+			json_get(cfg, "hooks"), &err) < 0)
+			rc = conf_at(l, s, "%s", err);
+		free(abs);
+	}
+	json_free_wipe(cfg);
+	free(err);
+	free(c->hooks_js_config);
+	c->hooks_js_config = file;
+	return rc;
+}
+
+/* hooks.ROW = { on_query = "CMD"; ... }; */
+static int hooks_row(const struct load *l, const config_setting_t *g, int row,
+    const char *path)
+{
+	static const char *const names[] = { "on_query", "on_dump", "on_save",
+		"on_load" };
+	int i, p, n;
+
+	if (!config_setting_is_group(g))
+		return conf_at(l, g,
+		    "%s must be a group: %s = { on_load = \"COMMAND\"; };",
+		    path, path);
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(s);
+
+		for (p = 0; p < HOOK_POINTS && strcmp(names[p], name); p++)
+			;
+		if (p == HOOK_POINTS ||
+		    (row == HOOK_SNAPSHOT && p != HOOK_LOAD && p != HOOK_SAVE))
+			return conf_at(l, s, "%s.%s: not a hook (%s)", path,
+			    name,
+			    row == HOOK_SNAPSHOT ?
+				"on_load or on_save" :
+				"on_query, on_dump, on_save or on_load");
+		if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+		    *config_setting_get_string(s) == '\0')
+			return conf_at(l, s,
+			    "%s.%s must be a command (a string)", path, name);
+		sync_opts_set_hook(&l->c->sync, row, (enum hook_point)p,
+		    config_setting_get_string(s), NULL);
+	}
+	return 0;
+}
+
+static int get_hooks(const struct load *l, const config_setting_t *g,
+    const char *path)
+{
+	static const struct key timeout = { "timeout", KEY_FLOAT, 0, 0.1, 86400,
+		"seconds" };
+	const config_setting_t *js;
+	int i, n, rc = 0;
+	char *p;
+
+	if (!config_setting_is_group(g))
+		return conf_at(l, g, "%s must be a group: %s = { ... };", path,
+		    path);
+	/* The commands win over a js_config's functions. */
+	if ((js = config_setting_get_member(g, "js_config")) != NULL) {
+		xasprintf(&p, "%s.js_config", path);
+		rc = hooks_js(l, js, p);
+		free(p);
+	}
+	n = config_setting_length(g);
+	for (i = 0; rc == 0 && i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(s);
+		int row = strcmp(name, "snapshot") == 0 ? HOOK_SNAPSHOT :
+							  colls_index(name);
+
+		xasprintf(&p, "%s.%s", path, name);
+		if (strcmp(name, "timeout") == 0)
+			rc = get_float(l, s, &timeout, p,
+			    &l->c->sync.hook_timeout);
+		else if (strcmp(name, "js_config") == 0)
+			rc = 0;
+		else if (row < 0)
+			rc = conf_at(l, s,
+			    "unknown setting %s (hooks holds timeout, "
+			    "js_config, snapshot and the collections: flows, "
+			    "operations, ...)",
+			    p);
+		else
+			rc = hooks_row(l, s, row, p);
+		free(p);
+	}
+	return rc;
+}
+
 /* ---- the walk ---- */
 
 static int apply(struct load *l, const config_setting_t *s, const struct key *k,
@@ -870,6 +983,8 @@ static int apply(struct load *l, const config_setting_t *s, const struct key *k,
 		return get_notify(l, s, path);
 	case KEY_SEEDPATHS:
 		return get_seed_paths(l, s, path);
+	case KEY_HOOKS:
+		return get_hooks(l, s, path);
 	}
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "options.h"
 #include "plan.h"
 #include "plan_text.h"
+#include "hook.h"
 #include "seed.h"
 #include "service.h"
 #include "three.h"
@@ -127,8 +128,9 @@ static const char usage_main[] =
     "  -t, --directus-token <token>    admin static token (env DIRECTUS_TOKEN)\n"
     "  -e, --directus-email <email>    admin email, with -p (env DIRECTUS_ADMIN_EMAIL)\n"
     "  -p, --directus-password <pw>    admin password (env DIRECTUS_ADMIN_PASSWORD)\n"
-    "  -c, --config-path <path>        directus-sync JSON config file (default: first of\n"
-    "                                  ./directus-sync.config.{js,cjs,json}; JSON only)\n"
+    "  -c, --config-path <path>        directus-sync config file (default: first of\n"
+    "                                  ./directus-sync.config.{js,cjs,json}; .js and\n"
+    "                                  .cjs are read with node, see HOOKS in dsyncd(8))\n"
     "  -H, --header <name: value>      extra HTTP header for every request (repeatable)\n"
     "  --ca-file <file>                https: trust only the CAs (PEM) in file, not the\n"
     "                                  system's (env DSYNC_CA_FILE)\n"
@@ -1380,6 +1382,7 @@ int cli_main(int argc, char **argv)
 	char *err = NULL;
 	int i, rc = 1;
 
+	sync_opts_set_js_reader(hook_read_js_config);
 	if (is_daemon(argc, argv))
 		return daemon_cli(argc, argv);
 	if (getenv("DSYNC_DUMPABLE") &&

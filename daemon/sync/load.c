@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "hook.h"
 #include "load.h"
 #include "public.h"
 #include "result.h"
@@ -367,34 +368,30 @@ static void policy_roles_compat(const struct sync_ctx *ctx, const char *path,
 	}
 }
 
+static int load_coll(const struct sync_ctx *ctx, const char *root,
+    const struct coll_rule *r, bool hook, struct json **items, char **errstr);
+
 int load_collection(const struct sync_ctx *ctx, const char *root,
     const struct coll_rule *r, struct json **items, char **errstr)
 {
-	const struct sync_opts *o = ctx->opts;
-	char *dir = fs_join(root, o->collections_path), *name, *path;
-	struct json *arr = NULL;
-	struct strmap *seen = NULL;
+	return load_coll(ctx, root, r, true, items, errstr);
+}
+
+int load_collection_raw(const struct sync_ctx *ctx, const char *root,
+    const struct coll_rule *r, struct json **items, char **errstr)
+{
+	return load_coll(ctx, root, r, false, items, errstr);
+}
+
+/* Every item an object with a non-empty, unique _syncId, and its fields
+ * of the types Directus gives them. */
+static int check_all(const char *path, const struct coll_rule *r,
+    const struct json *arr, char **errstr)
+{
+	struct strmap *seen = strmap_new();
 	size_t i;
 	int rc = SYNC_EDUMP;
 
-	xasprintf(&name, "%s.json", r->name);
-	path = fs_join(dir, name);
-	free(name);
-	free(dir);
-	if (read_json(path, &arr, errstr) < 0)
-		goto out;
-	if (arr->type != JSON_ARRAY) {
-		xasprintf(errstr, "%s: expected an array of items, not %s",
-		    path, type_name(arr));
-		goto out;
-	}
-	if (r->singleton && arr->u.arr.len > 1) {
-		xasprintf(errstr,
-		    "%s: holds %zu items; %s is one item (or none)", path,
-		    arr->u.arr.len, r->name);
-		goto out;
-	}
-	seen = strmap_new();
 	for (i = 0; i < arr->u.arr.len; i++) {
 		struct json *it = arr->u.arr.items[i];
 		const char *sid = json_str(json_get(it, "_syncId"));
@@ -428,6 +425,47 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
 		if (check_types(path, r->name, i + 1, it, errstr) < 0)
 			goto out;
 	}
+	rc = 0;
+out:
+	strmap_free(seen);
+	return rc;
+}
+
+static int load_coll(const struct sync_ctx *ctx, const char *root,
+    const struct coll_rule *r, bool hook, struct json **items, char **errstr)
+{
+	const struct sync_opts *o = ctx->opts;
+	char *dir = fs_join(root, o->collections_path), *name, *path;
+	struct json *arr = NULL;
+	size_t i;
+	int rc = SYNC_EDUMP;
+
+	xasprintf(&name, "%s.json", r->name);
+	path = fs_join(dir, name);
+	free(name);
+	free(dir);
+	if (read_json(path, &arr, errstr) < 0)
+		goto out;
+	/* onLoad: right after the file is read; what it answers is checked
+	 * as the file would be. */
+	if (hook && arr->type == JSON_ARRAY &&
+	    (rc = hook_run(ctx, (int)(r - coll_rules), HOOK_LOAD, &arr,
+		 errstr)) < 0)
+		goto out;
+	rc = SYNC_EDUMP;
+	if (arr->type != JSON_ARRAY) {
+		xasprintf(errstr, "%s: expected an array of items, not %s",
+		    path, type_name(arr));
+		goto out;
+	}
+	if (r->singleton && arr->u.arr.len > 1) {
+		xasprintf(errstr,
+		    "%s: holds %zu items; %s is one item (or none)", path,
+		    arr->u.arr.len, r->name);
+		goto out;
+	}
+	if (check_all(path, r, arr, errstr) < 0)
+		goto out;
 	if (strcmp(r->name, "policies") == 0) {
 		if (o->sync_policy_roles &&
 		    public_check_dump(arr, path, errstr) < 0)
@@ -439,7 +477,6 @@ int load_collection(const struct sync_ctx *ctx, const char *root,
 	arr = NULL;
 	rc = 0;
 out:
-	strmap_free(seen);
 	json_free(arr);
 	free(path);
 	return rc;
@@ -712,10 +749,45 @@ static int add_part(const struct sync_opts *o, const char *dir, size_t i,
 	return rc;
 }
 
+/* snapshot.onLoad: the snapshot read, through the hook, then its fields
+ * to field() and back to text. */
+static int snapshot_hook(const struct sync_ctx *ctx, char **text,
+    void (*field)(void *arg, const struct json *f), void *arg, char **errstr)
+{
+	struct json *snap = json_parse(*text, strlen(*text), NULL);
+	const struct json *fields;
+	char *why = NULL;
+	size_t i;
+	int rc;
+
+	if (snap == NULL) {
+		*errstr = xstrdup("the snapshot read back is not JSON");
+		return SYNC_EFAIL;
+	}
+	if ((rc = hook_run(ctx, HOOK_SNAPSHOT, HOOK_LOAD, &snap, errstr)) < 0)
+		goto out;
+	if ((rc = schema_check_snapshot("the answer", snap, &why)) < 0) {
+		xasprintf(errstr,
+		    "hook snapshot.onLoad: %s; nothing was written", why);
+		free(why);
+		rc = SYNC_EFAIL;
+		goto out;
+	}
+	fields = json_get_arr(snap, "fields");
+	for (i = 0; field && fields && i < fields->u.arr.len; i++)
+		field(arg, fields->u.arr.items[i]);
+	free(*text);
+	*text = json_write(snap, false, NULL);
+out:
+	json_free(snap);
+	return rc;
+}
+
 int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
     char **text, void (*field)(void *arg, const struct json *f), void *arg,
     char **errstr)
 {
+	bool hook = hook_set(ctx->opts, HOOK_SNAPSHOT, HOOK_LOAD);
 	const struct sync_opts *o = ctx->opts;
 	char *dir = fs_join(root, o->snapshot_path), *path, *s;
 	struct json *info = NULL, *lists[3] = { NULL, NULL, NULL };
@@ -735,7 +807,8 @@ int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
 	buf_add(&b, s, len - 1); /* without the closing brace */
 	free(s);
 	for (i = 0; i < 3; i++) {
-		struct text_ctx t = { &b, true, i == 1 ? field : NULL, arg };
+		struct text_ctx t = { &b, true, i == 1 && !hook ? field : NULL,
+			arg };
 
 		buf_addf(&b, "%s\"%s\":[", len > 2 ? "," : "", snap_parts[i]);
 		len = 3; /* a member is written now */
@@ -745,7 +818,7 @@ int load_snapshot_text(const struct sync_ctx *ctx, const char *root,
 	}
 	buf_addc(&b, '}');
 	*text = buf_steal(&b, NULL);
-	rc = 0;
+	rc = hook ? snapshot_hook(ctx, text, field, arg, errstr) : 0;
 out:
 	for (i = 0; i < 3; i++)
 		json_free(lists[i]);

@@ -20,6 +20,11 @@
 int load_collection(const struct sync_ctx *ctx, const char *root,
     const struct coll_rule *r, struct json **items, char **errstr);
 
+/* The same without the onLoad hook: the daemon's base, which is kept in
+ * the dump's form without the hooks. */
+int load_collection_raw(const struct sync_ctx *ctx, const char *root,
+    const struct coll_rule *r, struct json **items, char **errstr);
+
 /* The fields of it, an item of collection coll, have the JSON types
  * Directus 11 gives them (those it types; others are not checked);
  * otherwise -1 and "WHERE: \"name\" is a number; expected a string".

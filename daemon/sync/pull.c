@@ -14,6 +14,7 @@
 #include "collate.h"
 #include "collections.h"
 #include "dump.h"
+#include "hook.h"
 #include "idmap.h"
 #include "json.h"
 #include "load.h"
@@ -134,13 +135,51 @@ fail:
 	return rc;
 }
 
-/* Turn collection i's items into their dump form. */
-static int postprocess(struct pull *p, size_t ci, char **errstr)
+/* Every item of collection i gets its SyncID, and loses its id. */
+static int tag_all(struct pull *p, size_t ci, char **errstr)
 {
 	const struct coll_rule *r = &coll_rules[ci];
 	struct json *arr = p->items[ci];
 	size_t i;
 
+	for (i = 0; i < arr->u.arr.len; i++) {
+		struct json *it = arr->u.arr.items[i];
+		char *lid = json_scalar_string(json_get(it, "id"));
+		const struct idmap_row *row = idmap_by_local(p->map, r->name,
+		    lid);
+
+		free(lid);
+		if (row == NULL) {
+			xasprintf(errstr, "%s: an item lost its id map row",
+			    r->name);
+			return SYNC_EFAIL;
+		}
+		xform_tag(it, row->sync_id);
+	}
+	return 0;
+}
+
+/* Turn collection i's items into their dump form, through the onDump
+ * hook when there is one (between the SyncIDs and the rest). */
+static int postprocess(struct pull *p, size_t ci, char **errstr)
+{
+	const struct coll_rule *r = &coll_rules[ci];
+	struct json *arr = p->items[ci];
+	size_t i;
+	int rc;
+
+	if (hook_set(p->o, (int)ci, HOOK_DUMP)) {
+		if ((rc = tag_all(p, ci, errstr)) < 0 ||
+		    (rc = hook_run(p->ctx, (int)ci, HOOK_DUMP, &p->items[ci],
+			 errstr)) < 0)
+			return rc;
+		arr = p->items[ci];
+		for (i = 0; i < arr->u.arr.len; i++)
+			if (xform_finish(p->map, p->o, r, arr->u.arr.items[i],
+				errstr) < 0)
+				return SYNC_EPROTO;
+		return 0;
+	}
 	for (i = 0; i < arr->u.arr.len; i++) {
 		struct json *it = arr->u.arr.items[i];
 		char *lid = json_scalar_string(json_get(it, "id"));
@@ -371,6 +410,28 @@ static int begin_tree(struct pull *p, char **errstr)
 	return dump_stage_write_dir(p->stage, p->snapshot_rel, errstr);
 }
 
+/* snapshot.onSave: the snapshot as the dump would hold it, through the
+ * hook; its answer must still be a snapshot. */
+static int snapshot_hook(struct pull *p, struct json **snap, char **errstr)
+{
+	char *why = NULL;
+	int rc;
+
+	if ((rc = schema_check_snapshot("GET /schema/snapshot", *snap,
+		 errstr)) < 0)
+		return rc;
+	schema_filter(*snap);
+	if ((rc = hook_run(p->ctx, HOOK_SNAPSHOT, HOOK_SAVE, snap, errstr)) < 0)
+		return rc;
+	if (schema_check_snapshot("the answer", *snap, &why) < 0) {
+		xasprintf(errstr,
+		    "hook snapshot.onSave: %s; nothing was written", why);
+		free(why);
+		return SYNC_EFAIL;
+	}
+	return 0;
+}
+
 static int snapshot_done(struct dx_call *c, void *arg, char **errstr)
 {
 	struct pull *p = arg;
@@ -379,6 +440,11 @@ static int snapshot_done(struct dx_call *c, void *arg, char **errstr)
 
 	json_free(c->result);
 	c->result = NULL;
+	if (hook_set(p->o, HOOK_SNAPSHOT, HOOK_SAVE) &&
+	    (rc = snapshot_hook(p, &snap, errstr)) < 0) {
+		json_free(snap);
+		return rc;
+	}
 	rc = schema_to_files(snap, p->o->split, snapshot_file_cb, p, errstr);
 	if (rc == SYNC_EPROTO && *errstr &&
 	    strncmp(*errstr, "GET /schema/snapshot", 20) != 0) {
@@ -448,6 +514,94 @@ static int check_items(const struct coll_rule *r, const struct dx_call *call,
 	return 0;
 }
 
+/* A query object as URL parameters: lists joined by commas (fields,
+ * sort), objects as JSON (filter, deep), the rest as it is. */
+static void add_params(struct buf *b, const struct json *q)
+{
+	size_t i, k;
+
+	for (i = 0; i < q->u.obj.len; i++) {
+		const struct json *v = q->u.obj.members[i].val;
+		char *text, *esc;
+		struct buf l;
+
+		if (v->type == JSON_ARRAY) {
+			buf_init(&l);
+			for (k = 0; k < v->u.arr.len; k++) {
+				char *s = json_scalar_string(v->u.arr.items[k]);
+
+				buf_addf(&l, "%s%s", k ? "," : "", s ? s : "");
+				free(s);
+			}
+			text = buf_steal(&l, NULL);
+		} else if ((text = json_scalar_string(v)) == NULL)
+			text = json_write(v, false, NULL);
+		esc = dx_escape(text);
+		buf_addf(b, "%s%s=%s", b->len ? "&" : "?",
+		    q->u.obj.members[i].key, esc);
+		free(esc);
+		free(text);
+	}
+}
+
+/* Deep merge b into a, as the reference's deepmerge (arrays joined). */
+static void deep_merge(struct json *a, const struct json *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < b->u.obj.len; i++) {
+		const char *key = b->u.obj.members[i].key;
+		const struct json *bv = b->u.obj.members[i].val;
+		struct json *av = json_get(a, key);
+
+		if (av && av->type == JSON_OBJECT && bv->type == JSON_OBJECT)
+			deep_merge(av, bv);
+		else if (av && av->type == JSON_ARRAY && bv->type == JSON_ARRAY)
+			for (k = 0; k < bv->u.arr.len; k++)
+				json_array_append(av,
+				    json_copy(bv->u.arr.items[k]));
+		else
+			json_set(a, key, json_copy(bv));
+	}
+}
+
+/* The path of collection r's read: {limit: -1} through the onQuery hook,
+ * then what the collection itself needs, as the reference adds it
+ * (presets: no user's own; policies: their role links; settings: no
+ * filter). */
+static int query_path(struct pull *p, size_t ci, char **path, char **errstr)
+{
+	const struct coll_rule *r = &coll_rules[ci];
+	static const char base[] = "{\"limit\":-1}",
+			  presets[] =
+			      "{\"filter\":{\"user\":{\"_null\":true}}}",
+			  policies[] = "{\"fields\":[\"*\",\"roles.role\","
+				       "\"roles.user\",\"roles.sort\"]}";
+	struct json *q = json_parse(base, strlen(base), NULL), *own = NULL;
+	struct buf b;
+	int rc;
+
+	if ((rc = hook_run(p->ctx, (int)ci, HOOK_QUERY, &q, errstr)) < 0) {
+		json_free(q);
+		return rc;
+	}
+	if (strcmp(r->name, "presets") == 0)
+		own = json_parse(presets, strlen(presets), NULL);
+	else if (strcmp(r->name, "policies") == 0 && p->o->sync_policy_roles)
+		own = json_parse(policies, strlen(policies), NULL);
+	else if (strcmp(r->name, "settings") == 0)
+		json_del(q, "filter");
+	if (own)
+		deep_merge(q, own);
+	json_free(own);
+	buf_init(&b);
+	add_params(&b, q);
+	xasprintf(path, "%s%s", r->endpoint, b.data ? b.data : "");
+	buf_clear(&b);
+	json_free(q);
+	return 0;
+}
+
 static int fetch_all(struct pull *p, char **errstr)
 {
 	struct dx_call calls[1 + SPEC_COUNT + COLL_COUNT];
@@ -480,7 +634,10 @@ static int fetch_all(struct pull *p, char **errstr)
 		if (strcmp(r->name, "policies") == 0 &&
 		    !p->o->sync_policy_roles)
 			q = "";
-		xasprintf(&path, "%s?limit=-1%s", r->endpoint, q);
+		if (!hook_set(p->o, (int)i, HOOK_QUERY))
+			xasprintf(&path, "%s?limit=-1%s", r->endpoint, q);
+		else if ((rc = query_path(p, i, &path, errstr)) < 0)
+			goto fail;
 		idx_coll[i] = (int)n;
 		dx_call_init(&calls[n++], "GET", path, NULL, 0);
 	}
@@ -515,6 +672,9 @@ static int write_collection(struct pull *p, size_t i, char **errstr)
 	if ((rc = postprocess(p, i, errstr)) < 0)
 		return rc;
 	pull_sort_items(&coll_rules[i], p->items[i]);
+	if ((rc = hook_run(p->ctx, (int)i, HOOK_SAVE, &p->items[i], errstr)) <
+	    0)
+		return rc;
 	sync_logf(p->ctx, SYNC_DEBUG, "[%s] Pulled %zu items.",
 	    coll_rules[i].name, p->items[i]->u.arr.len);
 	xasprintf(&name, "%s.json", coll_rules[i].name);

@@ -18,6 +18,7 @@
 #include "dump.h"
 #include "http.h"
 #include "fsutil.h"
+#include "hook.h"
 #include "load.h"
 #include "schema.h"
 #include "strmap.h"
@@ -242,7 +243,7 @@ static int load_base(const struct sync_ctx *ctx, const char *base_root,
 	if (stat(path, &st) < 0)
 		*items = json_new_array();
 	else
-		rc = load_collection(ctx, base_root, r, items, errstr);
+		rc = load_collection_raw(ctx, base_root, r, items, errstr);
 	free(path);
 	free(name);
 	free(dir);
@@ -978,6 +979,12 @@ static int tree_collection(struct sync_ctx *ctx, const char *root,
 	}
 	*written += w;
 	pull_sort_items(r, arr);
+	/* The tree's file as a pull writes it: through onSave. */
+	if ((rc = hook_run(ctx, (int)(r - coll_rules), HOOK_SAVE, &arr,
+		 errstr)) < 0) {
+		json_free(arr);
+		return rc;
+	}
 	rel = coll_rel(ctx, r);
 	rc = write_file(s, rel, arr, ctx->opts->sort_json, errstr);
 	json_free(arr);
@@ -1276,6 +1283,7 @@ static int apply_coll(const struct sync_ctx *ctx, const struct three *t,
 	struct json *arr;
 	char *perr = NULL;
 	size_t i, k;
+	int rc;
 
 	arr = old ? json_parse(old, oldlen, &perr) : json_new_array();
 	if (arr == NULL || arr->type != JSON_ARRAY) {
@@ -1284,6 +1292,12 @@ static int apply_coll(const struct sync_ctx *ctx, const struct three *t,
 		free(perr);
 		json_free(arr);
 		return SYNC_EDUMP;
+	}
+	/* The file as diff reads it (onLoad); written back through onSave. */
+	if ((rc = hook_run(ctx, (int)(r - coll_rules), HOOK_LOAD, &arr,
+		 errstr)) < 0) {
+		json_free(arr);
+		return rc;
 	}
 	for (i = 0; i < t->len; i++) {
 		const struct three_item *it = &t->v[i];
@@ -1301,6 +1315,11 @@ static int apply_coll(const struct sync_ctx *ctx, const struct three *t,
 			json_array_append(arr, json_copy(it->inst));
 	}
 	pull_sort_items(r, arr);
+	if ((rc = hook_run(ctx, (int)(r - coll_rules), HOOK_SAVE, &arr,
+		 errstr)) < 0) {
+		json_free(arr);
+		return rc;
+	}
 	*out = pull_format(arr, ctx->opts->sort_json, outlen);
 	json_free(arr);
 	return 0;

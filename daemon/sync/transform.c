@@ -153,16 +153,27 @@ static void policy_roles(struct json *item)
 	}
 }
 
+void xform_tag(struct json *item, const char *sync_id)
+{
+	json_set(item, "_syncId", json_new_string(sync_id));
+	json_del(item, "id");
+}
+
 int xform_to_dump(const struct idmap *m, const struct sync_opts *o,
     const struct coll_rule *r, struct json *item, const char *sync_id,
     char **errstr)
+{
+	xform_tag(item, sync_id);
+	return xform_finish(m, o, r, item, errstr);
+}
+
+int xform_finish(const struct idmap *m, const struct sync_opts *o,
+    const struct coll_rule *r, struct json *item, char **errstr)
 {
 	struct mapper mp = { m, false, r->name, NULL, NULL, NULL };
 	bool policies = strcmp(r->name, "policies") == 0;
 	size_t k;
 
-	json_set(item, "_syncId", json_new_string(sync_id));
-	json_del(item, "id");
 	for (k = 0; k < COLL_MAX_IGNORED && r->ignored[k]; k++)
 		json_del(item, r->ignored[k]);
 	if (policies && !o->sync_policy_roles)

@@ -19,6 +19,13 @@ int xform_to_dump(const struct idmap *m, const struct sync_opts *o,
     const struct coll_rule *r, struct json *item, const char *sync_id,
     char **errstr);
 
+/* The same in two steps, with pull's onDump hook between them: the
+ * SyncID set and "id" removed; then the ignored fields dropped and the
+ * relations mapped. */
+void xform_tag(struct json *item, const char *sync_id);
+int xform_finish(const struct idmap *m, const struct sync_opts *o,
+    const struct coll_rule *r, struct json *item, char **errstr);
+
 /* Dump form -> API form, in place: maps relation fields to local ids and
  * removes "_syncId". Returns 0 when done, 1 when a referenced item has no
  * map row yet (*missing names it, "field:syncid"; the item is then left

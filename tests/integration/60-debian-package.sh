@@ -91,6 +91,7 @@ expected='/etc/dsyncd/dsyncd.conf
 /usr/share/doc/dsync/examples/dsyncd.alerts.yml
 /usr/share/doc/dsync/examples/dsyncd.conf.example
 /usr/share/doc/dsync/examples/dsyncd.env
+/usr/share/dsync/hook-bridge.cjs
 /usr/share/man/man5/dsyncd.conf.5.gz
 /usr/share/man/man8/dsyncctl.8.gz
 /usr/share/man/man8/dsyncd.8.gz'

@@ -52,6 +52,8 @@ fs.writeFileSync(f, JSON.stringify(v, null, 2) + "\n");' "$f"
 }
 
 dsyncd() { "$DSYNCD" "$@"; }
+# The tree's bridge to JavaScript configs, not an installed one.
+export DSYNC_HOOK_BRIDGE="$top/daemon/hook-bridge.cjs"
 
 # json_of JS: evaluates JS with d = the JSON read from standard input.
 json_of() { node -pe "const d = JSON.parse(require('fs').readFileSync(0)); $1"; }
