@@ -258,7 +258,8 @@ static struct json *answer(const struct buf *out, int row, enum hook_point p,
 	size_t i;
 
 	if (out->len == 0) {
-		*why = xstrdup("answered nothing (it must print the data as JSON)");
+		*why = xstrdup(
+		    "answered nothing (it must print the data as JSON)");
 		return NULL;
 	}
 	if ((v = json_parse(out->data, out->len, &perr)) == NULL) {
@@ -321,7 +322,8 @@ int hook_run(const struct sync_ctx *ctx, int row, enum hook_point p,
 	}
 	env = hook_env(sync_hook_point_name(p), sync_hook_row_name(row), own);
 	if (spawn(&ch, (char *const *)argv, env, &why) == 0) {
-		tr = exchange(&ch, in, inlen, t0 + o->hook_timeout, ctx->cancel);
+		tr = exchange(&ch, in, inlen, t0 + o->hook_timeout,
+		    ctx->cancel);
 		why = ended(&ch, tr, o->hook_timeout);
 	}
 	explicit_bzero(in, inlen);

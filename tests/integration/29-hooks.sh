@@ -23,7 +23,7 @@ hook() { # NAME JS-BODY (a = the data; the result is printed)
 }
 hook query-flows 'a.filter = { name: { _neq: "Nightly cleanup" } };'
 hook dump-roles 'fs.writeFileSync(process.env.OUT + "/roles-dump.json", JSON.stringify(a)); a.forEach((r) => { r.description = "dumped"; });'
-hook save-flows 'fs.writeFileSync(process.env.OUT + "/env.txt", process.env.DSYNC_HOOK + " " + process.env.DSYNC_COLLECTION); a.forEach((f) => { f.description = "[saved] " + (f.description || ""); });'
+hook save-flows 'fs.writeFileSync(process.env.OUT + "/env.txt", process.env.DSYNC_HOOK + " " + process.env.DSYNC_COLLECTION); fs.writeFileSync(process.env.OUT + "/hook-env.txt", JSON.stringify(process.env) + "\n" + fs.readFileSync("/proc/self/cmdline", "utf8")); a.forEach((f) => { f.description = "[saved] " + (f.description || ""); });'
 hook load-flows 'a.forEach((f) => { f.description = f.description.replace(/^\[saved\] /, "") || null; });'
 hook save-snap 'a.x_dsync_hook = true;'
 hook load-snap 'fs.writeFileSync(process.env.OUT + "/snap-load.txt", String(a.x_dsync_hook)); delete a.x_dsync_hook;'
@@ -35,7 +35,9 @@ cat >"$T/cfg.json" <<EOF
     "snapshot": { "onSave": "node $H/save-snap.js", "onLoad": "node $H/load-snap.js" } } }
 EOF
 P="$T/hooked"
-dsyncd -u "$URL" -t "$DX_TOKEN" -c "$T/cfg.json" pull --dump-path "$P" >"$T/p1.log" 2>&1
+# The token through DIRECTUS_TOKEN (and the test's own DX_TOKEN out of the
+# way): dsyncd takes it out of its environment before any hook runs.
+env -u DX_TOKEN DIRECTUS_TOKEN="$DX_TOKEN" "$DSYNCD" -u "$URL" -c "$T/cfg.json" pull --dump-path "$P" >"$T/p1.log" 2>&1
 check "a pull with command hooks exits 0" test $? = 0 || cat "$T/p1.log"
 flows_in() { json_of 'd.map((f) => f.name).sort().join("|")' <"$1/collections/flows.json"; }
 api_flows=$(dx_api GET '/flows?fields=name&limit=-1' | json_of 'd.data.map((f) => f.name).filter((n) => n !== "Nightly cleanup").sort().join("|")')
@@ -43,6 +45,7 @@ check "onQuery: the flows but Nightly cleanup ($(flows_in "$P"))" test "$(flows_
 check "onSave: the file holds what it wrote" \
 	test "$(json_of 'd.every((f) => f.description.startsWith("[saved] "))' <"$P/collections/flows.json")" = true
 check "... with DSYNC_HOOK and DSYNC_COLLECTION set" test "$(cat "$T/env.txt")" = "onSave flows"
+check "... and neither the token in its environment nor in its command line" bash -c "! grep -qF '$DX_TOKEN' '$T/hook-env.txt'"
 check "onDump: items with their SyncID and no id" \
 	test "$(json_of 'd.every((r) => r._syncId && !("id" in r))' <"$T/roles-dump.json")" = true
 check "... before the ignored fields are dropped (roles' users is there)" \

@@ -272,7 +272,8 @@ static void test_example(void **state)
 		"log_level", "initial", "git", "commit", "author_name",
 		"author_email", "branch", "push", "ca_file", "tls_verify",
 		"dumpable", "metrics", "listen", "notify", "events", "format",
-		"secret_file" };
+		"secret_file", "hooks", "js_config", "on_query", "seed",
+		"enabled", "paths" };
 	struct conf c, d;
 	char *text = NULL, *t, *p1, *p2, *tok;
 	size_t i;
@@ -2166,6 +2167,50 @@ static void test_notify_print(void **state)
 }
 
 /* Secrets in messages: none, whatever fails near them. */
+/* hooks = { ... }: commands per collection and the snapshot, the
+ * timeout, each refusal named; seed = { ... }: paths inside the tree. */
+static void test_hooks_seed(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	load_ok(&c,
+	    BASE "hooks = { timeout = 5.0; flows = { on_query = "
+		 "\"q\"; on_load = \"l\"; }; snapshot = { on_save = "
+		 "\"s\"; }; };\n"
+		 "seed = { enabled = true; paths = [ \"seed\", "
+		 "\"more/seeds.json\" ]; };\n");
+	assert_true(c.sync.hook_timeout == 5.0);
+	assert_string_equal(c.sync.hooks[colls_index("flows")][HOOK_QUERY].cmd,
+	    "q");
+	assert_string_equal(c.sync.hooks[colls_index("flows")][HOOK_LOAD].cmd,
+	    "l");
+	assert_null(c.sync.hooks[colls_index("flows")][HOOK_SAVE].cmd);
+	assert_string_equal(c.sync.hooks[HOOK_SNAPSHOT][HOOK_SAVE].cmd, "s");
+	assert_true(c.seed_enabled);
+	assert_int_equal(c.nseed_paths, 2);
+	assert_string_equal(c.seed_paths[1], "more/seeds.json");
+	conf_clear(&c);
+	load_ok(&c, BASE);
+	assert_false(c.seed_enabled);
+	assert_string_equal(c.seed_paths[0], "seed");
+	assert_true(c.sync.hook_timeout == 60.0);
+	conf_clear(&c);
+	expect_error(BASE "hooks = { flow = { on_load = \"x\"; }; };\n",
+	    "dsyncd.conf:3", "unknown setting hooks.flow", NULL);
+	expect_error(BASE "hooks = { flows = { onLoad = \"x\"; }; };\n",
+	    "hooks.flows.onLoad: not a hook", NULL);
+	expect_error(BASE "hooks = { snapshot = { on_query = \"x\"; }; };\n",
+	    "hooks.snapshot.on_query: not a hook (on_load or on_save)", NULL);
+	expect_error(BASE "hooks = { flows = { on_load = 1; }; };\n",
+	    "hooks.flows.on_load must be a command", NULL);
+	expect_error(BASE "hooks = { timeout = 0; };\n", "hooks.timeout", NULL);
+	expect_error(BASE "seed = { paths = [ \"../up\" ]; };\n",
+	    "seed.paths[0] must be a path inside the dump tree", NULL);
+	expect_error(BASE "seed = { paths = \"seed\"; };\n",
+	    "seed.paths must be a list of paths", NULL);
+}
+
 static void test_secret_never_in_errors(void **state)
 {
 	(void)state;
@@ -2196,6 +2241,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_hooks_seed),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_types),
