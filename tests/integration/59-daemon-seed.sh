@@ -5,7 +5,7 @@
 # history and dsyncctl diff name them apart; deletes held without
 # allow_deletes; a broken seed file is an error naming it, and the fix
 # recovers; paused, nothing is pushed until resume; seed.paths checked.
-# versions: base 12
+# versions: base
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/daemon-lib.sh"
 
