@@ -44,7 +44,8 @@ Faults (at most one, except that --kill combines with any of them):
                      forward, send the real headers and half of the real
                      body, then close the connection
   --truncate-json    forward, then answer the upstream's status with the
-                     first half of its body, a complete answer whose
+                     first half of its body (cut between two UTF-8
+                     characters), a complete answer whose
                      Content-Length says so (JSON cut short, not a cut
                      connection)
   --sub REGEX REPLACEMENT
@@ -380,7 +381,12 @@ def make_handler(args, inj):
                 return self.drop()
             resp, data = got
             if faulty and args.truncate_json:
-                data = data[: len(data) // 2]
+                # Half the body, cut between two characters: a cut inside
+                # a UTF-8 sequence would be a bad byte, not an early end.
+                cut = len(data) // 2
+                while cut > 0 and (data[cut] & 0xC0) == 0x80:
+                    cut -= 1
+                data = data[:cut]
             if faulty and args.subs:
                 text = data.decode("utf-8", "surrogateescape")
                 for rx, repl in args.subs:
