@@ -22,6 +22,7 @@
 #include "placeholder.h"
 #include "seed.h"
 #include "strmap.h"
+#include "uuid.h"
 #include "xmalloc.h"
 
 #define SEED_CHUNK 100 /* ids per lookup request */
@@ -34,6 +35,8 @@ struct item_plan {
 	struct json *diff; /* update, adopt: {field: the seed's value} */
 	bool done;	   /* created, adopted, or updated */
 	bool patched;	   /* its update was sent */
+	bool single;	   /* created alone (its batch failed) */
+	char *new_id;	   /* the id a batched create gives it */
 };
 
 struct del {
@@ -113,6 +116,7 @@ static void system_schema(struct seed_coll *c)
 	free(c->pk);
 	c->pk = xstrdup("id");
 	c->pk_int = false;
+	c->pk_uuid = true;
 	if (strcmp(c->collection, "directus_users") == 0)
 		add_rel(c, "role", "directus_roles");
 	else {
@@ -136,6 +140,8 @@ static int custom_schema(struct seed_coll *c, const struct json *snap,
 		    json_get_true(json_get_obj(f, "schema"),
 			"is_primary_key")) {
 			c->pk = xstrdup(json_get_str(f, "field"));
+			c->pk_uuid = json_get_str(f, "type") &&
+			    strcmp(json_get_str(f, "type"), "uuid") == 0;
 			c->pk_int = json_get_str(f, "type") &&
 			    (strcmp(json_get_str(f, "type"), "integer") == 0 ||
 				strcmp(json_get_str(f, "type"), "bigInteger") ==
@@ -1003,12 +1009,21 @@ struct upload {
 	size_t nstrs;
 };
 
+/* The requests of one wave of creates; a request creates one item, or a
+ * batch of one collection's items whose ids are known beforehand (refs
+ * [first[i], first[i] + count[i])). */
 struct wave {
 	struct dx_call *calls;
-	struct ref *who;
+	struct ref *who; /* a request's first item */
 	struct upload *up;
+	size_t *first, *count;
 	size_t n;
+	struct ref *refs;
+	size_t nrefs;
+	bool open; /* the last request is a batch that may grow */
 };
+
+#define SEED_BATCH 100 /* items per batched create */
 
 static void wave_add(struct wave *w, size_t ci, size_t ii, const char *method,
     char *path, struct json *body)
@@ -1016,11 +1031,41 @@ static void wave_add(struct wave *w, size_t ci, size_t ii, const char *method,
 	w->calls = xreallocarray(w->calls, w->n + 1, sizeof(*w->calls));
 	w->who = xreallocarray(w->who, w->n + 1, sizeof(*w->who));
 	w->up = xreallocarray(w->up, w->n + 1, sizeof(*w->up));
+	w->first = xreallocarray(w->first, w->n + 1, sizeof(size_t));
+	w->count = xreallocarray(w->count, w->n + 1, sizeof(size_t));
+	w->refs = xreallocarray(w->refs, w->nrefs + 1, sizeof(*w->refs));
 	memset(&w->up[w->n], 0, sizeof(*w->up));
 	dx_call_init(&w->calls[w->n], method, path, body, 0);
 	w->who[w->n].ci = ci;
 	w->who[w->n].ii = ii;
+	w->first[w->n] = w->nrefs;
+	w->count[w->n] = 1;
+	w->refs[w->nrefs].ci = ci;
+	w->refs[w->nrefs++].ii = ii;
 	w->n++;
+	w->open = false;
+}
+
+/* One item into the open batch of its collection, or a new batch. */
+static void wave_batch(struct wave *w, size_t ci, size_t ii, char *path,
+    struct json *item)
+{
+	size_t c = w->n - 1;
+
+	if (!w->open || w->who[c].ci != ci || w->count[c] >= SEED_BATCH) {
+		struct json *arr = json_new_array();
+
+		json_array_append(arr, item);
+		wave_add(w, ci, ii, "POST", path, arr);
+		w->open = true;
+		return;
+	}
+	free(path);
+	json_array_append(w->calls[c].body, item);
+	w->refs = xreallocarray(w->refs, w->nrefs + 1, sizeof(*w->refs));
+	w->refs[w->nrefs].ci = ci;
+	w->refs[w->nrefs++].ii = ii;
+	w->count[c]++;
 }
 
 static void wave_clear(struct wave *w)
@@ -1037,6 +1082,9 @@ static void wave_clear(struct wave *w)
 	free(w->calls);
 	free(w->who);
 	free(w->up);
+	free(w->first);
+	free(w->count);
+	free(w->refs);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -1133,6 +1181,25 @@ static void ready_creates(struct seed_run *R, struct wave *w, size_t *left)
 			if (cs->c->preserve_ids)
 				json_set(body, "id",
 				    json_new_string(cs->c->items[k].sync_id));
+			/* Known ids (preserve_ids, or a uuid of ours): in
+			 * batches; an answer need not keep their order. */
+			if (cs->c->items[k].file_path == NULL &&
+			    !cs->ip[k].single &&
+			    (cs->c->preserve_ids || cs->c->pk_uuid)) {
+				free(cs->ip[k].new_id);
+				cs->ip[k].new_id = cs->c->preserve_ids ?
+				    xstrdup(cs->c->items[k].sync_id) :
+				    uuid_v4();
+				json_set(body, cs->c->pk,
+				    json_new_string(cs->ip[k].new_id));
+				wave_batch(w, i, k,
+				    xstrdup(endpoint_of(cs->c, ep, sizeof(ep))),
+				    body);
+				continue;
+			}
+			if (cs->ip[k].new_id) /* its batch failed */
+				json_set(body, cs->c->pk,
+				    json_new_string(cs->ip[k].new_id));
 			if (cs->c->items[k].file_path == NULL) {
 				wave_add(w, i, k, "POST",
 				    xstrdup(endpoint_of(cs->c, ep, sizeof(ep))),
@@ -1152,20 +1219,20 @@ static void ready_creates(struct seed_run *R, struct wave *w, size_t *left)
 /* The map rows of a wave's creates, one batch per collection. */
 static int wave_rows(struct seed_run *R, struct wave *w, char **errstr)
 {
-	struct idmap_new *rows = xcalloc(w->n + 1, sizeof(*rows));
+	struct idmap_new *rows = xcalloc(w->nrefs + 1, sizeof(*rows));
 	size_t i, k, n;
 	int rc = 0;
 
 	for (i = 0; i < R->s->len && rc == 0; i++) {
 		struct cstate *cs = &R->cs[i];
 
-		for (k = n = 0; k < w->n; k++) {
-			struct item_plan *ip = &cs->ip[w->who[k].ii];
+		for (k = n = 0; k < w->nrefs; k++) {
+			struct item_plan *ip = &cs->ip[w->refs[k].ii];
 
-			if (w->who[k].ci != i || !ip->done)
+			if (w->refs[k].ci != i || !ip->done)
 				continue;
 			rows[n].local_id = ip->local_id;
-			rows[n++].sync_id = cs->c->items[w->who[k].ii].sync_id;
+			rows[n++].sync_id = cs->c->items[w->refs[k].ii].sync_id;
 		}
 		if (n)
 			rc = idmap_create(R->map, cs->c->table, rows, n,
@@ -1177,6 +1244,44 @@ static int wave_rows(struct seed_run *R, struct wave *w, char **errstr)
 
 /* The answers of a wave: new ids, and their map rows (also when some
  * create failed: what was created is tracked). */
+/* A batch's answer: the items whose ids it holds are created; the others
+ * (all of them when it failed) are created one by one in the next wave,
+ * with the same ids, so that the item that fails is named. */
+static void batch_done(struct seed_run *R, struct wave *w, size_t i)
+{
+	struct cstate *cs = &R->cs[w->who[i].ci];
+	const struct json *data = w->calls[i].error ?
+	    NULL :
+	    dx_data(w->calls[i].result);
+	struct strmap *got = strmap_new();
+	size_t k;
+
+	for (k = 0; data && data->type == JSON_ARRAY && k < data->u.arr.len;
+	     k++) {
+		char *id = json_scalar_string(
+		    json_get(data->u.arr.items[k], cs->c->pk));
+
+		if (id)
+			strmap_put(got, id, (void *)1);
+		free(id);
+	}
+	for (k = w->first[i]; k < w->first[i] + w->count[i]; k++) {
+		struct item_plan *ip = &cs->ip[w->refs[k].ii];
+
+		if (strmap_get(got, ip->new_id)) {
+			ip->local_id = xstrdup(ip->new_id);
+			ip->done = true;
+			R->st->created++;
+		} else
+			ip->single = true;
+	}
+	if (w->calls[i].error)
+		sync_logf(R->ctx, SYNC_DEBUG,
+		    "[%s] a batch of %zu creates failed (%s): one by one now",
+		    cs->c->collection, w->count[i], w->calls[i].error);
+	strmap_free(got);
+}
+
 static int created(struct seed_run *R, struct wave *w, char **errstr)
 {
 	char *rerr = NULL;
@@ -1185,6 +1290,10 @@ static int created(struct seed_run *R, struct wave *w, char **errstr)
 
 	for (i = 0; i < w->n; i++) {
 		struct cstate *cs = &R->cs[w->who[i].ci];
+		if (w->calls[i].body && w->calls[i].body->type == JSON_ARRAY) {
+			batch_done(R, w, i);
+			continue;
+		}
 		struct item_plan *ip = &cs->ip[w->who[i].ii];
 		char *id = w->calls[i].error ?
 		    NULL :
@@ -1412,6 +1521,7 @@ static void run_free(struct seed_run *R)
 
 		for (k = 0; k < cs->c->nitems; k++) {
 			free(cs->ip[k].local_id);
+			free(cs->ip[k].new_id);
 			json_free(cs->ip[k].diff);
 		}
 		free(cs->ip);

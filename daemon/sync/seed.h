@@ -44,6 +44,7 @@ struct seed_coll {
 	/* From the instance's schema. */
 	char *pk;
 	bool pk_int;
+	bool pk_uuid;
 	struct seed_rel *rels;
 	size_t nrels;
 };
