@@ -159,43 +159,24 @@ static int tag_all(struct pull *p, size_t ci, char **errstr)
 	return 0;
 }
 
-/* Turn collection i's items into their dump form, through the onDump
- * hook when there is one (between the SyncIDs and the rest). */
+/* Turn collection i's items into their dump form: their SyncIDs, the
+ * onDump hook when there is one, then the rest. */
 static int postprocess(struct pull *p, size_t ci, char **errstr)
 {
 	const struct coll_rule *r = &coll_rules[ci];
-	struct json *arr = p->items[ci];
+	struct json *arr;
 	size_t i;
 	int rc;
 
-	if (hook_set(p->o, (int)ci, HOOK_DUMP)) {
-		if ((rc = tag_all(p, ci, errstr)) < 0 ||
-		    (rc = hook_run(p->ctx, (int)ci, HOOK_DUMP, &p->items[ci],
-			 errstr)) < 0)
-			return rc;
-		arr = p->items[ci];
-		for (i = 0; i < arr->u.arr.len; i++)
-			if (xform_finish(p->map, p->o, r, arr->u.arr.items[i],
-				errstr) < 0)
-				return SYNC_EPROTO;
-		return 0;
-	}
-	for (i = 0; i < arr->u.arr.len; i++) {
-		struct json *it = arr->u.arr.items[i];
-		char *lid = json_scalar_string(json_get(it, "id"));
-		const struct idmap_row *row = idmap_by_local(p->map, r->name,
-		    lid);
-
-		free(lid);
-		if (row == NULL) {
-			xasprintf(errstr, "%s: an item lost its id map row",
-			    r->name);
-			return SYNC_EFAIL;
-		}
-		if (xform_to_dump(p->map, p->o, r, it, row->sync_id, errstr) <
+	if ((rc = tag_all(p, ci, errstr)) < 0 ||
+	    (rc = hook_run(p->ctx, (int)ci, HOOK_DUMP, &p->items[ci], errstr)) <
+		0)
+		return rc;
+	arr = p->items[ci];
+	for (i = 0; i < arr->u.arr.len; i++)
+		if (xform_finish(p->map, p->o, r, arr->u.arr.items[i], errstr) <
 		    0)
 			return SYNC_EPROTO;
-	}
 	return 0;
 }
 
