@@ -183,6 +183,19 @@ static int exchange(struct child *ch, const char *in, size_t inlen,
 	return 0;
 }
 
+/* After a run: its pipes, what it said, and its environment. */
+static void child_clear(struct child *ch, char **env, char **own)
+{
+	close_fd(&ch->in);
+	close_fd(&ch->out);
+	close_fd(&ch->err);
+	buf_clear(&ch->o);
+	buf_clear(&ch->e);
+	free(env);
+	free(own[0]);
+	free(own[1]);
+}
+
 /* The first line of what the hook said on stderr, for the message. */
 static char *first_line(const struct buf *b)
 {
@@ -347,14 +360,7 @@ int hook_run(const struct sync_ctx *ctx, int row, enum hook_point p,
 		sync_logf(ctx, SYNC_DEBUG, "hook %s.%s: %.2f s", rowbuf,
 		    sync_hook_point_name(p), now() - t0);
 	free(why);
-	close_fd(&ch.in);
-	close_fd(&ch.out);
-	close_fd(&ch.err);
-	buf_clear(&ch.o);
-	buf_clear(&ch.e);
-	free(env);
-	free(own[0]);
-	free(own[1]);
+	child_clear(&ch, env, own);
 	return rc;
 }
 
@@ -394,13 +400,6 @@ struct json *hook_read_js_config(const char *path, char **errstr)
 	json_free_wipe(v);
 	if (ch.o.data)
 		explicit_bzero(ch.o.data, ch.o.len);
-	buf_clear(&ch.o);
-	buf_clear(&ch.e);
-	close_fd(&ch.in);
-	close_fd(&ch.out);
-	close_fd(&ch.err);
-	free(env);
-	free(own[0]);
-	free(own[1]);
+	child_clear(&ch, env, own);
 	return cfg;
 }

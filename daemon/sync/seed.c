@@ -1552,6 +1552,23 @@ static void run_free(struct seed_run *R)
 	idmap_free(R->map);
 }
 
+/* The start of a seed diff or push: one run of the engine (no lock: the
+ * seeds are not the dump tree). */
+static int seed_begin(struct seed_run *R, struct sync_run *run,
+    struct sync_ctx *ctx, const struct seed_set *s, struct sync_stats *st,
+    char **errstr)
+{
+	int rc;
+
+	memset(R, 0, sizeof(*R));
+	if ((rc = sync_run_begin(run, ctx, st, 0, errstr)) < 0)
+		return rc;
+	R->ctx = ctx;
+	R->s = s;
+	R->st = run->st;
+	return 0;
+}
+
 int seed_diff(struct sync_ctx *ctx, const struct seed_set *s,
     struct json **plan, struct sync_stats *st, char **errstr)
 {
@@ -1560,12 +1577,8 @@ int seed_diff(struct sync_ctx *ctx, const struct seed_set *s,
 	int rc;
 
 	*plan = NULL;
-	memset(&R, 0, sizeof(R));
-	if ((rc = sync_run_begin(&run, ctx, st, 0, errstr)) < 0)
+	if ((rc = seed_begin(&R, &run, ctx, s, st, errstr)) < 0)
 		return rc;
-	R.ctx = ctx;
-	R.s = s;
-	R.st = run.st;
 	if ((rc = prepare(&R, false, errstr)) == 0) {
 		char *why = NULL;
 
@@ -1586,12 +1599,8 @@ int seed_push(struct sync_ctx *ctx, const struct seed_set *s,
 	struct sync_run run;
 	int rc;
 
-	memset(&R, 0, sizeof(R));
-	if ((rc = sync_run_begin(&run, ctx, st, 0, errstr)) < 0)
+	if ((rc = seed_begin(&R, &run, ctx, s, st, errstr)) < 0)
 		return rc;
-	R.ctx = ctx;
-	R.s = s;
-	R.st = run.st;
 	if ((rc = prepare(&R, true, errstr)) < 0 || s->len == 0)
 		goto out;
 	if ((rc = check_refs(&R, errstr)) < 0 ||
